@@ -1,0 +1,40 @@
+# Two commands for a new machine: `make baseline` and `make test` (see README).
+VENV ?= .venv
+PY := $(VENV)/bin/python
+# torch is pinned to the CPU build this machine provides; an unpinned torch pulls GBs of CUDA.
+TORCH ?= torch==2.13.0
+
+.PHONY: baseline compare test bench lint clean
+
+$(VENV)/.core: pyproject.toml
+	python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e ".[datasets]"
+	touch $@
+
+$(VENV)/.dev: $(VENV)/.core
+	$(PY) -m pip install -q "$(TORCH)"
+	$(PY) -m pip install -q -e ".[datasets,tsfresh,torch,dask,dev]"
+	touch $@
+
+$(VENV)/.bench: $(VENV)/.dev
+	$(PY) -m pip install -q -e ".[datasets,tsfresh,torch,dask,dev,bench]"
+	touch $@
+
+baseline: $(VENV)/.core
+	$(PY) pipelines/baseline.py $(if $(DATA),--data "$(DATA)") $(if $(OUT),--out "$(OUT)")
+
+compare: $(VENV)/.core
+	$(PY) pipelines/compare.py $(if $(OUT),--out "$(OUT)")
+
+test: $(VENV)/.dev
+	$(PY) -m pytest -q -n 2
+
+bench: $(VENV)/.bench
+	$(PY) benchmarks/run_all.py
+
+lint: $(VENV)/.dev
+	$(VENV)/bin/ruff check .
+
+clean:
+	rm -rf $(VENV) .pytest_cache .featurekit-cache

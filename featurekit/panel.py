@@ -1,0 +1,375 @@
+"""The ragged Panel: many multivariate series in one contiguous array.
+
+All samples of all series live in ``values`` (total samples x channels); series ``i`` is
+``values[offsets[i]:offsets[i + 1]]``. Extractors reduce over ``offsets`` in one pass
+instead of looping over series.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+
+import numpy as np
+import pandas as pd
+
+CHANNEL_NAME = re.compile(r"^[A-Za-z0-9_.=-]+$")
+
+
+class Panel:
+    """A collection of ragged multivariate time series.
+
+    Parameters
+    ----------
+    values : array of shape (n_samples_total, n_channels)
+        Samples of all series, one after another.
+    offsets : int array of shape (n_series + 1,)
+        Series ``i`` spans ``values[offsets[i]:offsets[i + 1]]``; non-decreasing, starts at 0.
+    ids : sequence of length n_series, optional
+        Series identifiers (ints or strings), unique. Defaults to ``0..n_series-1``.
+    channels : sequence of str, optional
+        Channel names from ``[A-Za-z0-9_.=-]`` without ``__``. Defaults to ``c0, c1, ...``.
+    sampling_rate : float or array of shape (n_series,), optional
+        Samples per second, one value or one per series. Defaults to 1.0.
+    meta : DataFrame, optional
+        One row per series. By convention ``label`` holds the class and ``group`` the subject.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> p = Panel.from_arrays([np.zeros((5, 3)), np.ones((7, 3))], channels=["x", "y", "z"])
+    >>> len(p), p.lengths.tolist()
+    (2, [5, 7])
+    """
+
+    def __init__(self, values, offsets, *, ids=None, channels=None, sampling_rate=None, meta=None):
+        values = np.asarray(values)
+        if values.ndim == 1:
+            values = values[:, None]
+        if not np.issubdtype(values.dtype, np.floating):
+            values = values.astype(np.float64)
+        self.values = np.ascontiguousarray(values)
+        self.offsets = np.asarray(offsets, dtype=np.int64)
+        n = max(len(self.offsets) - 1, 0)
+        self.ids = pd.Index(np.arange(n) if ids is None else list(ids), name="id")
+        n_channels = self.values.shape[1] if self.values.ndim == 2 else 0
+        self.channels = (
+            [f"c{i}" for i in range(n_channels)] if channels is None else [str(c) for c in channels]
+        )
+        rate = 1.0 if sampling_rate is None else sampling_rate
+        self.sampling_rate = np.broadcast_to(np.asarray(rate, dtype=np.float64), (n,)).copy()
+        if meta is None:
+            meta = pd.DataFrame(index=self.ids)
+        else:
+            meta = pd.DataFrame(meta).reset_index(drop=True)
+            if len(meta) == n:
+                meta.index = self.ids
+        self.meta = meta
+        self._validate()
+
+    # ------------------------------------------------------------------ validation
+    def _validate(self) -> None:
+        problems = []
+        v, off = self.values, self.offsets
+        if v.ndim != 2:
+            problems.append(f"values must be 2-D (samples x channels), got {v.ndim}-D")
+        if off.ndim != 1 or len(off) < 1:
+            problems.append("offsets must be a 1-D array of length n_series + 1")
+        else:
+            if off[0] != 0:
+                problems.append(f"offsets must start at 0, got {off[0]}")
+            if v.ndim == 2 and off[-1] != v.shape[0]:
+                problems.append(f"offsets end at {off[-1]} but values hold {v.shape[0]} samples")
+            bad = np.flatnonzero(np.diff(off) < 0)
+            if len(bad):
+                problems.append(
+                    f"offsets decrease at series {self._name_ids(bad)}: lengths must be >= 0"
+                )
+        n = max(len(off) - 1, 0)
+        if v.ndim == 2 and len(self.channels) != v.shape[1]:
+            problems.append(f"{len(self.channels)} channel names for {v.shape[1]} channels")
+        bad_names = [c for c in self.channels if not CHANNEL_NAME.match(c) or "__" in c]
+        if bad_names:
+            problems.append(
+                f"channel names {bad_names} must use only [A-Za-z0-9_.=-] and no '__' "
+                "(rename them, e.g. panel.rename_channels({...}))"
+            )
+        if len(set(self.channels)) != len(self.channels):
+            problems.append(f"channel names are not unique: {self.channels}")
+        if len(self.ids) != n:
+            problems.append(f"{len(self.ids)} ids for {n} series")
+        elif not self.ids.is_unique:
+            dup = self.ids[self.ids.duplicated()].unique()[:10].tolist()
+            problems.append(f"ids are not unique, e.g. {dup}")
+        if len(self.meta) != n:
+            problems.append(f"meta has {len(self.meta)} rows for {n} series")
+        if not np.all(self.sampling_rate > 0):
+            bad = np.flatnonzero(~(self.sampling_rate > 0))
+            problems.append(f"sampling_rate must be > 0; not so for series {self._name_ids(bad)}")
+        if problems:
+            raise ValueError("Invalid Panel:\n  - " + "\n  - ".join(problems))
+
+    def _name_ids(self, positions, limit=10) -> str:
+        positions = np.asarray(positions)
+        try:
+            shown = self.ids[positions[:limit]].tolist()
+        except (IndexError, AttributeError):
+            shown = positions[:limit].tolist()
+        more = f" and {len(positions) - limit} more" if len(positions) > limit else ""
+        return f"{shown}{more}"
+
+    # ------------------------------------------------------------------ constructors
+    @classmethod
+    def from_arrays(
+        cls,
+        arrays: Sequence[np.ndarray],
+        *,
+        ids=None,
+        channels=None,
+        meta=None,
+        sampling_rate=None,
+    ) -> Panel:
+        """Build a Panel from a list of (samples x channels) arrays (1-D means one channel)."""
+        arrays = [np.asarray(a) for a in arrays]
+        arrays = [a[:, None] if a.ndim == 1 else a for a in arrays]
+        widths = {a.shape[1] for a in arrays}
+        if len(widths) > 1:
+            raise ValueError(f"all series need the same number of channels, got widths {widths}")
+        width = widths.pop() if widths else len(channels or [])
+        lengths = np.array([a.shape[0] for a in arrays], dtype=np.int64)
+        offsets = np.concatenate([[0], np.cumsum(lengths)])
+        dtype = np.result_type(np.float32, *[a.dtype for a in arrays]) if arrays else np.float64
+        values = np.concatenate(arrays, axis=0).astype(dtype, copy=False) if arrays else (
+            np.empty((0, width))
+        )
+        return cls(values, offsets, ids=ids, channels=channels, meta=meta,
+                   sampling_rate=sampling_rate)
+
+    @classmethod
+    def from_numpy3d(cls, X, *, ids=None, channels=None, meta=None, sampling_rate=None) -> Panel:
+        """Build from an equal-length array of shape (n_series, n_channels, length)."""
+        X = np.asarray(X)
+        if X.ndim != 3:
+            raise ValueError(f"expected (n_series, n_channels, length), got shape {X.shape}")
+        n, c, t = X.shape
+        values = X.transpose(0, 2, 1).reshape(n * t, c)
+        offsets = np.arange(n + 1, dtype=np.int64) * t
+        return cls(values, offsets, ids=ids, channels=channels, meta=meta,
+                   sampling_rate=sampling_rate)
+
+    @classmethod
+    def from_long(
+        cls,
+        df: pd.DataFrame,
+        column_id: str = "id",
+        column_sort: str | None = "time",
+        column_kind: str | None = "kind",
+        column_value: str | None = "value",
+        *,
+        meta=None,
+        sampling_rate=None,
+    ) -> Panel:
+        """Build from tsfresh's long format (one row per id, time and kind).
+
+        With ``column_kind=None`` every column other than id and sort is a channel
+        (tsfresh's wide format).
+        """
+        if column_kind is None:
+            return cls.from_wide(df, column_id, column_sort, meta=meta,
+                                 sampling_rate=sampling_rate)
+        missing = [c for c in (column_id, column_sort, column_kind, column_value)
+                   if c is not None and c not in df.columns]
+        if missing:
+            raise ValueError(f"columns {missing} not in the table (has {list(df.columns)})")
+        index = [column_id] + ([column_sort] if column_sort else [])
+        if column_sort is None:
+            df = df.assign(_t=df.groupby([column_id, column_kind]).cumcount())
+            index = [column_id, "_t"]
+        wide = df.pivot_table(index=index, columns=column_kind, values=column_value,
+                              aggfunc="first", dropna=False, sort=True)
+        wide.columns = [str(c) for c in wide.columns]
+        return cls.from_wide(wide.reset_index(), column_id, index[1], meta=meta,
+                             sampling_rate=sampling_rate)
+
+    @classmethod
+    def from_wide(
+        cls,
+        df: pd.DataFrame,
+        column_id: str = "id",
+        column_sort: str | None = "time",
+        channels: Sequence[str] | None = None,
+        *,
+        meta=None,
+        sampling_rate=None,
+    ) -> Panel:
+        """Build from a table with an id column, an optional time column and one column per channel."""
+        if column_id not in df.columns:
+            raise ValueError(f"id column {column_id!r} not in the table (has {list(df.columns)})")
+        if channels is None:
+            channels = [c for c in df.columns if c not in (column_id, column_sort)]
+        keys = [column_id] + ([column_sort] if column_sort else [])
+        df = df.sort_values(keys, kind="stable")
+        codes, uniques = pd.factorize(df[column_id], sort=False)
+        lengths = np.bincount(codes, minlength=len(uniques))
+        offsets = np.concatenate([[0], np.cumsum(lengths)])
+        values = df[list(channels)].to_numpy(dtype=np.float64)
+        return cls(values, offsets, ids=uniques, channels=channels, meta=meta,
+                   sampling_rate=sampling_rate)
+
+    @classmethod
+    def concat(cls, panels: Sequence[Panel]) -> Panel:
+        """Concatenate panels with the same channels, one after another."""
+        panels = list(panels)
+        if not panels:
+            raise ValueError("nothing to concatenate")
+        channels = panels[0].channels
+        bad = [i for i, p in enumerate(panels) if p.channels != channels]
+        if bad:
+            raise ValueError(f"panels {bad} have channels other than {channels}")
+        lengths = np.concatenate([p.lengths for p in panels])
+        return cls(
+            np.concatenate([p.values for p in panels], axis=0),
+            np.concatenate([[0], np.cumsum(lengths)]),
+            ids=np.concatenate([np.asarray(p.ids, dtype=object) for p in panels]).tolist(),
+            channels=channels,
+            sampling_rate=np.concatenate([p.sampling_rate for p in panels]),
+            meta=pd.concat([p.meta for p in panels], ignore_index=True),
+        )
+
+    # ------------------------------------------------------------------ converters
+    def to_arrays(self) -> list[np.ndarray]:
+        """One (length x channels) view per series."""
+        return [self.series(i) for i in range(len(self))]
+
+    def to_numpy3d(self, length: int | None = None, fill=np.nan) -> np.ndarray:
+        """Array (n_series, n_channels, length), series truncated or padded with ``fill``."""
+        length = int(self.lengths.max(initial=0)) if length is None else int(length)
+        out = np.full((len(self), self.n_channels, length), fill, dtype=self.values.dtype)
+        take = np.minimum(self.lengths, length)
+        rows = np.repeat(np.arange(len(self)), take)
+        cols = np.arange(take.sum()) - np.repeat(np.cumsum(take) - take, take)
+        src = self.offsets[:-1].repeat(take) + cols
+        out[rows, :, cols] = self.values[src]
+        return out
+
+    def to_long(self) -> pd.DataFrame:
+        """tsfresh's long format: columns id, time, kind, value."""
+        wide = self.to_wide()
+        return wide.melt(id_vars=["id", "time"], var_name="kind", value_name="value")
+
+    def to_wide(self) -> pd.DataFrame:
+        """One row per sample: columns id, time (sample index) and one per channel."""
+        lengths = self.lengths
+        df = pd.DataFrame(self.values, columns=self.channels)
+        df.insert(0, "time", self.time_index())
+        df.insert(0, "id", np.repeat(np.asarray(self.ids, dtype=object), lengths))
+        return df
+
+    # ------------------------------------------------------------------ access
+    def __len__(self) -> int:
+        return len(self.offsets) - 1
+
+    def __repr__(self) -> str:
+        lengths = self.lengths
+        span = f"{lengths.min()}-{lengths.max()}" if len(lengths) else "-"
+        return (f"Panel({len(self)} series, channels={self.channels}, lengths {span}, "
+                f"meta={list(self.meta.columns)})")
+
+    @property
+    def lengths(self) -> np.ndarray:
+        return np.diff(self.offsets)
+
+    @property
+    def n_channels(self) -> int:
+        return self.values.shape[1]
+
+    @property
+    def nbytes(self) -> int:
+        return self.values.nbytes
+
+    def series(self, i: int) -> np.ndarray:
+        """Samples of series at position ``i`` (a view, length x channels)."""
+        return self.values[self.offsets[i]:self.offsets[i + 1]]
+
+    def time_index(self) -> np.ndarray:
+        """Position of every sample within its own series (0, 1, ... per series)."""
+        lengths = self.lengths
+        starts = np.repeat(self.offsets[:-1], lengths)
+        return np.arange(self.offsets[-1]) - starts
+
+    def series_index(self) -> np.ndarray:
+        """Position of the series each sample belongs to."""
+        return np.repeat(np.arange(len(self)), self.lengths)
+
+    def take(self, positions) -> Panel:
+        """New Panel with the series at ``positions`` (ints or a boolean mask), in that order."""
+        positions = np.asarray(positions)
+        if positions.dtype == bool:
+            if len(positions) != len(self):
+                raise ValueError(f"mask of length {len(positions)} for {len(self)} series")
+            positions = np.flatnonzero(positions)
+        positions = positions.astype(np.int64)
+        lengths = self.lengths[positions]
+        starts = self.offsets[:-1][positions]
+        if len(positions) and np.all(np.diff(positions) == 1):
+            values = self.values[starts[0]:starts[0] + lengths.sum()]
+        else:
+            rows = np.repeat(starts - np.concatenate([[0], np.cumsum(lengths)[:-1]]), lengths)
+            values = self.values[rows + np.arange(lengths.sum())]
+        return Panel(
+            values,
+            np.concatenate([[0], np.cumsum(lengths)]),
+            ids=self.ids[positions],
+            channels=self.channels,
+            sampling_rate=self.sampling_rate[positions],
+            meta=self.meta.iloc[positions],
+        )
+
+    def loc(self, ids) -> Panel:
+        """New Panel with the series whose ids are given, in that order."""
+        positions = self.ids.get_indexer(pd.Index(list(ids)))
+        missing = [i for i, p in zip(ids, positions) if p < 0]
+        if missing:
+            raise KeyError(f"ids not in the panel: {missing[:10]}"
+                           + (f" and {len(missing) - 10} more" if len(missing) > 10 else ""))
+        return self.take(positions)
+
+    def __getitem__(self, key) -> Panel:
+        if isinstance(key, slice):
+            return self.take(np.arange(len(self))[key])
+        if isinstance(key, (int, np.integer)):
+            return self.take([key])
+        return self.take(key)
+
+    def select_channels(self, channels: Sequence[str]) -> Panel:
+        """New Panel with only ``channels`` (unknown names raise one error listing them)."""
+        unknown = [c for c in channels if c not in self.channels]
+        if unknown:
+            raise ValueError(f"unknown channels {unknown}; the panel has {self.channels}")
+        cols = [self.channels.index(c) for c in channels]
+        return self.replace(values=self.values[:, cols], channels=list(channels))
+
+    def rename_channels(self, mapping: dict) -> Panel:
+        return self.replace(channels=[mapping.get(c, c) for c in self.channels])
+
+    def replace(self, **changes) -> Panel:
+        """A copy with some of values, offsets, ids, channels, sampling_rate, meta replaced."""
+        fields = dict(values=self.values, offsets=self.offsets, ids=self.ids,
+                      channels=self.channels, sampling_rate=self.sampling_rate, meta=self.meta)
+        fields.update(changes)
+        values, offsets = fields.pop("values"), fields.pop("offsets")
+        return Panel(values, offsets, **fields)
+
+    def chunks(self, chunk_size: int) -> Iterator[Panel]:
+        """Consecutive sub-panels of at most ``chunk_size`` series."""
+        for start in range(0, len(self), chunk_size):
+            yield self.take(np.arange(start, min(start + chunk_size, len(self))))
+
+    def nan_counts(self) -> pd.Series:
+        """Number of NaN samples (any channel) per series, indexed by id."""
+        bad = np.isnan(self.values).any(axis=1).astype(np.int64)
+        counts = np.zeros(len(self), dtype=np.int64)
+        nonempty = self.lengths > 0
+        if bad.size:
+            counts[nonempty] = np.add.reduceat(bad, self.offsets[:-1][nonempty])
+        return pd.Series(counts, index=self.ids, name="nan_samples")

@@ -1,0 +1,228 @@
+"""Classifier recipes for feature tables: one name, one scikit-learn Pipeline.
+
+Every model takes a DataFrame from ``extract`` (numeric feature columns) and, when present,
+categorical metadata columns (``object``/``str``/``category`` dtype, e.g. sensor, body_part,
+side), which enter as one-hot columns. Missing values: the tree models (``seed-rf``, ``rf``,
+``extratrees``, ``xgboost``, ``lightgbm``) route NaN natively; ``logreg`` imputes the column
+median (columns that are entirely NaN are dropped). Infinite values are rejected by
+:func:`featurekit.evaluate.check_inputs`.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import warnings
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.compose import ColumnTransformer, make_column_selector
+from sklearn.ensemble import ExtraTreesClassifier, RandomForestClassifier
+from sklearn.impute import SimpleImputer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import LabelEncoder, OneHotEncoder, StandardScaler
+from sklearn.utils.class_weight import compute_sample_weight
+from sklearn.utils.validation import check_is_fitted
+
+MODELS = ("seed-rf", "rf", "extratrees", "xgboost", "lightgbm", "logreg")
+
+
+class LabelEncodedClassifier(ClassifierMixin, BaseEstimator):
+    """Fit ``estimator`` on integer-coded labels and report the original labels.
+
+    XGBoost wants labels ``0..k-1``; this wrapper lets it take string labels (or a
+    training fold where some class is absent) while ``classes_`` keeps the real names.
+
+    Parameters
+    ----------
+    estimator : classifier
+        Cloned and fitted on ``LabelEncoder``-coded targets.
+    class_weight : "balanced", dict or None
+        Turned into per-sample weights, for engines without a ``class_weight`` parameter.
+    """
+
+    def __init__(self, estimator, class_weight=None):
+        self.estimator = estimator
+        self.class_weight = class_weight
+
+    def fit(self, X, y, sample_weight=None):
+        encoder = LabelEncoder().fit(y)
+        self.classes_ = encoder.classes_
+        if self.class_weight is not None:
+            weights = compute_sample_weight(self.class_weight, y)
+            sample_weight = weights if sample_weight is None else weights * sample_weight
+        self.estimator_ = clone(self.estimator).fit(
+            X, encoder.transform(y), sample_weight=sample_weight
+        )
+        self.n_features_in_ = getattr(self.estimator_, "n_features_in_", np.shape(X)[1])
+        return self
+
+    def predict_proba(self, X):
+        check_is_fitted(self)
+        proba = self.estimator_.predict_proba(X)
+        if proba.shape[1] != len(self.classes_):  # xgboost on one class returns one column
+            proba = np.ones((len(proba), len(self.classes_)))
+        return proba
+
+    def predict(self, X):
+        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+    @property
+    def feature_importances_(self):
+        check_is_fitted(self)
+        return self.estimator_.feature_importances_
+
+
+@functools.lru_cache(maxsize=1)
+def cuda_available() -> bool:
+    """True when XGBoost can train on a CUDA device here (checked once with a tiny fit)."""
+    import xgboost
+
+    if str(xgboost.build_info().get("USE_CUDA", False)).lower() not in ("true", "1", "on"):
+        return False
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            data = xgboost.DMatrix(np.zeros((4, 1)), label=[0, 1, 0, 1])
+            booster = xgboost.train({"device": "cuda", "verbosity": 0}, data, num_boost_round=1)
+        device = json.loads(booster.save_config())["learner"]["generic_param"]["device"]
+    except Exception:  # any failure to reach a GPU means: no usable GPU
+        return False
+    return device.startswith("cuda")
+
+
+def _preprocessor(numeric) -> ColumnTransformer:
+    """Numeric columns through ``numeric``; non-numeric columns one-hot encoded."""
+    return ColumnTransformer(
+        [
+            ("num", numeric, make_column_selector(dtype_include=np.number)),
+            (
+                "cat",
+                OneHotEncoder(handle_unknown="ignore", sparse_output=False),
+                make_column_selector(dtype_exclude=np.number),
+            ),
+        ],
+        verbose_feature_names_out=False,
+    )
+
+
+def _xgboost(gpu, class_weight, random_state, params):
+    from xgboost import XGBClassifier
+
+    device = "cpu"
+    if gpu:
+        if cuda_available():
+            device = "cuda"
+        else:
+            warnings.warn(
+                "make_model('xgboost', gpu=True): no CUDA device is visible to XGBoost, "
+                "training on the CPU instead.",
+                RuntimeWarning,
+                stacklevel=3,
+            )
+    settings = dict(
+        n_estimators=400, learning_rate=0.05, max_depth=6, subsample=0.8,
+        colsample_bytree=0.5, tree_method="hist", device=device, verbosity=0,
+        random_state=random_state, n_jobs=-1,
+    )
+    settings.update(params)
+    return LabelEncodedClassifier(XGBClassifier(**settings), class_weight=class_weight)
+
+
+def _lightgbm(class_weight, random_state, params):
+    from lightgbm import LGBMClassifier
+
+    settings = dict(
+        n_estimators=400, learning_rate=0.05, num_leaves=31, subsample=0.8, subsample_freq=1,
+        colsample_bytree=0.5, class_weight=class_weight, random_state=random_state,
+        verbose=-1, n_jobs=-1,
+    )
+    settings.update(params)
+    return LGBMClassifier(**settings)
+
+
+def make_model(
+    name: str,
+    *,
+    gpu: bool = False,
+    class_weight=None,
+    random_state: int = 0,
+    **params,
+) -> Pipeline:
+    """A classifier pipeline by name: preprocessing (scaling, one-hot) plus an engine.
+
+    Parameters
+    ----------
+    name : {"seed-rf", "rf", "extratrees", "xgboost", "lightgbm", "logreg"}
+        ``seed-rf`` is seed 000's recipe exactly: StandardScaler +
+        RandomForestClassifier(n_estimators=300, random_state=42, n_jobs=-1); its seed stays
+        42 whatever ``random_state`` says.
+    gpu : bool
+        XGBoost only: train with ``device="cuda"``; without a CUDA device it falls back to the
+        CPU with one ``RuntimeWarning``.
+    class_weight : "balanced", dict or None
+        Passed to the engine (as sample weights for XGBoost).
+    random_state : int
+        Seed of the engine.
+    **params
+        Overrides of the engine's parameters, e.g. ``n_estimators=50``.
+
+    Returns
+    -------
+    Pipeline
+        Steps ``prep`` (a ColumnTransformer) and ``model``.
+
+    Examples
+    --------
+    >>> model = make_model("rf", n_estimators=50)
+    >>> list(model.named_steps)
+    ['prep', 'model']
+    """
+    if name not in MODELS:
+        raise ValueError(f"unknown model {name!r}; choose one of {list(MODELS)}")
+    if gpu and name != "xgboost":
+        raise ValueError(f"gpu=True is only available for 'xgboost', not {name!r}")
+    numeric = "passthrough"
+    if name == "seed-rf":
+        settings = dict(n_estimators=300, random_state=42, n_jobs=-1, class_weight=class_weight)
+        model = RandomForestClassifier(**{**settings, **params})
+        numeric = StandardScaler()
+    elif name == "rf":
+        settings = dict(n_estimators=500, n_jobs=-1, random_state=random_state,
+                        class_weight=class_weight)
+        model = RandomForestClassifier(**{**settings, **params})
+    elif name == "extratrees":
+        settings = dict(n_estimators=500, n_jobs=-1, random_state=random_state,
+                        class_weight=class_weight)
+        model = ExtraTreesClassifier(**{**settings, **params})
+    elif name == "xgboost":
+        model = _xgboost(gpu, class_weight, random_state, params)
+    elif name == "lightgbm":
+        model = _lightgbm(class_weight, random_state, params)
+    else:
+        settings = dict(C=1.0, max_iter=3000, class_weight=class_weight,
+                        random_state=random_state)
+        model = LogisticRegression(**{**settings, **params})
+        numeric = make_pipeline(SimpleImputer(strategy="median"), StandardScaler())
+    return Pipeline([("prep", _preprocessor(numeric)), ("model", model)])
+
+
+def feature_importances(pipeline: Pipeline):
+    """Importance per input column of a fitted pipeline, or None if the engine has none.
+
+    Returns a pandas Series indexed by the names after preprocessing (one-hot columns
+    appear as ``<column>_<value>``).
+    """
+    import pandas as pd
+
+    model = pipeline.steps[-1][1]
+    values = getattr(model, "feature_importances_", None)
+    if values is None and hasattr(model, "coef_"):
+        values = np.abs(model.coef_).mean(axis=0)
+    if values is None:
+        return None
+    names = pipeline[:-1].get_feature_names_out()
+    values = np.asarray(values, dtype=float)
+    total = values.sum()
+    return pd.Series(values / total if total > 0 else values, index=names)

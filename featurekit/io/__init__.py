@@ -1,0 +1,3 @@
+"""Readers that turn files on disk into Panels."""
+
+from featurekit.io.ts import read_ts

@@ -1,0 +1,114 @@
+"""What a reader found wrong with its input, and what it did about it.
+
+Readers never stop at the first bad file: they repair or skip it and add one row to an
+:class:`IngestReport` (``id, file, problem, detail, action``). The report is printed as a short
+summary at the end and saved as ``report.csv`` beside the data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+COLUMNS = ["id", "file", "problem", "detail", "action"]
+
+#: Every problem a reader may report, with what it means.
+PROBLEMS = {
+    "missing": "an id listed in train.csv/metadata.csv has no series file",
+    "empty": "the file (or the rows kept from it) holds no samples",
+    "wrong_header": "the header is not the one the sensor's layout needs",
+    "truncated": "the last line is cut short (fewer fields, no final newline)",
+    "malformed_rows": "rows with the wrong number of fields, not at the end of the file",
+    "non_numeric": "cells that are not numbers",
+    "nan": "the series holds NaN samples",
+    "nan_only": "every sample of the series is NaN",
+    "unknown_measurement": "smartwatch rows with a measurement type other than the 3 known",
+    "unknown_sensor": "a sensor other than smartwatch or vicon",
+    "bad_id": "an id that is not an integer",
+    "duplicate_id": "an id listed more than once in train.csv/metadata.csv",
+    "orphan_file": "a series file whose id is in neither train.csv nor metadata.csv",
+    "length_mismatch": "rows read differ from sequence_length in the CSV",
+    "read_error": "the file could not be read at all",
+    "mostly_nan_column": "a column dropped because most of its cells are NaN",
+    "small_class": "a class with too few series for a stratified/grouped split",
+    "mixed_labels": "one series whose rows carry more than one label",
+    "missing_key": "rows whose id/key columns are empty",
+}
+
+
+def new_table(rows: list[dict] | None = None) -> pd.DataFrame:
+    """A report table with the standard columns (``id`` kept as object: ints or strings)."""
+    table = pd.DataFrame(rows or [], columns=COLUMNS)
+    return table.astype({"id": object, "file": str, "problem": str, "detail": str,
+                         "action": str})
+
+
+@dataclass
+class IngestReport:
+    """Problems found while reading, one row each, plus totals.
+
+    Attributes
+    ----------
+    table : DataFrame
+        Columns ``id, file, problem, detail, action``, one row per problem found.
+    n_series : int
+        Series written to the store (or returned in the Panel).
+    n_files : int
+        Files (or groups) read.
+    n_samples : int
+        Samples kept in all.
+    seconds : float
+        Wall time of the read.
+    source : str
+        What was read (a directory or a file).
+    """
+
+    table: pd.DataFrame = field(default_factory=new_table)
+    n_series: int = 0
+    n_files: int = 0
+    n_samples: int = 0
+    seconds: float = 0.0
+    source: str = ""
+
+    def add(self, id, file, problem: str, detail: str, action: str) -> None:
+        """Add one row (for small reports; bulk readers build ``table`` directly)."""
+        row = new_table([dict(id=id, file=str(file), problem=problem, detail=detail,
+                              action=action)])
+        self.table = row if self.table.empty else pd.concat([self.table, row],
+                                                           ignore_index=True)
+
+    @property
+    def counts(self) -> pd.Series:
+        """Number of report rows per problem, most frequent first."""
+        return self.table["problem"].value_counts().rename("n")
+
+    def of(self, problem: str) -> pd.DataFrame:
+        """The rows of one problem."""
+        return self.table[self.table["problem"] == problem]
+
+    def summary(self) -> str:
+        """A few lines: totals, then one line per problem with its count and an example."""
+        lines = [f"read {self.source}: {self.n_series} series, {self.n_samples} samples "
+                 f"from {self.n_files} files in {self.seconds:.1f} s; "
+                 f"{len(self.table)} problems"]
+        for problem, n in self.counts.items():
+            first = self.of(problem).iloc[0]
+            lines.append(f"  {problem:<20} {n:>6}  e.g. id {first['id']} ({first['file']}): "
+                         f"{first['detail']} -> {first['action']}")
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.summary()
+
+    def to_csv(self, path) -> None:
+        """Write the table as CSV."""
+        self.table.to_csv(path, index=False)
+
+    @classmethod
+    def read_csv(cls, path, **totals) -> IngestReport:
+        """Read a table written by :meth:`to_csv` (totals may be passed as keywords)."""
+        table = pd.read_csv(path, dtype=str, keep_default_na=False)
+        return cls(table=new_table(table.to_dict("records")), source=str(Path(path).parent),
+                   **totals)

@@ -1,0 +1,269 @@
+"""A consolidated, chunked Parquet store of ragged series, and loading it back as Panels.
+
+Layout of a store directory (format version 1)::
+
+    store/
+      manifest.json            format, version, channels, dtype, sampling rates per sensor,
+                               chunk size, number of chunks, source directory
+      series.parquet           one row per stored series, in store order:
+                                 id, userid, sensor, body_part, side, activity (null if
+                                 unlabeled), split (train/test), sequence_length (from the CSV),
+                                 file (relative to the source), rows_read, n_samples,
+                                 nan_samples (samples with any NaN), chunk, offset
+      samples/part-00000.parquet  the samples of chunk 0: columns id (int64), x, y, z
+                               (float32), series one after another; series ``s`` is rows
+                               ``offset .. offset + n_samples`` of part ``chunk``
+      report.csv               every problem found while ingesting (see ``report.py``)
+      chunks/part-00000.*      per-chunk series rows and problems, consolidated into the two
+                               files above; kept so an interrupted ingest can resume
+      plan.json                chunk size and a fingerprint of the ids, checked on resume
+
+Samples are float32: the sources carry at most ~6 significant digits (accelerations in m/s^2,
+positions in metres to the micrometre), which float32's 24-bit mantissa holds, and the full
+competition data (~240M samples x 3 channels) then takes ~2.9 GB in memory instead of 5.7 GB.
+Derivatives of positions should be computed in float64 after loading.
+
+Every file is written to a temporary name then renamed, so a chunk is either complete or absent.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from featurekit.panel import Panel
+
+FORMAT = "featurekit-store"
+FORMAT_VERSION = 1
+CHANNELS = ["x", "y", "z"]
+#: Rows per Parquet row group: the unit a subset load reads (~3 MB of float32 x 3).
+ROW_GROUP_ROWS = 262_144
+
+
+# ---------------------------------------------------------------------- writing
+def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
+    """Call ``write(tmp)`` then rename ``tmp`` to ``path``, so readers never see half a file."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def write_json(path: Path, obj) -> None:
+    atomic_write(path, lambda tmp: tmp.write_text(json.dumps(obj, indent=2, default=str)))
+
+
+def part_path(store, chunk: int) -> Path:
+    return Path(store) / "samples" / f"part-{chunk:05d}.parquet"
+
+
+def write_samples(path: Path, ids: np.ndarray, values: np.ndarray, lengths: np.ndarray,
+                  channels: Sequence[str] = CHANNELS) -> None:
+    """Write one chunk of samples (``values`` rows in series order) atomically."""
+    columns = {"id": pa.array(np.repeat(np.asarray(ids, dtype=np.int64), lengths))}
+    for j, name in enumerate(channels):
+        columns[name] = pa.array(np.ascontiguousarray(values[:, j]))
+    table = pa.table(columns)
+    atomic_write(path, lambda tmp: pq.write_table(
+        table, tmp, row_group_size=ROW_GROUP_ROWS, compression="zstd", compression_level=1,
+        use_byte_stream_split=list(channels)))
+
+
+# ---------------------------------------------------------------------- reading
+def read_manifest(store) -> dict:
+    """The store's manifest; a clear error if ``store`` is not a complete store."""
+    path = Path(store) / "manifest.json"
+    if not path.exists():
+        raise FileNotFoundError(
+            f"{path} not found: {store} is not a featurekit store, or its ingest did not "
+            "finish (run featurekit.io.ingest_competition again to resume it)")
+    manifest = json.loads(path.read_text())
+    if manifest.get("format") != FORMAT or manifest.get("version", 0) > FORMAT_VERSION:
+        raise ValueError(f"{path}: format {manifest.get('format')} version "
+                         f"{manifest.get('version')} is not readable by this featurekit "
+                         f"(reads {FORMAT} up to version {FORMAT_VERSION}); upgrade featurekit")
+    return manifest
+
+
+def read_series(store) -> pd.DataFrame:
+    """The per-series table of a store (``series.parquet``), in store order."""
+    read_manifest(store)
+    return pd.read_parquet(Path(store) / "series.parquet")
+
+
+def store_chunks(store) -> list[Path]:
+    """Paths of the sample chunks, in order; chunk ``i`` loads with ``load_store_chunk``."""
+    manifest = read_manifest(store)
+    return [part_path(store, i) for i in range(manifest["n_chunks"])]
+
+
+def _select(series: pd.DataFrame, ids, where) -> pd.DataFrame:
+    """Rows of ``series`` chosen by ``ids`` (in that order) and/or ``where``."""
+    if where is not None:
+        if callable(where):
+            mask = np.asarray(where(series), dtype=bool)
+        elif isinstance(where, Mapping):
+            unknown = [k for k in where if k not in series.columns]
+            if unknown:
+                raise ValueError(f"where: unknown columns {unknown}; the series table has "
+                                 f"{list(series.columns)}")
+            mask = np.ones(len(series), dtype=bool)
+            for column, wanted in where.items():
+                wanted = [wanted] if np.isscalar(wanted) or wanted is None else list(wanted)
+                mask &= series[column].isin(wanted).to_numpy()
+        else:
+            raise TypeError("where must be a dict {column: value or list} or a callable "
+                            f"taking the series table and returning a mask, got {type(where)}")
+        series = series[mask]
+    if ids is not None:
+        ids = list(ids)
+        index = pd.Index(series["id"])
+        positions = index.get_indexer(ids)
+        missing = [i for i, p in zip(ids, positions) if p < 0]
+        if missing:
+            more = f" and {len(missing) - 10} more" if len(missing) > 10 else ""
+            raise KeyError(f"ids not in the store{' (after where)' if where else ''}: "
+                           f"{missing[:10]}{more}; skipped series are listed in report.csv")
+        series = series.iloc[positions]
+    return series
+
+
+def _rates(manifest: dict, sensors: pd.Series, sampling_rates) -> np.ndarray:
+    """Per-series sampling rate from the sensor; 1.0 (time in samples) where unknown."""
+    rates = dict(manifest.get("sampling_rates") or {})
+    rates.update(sampling_rates or {})
+    mapped = sensors.map(lambda s: rates.get(s)).astype(float)
+    return mapped.fillna(1.0).to_numpy()
+
+
+def _load_rows(store, rows: pd.DataFrame, channels: Sequence[str], manifest: dict,
+               sampling_rates=None) -> Panel:
+    """Panel of the series in ``rows`` (any order), reading only the row groups they need."""
+    lengths = rows["n_samples"].to_numpy(np.int64)
+    order = np.lexsort((rows["offset"].to_numpy(), rows["chunk"].to_numpy()))
+    dtype = np.dtype(manifest.get("dtype", "float32"))
+    out = np.empty((int(lengths.sum()), len(channels)), dtype=dtype)
+    sorted_rows = rows.iloc[order]
+    s_lengths = lengths[order]
+    s_starts = np.concatenate([[0], np.cumsum(s_lengths)[:-1]]).astype(np.int64)
+    chunk_of = sorted_rows["chunk"].to_numpy()
+    offset_of = sorted_rows["offset"].to_numpy(np.int64)
+    for chunk in np.unique(chunk_of):
+        sel = np.flatnonzero(chunk_of == chunk)
+        file = pq.ParquetFile(part_path(store, int(chunk)))
+        meta = file.metadata
+        rg_rows = np.array([meta.row_group(i).num_rows for i in range(meta.num_row_groups)])
+        rg_start = np.concatenate([[0], np.cumsum(rg_rows)])
+        lo, hi = offset_of[sel], offset_of[sel] + s_lengths[sel]
+        first = np.searchsorted(rg_start, lo, side="right") - 1
+        last = np.searchsorted(rg_start, np.maximum(hi - 1, lo), side="right") - 1
+        groups = np.unique(np.concatenate([np.arange(a, b + 1) for a, b in zip(first, last)]))
+        table = file.read_row_groups(groups.tolist(), columns=list(channels))
+        # row r of the file sits at row r - shift[r's group] of ``table``
+        shift = rg_start[:-1].copy()
+        kept = np.zeros(len(rg_rows), dtype=bool)
+        kept[groups] = True
+        shift -= np.concatenate([[0], np.cumsum(np.where(kept, rg_rows, 0))[:-1]])
+        n = s_lengths[sel]
+        src = np.repeat(lo - shift[first], n) + (np.arange(n.sum()) - np.repeat(
+            np.cumsum(n) - n, n))
+        dst = s_starts[sel[0]]
+        for j, name in enumerate(channels):
+            column = table.column(name).to_numpy()
+            if len(src) == len(column) and src[0] == 0 and np.all(np.diff(src) == 1):
+                out[dst:dst + len(src), j] = column
+            else:
+                out[dst:dst + len(src), j] = column[src]
+    meta = sorted_rows.reset_index(drop=True)
+    meta["label"] = meta["activity"] if "activity" in meta else None
+    meta["group"] = meta["userid"] if "userid" in meta else None
+    panel = Panel(out, np.concatenate([[0], np.cumsum(s_lengths)]),
+                  ids=meta["id"].to_numpy(), channels=list(channels),
+                  sampling_rate=_rates(manifest, meta["sensor"], sampling_rates), meta=meta)
+    if np.any(np.diff(order) != 1):
+        panel = panel.take(np.argsort(order))
+    return panel
+
+
+def _channels(manifest: dict, columns) -> list[str]:
+    channels = list(manifest["channels"]) if columns is None else list(columns)
+    unknown = [c for c in channels if c not in manifest["channels"]]
+    if unknown:
+        raise ValueError(f"unknown columns {unknown}; the store has {manifest['channels']}")
+    return channels
+
+
+def load_store(store, *, ids=None, columns: Sequence[str] | None = None, where=None,
+               sampling_rates: Mapping[str, float] | None = None) -> Panel:
+    """Load a store (or part of it) as a Panel, reading only the chunks and row groups needed.
+
+    Parameters
+    ----------
+    store : path
+        A directory written by :func:`featurekit.io.ingest_competition`.
+    ids : sequence, optional
+        Series to load, in this order. A KeyError lists ids not in the store.
+    columns : list of str, optional
+        Channels to load (default all: x, y, z).
+    where : dict or callable, optional
+        Metadata filter: ``{"sensor": "vicon", "split": ["train"]}`` or a function taking the
+        series table and returning a boolean mask. Applied before ``ids``.
+    sampling_rates : dict, optional
+        Rate per sensor overriding the manifest's; series of unknown rate get 1.0.
+
+    Returns
+    -------
+    Panel
+        Channels as float32; ``meta`` holds the series table plus ``label`` (= activity) and
+        ``group`` (= userid).
+
+    Examples
+    --------
+    >>> train = load_store("store", where={"split": "train"})  # doctest: +SKIP
+    """
+    manifest = read_manifest(store)
+    rows = _select(read_series(store), ids, where)
+    return _load_rows(store, rows, _channels(manifest, columns), manifest, sampling_rates)
+
+
+def load_store_chunk(store, i: int, *, columns: Sequence[str] | None = None,
+                     sampling_rates: Mapping[str, float] | None = None) -> Panel:
+    """Load chunk ``i`` of a store (what one distributed worker processes)."""
+    manifest = read_manifest(store)
+    if not 0 <= i < manifest["n_chunks"]:
+        raise IndexError(f"chunk {i} out of range: {store} has {manifest['n_chunks']} chunks")
+    series = pd.read_parquet(Path(store) / "series.parquet", filters=[("chunk", "==", i)])
+    return _load_rows(store, series, _channels(manifest, columns), manifest, sampling_rates)
+
+
+def iter_store(store, chunk_size: int | None = None, *, columns: Sequence[str] | None = None,
+               where=None, sampling_rates: Mapping[str, float] | None = None
+               ) -> Iterator[Panel]:
+    """Yield the store as Panels of at most ``chunk_size`` series, in store order.
+
+    With ``chunk_size=None`` each Panel is one stored chunk. Memory stays bounded by one
+    Panel, which is what streaming extraction over the full 125k series needs.
+    """
+    manifest = read_manifest(store)
+    channels = _channels(manifest, columns)
+    series = _select(read_series(store), None, where)
+    if chunk_size is None:
+        for _, rows in series.groupby("chunk", sort=True):
+            yield _load_rows(store, rows, channels, manifest, sampling_rates)
+        return
+    if chunk_size < 1:
+        raise ValueError(f"chunk_size must be >= 1, got {chunk_size}")
+    for start in range(0, len(series), chunk_size):
+        yield _load_rows(store, series.iloc[start:start + chunk_size], channels, manifest,
+                         sampling_rates)

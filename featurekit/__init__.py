@@ -1,6 +1,23 @@
 """featurekit: wearable-sensor time series to feature tables and calibrated classifiers."""
 
-from featurekit.panel import Panel
-
 __version__ = "0.1.0"
-__all__ = ["Panel", "__version__"]
+
+from featurekit.extract import FeatureExtractor, extract  # noqa: E402
+from featurekit.features import (  # noqa: E402
+    FeatureSet,
+    get_feature_set,
+    list_feature_sets,
+    parse_feature_name,
+)
+from featurekit.panel import Panel  # noqa: E402
+
+__all__ = [
+    "FeatureExtractor",
+    "FeatureSet",
+    "Panel",
+    "__version__",
+    "extract",
+    "get_feature_set",
+    "list_feature_sets",
+    "parse_feature_name",
+]

@@ -1,0 +1,81 @@
+"""Run a FeatureSet over a Panel: every registered feature, every channel, in one pass each."""
+
+from __future__ import annotations
+
+from itertools import combinations
+
+import numpy as np
+import pandas as pd
+
+from featurekit.features.cross import magnitude, resolve_magnitude_groups
+from featurekit.features.registry import FEATURES, FeatureSet, feature_name
+from featurekit.features.segments import Segments
+from featurekit.features.tsfresh_bridge import extract_tsfresh
+
+
+def _groups(feature_set: FeatureSet, channels: list[str]) -> tuple:
+    if not feature_set.needs_magnitude:
+        return ()
+    groups = resolve_magnitude_groups(feature_set.magnitude_groups, channels)
+    clash = sorted({name for name, _ in groups} & set(channels))
+    if clash:
+        raise ValueError(f"magnitude channel names {clash} clash with input channels")
+    return groups
+
+
+def feature_columns(feature_set: FeatureSet, channels: list[str]) -> list[str]:
+    """Column names a native FeatureSet produces for these channels, in output order."""
+    return [name for name, _ in _plan(feature_set, channels)]
+
+
+def _plan(feature_set: FeatureSet, channels: list[str]) -> list[tuple[str, tuple]]:
+    """(column name, (scope, feature, params, operands)) for every output column."""
+    plan = []
+    for channel in channels:
+        for feature, params in feature_set.channel:
+            plan.append((feature_name(channel, feature, params),
+                         ("channel", feature, dict(params), channel)))
+    for a, b in combinations(channels, 2):
+        for feature, params in feature_set.pair:
+            plan.append((feature_name(a, feature, {**dict(params), "with": b}),
+                         ("pair", feature, dict(params), (a, b))))
+    for group, members in _groups(feature_set, channels):
+        for feature, params in feature_set.group:
+            plan.append((feature_name(group, feature, params),
+                         ("group", feature, dict(params), members)))
+        for feature, params in feature_set.magnitude:
+            plan.append((feature_name(group, feature, params),
+                         ("channel", feature, dict(params), group)))
+    names = [name for name, _ in plan]
+    if len(set(names)) != len(names):
+        raise ValueError("the feature set produces duplicate column names")
+    return plan
+
+
+def compute_features(panel, feature_set: FeatureSet) -> pd.DataFrame:
+    """Feature table (index = panel ids) of one panel held in memory."""
+    offsets, rates = panel.offsets, panel.sampling_rate
+    segments = {
+        c: Segments(panel.values[:, j], offsets, rates) for j, c in enumerate(panel.channels)
+    }
+    for group, members in _groups(feature_set, panel.channels):
+        columns = [panel.channels.index(m) for m in members]
+        segments[group] = Segments(
+            magnitude(panel.values.astype(np.float64, copy=False), columns), offsets, rates
+        )
+    lengths = panel.lengths
+    out = {}
+    for name, (scope, feature, params, operands) in _plan(feature_set, panel.channels):
+        spec = FEATURES[feature]
+        if scope == "channel":
+            value = spec.func(segments[operands], **params)
+        elif scope == "pair":
+            value = spec.func(*(segments[c] for c in operands), **params)
+        else:
+            value = spec.func([segments[c] for c in operands], **params)
+        value = np.asarray(value, dtype=np.float64)
+        out[name] = np.where(lengths >= spec.min_length_for(params), value, np.nan)
+    table = pd.DataFrame(out, index=panel.ids)
+    if feature_set.tsfresh:
+        table = pd.concat([table, extract_tsfresh(panel, feature_set.tsfresh)], axis=1)
+    return table

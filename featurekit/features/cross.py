@@ -1,0 +1,69 @@
+"""Cross-channel features: pairwise correlation, magnitude channels, signal magnitude area.
+
+A magnitude group is a set of channels forming one vector (e.g. x, y, z of an accelerometer);
+its magnitude channel ``sqrt(x**2 + y**2 + z**2)`` is named ``<prefix>mag`` and receives the
+set's ``magnitude`` features (by default the stats and spectral ones).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+from featurekit.features.registry import register_feature
+from featurekit.features.segments import Segments
+
+_AXIS = re.compile(r"^(.*?)([xyzXYZ])$")
+
+
+def auto_magnitude_groups(channels: Sequence[str]) -> tuple:
+    """Triples of channels named ``<prefix>x, <prefix>y, <prefix>z``, as (name, channels)."""
+    by_prefix: dict[str, dict[str, str]] = {}
+    for channel in channels:
+        match = _AXIS.match(channel)
+        if match:
+            by_prefix.setdefault(match.group(1), {})[match.group(2).lower()] = channel
+    return tuple(
+        (f"{prefix}mag", tuple(axes[a] for a in "xyz"))
+        for prefix, axes in by_prefix.items()
+        if set(axes) == {"x", "y", "z"}
+    )
+
+
+def resolve_magnitude_groups(groups: Mapping | Sequence | None, channels: Sequence[str]) -> tuple:
+    """Groups as ``((name, (channel, ...)), ...)``; ``None`` means automatic triples."""
+    if groups is None:
+        return auto_magnitude_groups(channels)
+    items = groups.items() if isinstance(groups, Mapping) else groups
+    resolved = tuple((str(name), tuple(members)) for name, members in items)
+    unknown = sorted({c for _, members in resolved for c in members} - set(channels))
+    if unknown:
+        raise ValueError(f"magnitude groups name unknown channels {unknown}; have {list(channels)}")
+    return resolved
+
+
+def magnitude(values: np.ndarray, columns: Sequence[int]) -> np.ndarray:
+    """Euclidean norm of the given columns of a (samples x channels) array."""
+    selected = values[:, list(columns)]
+    return np.sqrt(np.einsum("ij,ij->i", selected, selected))
+
+
+@register_feature("corr", family="cross", scope="pair")
+def corr(a: Segments, b: Segments) -> np.ndarray:
+    """Pearson correlation of two channels within each series; 0 if either is constant."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        value = a.sum(a.centered * b.centered) / np.sqrt(
+            a.sum(a.centered**2) * b.sum(b.centered**2)
+        )
+    return np.where(a.is_constant | b.is_constant, 0.0, value)
+
+
+@register_feature("sma", family="cross", scope="group")
+def sma(members: Sequence[Segments]) -> np.ndarray:
+    """Signal magnitude area: mean over time of the sum of absolute values of the members."""
+    first = members[0]
+    total = sum(np.abs(m.values) for m in members)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return first.sum(total) / first.lengths

@@ -1,0 +1,236 @@
+"""Explicit registry of features and named feature sets, and the column-name grammar.
+
+A feature is a function over :class:`~featurekit.features.segments.Segments` (one channel of
+a whole panel) returning one value per series. ``register_feature`` records a frozen
+:class:`FeatureSpec`; named sets are builders returning a :class:`FeatureSet`, registered with
+``register_feature_set``. Nothing scans a module's namespace.
+
+Column names are ``<channel>__<feature>[__<param>-<value>...]`` with parameters sorted and
+characters from ``[A-Za-z0-9_.=-]``; :func:`parse_feature_name` turns one back into parts.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+
+NAME_CHARS = re.compile(r"^[A-Za-z0-9_.=-]+$")
+SCOPES = ("channel", "pair", "group")
+
+
+@dataclass(frozen=True)
+class FeatureSpec:
+    """What one registered feature computes.
+
+    Parameters
+    ----------
+    name : feature name used in columns.
+    func : ``func(segments, **params) -> ndarray (n_series,)``; for scope ``"pair"`` it takes two
+        Segments, for ``"group"`` a list of Segments.
+    family : ``"stats"``, ``"spectral"`` or ``"cross"``; presets are queries on it.
+    grid : default parameter dicts, one column each.
+    min_length : shortest series with a defined value (shorter ones give NaN); an int or a
+        function of the parameters.
+    scope : ``"channel"`` (per channel), ``"pair"`` (per channel pair) or ``"group"`` (per
+        magnitude group).
+    """
+
+    name: str
+    func: Callable
+    family: str
+    grid: tuple = ({},)
+    min_length: int | Callable[[dict], int] = 1
+    scope: str = "channel"
+    description: str = ""
+
+    def min_length_for(self, params: Mapping) -> int:
+        return self.min_length(params) if callable(self.min_length) else self.min_length
+
+
+FEATURES: dict[str, FeatureSpec] = {}
+FEATURE_SETS: dict[str, Callable[..., FeatureSet]] = {}
+
+
+def register_feature(
+    name: str,
+    *,
+    family: str,
+    grid: Iterable[Mapping] = ({},),
+    min_length: int | Callable[[dict], int] = 1,
+    scope: str = "channel",
+):
+    """Decorator recording a feature function under ``name``; names must be unique."""
+    if name in FEATURES:
+        raise ValueError(f"feature {name!r} is already registered")
+    if not NAME_CHARS.match(name) or "__" in name:
+        raise ValueError(f"feature name {name!r} must use [A-Za-z0-9_.=-] and no '__'")
+    if scope not in SCOPES:
+        raise ValueError(f"scope must be one of {SCOPES}, got {scope!r}")
+
+    def decorate(func):
+        FEATURES[name] = FeatureSpec(
+            name=name,
+            func=func,
+            family=family,
+            grid=tuple(dict(p) for p in grid),
+            min_length=min_length,
+            scope=scope,
+            description=(func.__doc__ or "").strip().splitlines()[0] if func.__doc__ else "",
+        )
+        return func
+
+    return decorate
+
+
+def _call(name: str, params: Mapping | None = None) -> tuple:
+    """A hashable (name, sorted params) pair."""
+    return (name, tuple(sorted((params or {}).items())))
+
+
+def calls(names: Iterable[str], **grids) -> tuple:
+    """Expand feature names with their default grids (or ``grids[name]`` when given)."""
+    out = []
+    for name in names:
+        spec = FEATURES[name]
+        for params in grids.get(name, spec.grid):
+            out.append(_call(name, params))
+    return tuple(out)
+
+
+@dataclass(frozen=True)
+class FeatureSet:
+    """A resolved, hashable feature configuration.
+
+    ``channel`` calls run on every input channel, ``magnitude`` calls on every magnitude
+    channel (see ``magnitude_groups``), ``pair`` calls on every pair of input channels and
+    ``group`` calls on every magnitude group. ``magnitude_groups`` is ``None`` for automatic
+    x/y/z triples or a tuple of ``(name, (channels...))``. ``tsfresh`` holds tsfresh settings
+    (a profile name or a ``{feature: [params]}`` dict as a frozen tuple).
+    """
+
+    channel: tuple = ()
+    magnitude: tuple = ()
+    pair: tuple = ()
+    group: tuple = ()
+    magnitude_groups: tuple | None = None
+    tsfresh: tuple | str | None = None
+    name: str = field(default="custom", compare=False)
+
+    def __add__(self, other: FeatureSet) -> FeatureSet:
+        def merge(a, b):
+            return a + tuple(c for c in b if c not in a)
+
+        if self.tsfresh and other.tsfresh and self.tsfresh != other.tsfresh:
+            raise ValueError("cannot combine two different tsfresh settings in one set")
+        groups = self.magnitude_groups if self.magnitude_groups is not None else (
+            other.magnitude_groups
+        )
+        return FeatureSet(
+            channel=merge(self.channel, other.channel),
+            magnitude=merge(self.magnitude, other.magnitude),
+            pair=merge(self.pair, other.pair),
+            group=merge(self.group, other.group),
+            magnitude_groups=groups,
+            tsfresh=self.tsfresh or other.tsfresh,
+            name=f"{self.name}+{other.name}",
+        )
+
+    @property
+    def needs_magnitude(self) -> bool:
+        return bool(self.magnitude or self.group)
+
+
+def register_feature_set(name: str):
+    """Decorator recording a builder ``(**options) -> FeatureSet`` under ``name``."""
+    if name in FEATURE_SETS:
+        raise ValueError(f"feature set {name!r} is already registered")
+
+    def decorate(builder):
+        FEATURE_SETS[name] = builder
+        return builder
+
+    return decorate
+
+
+def get_feature_set(features: str | FeatureSet | Iterable[str], **options) -> FeatureSet:
+    """Resolve a set name (``"default"``), a list of set names, or a FeatureSet.
+
+    Options (e.g. ``bands=[(0, 1), (1, 3)]`` or ``magnitude_groups={"acc": ["x", "y", "z"]}``)
+    go to the builders that accept them; an option no builder accepts is an error.
+    """
+    if isinstance(features, FeatureSet):
+        if options:
+            raise ValueError(f"options {sorted(options)} cannot modify an explicit FeatureSet")
+        return features
+    names = [features] if isinstance(features, str) else list(features)
+    unknown = [n for n in names if n not in FEATURE_SETS]
+    if unknown or not names:
+        raise ValueError(f"unknown feature sets {unknown}; known: {sorted(FEATURE_SETS)}")
+    used: set[str] = set()
+    result = None
+    for name in names:
+        accepted = inspect.signature(FEATURE_SETS[name]).parameters
+        kwargs = {k: v for k, v in options.items() if k in accepted}
+        used.update(kwargs)
+        built = FeatureSet(**{**FEATURE_SETS[name](**kwargs).__dict__, "name": name})
+        result = built if result is None else result + built
+    if set(options) - used:
+        raise ValueError(f"options {sorted(set(options) - used)} are not used by {names}")
+    return result
+
+
+def list_feature_sets() -> list[str]:
+    return sorted(FEATURE_SETS)
+
+
+# ---------------------------------------------------------------------- names
+def _format_value(value) -> str:
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, float):
+        if math.isinf(value):
+            return "inf" if value > 0 else "-inf"
+        return repr(int(value)) if value.is_integer() else repr(value)
+    text = str(value)
+    if not NAME_CHARS.match(text) or "__" in text:
+        raise ValueError(f"parameter value {value!r} cannot appear in a column name")
+    return text
+
+
+def feature_name(channel: str, feature: str, params: Mapping | Iterable = ()) -> str:
+    """``<channel>__<feature>[__<param>-<value>...]`` with params sorted by name."""
+    items = sorted(dict(params).items())
+    parts = [channel, feature] + [f"{k}-{_format_value(v)}" for k, v in items]
+    return "__".join(parts)
+
+
+def _parse_value(text: str):
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
+
+
+def parse_feature_name(name: str) -> tuple[str, str, dict]:
+    """Split a column name into ``(channel, feature, params)``.
+
+    Examples
+    --------
+    >>> parse_feature_name("x__quantile__q-0.05")
+    ('x', 'quantile', {'q': 0.05})
+    """
+    parts = name.split("__")
+    if len(parts) < 2 or not all(parts):
+        raise ValueError(f"{name!r} is not a feature column name (<channel>__<feature>[...])")
+    params = {}
+    for part in parts[2:]:
+        key, sep, value = part.partition("-")
+        if not sep or not key:
+            raise ValueError(f"parameter {part!r} in {name!r} is not <param>-<value>")
+        params[key] = _parse_value(value)
+    return parts[0], parts[1], params

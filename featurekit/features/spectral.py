@@ -1,0 +1,113 @@
+"""Spectral features per channel from each series' power spectrum, in Hz.
+
+The spectrum of a series is ``|rfft|**2`` of the demeaned series zero-padded to
+``scipy.fft.next_fast_len(length)``, without the DC bin (see ``Segments.spectra``); bin ``k``
+sits at ``k * sampling_rate / n_fft`` Hz. Every feature is a share or a location of the power
+distribution, so a series of 1,000 and one of 1,500 samples of the same signal give close
+values. A series with no power (constant) gets 0 for every spectral feature.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from featurekit.features.registry import register_feature
+from featurekit.features.segments import Segments
+
+DEFAULT_BANDS = ((0.0, 0.5), (0.5, 1.0), (1.0, 2.0), (2.0, 4.0), (4.0, 8.0), (8.0, math.inf))
+ROLLOFF = 0.85
+
+
+def _per_spectrum(seg: Segments, compute) -> np.ndarray:
+    """Apply ``compute(share, freqs, power) -> (rows,)`` to each FFT-size batch of series."""
+    out = np.full(seg.n, np.nan)
+    for positions, freqs, share, power in seg.power_shares:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            value = compute(share, freqs, power)
+        out[positions] = np.where(share.sum(axis=1) > 0, value, 0.0)
+    return out
+
+
+@register_feature("dominant_freq", family="spectral", min_length=2)
+def dominant_freq(seg: Segments) -> np.ndarray:
+    """Frequency (Hz) of the strongest bin."""
+    return _per_spectrum(
+        seg, lambda share, f, p: np.take_along_axis(f, share.argmax(1)[:, None], 1)[:, 0]
+    )
+
+
+@register_feature("dominant_power", family="spectral", min_length=2)
+def dominant_power(seg: Segments) -> np.ndarray:
+    """Share of the total power in the strongest bin."""
+    return _per_spectrum(seg, lambda share, f, p: share.max(axis=1))
+
+
+@register_feature("spectral_centroid", family="spectral", min_length=2)
+def spectral_centroid(seg: Segments) -> np.ndarray:
+    """Power-weighted mean frequency (Hz)."""
+    return _per_spectrum(seg, lambda share, f, p: (share * f).sum(axis=1))
+
+
+@register_feature("spectral_spread", family="spectral", min_length=2)
+def spectral_spread(seg: Segments) -> np.ndarray:
+    """Power-weighted standard deviation of frequency (Hz)."""
+
+    def compute(share, f, p):
+        centroid = (share * f).sum(axis=1, keepdims=True)
+        return np.sqrt((share * (f - centroid) ** 2).sum(axis=1))
+
+    return _per_spectrum(seg, compute)
+
+
+@register_feature("spectral_entropy", family="spectral", min_length=3)
+def spectral_entropy(seg: Segments) -> np.ndarray:
+    """Shannon entropy of the power shares, divided by log(number of bins): in [0, 1]."""
+
+    def compute(share, f, p):
+        with np.errstate(invalid="ignore", divide="ignore"):
+            terms = np.where(share > 0, share * np.log(share), 0.0)
+        return -terms.sum(axis=1) / np.log(share.shape[1])
+
+    return _per_spectrum(seg, compute)
+
+
+@register_feature("spectral_rolloff", family="spectral", min_length=2)
+def spectral_rolloff(seg: Segments) -> np.ndarray:
+    """Lowest frequency (Hz) below which 85% of the power lies."""
+
+    def compute(share, f, p):
+        below = np.cumsum(share, axis=1) >= ROLLOFF - 1e-12
+        return np.take_along_axis(f, below.argmax(1)[:, None], 1)[:, 0]
+
+    return _per_spectrum(seg, compute)
+
+
+@register_feature("spectral_flatness", family="spectral", min_length=2)
+def spectral_flatness(seg: Segments) -> np.ndarray:
+    """Geometric over arithmetic mean of the power: 1 for white noise, near 0 for a tone."""
+
+    def compute(share, f, p):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            geometric = np.exp(np.log(p).mean(axis=1))
+        return geometric / p.mean(axis=1)
+
+    return _per_spectrum(seg, compute)
+
+
+@register_feature(
+    "band_power",
+    family="spectral",
+    grid=[{"lo": lo, "hi": hi} for lo, hi in DEFAULT_BANDS],
+    min_length=2,
+)
+def band_power(seg: Segments, lo: float, hi: float) -> np.ndarray:
+    """Share of the total power in ``lo <= f < hi`` Hz (``hi=inf`` reaches Nyquist)."""
+    return _per_spectrum(seg, lambda share, f, p: (share * ((f >= lo) & (f < hi))).sum(axis=1))
+
+
+SPECTRAL = (
+    "dominant_freq", "dominant_power", "spectral_centroid", "spectral_spread",
+    "spectral_entropy", "spectral_rolloff", "spectral_flatness", "band_power",
+)

@@ -1,0 +1,168 @@
+"""Statistical features per channel, vectorized over all series of a panel.
+
+Conventions: ``std`` uses ddof=0 (numpy's default); ``skew`` and ``kurtosis`` follow
+``scipy.stats.skew``/``kurtosis`` defaults (biased, Fisher) except that a constant series gets
+0 for both instead of NaN. Autocorrelation follows tsfresh (normalised by the full-series
+variance) and is 0 for a constant series. Series shorter than a feature's ``min_length``
+(e.g. an empty series) give NaN; the extractor applies that rule for every feature.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from featurekit.features.registry import register_feature
+from featurekit.features.segments import Segments
+
+QUANTILES = (0.05, 0.1, 0.25, 0.75, 0.9, 0.95)
+AUTOCORR_LAGS = (1, 2, 3, 4, 5)
+
+
+@register_feature("mean", family="stats")
+def mean(seg: Segments) -> np.ndarray:
+    """Arithmetic mean."""
+    return seg.mean
+
+
+@register_feature("std", family="stats")
+def std(seg: Segments) -> np.ndarray:
+    """Standard deviation (ddof=0)."""
+    return np.sqrt(seg.central_moment(2))
+
+
+@register_feature("min", family="stats")
+def minimum(seg: Segments) -> np.ndarray:
+    """Smallest value."""
+    return seg.reduce(np.minimum, seg.values)
+
+
+@register_feature("max", family="stats")
+def maximum(seg: Segments) -> np.ndarray:
+    """Largest value."""
+    return seg.reduce(np.maximum, seg.values)
+
+
+@register_feature("ptp", family="stats")
+def ptp(seg: Segments) -> np.ndarray:
+    """Peak to peak: max - min."""
+    return maximum(seg) - minimum(seg)
+
+
+@register_feature("mean_abs", family="stats")
+def mean_abs(seg: Segments) -> np.ndarray:
+    """Mean of absolute values."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return seg.sum(np.abs(seg.values)) / seg.lengths
+
+
+@register_feature("skew", family="stats")
+def skew(seg: Segments) -> np.ndarray:
+    """Biased Fisher-Pearson skewness; 0 for a constant series."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        value = seg.central_moment(3) / seg.central_moment(2) ** 1.5
+    return np.where(seg.is_constant, 0.0, value)
+
+
+@register_feature("kurtosis", family="stats")
+def kurtosis(seg: Segments) -> np.ndarray:
+    """Biased Fisher (excess) kurtosis; 0 for a constant series."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        value = seg.central_moment(4) / seg.central_moment(2) ** 2 - 3.0
+    return np.where(seg.is_constant, 0.0, value)
+
+
+@register_feature("median", family="stats")
+def median(seg: Segments) -> np.ndarray:
+    """Median."""
+    return seg.quantile(0.5)
+
+
+@register_feature("quantile", family="stats", grid=[{"q": q} for q in QUANTILES])
+def quantile(seg: Segments, q: float) -> np.ndarray:
+    """Quantile ``q`` with linear interpolation (numpy's default)."""
+    return seg.quantile(q)
+
+
+@register_feature("iqr", family="stats")
+def iqr(seg: Segments) -> np.ndarray:
+    """Interquartile range, q75 - q25."""
+    return seg.quantile(0.75) - seg.quantile(0.25)
+
+
+@register_feature("rms", family="stats")
+def rms(seg: Segments) -> np.ndarray:
+    """Root mean square."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.sqrt(energy(seg) / seg.lengths)
+
+
+@register_feature("energy", family="stats")
+def energy(seg: Segments) -> np.ndarray:
+    """Sum of squares (tsfresh's abs_energy)."""
+    return seg.sum(seg.values * seg.values)
+
+
+@register_feature("mean_crossing_rate", family="stats", min_length=2)
+def mean_crossing_rate(seg: Segments) -> np.ndarray:
+    """Fraction of consecutive pairs that cross the mean (x > mean changes)."""
+    above = seg.centered > 0
+    changed = np.zeros(len(above), dtype=np.float64)
+    changed[1:] = above[1:] != above[:-1]
+    changed[seg.local_time == 0] = 0.0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return seg.sum(changed) / (seg.lengths - 1)
+
+
+@register_feature("abs_sum_of_changes", family="stats")
+def abs_sum_of_changes(seg: Segments) -> np.ndarray:
+    """Sum of |x[t] - x[t-1]|."""
+    return seg.sum(np.abs(seg.diff))
+
+
+@register_feature("mean_abs_change", family="stats", min_length=2)
+def mean_abs_change(seg: Segments) -> np.ndarray:
+    """Mean of |x[t] - x[t-1]|."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return seg.sum(np.abs(seg.diff)) / (seg.lengths - 1)
+
+
+@register_feature(
+    "autocorr",
+    family="stats",
+    grid=[{"lag": lag} for lag in AUTOCORR_LAGS],
+    min_length=lambda params: params["lag"] + 1,
+)
+def autocorr(seg: Segments, lag: int) -> np.ndarray:
+    """Autocorrelation at ``lag`` as tsfresh defines it; 0 for a constant series."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        value = seg.sum(seg.lagged_product(lag)) / (
+            (seg.lengths - lag) * seg.central_moment(2)
+        )
+    return np.where(seg.is_constant, 0.0, value)
+
+
+@register_feature("linear_trend_slope", family="stats", min_length=2)
+def linear_trend_slope(seg: Segments) -> np.ndarray:
+    """Least-squares slope of the values against the sample index (per sample)."""
+    n = seg.lengths.astype(np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return seg.sum(seg.local_time * seg.centered) / (n * (n * n - 1) / 12.0)
+
+
+@register_feature("count_above_mean", family="stats")
+def count_above_mean(seg: Segments) -> np.ndarray:
+    """Number of values strictly above the mean (tsfresh's count_above_mean)."""
+    return seg.sum((seg.centered > 0).astype(np.float64))
+
+
+@register_feature("length", family="stats", min_length=0)
+def length(seg: Segments) -> np.ndarray:
+    """Number of samples."""
+    return seg.lengths.astype(np.float64)
+
+
+SEED = ("mean", "std", "min", "max", "ptp", "mean_abs", "skew", "kurtosis")
+STATS = SEED + (
+    "median", "quantile", "iqr", "rms", "energy", "mean_crossing_rate", "abs_sum_of_changes",
+    "mean_abs_change", "autocorr", "linear_trend_slope", "count_above_mean", "length",
+)

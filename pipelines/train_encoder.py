@@ -59,7 +59,7 @@ class Encoder(nn.Module):
                 nn.BatchNorm1d(sizes[i + 1]),
                 nn.ReLU(),
             )
-            for i, (k, d) in enumerate(zip(kernels, dilations))
+            for i, (k, d) in enumerate(zip(kernels, dilations, strict=True))
         )
 
     def sequence(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
@@ -104,7 +104,7 @@ def cut_windows(panel: Panel, size: int, step: int) -> Panel:
     return Panel(
         panel.values[rows.ravel()],
         np.arange(len(series) + 1) * size,
-        ids=[f"{p}:{s}" for p, s in zip(meta["parent"], starts)],
+        ids=[f"{p}:{s}" for p, s in zip(meta["parent"], starts, strict=True)],
         channels=panel.channels,
         sampling_rate=panel.sampling_rate[series],
         meta=meta,

@@ -210,8 +210,11 @@ def _ingest_chunk(data_dir: Path, store: Path, chunk: int, records: list[dict],
 
 
 # ---------------------------------------------------------------------- the whole layout
-def _read_tables(data_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """train.csv + metadata.csv as one table, bad rows reported; one ValueError if unusable."""
+def _read_tables(data_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame, set]:
+    """train.csv + metadata.csv as one table, bad rows reported; one ValueError if unusable.
+
+    Also returns every id string the CSVs list, usable or not (to find orphan files).
+    """
     errors = []
     if not (data_dir / SERIES_DIR).is_dir():
         errors.append(f"{data_dir / SERIES_DIR} is not a directory (the per-series files "
@@ -235,6 +238,7 @@ def _read_tables(data_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     if errors:
         raise ValueError(f"cannot ingest {data_dir}:\n  - " + "\n  - ".join(errors))
     table = pd.concat(frames, ignore_index=True)
+    listed = set(table["id"].str.strip())
     table["activity"] = table["activity"].replace("", None)
     problems = []
     numeric = pd.to_numeric(table["id"].str.strip(), errors="coerce")
@@ -263,12 +267,12 @@ def _read_tables(data_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     table = table[~dup]
     table["sequence_length"] = pd.to_numeric(table["sequence_length"], errors="coerce")
     table["file"] = [str(SERIES_DIR / f"{i}.csv") for i in table["id"]]
-    return table.sort_values("id")[META_COLUMNS].reset_index(drop=True), new_table(problems)
+    meta = table.sort_values("id")[META_COLUMNS].reset_index(drop=True)
+    return meta, new_table(problems), listed
 
 
-def _orphans(data_dir: Path, ids: pd.Series) -> pd.DataFrame:
+def _orphans(data_dir: Path, known: set) -> pd.DataFrame:
     """Series files whose id is in neither CSV."""
-    known = set(ids.astype(str))
     with os.scandir(data_dir / SERIES_DIR) as entries:
         names = [e.name for e in entries if e.name.endswith(".csv")]
     rows = [dict(id=n[:-4], file=str(SERIES_DIR / n), problem="orphan_file",
@@ -335,8 +339,8 @@ def ingest_competition(data_dir, store, *, n_jobs: int = -1, progress: bool = Tr
     if np.dtype(dtype) not in (np.float32, np.float64):
         raise ValueError(f"dtype must be float32 or float64, got {dtype!r}")
     dtype = np.dtype(dtype).name
-    meta, csv_problems = _read_tables(data_dir)
-    orphans = _orphans(data_dir, meta["id"])
+    meta, csv_problems, listed = _read_tables(data_dir)
+    orphans = _orphans(data_dir, listed)
     for sub in ("samples", "chunks"):
         (store / sub).mkdir(parents=True, exist_ok=True)
     _plan(store, meta, chunk_size, dtype)

@@ -130,7 +130,7 @@ def _select(series: pd.DataFrame, ids, where) -> pd.DataFrame:
         ids = list(ids)
         index = pd.Index(series["id"])
         positions = index.get_indexer(ids)
-        missing = [i for i, p in zip(ids, positions) if p < 0]
+        missing = [i for i, p in zip(ids, positions, strict=True) if p < 0]
         if missing:
             more = f" and {len(missing) - 10} more" if len(missing) > 10 else ""
             raise KeyError(f"ids not in the store{' (after where)' if where else ''}: "
@@ -168,12 +168,13 @@ def _load_rows(store, rows: pd.DataFrame, channels: Sequence[str], manifest: dic
         lo, hi = offset_of[sel], offset_of[sel] + s_lengths[sel]
         first = np.searchsorted(rg_start, lo, side="right") - 1
         last = np.searchsorted(rg_start, np.maximum(hi - 1, lo), side="right") - 1
-        groups = np.unique(np.concatenate([np.arange(a, b + 1) for a, b in zip(first, last)]))
-        table = file.read_row_groups(groups.tolist(), columns=list(channels))
+        cover = np.zeros(len(rg_rows) + 1, dtype=np.int64)  # +1 where a range starts, -1 after
+        np.add.at(cover, first, 1)
+        np.add.at(cover, last + 1, -1)
+        kept = np.cumsum(cover)[:-1] > 0
+        table = file.read_row_groups(np.flatnonzero(kept).tolist(), columns=list(channels))
         # row r of the file sits at row r - shift[r's group] of ``table``
         shift = rg_start[:-1].copy()
-        kept = np.zeros(len(rg_rows), dtype=bool)
-        kept[groups] = True
         shift -= np.concatenate([[0], np.cumsum(np.where(kept, rg_rows, 0))[:-1]])
         n = s_lengths[sel]
         src = np.repeat(lo - shift[first], n) + (np.arange(n.sum()) - np.repeat(
@@ -186,8 +187,8 @@ def _load_rows(store, rows: pd.DataFrame, channels: Sequence[str], manifest: dic
             else:
                 out[dst:dst + len(src), j] = column[src]
     meta = sorted_rows.reset_index(drop=True)
-    meta["label"] = meta["activity"] if "activity" in meta else None
-    meta["group"] = meta["userid"] if "userid" in meta else None
+    meta["label"] = meta.get("activity")
+    meta["group"] = meta.get("userid")
     panel = Panel(out, np.concatenate([[0], np.cumsum(s_lengths)]),
                   ids=meta["id"].to_numpy(), channels=list(channels),
                   sampling_rate=_rates(manifest, meta["sensor"], sampling_rates), meta=meta)

@@ -35,6 +35,7 @@ PROBLEMS = {
     "small_class": "a class with too few series for a stratified/grouped split",
     "mixed_labels": "one series whose rows carry more than one label",
     "missing_key": "rows whose id/key columns are empty",
+    "renamed_column": "a column renamed to a valid channel name",
 }
 
 

@@ -176,11 +176,14 @@ def _check_cases(cases, labels, header, path: Path) -> list[str]:
         if bad:
             problems.append(f"{name}: cases {bad[:10]} differ from @seriesLength "
                             f"{header['serieslength']}")
-    classes = header.get("classes") or []
+    classes = {c.lower() for c in header.get("classes") or []}
     if header.get("classlabel") and classes:
-        unknown = sorted({lab for lab in labels if lab not in classes})
+        # labels are compared case-insensitively, as aeon does (it lower-cases them);
+        # we keep the case written in the file
+        unknown = sorted({lab for lab in labels if lab.lower() not in classes})
         if unknown:
-            problems.append(f"{name}: labels {unknown} are not declared in @classLabel {classes}")
+            problems.append(f"{name}: labels {unknown} are not declared in @classLabel "
+                            f"{header['classes']}")
     if header.get("targetlabel"):
         bad = [i for i, lab in enumerate(labels) if not _is_float(lab)]
         if bad:

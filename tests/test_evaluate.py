@@ -1,0 +1,166 @@
+"""cross_validate, calibration, window aggregation and compare, against plain references."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.special import softmax
+from sklearn.datasets import make_classification
+from sklearn.metrics import accuracy_score, log_loss
+from sklearn.model_selection import StratifiedGroupKFold
+
+from featurekit.calibration import CalibratedModel, TemperatureScaler
+from featurekit.evaluate import aggregate_windows, clip_proba, cross_validate, scores
+from featurekit.models import make_model
+from featurekit.report import compare
+
+
+@pytest.fixture(scope="module")
+def data():
+    X, y = make_classification(400, 8, n_informative=5, n_classes=4, n_clusters_per_class=1,
+                               random_state=1)
+    X = pd.DataFrame(X, columns=[f"c__f{i}" for i in range(8)])
+    labels = np.array(["a", "b", "c", "d"])[y]
+    groups = np.repeat([f"user{i}" for i in range(8)], 50)
+    return X, labels, groups
+
+
+def rf():
+    return make_model("rf", n_estimators=15, n_jobs=1)
+
+
+def test_metrics_match_a_plain_loop(data):
+    X, y, groups = data
+    result = cross_validate(rf(), X, y, groups, n_splits=4)
+    splitter = StratifiedGroupKFold(4, shuffle=True, random_state=0)
+    for k, (train, test) in enumerate(splitter.split(X, y, groups)):
+        assert set(groups[train]).isdisjoint(groups[test])
+        model = rf().fit(X.iloc[train], y[train])
+        proba = model.predict_proba(X.iloc[test])
+        np.testing.assert_allclose(result.oof.iloc[test], clip_proba(proba))
+        fold = result.folds.iloc[k]
+        assert fold.log_loss == pytest.approx(log_loss(y[test], clip_proba(proba),
+                                                        labels=["a", "b", "c", "d"]))
+        assert fold.accuracy == pytest.approx(accuracy_score(y[test], model.predict(X.iloc[test])))
+    assert (result.fold >= 0).all() and not result.leaky
+    assert result.confusion.to_numpy().sum() == len(y)
+    assert list(result.per_class_f1.index) == ["a", "b", "c", "d"]
+    assert {"fit_seconds", "predict_seconds", "macro_f1"} <= set(result.folds)
+
+
+def test_class_absent_from_a_fold_scores_with_all_labels(data):
+    X, y, groups = data
+    y = y.astype(object)
+    y[groups == "user0"] = "rare"  # only one subject has "rare": absent from most train folds
+    result = cross_validate(rf(), X, y, groups, cv="group", n_splits=4)
+    assert list(result.classes) == ["a", "b", "c", "d", "rare"]
+    test_fold = result.fold[groups == "user0"][0]
+    assert result.oof["rare"][result.fold == test_fold].max() <= 1e-14  # never seen in training
+    assert np.isfinite(result.folds.log_loss).all()
+
+
+def test_single_class_and_bad_inputs_raise_one_listing_error(data):
+    X, y, groups = data
+    with pytest.raises(ValueError, match="single class"):
+        cross_validate(rf(), X, np.full(len(y), "a"), groups)
+    X_bad = X.copy()
+    X_bad.iloc[3, 2] = np.inf
+    with pytest.raises(ValueError) as err:
+        cross_validate(rf(), X_bad, y, None)
+    assert "c__f2" in str(err.value) and "needs groups" in str(err.value)
+    with pytest.raises(ValueError, match="2 groups cannot fill 5 folds"):
+        cross_validate(rf(), X, y, np.arange(len(y)) % 2)
+
+
+def test_leaky_split_is_flagged(data):
+    X, y, groups = data
+    result = cross_validate(rf(), X, y, cv="kfold")
+    assert result.leaky and result.cv == "kfold"
+
+
+def test_parent_spanning_folds_raises(data):
+    X, y, groups = data
+    parent = np.arange(len(y)) // 2
+    with pytest.raises(ValueError, match="several groups"):
+        cross_validate(rf(), X, y, np.arange(len(y)) % 8, parent=parent)
+
+
+def test_series_level_scores_average_log_probabilities(data):
+    X, y, groups = data
+    frame = pd.DataFrame({"g": groups, "y": y})
+    parent = (frame.y + "_" + (frame.groupby("y").cumcount() // 5).astype(str)).to_numpy()
+    frame["p"] = parent
+    frame["g"] = frame.groupby("p")["g"].transform("first")
+    result = cross_validate(rf(), X, y, frame["g"].to_numpy(), parent=parent, n_splits=4)
+    # plain reference: mean of log-probabilities per parent, then softmax
+    logp = np.log(result.oof.to_numpy())
+    ref = {p: softmax(logp[parent == p].mean(axis=0)) for p in np.unique(parent)}
+    series = aggregate_windows(result.oof, parent)
+    for p, row in ref.items():
+        np.testing.assert_allclose(series.loc[p], row)
+    labels = pd.Series(y).groupby(parent).first()
+    expected = scores(labels.loc[series.index], series.to_numpy(), result.classes)
+    assert result.series_scores() == pytest.approx(expected)
+
+
+def test_temperature_scaler_recovers_known_temperature():
+    rng = np.random.default_rng(0)
+    logits = rng.normal(size=(3000, 5)) * 3
+    true = softmax(logits, axis=1)
+    codes = np.array([rng.choice(5, p=row) for row in true])
+    overconfident = softmax(logits * 2.5, axis=1)  # a model 2.5x too sharp
+    scaler = TemperatureScaler().fit(overconfident, codes)
+    assert scaler.temperature_ == pytest.approx(2.5, rel=0.1)
+    before = log_loss(codes, overconfident)
+    after = log_loss(codes, scaler.transform(overconfident))
+    assert after < before
+
+
+@pytest.mark.parametrize("method", ["temperature", "logistic"])
+def test_calibration_reports_before_and_after(data, method):
+    X, y, groups = data
+    model = make_model("xgboost", n_estimators=15, learning_rate=0.8, max_depth=3, n_jobs=1)
+    result = cross_validate(model, X, y, groups, calibrate=method, n_splits=4)
+    assert result.oof_raw is not None
+    assert result.folds.log_loss.mean() < result.folds.log_loss_raw.mean()
+
+
+def test_calibrated_model_inner_folds_are_grouped(data, monkeypatch):
+    X, y, groups = data
+    seen = []
+    import featurekit.calibration as cal
+
+    real = cal.cross_val_predict
+
+    def spy(estimator, X, y, groups=None, cv=None, method=None):
+        for train, test in cv.split(X, y, groups):
+            seen.append(set(groups[train]) & set(groups[test]))
+        return real(estimator, X, y, groups=groups, cv=cv, method=method)
+
+    monkeypatch.setattr(cal, "cross_val_predict", spy)
+    CalibratedModel(rf(), cv=3).fit(X, y, groups=groups)
+    assert len(seen) == 3 and all(not s for s in seen)
+
+
+def test_compare_writes_report(data, tmp_path, capsys):
+    X, y, groups = data
+    X = X.assign(side=np.where(np.arange(len(y)) % 2, "left", "right"))
+    table = compare(X, y, groups, models=["logreg", ("small-rf", rf())], out=tmp_path,
+                    n_splits=4)
+    assert list(table.log_loss_mean) == sorted(table.log_loss_mean)
+    out = capsys.readouterr().out
+    assert "small-rf" in out and "±" in out
+    report = (tmp_path / "report.md").read_text()
+    assert "sorted by log loss" in report and "log_loss_raw" in report
+    for name in ("logreg", "small-rf"):
+        oof = pd.read_parquet(tmp_path / f"oof_{name}.parquet")
+        assert len(oof) == len(y) and set("abcd") <= set(oof.columns)
+        assert (tmp_path / f"confusion_{name}.png").stat().st_size > 1000
+    assert (tmp_path / "importance.png").stat().st_size > 1000
+    assert set(pd.read_csv(tmp_path / "results.csv").model) == {"logreg", "small-rf"}
+
+
+def test_compare_leaky_report_says_so(data, tmp_path):
+    X, y, _ = data
+    compare(X, y, None, models=["logreg"], out=tmp_path, cv="kfold", calibrate=None,
+            verbose=False)
+    assert "LEAKY" in (tmp_path / "report.md").read_text()

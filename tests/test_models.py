@@ -1,0 +1,109 @@
+"""make_model: every recipe fits string labels, one-hot metadata, NaN, and the GPU switch."""
+
+import pickle
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.datasets import make_classification
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.preprocessing import StandardScaler
+
+from featurekit import models
+from featurekit.models import MODELS, LabelEncodedClassifier, feature_importances, make_model
+
+SMALL = {"seed-rf": {"n_estimators": 10}, "rf": {"n_estimators": 10},
+         "extratrees": {"n_estimators": 10}, "xgboost": {"n_estimators": 10},
+         "lightgbm": {"n_estimators": 10}, "logreg": {}}
+
+
+@pytest.fixture(scope="module")
+def table():
+    X, y = make_classification(240, 8, n_informative=5, n_classes=3, random_state=0)
+    X = pd.DataFrame(X, columns=[f"ax__f{i}" for i in range(8)])
+    X["side"] = np.where(np.arange(240) % 2, "left", "right")
+    X["body_part"] = pd.Categorical(np.where(np.arange(240) % 3, "hand", "foot"))
+    return X, np.array(["walk", "idle", "typing"])[y]
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_every_model_fits_string_labels_and_metadata(name, table):
+    X, y = table
+    model = make_model(name, **SMALL[name]).fit(X, y)
+    assert list(model.classes_) == sorted(set(y))
+    proba = model.predict_proba(X)
+    np.testing.assert_allclose(proba.sum(axis=1), 1, rtol=1e-5)
+    assert (model.predict(X) == y).mean() > 0.7
+    names = list(model[:-1].get_feature_names_out())
+    assert {"side_left", "side_right", "body_part_foot", "body_part_hand"} <= set(names)
+    imp = feature_importances(model)
+    assert len(imp) == len(names) and np.isclose(imp.sum(), 1)
+    clone = pickle.loads(pickle.dumps(model))
+    np.testing.assert_allclose(clone.predict_proba(X), proba)
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_nan_columns_are_handled(name, table):
+    X, y = table
+    X = X.copy()
+    X.iloc[::5, 0] = np.nan
+    X["ax__empty"] = np.nan
+    proba = make_model(name, **SMALL[name]).fit(X, y).predict_proba(X)
+    assert np.isfinite(proba).all()
+
+
+def test_seed_rf_is_seed_recipe(table):
+    X, y = table
+    num = X.select_dtypes("number")
+    ours = make_model("seed-rf").fit(num, y).predict_proba(num)
+    scaled = StandardScaler().fit_transform(num)
+    seed = RandomForestClassifier(n_estimators=300, random_state=42, n_jobs=-1).fit(scaled, y)
+    np.testing.assert_allclose(ours, seed.predict_proba(scaled))
+
+
+def test_xgboost_is_silent_and_keeps_labels(table, capfd):
+    X, y = table
+    model = make_model("xgboost", n_estimators=5).fit(X, y)
+    assert capfd.readouterr().out == ""
+    engine = model.named_steps["model"].estimator_
+    assert engine.get_params()["verbosity"] == 0 and engine.get_params()["tree_method"] == "hist"
+    make_model("lightgbm", n_estimators=5).fit(X, y)
+    assert capfd.readouterr().out == ""
+
+
+def test_label_encoded_classifier_with_absent_class():
+    from xgboost import XGBClassifier
+
+    X = np.arange(20.0)[:, None]
+    y = np.array(["b", "c"] * 10)  # class "a" absent in this fold, codes still 0..k-1
+    clf = LabelEncodedClassifier(XGBClassifier(n_estimators=3, verbosity=0)).fit(X, y)
+    assert list(clf.classes_) == ["b", "c"]
+    assert set(clf.predict(X)) <= {"b", "c"}
+
+
+def test_gpu_falls_back_with_one_warning(monkeypatch):
+    monkeypatch.setattr(models, "cuda_available", lambda: False)
+    with pytest.warns(RuntimeWarning, match="no CUDA device") as record:
+        model = make_model("xgboost", gpu=True)
+    assert len(record) == 1
+    assert model.named_steps["model"].estimator.get_params()["device"] == "cpu"
+
+
+def test_gpu_sets_cuda_device_when_present(monkeypatch):
+    monkeypatch.setattr(models, "cuda_available", lambda: True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model = make_model("xgboost", gpu=True)
+    assert model.named_steps["model"].estimator.get_params()["device"] == "cuda"
+
+
+def test_cuda_probe_answers_here():
+    assert models.cuda_available() in (True, False)
+
+
+def test_bad_names():
+    with pytest.raises(ValueError, match="unknown model 'svm'"):
+        make_model("svm")
+    with pytest.raises(ValueError, match="only available for 'xgboost'"):
+        make_model("rf", gpu=True)

@@ -2,7 +2,7 @@
 
 __version__ = "0.1.0"
 
-from featurekit.extract import FeatureExtractor, extract  # noqa: E402
+from featurekit.extraction import FeatureExtractor, extract  # noqa: E402
 from featurekit.features import (  # noqa: E402
     FeatureSet,
     get_feature_set,

@@ -185,8 +185,13 @@ class Panel:
         if column_sort is None:
             df = df.assign(_t=df.groupby([column_id, column_kind]).cumcount())
             index = [column_id, "_t"]
-        wide = df.pivot_table(index=index, columns=column_kind, values=column_value,
-                              aggfunc="first", dropna=False, sort=True)
+        duplicated = df.duplicated(index + [column_kind])
+        if duplicated.any():
+            raise ValueError(
+                f"{int(duplicated.sum())} rows repeat an (id, time, kind) triple, e.g. "
+                f"{df.loc[duplicated, index + [column_kind]].iloc[0].tolist()}"
+            )
+        wide = df.pivot(index=index, columns=column_kind, values=column_value)
         wide.columns = [str(c) for c in wide.columns]
         return cls.from_wide(wide.reset_index(), column_id, index[1], meta=meta,
                              sampling_rate=sampling_rate)

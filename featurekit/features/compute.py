@@ -9,7 +9,7 @@ import pandas as pd
 
 from featurekit.features.cross import magnitude, resolve_magnitude_groups
 from featurekit.features.registry import FEATURES, FeatureSet, feature_name
-from featurekit.features.segments import Segments
+from featurekit.features.segments import Layout, Segments
 from featurekit.features.tsfresh_bridge import extract_tsfresh
 
 
@@ -54,14 +54,12 @@ def _plan(feature_set: FeatureSet, channels: list[str]) -> list[tuple[str, tuple
 
 def compute_features(panel, feature_set: FeatureSet) -> pd.DataFrame:
     """Feature table (index = panel ids) of one panel held in memory."""
-    offsets, rates = panel.offsets, panel.sampling_rate
-    segments = {
-        c: Segments(panel.values[:, j], offsets, rates) for j, c in enumerate(panel.channels)
-    }
+    layout = Layout(panel.offsets, panel.sampling_rate)
+    segments = {c: Segments(panel.values[:, j], layout) for j, c in enumerate(panel.channels)}
     for group, members in _groups(feature_set, panel.channels):
         columns = [panel.channels.index(m) for m in members]
         segments[group] = Segments(
-            magnitude(panel.values.astype(np.float64, copy=False), columns), offsets, rates
+            magnitude(panel.values.astype(np.float64, copy=False), columns), layout
         )
     lengths = panel.lengths
     out = {}

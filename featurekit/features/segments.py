@@ -18,43 +18,112 @@ _BUCKET_RATIO = 1.15
 _BUCKET_MAX_CELLS = 8_000_000
 
 
-class Segments:
-    """Samples of one channel for many series (values + offsets)."""
+class Layout:
+    """Where each series lives (offsets, lengths, rates): shared by all channels of a chunk.
 
-    def __init__(self, values: np.ndarray, offsets: np.ndarray, sampling_rate: np.ndarray):
-        self.values = np.ascontiguousarray(values, dtype=np.float64)
+    It caches what depends only on the layout: length buckets, FFT sizes and the gather
+    indices that turn ragged series into padded matrices.
+    """
+
+    def __init__(self, offsets: np.ndarray, sampling_rate: np.ndarray):
         self.offsets = np.asarray(offsets, dtype=np.int64)
+        self.starts = self.offsets[:-1]
         self.lengths = np.diff(self.offsets)
         self.sampling_rate = np.asarray(sampling_rate, dtype=np.float64)
         self.n = len(self.lengths)
+        self.nonempty = self.lengths > 0
+
+    @cached_property
+    def local_time(self) -> np.ndarray:
+        """Index of each sample within its series."""
+        return np.arange(self.offsets[-1]) - np.repeat(self.starts, self.lengths)
+
+    def _gather(self, positions: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
+        """Flat destination in a (len(positions), width) matrix and source sample index."""
+        lengths = np.minimum(self.lengths[positions], width)
+        row_start = np.cumsum(lengths) - lengths
+        cols = np.arange(lengths.sum()) - np.repeat(row_start, lengths)
+        dest = np.repeat(np.arange(len(positions)) * width, lengths) + cols
+        return dest, np.repeat(self.starts[positions], lengths) + cols
+
+    @cached_property
+    def buckets(self) -> list[tuple[np.ndarray, int, np.ndarray, np.ndarray]]:
+        """(positions, width, dest, src) per group of series with lengths within 15%."""
+        order = np.argsort(self.lengths, kind="stable")
+        order = order[self.lengths[order] > 0]
+        lengths = self.lengths[order]
+        groups, start = [], 0
+        while start < len(order):
+            limit = max(lengths[start] * _BUCKET_RATIO, lengths[start] + 1)
+            stop = int(np.searchsorted(lengths, limit, side="left"))
+            stop = min(stop, start + max(1, _BUCKET_MAX_CELLS // int(lengths[stop - 1])))
+            positions = order[start:stop]
+            width = int(lengths[stop - 1])
+            groups.append((positions, width, *self._gather(positions, width)))
+            start = stop
+        return groups
+
+    @cached_property
+    def fft_batches(self) -> list[tuple[np.ndarray, int, np.ndarray, np.ndarray]]:
+        """(positions, n_fft, dest, src) per FFT size; n_fft = next_fast_len(length)."""
+        unique_lengths, inverse = np.unique(self.lengths, return_inverse=True)
+        fast = [scipy.fft.next_fast_len(int(n), real=True) if n > 1 else 0 for n in unique_lengths]
+        sizes = np.asarray(fast, dtype=np.int64)[inverse]
+        batches = []
+        for size in np.unique(sizes[sizes > 0]):
+            positions = np.flatnonzero(sizes == size)
+            batches.append((positions, int(size), *self._gather(positions, int(size))))
+        return batches
+
+
+class Segments:
+    """Samples of one channel for many series: ``values`` laid out as ``layout`` says."""
+
+    def __init__(self, values: np.ndarray, layout: Layout):
+        self.values = np.ascontiguousarray(values, dtype=np.float64)
+        self.layout = layout
+        self.lengths = layout.lengths
+        self.sampling_rate = layout.sampling_rate
+        self.n = layout.n
 
     # ------------------------------------------------------------------ reductions
-    @cached_property
-    def _nonempty(self) -> np.ndarray:
-        return self.lengths > 0
-
     def sum(self, per_sample: np.ndarray) -> np.ndarray:
         """Per-series sums of an array aligned with ``values`` (0 for empty series)."""
         out = np.zeros(self.n, dtype=np.float64)
         if per_sample.size:
-            out[self._nonempty] = np.add.reduceat(per_sample, self.offsets[:-1][self._nonempty])
+            nonempty = self.layout.nonempty
+            out[nonempty] = np.add.reduceat(per_sample, self.layout.starts[nonempty])
+        return out
+
+    def sum_shifted(self, per_pair: np.ndarray, lag: int) -> np.ndarray:
+        """Per-series sums of ``per_pair[i]`` (a quantity of samples i and i + lag) over the
+        pairs that lie within one series; ``len(per_pair) == n_samples - lag``."""
+        starts, stops = self.layout.starts, self.layout.offsets[1:] - lag
+        valid = stops > starts
+        bounds = np.column_stack([starts[valid], stops[valid]]).ravel()
+        out = np.zeros(self.n, dtype=np.float64)
+        if bounds.size:
+            # The last range may end at len(per_pair): reduceat's last sum runs to the end anyway.
+            if bounds[-1] == len(per_pair):
+                bounds = bounds[:-1]
+            out[valid] = np.add.reduceat(per_pair, bounds)[::2]
         return out
 
     def reduce(self, ufunc: np.ufunc, per_sample: np.ndarray) -> np.ndarray:
         """Per-series ``ufunc.reduce`` (e.g. np.minimum), NaN for empty series."""
         out = np.full(self.n, np.nan)
         if per_sample.size:
-            out[self._nonempty] = ufunc.reduceat(per_sample, self.offsets[:-1][self._nonempty])
+            nonempty = self.layout.nonempty
+            out[nonempty] = ufunc.reduceat(per_sample, self.layout.starts[nonempty])
         return out
 
     def per_sample(self, per_series: np.ndarray) -> np.ndarray:
         """Broadcast one value per series to every sample of that series."""
         return np.repeat(per_series, self.lengths)
 
-    @cached_property
+    @property
     def local_time(self) -> np.ndarray:
-        """Index of each sample within its series."""
-        return np.arange(len(self.values)) - np.repeat(self.offsets[:-1], self.lengths)
+        return self.layout.local_time
 
     @cached_property
     def mean(self) -> np.ndarray:
@@ -86,56 +155,28 @@ class Segments:
         return self.central_moment(2) <= (eps * self.mean) ** 2
 
     @cached_property
-    def diff(self) -> np.ndarray:
-        """x[t] - x[t-1] within each series, 0 at each series' first sample."""
-        d = np.zeros_like(self.values)
-        d[1:] = self.values[1:] - self.values[:-1]
-        d[self.local_time == 0] = 0.0
-        return d
+    def abs_change_sum(self) -> np.ndarray:
+        """Per-series sum of |x[t] - x[t-1]|."""
+        return self.sum_shifted(np.abs(np.diff(self.values)), 1)
 
-    def lagged_product(self, lag: int) -> np.ndarray:
-        """c[t] * c[t-lag] of the centered values within each series, 0 where t < lag."""
-        c = self.centered
-        p = np.zeros_like(c)
-        p[lag:] = c[lag:] * c[:-lag] if lag else c * c
-        p[self.local_time < lag] = 0.0
-        return p
+    @cached_property
+    def sum_of_squares(self) -> np.ndarray:
+        return self.sum(self.values * self.values)
 
     # ------------------------------------------------------------------ order statistics
-    @cached_property
-    def buckets(self) -> list[np.ndarray]:
-        """Series positions grouped so each group's lengths are within ``_BUCKET_RATIO``."""
-        order = np.argsort(self.lengths, kind="stable")
-        order = order[self.lengths[order] > 0]
-        groups, start = [], 0
-        lengths = self.lengths[order]
-        while start < len(order):
-            limit = max(lengths[start] * _BUCKET_RATIO, lengths[start] + 1)
-            stop = int(np.searchsorted(lengths, limit, side="left"))
-            rows = max(1, _BUCKET_MAX_CELLS // max(int(lengths[stop - 1]), 1))
-            stop = min(stop, start + rows)
-            groups.append(order[start:stop])
-            start = stop
-        return groups
-
-    def padded(self, positions: np.ndarray, values: np.ndarray, width: int, fill: float):
-        """Matrix (len(positions), width): each row one series' values, then ``fill``."""
-        lengths = np.minimum(self.lengths[positions], width)
-        out = np.full((len(positions), width), fill, dtype=np.float64)
-        rows = np.repeat(np.arange(len(positions)), lengths)
-        cols = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-        out[rows, cols] = values[np.repeat(self.offsets[:-1][positions], lengths) + cols]
-        return out
+    def padded(self, values: np.ndarray, positions, width, dest, src, fill) -> np.ndarray:
+        out = np.full(len(positions) * width, fill, dtype=np.float64)
+        out[dest] = values[src]
+        return out.reshape(len(positions), width)
 
     @cached_property
     def sorted_buckets(self) -> list[tuple[np.ndarray, np.ndarray]]:
-        """(positions, row-sorted values padded with NaN at the end) per bucket."""
-        out = []
-        for positions in self.buckets:
-            width = int(self.lengths[positions].max())
-            out.append((positions, np.sort(self.padded(positions, self.values, width, np.nan),
-                                           axis=1)))
-        return out
+        """(positions, row-sorted values padded with NaN at the end) per length bucket."""
+        return [
+            (positions, np.sort(self.padded(self.values, positions, width, dest, src, np.nan),
+                                axis=1))
+            for positions, width, dest, src in self.layout.buckets
+        ]
 
     def quantile(self, q: float) -> np.ndarray:
         """Per-series quantile, numpy's default linear interpolation; NaN for empty series."""
@@ -158,14 +199,11 @@ class Segments:
         power is ``|rfft|**2`` without the DC bin. Features built from it are shares of the
         total power, so they do not depend on the length of the series.
         """
-        unique_lengths, inverse = np.unique(self.lengths, return_inverse=True)
-        fast = [scipy.fft.next_fast_len(int(n), real=True) if n > 1 else 0 for n in unique_lengths]
-        sizes = np.asarray(fast, dtype=np.int64)[inverse]
         out = []
-        for size in np.unique(sizes[sizes > 0]):
-            positions = np.flatnonzero(sizes == size)
-            batch = self.padded(positions, self.centered, int(size), 0.0)
-            power = np.abs(scipy.fft.rfft(batch, axis=1)[:, 1:]) ** 2
+        for positions, size, dest, src in self.layout.fft_batches:
+            batch = self.padded(self.centered, positions, size, dest, src, 0.0)
+            spectrum = scipy.fft.rfft(batch, axis=1)[:, 1:]
+            power = spectrum.real**2 + spectrum.imag**2
             out.append((positions, self.sampling_rate[positions] / size, power))
         return out
 
@@ -173,13 +211,15 @@ class Segments:
     def power_shares(self) -> list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
         """(positions, bin frequencies in Hz, power shares, power) per FFT-size batch.
 
-        Shares are power / total power; rows with no power (constant series) are all 0.
+        Shares are power / total power; rows of constant series (whose demeaned values are
+        rounding noise) are all 0.
         """
         out = []
         for positions, bin_hz, power in self.spectra:
             total = power.sum(axis=1, keepdims=True)
+            has_power = (total[:, 0] > 0) & ~self.is_constant[positions]
             with np.errstate(invalid="ignore", divide="ignore"):
-                share = np.where(total > 0, power / total, 0.0)
+                share = np.where(has_power[:, None], power / total, 0.0)
             freqs = bin_hz[:, None] * np.arange(1, power.shape[1] + 1)
             out.append((positions, freqs, share, power))
         return out

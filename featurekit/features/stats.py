@@ -93,37 +93,35 @@ def iqr(seg: Segments) -> np.ndarray:
 def rms(seg: Segments) -> np.ndarray:
     """Root mean square."""
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.sqrt(energy(seg) / seg.lengths)
+        return np.sqrt(seg.sum_of_squares / seg.lengths)
 
 
 @register_feature("energy", family="stats")
 def energy(seg: Segments) -> np.ndarray:
     """Sum of squares (tsfresh's abs_energy)."""
-    return seg.sum(seg.values * seg.values)
+    return seg.sum_of_squares
 
 
 @register_feature("mean_crossing_rate", family="stats", min_length=2)
 def mean_crossing_rate(seg: Segments) -> np.ndarray:
     """Fraction of consecutive pairs that cross the mean (x > mean changes)."""
     above = seg.centered > 0
-    changed = np.zeros(len(above), dtype=np.float64)
-    changed[1:] = above[1:] != above[:-1]
-    changed[seg.local_time == 0] = 0.0
+    changed = (above[1:] != above[:-1]).astype(np.float64)
     with np.errstate(invalid="ignore", divide="ignore"):
-        return seg.sum(changed) / (seg.lengths - 1)
+        return seg.sum_shifted(changed, 1) / (seg.lengths - 1)
 
 
 @register_feature("abs_sum_of_changes", family="stats")
 def abs_sum_of_changes(seg: Segments) -> np.ndarray:
     """Sum of |x[t] - x[t-1]|."""
-    return seg.sum(np.abs(seg.diff))
+    return seg.abs_change_sum
 
 
 @register_feature("mean_abs_change", family="stats", min_length=2)
 def mean_abs_change(seg: Segments) -> np.ndarray:
     """Mean of |x[t] - x[t-1]|."""
     with np.errstate(invalid="ignore", divide="ignore"):
-        return seg.sum(np.abs(seg.diff)) / (seg.lengths - 1)
+        return seg.abs_change_sum / (seg.lengths - 1)
 
 
 @register_feature(
@@ -135,7 +133,8 @@ def mean_abs_change(seg: Segments) -> np.ndarray:
 def autocorr(seg: Segments, lag: int) -> np.ndarray:
     """Autocorrelation at ``lag`` as tsfresh defines it; 0 for a constant series."""
     with np.errstate(invalid="ignore", divide="ignore"):
-        value = seg.sum(seg.lagged_product(lag)) / (
+        c = seg.centered
+        value = seg.sum_shifted(c[lag:] * c[: len(c) - lag], lag) / (
             (seg.lengths - lag) * seg.central_moment(2)
         )
     return np.where(seg.is_constant, 0.0, value)
@@ -143,10 +142,11 @@ def autocorr(seg: Segments, lag: int) -> np.ndarray:
 
 @register_feature("linear_trend_slope", family="stats", min_length=2)
 def linear_trend_slope(seg: Segments) -> np.ndarray:
-    """Least-squares slope of the values against the sample index (per sample)."""
+    """Least-squares slope against the sample index (per sample); 0 for a constant series."""
     n = seg.lengths.astype(np.float64)
     with np.errstate(invalid="ignore", divide="ignore"):
-        return seg.sum(seg.local_time * seg.centered) / (n * (n * n - 1) / 12.0)
+        value = seg.sum(seg.local_time * seg.centered) / (n * (n * n - 1) / 12.0)
+    return np.where(seg.is_constant, 0.0, value)
 
 
 @register_feature("count_above_mean", family="stats")

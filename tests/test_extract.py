@@ -1,0 +1,162 @@
+"""featurekit.extract: chunking, parallelism, cache, edge cases, tsfresh, the transformer."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+
+import featurekit as fk
+import featurekit.extraction as extract_module
+from tests.test_features import ragged_panel
+
+
+def test_chunks_and_jobs_do_not_change_the_table():
+    panel = ragged_panel(n=30)
+    whole = fk.extract(panel, "default")
+    chunked = fk.extract(panel, "default", chunk_size=7, n_jobs=2)
+    pd.testing.assert_frame_equal(whole, chunked, rtol=1e-12)
+    assert whole.index.equals(panel.ids)
+
+
+def test_nan_is_refused_naming_the_ids():
+    arrays = [np.ones((5, 1)), np.array([[1.0], [np.nan], [2.0]]), np.ones((4, 1))]
+    panel = fk.Panel.from_arrays(arrays, ids=["a", "b", "c"], channels=["x"])
+    with pytest.raises(ValueError, match=r"NaN samples in 1 series, ids \['b'\].*fill_nan"):
+        fk.extract(panel, "seed")
+
+
+def test_inf_is_refused():
+    panel = fk.Panel.from_arrays([np.array([1.0, np.inf, 0.0])], ids=[7], channels=["x"])
+    with pytest.raises(ValueError, match=r"inf samples in 1 series, ids \[7\]"):
+        fk.extract(panel, "seed")
+
+
+def test_float32_single_series_single_channel_string_ids():
+    x = np.random.default_rng(0).normal(size=(100, 1))
+    p64 = fk.Panel.from_arrays([x], ids=["only"], channels=["x"], sampling_rate=20)
+    p32 = fk.Panel.from_arrays([x.astype(np.float32)], ids=["only"], channels=["x"],
+                               sampling_rate=20)
+    t64, t32 = fk.extract(p64, "default"), fk.extract(p32, "default")
+    assert t32.index.tolist() == ["only"]
+    assert (t32.dtypes == np.float64).all()
+    np.testing.assert_allclose(t32["x__mean"], x.astype(np.float32).mean(dtype=np.float64))
+    np.testing.assert_allclose(t32.to_numpy(), t64.to_numpy(), rtol=1e-4, atol=1e-5)
+    assert "x__corr__with-y" not in t64.columns  # one channel: no pairs
+
+
+def test_empty_panel():
+    panel = fk.Panel.from_arrays([], channels=["x"])
+    table = fk.extract(panel, "seed")
+    assert table.shape == (0, 8)
+
+
+def test_cache_returns_same_table_and_recomputes_on_change(tmp_path, monkeypatch):
+    computed = []
+    original = extract_module._extract_chunks
+
+    def counting(*args, **kwargs):
+        computed.append(1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(extract_module, "_extract_chunks", counting)
+    panel = ragged_panel(n=8)
+    first = fk.extract(panel, "seed", cache=tmp_path)
+    again = fk.extract(panel, "seed", cache=tmp_path)
+    assert len(computed) == 1
+    pd.testing.assert_frame_equal(first, again)
+
+    changed = panel.replace(values=panel.values.copy())
+    changed.values[3, 0] += 1.0
+    fk.extract(changed, "seed", cache=tmp_path)
+    assert len(computed) == 2
+    fk.extract(panel, "stats", cache=tmp_path)
+    assert len(computed) == 3
+    fk.extract(panel.replace(sampling_rate=panel.sampling_rate * 2), "seed", cache=tmp_path)
+    assert len(computed) == 4
+
+
+def test_cache_from_environment_and_off(tmp_path, monkeypatch):
+    monkeypatch.setenv("FEATUREKIT_CACHE", str(tmp_path))
+    fk.extract(ragged_panel(n=3), "seed")
+    assert any(tmp_path.rglob("*.pkl"))
+    computed = []
+    monkeypatch.setattr(extract_module, "_extract_chunks",
+                        lambda *a, **k: computed.append(1) or pd.DataFrame())
+    fk.extract(ragged_panel(n=3), "seed", cache=False)
+    assert computed == [1]
+
+
+def test_extract_refuses_non_panel():
+    with pytest.raises(TypeError, match="Panel"):
+        fk.extract(np.zeros((3, 4)))
+
+
+def test_feature_extractor_in_sklearn():
+    panel = ragged_panel(n=6)
+    extractor = fk.FeatureExtractor("seed").fit(panel)
+    out = extractor.transform(panel)
+    assert list(out.columns) == list(extractor.get_feature_names_out())
+    assert out.shape == (6, 24)
+    assert clone(extractor).get_params()["features"] == "seed"
+    with pytest.raises(ValueError, match="channels"):
+        extractor.transform(panel.select_channels(["x", "y"]))
+
+
+TSFRESH_PAIRS = {
+    "mean": "mean",
+    "std": "standard_deviation",
+    "min": "minimum",
+    "max": "maximum",
+    "median": "median",
+    "energy": "abs_energy",
+    "abs_sum_of_changes": "absolute_sum_of_changes",
+    "mean_abs_change": "mean_abs_change",
+    "count_above_mean": "count_above_mean",
+    "rms": "root_mean_square",
+    "length": "length",
+}
+
+
+def test_overlapping_features_match_tsfresh():
+    pytest.importorskip("tsfresh")
+    from tsfresh import extract_features
+
+    panel = ragged_panel(n=12, channels=("x", "y"))
+    ours = fk.extract(panel, "stats")
+    settings = {name: None for name in TSFRESH_PAIRS.values()}
+    settings.update({"quantile": [{"q": 0.1}, {"q": 0.9}],
+                     "autocorrelation": [{"lag": 2}],
+                     "linear_trend": [{"attr": "slope"}]})
+    theirs = extract_features(panel.to_long(), column_id="id", column_sort="time",
+                              column_kind="kind", column_value="value",
+                              default_fc_parameters=settings, disable_progressbar=True,
+                              n_jobs=0).loc[panel.ids]
+    for channel in ("x", "y"):
+        for ours_name, their_name in TSFRESH_PAIRS.items():
+            np.testing.assert_allclose(ours[f"{channel}__{ours_name}"],
+                                       theirs[f"{channel}__{their_name}"], rtol=1e-6)
+        np.testing.assert_allclose(ours[f"{channel}__quantile__q-0.1"],
+                                   theirs[f"{channel}__quantile__q_0.1"], rtol=1e-6)
+        np.testing.assert_allclose(ours[f"{channel}__linear_trend_slope"],
+                                   theirs[f'{channel}__linear_trend__attr_"slope"'], rtol=1e-6)
+        non_constant = ours[f"{channel}__ptp"] > 0  # tsfresh gives NaN, featurekit 0
+        np.testing.assert_allclose(ours[f"{channel}__autocorr__lag-2"][non_constant],
+                                   theirs[f"{channel}__autocorrelation__lag_2"][non_constant],
+                                   rtol=1e-6)
+
+
+def test_tsfresh_feature_set_runs_real_tsfresh():
+    pytest.importorskip("tsfresh")
+    panel = ragged_panel(n=4, channels=("x", "y"))
+    table = fk.extract(panel, "tsfresh-minimal")
+    assert table.index.equals(panel.ids)
+    assert "x__tsfresh.mean" in table.columns
+    np.testing.assert_allclose(table["x__tsfresh.mean"],
+                               [panel.series(i)[:, 0].mean() for i in range(4)])
+    quantiles = fk.extract(panel, fk.features.tsfresh_set({"quantile": [{"q": 0.25}]}))
+    assert list(quantiles.columns) == ["x__tsfresh.quantile__q-0.25",
+                                       "y__tsfresh.quantile__q-0.25"]
+    for column in table.columns:
+        fk.parse_feature_name(column)
+    combined = fk.extract(panel, ["seed", "tsfresh-minimal"])
+    assert {"x__mean", "x__tsfresh.mean"} <= set(combined.columns)

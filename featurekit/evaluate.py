@@ -245,7 +245,7 @@ def cross_validate(
         model = CalibratedModel(model, method=calibrate, random_state=random_state)
     splitter = make_splitter(cv, n_splits, random_state)
 
-    splits = list(splitter.split(X, y, groups))
+    splits = list(splitter.split(X, y, groups if cv in GROUPED else None))
     fold = np.full(len(X), -1)
     for k, (_, test) in enumerate(splits):
         fold[test] = k

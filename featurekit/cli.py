@@ -1,0 +1,185 @@
+"""The ``featurekit`` command: ingest, extract, compare, baseline, submit.
+
+Each subcommand is a thin shell over a library call; ``featurekit <command> --help`` lists
+its options.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from featurekit.models import MODELS
+
+#: Columns of a feature file that are targets or bookkeeping, never features.
+NON_FEATURES = ("label", "group", "activity", "userid", "split", "parent_id", "window",
+                "start", "end", "id", "sequence_length", "mirrored", "side")
+
+
+def _ingest(args) -> None:
+    from featurekit.io import ingest_competition
+
+    ingest_competition(args.data, args.store, n_jobs=args.n_jobs)
+
+
+def _extract(args) -> None:
+    from featurekit import extract
+    from featurekit.preprocess import fill_nan, mirror, positions_to_acceleration, windows
+
+    if args.store:
+        from featurekit.io import load_store
+
+        panel = load_store(args.store)
+        panel = fill_nan(panel, all_nan="drop").panel
+        panel = positions_to_acceleration(mirror(panel), where={"sensor": "vicon"})
+    else:
+        from featurekit.datasets import load_watch
+
+        panel = mirror(load_watch())
+    if args.window:
+        panel = windows(panel, args.window, args.step or args.window)
+    X = extract(panel, args.features, n_jobs=args.n_jobs)
+    keep = [c for c in panel.meta.columns if c not in X.columns]
+    table = X.join(panel.meta[keep])
+    table.to_parquet(args.out)
+    print(f"wrote {args.out}: {len(X)} rows, {X.shape[1]} features + meta {keep}")
+
+
+def _split_table(path, label: str, group: str | None, keep: list[str]):
+    table = pd.read_parquet(path)
+    missing = [c for c in [label, group] if c and c not in table.columns]
+    if missing:
+        raise SystemExit(f"{path}: no column(s) {missing}; columns are {list(table.columns)[:20]}")
+    drop = [c for c in table.columns if c in NON_FEATURES and c not in keep]
+    return table, table.drop(columns=drop + [label, group], errors="ignore")
+
+
+def _compare(args) -> None:
+    from featurekit.report import compare
+
+    table, X = _split_table(args.features, args.label, args.group, args.keep)
+    labeled = table[args.label].notna().to_numpy()
+    parent = table.loc[labeled, args.parent].to_numpy() if args.parent else None
+    compare(X[labeled], table.loc[labeled, args.label].astype(str).to_numpy(),
+            table.loc[labeled, args.group].to_numpy() if args.group else None,
+            models=args.models, out=args.out, cv=args.cv, n_splits=args.n_splits,
+            calibrate=None if args.calibrate == "none" else args.calibrate, parent=parent)
+
+
+def _baseline(args) -> None:
+    from featurekit import recipes
+
+    if args.data:
+        recipes.baseline_competition(args.data, args.out or ".", model=args.model,
+                                     calibrate=None if args.calibrate == "none"
+                                     else args.calibrate, n_jobs=args.n_jobs)
+    else:
+        recipes.baseline_watch(model=args.model)
+
+
+def _submit(args) -> None:
+    from featurekit.calibration import CalibratedModel
+    from featurekit.models import make_model
+    from featurekit.submission import validate_submission, write_submission
+
+    if args.validate:
+        validate_submission(args.validate, args.template)
+        print(f"{args.validate} is a valid submission")
+        return
+    if not (args.train and args.test):
+        raise SystemExit("submit needs --train and --test feature files (or --validate FILE)")
+    train, X = _split_table(args.train, args.label, args.group, args.keep)
+    test, X_test = _split_table(args.test, args.label, None, args.keep)
+    labeled = train[args.label].notna().to_numpy()
+    model = make_model(args.model)
+    fit_params = {}
+    if args.calibrate != "none":
+        model = CalibratedModel(model, method=args.calibrate)
+        fit_params = {"groups": train.loc[labeled, args.group].to_numpy()}
+    model.fit(X[labeled], train.loc[labeled, args.label].astype(str).to_numpy(), **fit_params)
+    write_submission(X_test.index, model.predict_proba(X_test[X.columns]), model.classes_, args.out,
+                     template=args.template, metadata=args.metadata)
+    validate_submission(args.out, args.template)
+    print(f"wrote {args.out}: {len(X_test)} rows")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="featurekit", description="Wearable-sensor series to features, models and "
+        "calibrated submissions.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("ingest", help="read a competition folder once into a Parquet store")
+    p.add_argument("data", type=Path, help="folder with train.csv, metadata.csv, unlabeled/")
+    p.add_argument("store", type=Path, help="output store directory")
+    p.add_argument("--n-jobs", type=int, default=-1)
+    p.set_defaults(run=_ingest)
+
+    p = sub.add_parser("extract", help="feature table (Parquet) from a store or load_watch()")
+    p.add_argument("--store", type=Path, help="store from `featurekit ingest` (default: the "
+                   "watch dataset); NaN filled, left mirrored, Vicon positions differentiated")
+    p.add_argument("--features", default="default", help="feature set (seed, stats, default...)")
+    p.add_argument("--window", type=int, help="cut windows of this many samples first")
+    p.add_argument("--step", type=int, help="window step in samples (default: --window)")
+    p.add_argument("--n-jobs", type=int, default=1)
+    p.add_argument("--out", type=Path, default=Path("features.parquet"))
+    p.set_defaults(run=_extract)
+
+    def model_options(p, default_calibrate):
+        p.add_argument("--label", default="label", help="target column")
+        p.add_argument("--group", default="group", help="subject column")
+        p.add_argument("--keep", nargs="*", default=[], help="metadata columns to use as "
+                       "features (e.g. side); body_part/sensor are always used when present")
+        p.add_argument("--calibrate", default=default_calibrate,
+                       choices=["temperature", "logistic", "none"])
+
+    p = sub.add_parser("compare", help="cross-validate models on a feature file, write a report")
+    p.add_argument("features", type=Path, help="Parquet from `featurekit extract`")
+    p.add_argument("--models", nargs="+", default=list(MODELS), choices=MODELS)
+    p.add_argument("--cv", default="stratified-group",
+                   choices=["stratified-group", "group", "logo", "kfold", "sequential"],
+                   help="kfold/sequential ignore subjects and leak")
+    p.add_argument("--n-splits", type=int, default=5)
+    p.add_argument("--parent", help="series id column of windows (e.g. parent_id)")
+    p.add_argument("--out", type=Path, default=Path("reports/compare"))
+    model_options(p, "temperature")
+    p.set_defaults(run=_compare)
+
+    p = sub.add_parser("baseline", help="seed recipe: load_watch() figures, or a competition "
+                       "folder's CV figures and submission.csv")
+    p.add_argument("--data", type=Path, help="competition folder (default: load_watch())")
+    p.add_argument("--out", type=Path, help="where submission.csv and the store go (default .)")
+    p.add_argument("--model", default="seed-rf", choices=MODELS)
+    p.add_argument("--calibrate", default="none", choices=["temperature", "logistic", "none"])
+    p.add_argument("--n-jobs", type=int, default=1)
+    p.set_defaults(run=_baseline)
+
+    p = sub.add_parser("submit", help="fit on labeled features, write and validate a submission")
+    p.add_argument("--train", type=Path, help="labeled feature Parquet")
+    p.add_argument("--test", type=Path, help="feature Parquet of the ids to predict")
+    p.add_argument("--template", type=Path, help="sample_submission.csv")
+    p.add_argument("--metadata", type=Path, help="metadata.csv; every id must be in it")
+    p.add_argument("--model", default="seed-rf", choices=MODELS)
+    p.add_argument("--validate", type=Path, help="only check this submission file")
+    p.add_argument("--out", type=Path, default=Path("submission.csv"))
+    model_options(p, "temperature")
+    p.set_defaults(run=_submit)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``featurekit`` console script."""
+    args = _parser().parse_args(argv)
+    try:
+        args.run(args)
+    except ValueError as err:  # validation errors: print them whole, no traceback
+        print(f"featurekit {args.command}: {err}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -74,18 +74,31 @@ def _check_header(first_line: str, sensor: str, out: _Parsed) -> bool:
 
 
 def _fast(data: bytes, sensor: str):
-    """Columns parsed by pyarrow, or None if pyarrow refuses the file."""
+    """Columns parsed by pyarrow, or None if pyarrow refuses the file.
+
+    The measurement type is read dictionary-encoded, so rows are filtered on integer codes
+    instead of thousands of Python strings.
+    """
     names = HEADERS[sensor]
-    floats = {name: pa.float64() for name in names[-3:]}
+    types = {name: pa.float64() for name in names[-3:]}
+    if sensor == "smartwatch":
+        types[names[0]] = pa.dictionary(pa.int32(), pa.string())
     try:
         table = pcsv.read_csv(
             pa.py_buffer(data),
             read_options=pcsv.ReadOptions(use_threads=False, column_names=names, skip_rows=1),
-            convert_options=pcsv.ConvertOptions(column_types=floats, strings_can_be_null=True),
-        )
+            convert_options=pcsv.ConvertOptions(column_types=types, strings_can_be_null=True),
+        ).combine_chunks()
     except pa.ArrowInvalid:
         return None
-    kind = table.column(0).to_numpy(zero_copy_only=False) if sensor == "smartwatch" else None
+    kind = None
+    if sensor == "smartwatch":
+        column = table.column(0)
+        if column.num_chunks:
+            chunk = column.chunk(0)
+            kind = chunk.indices.fill_null(-1).to_numpy(), chunk.dictionary.to_pylist()
+        else:
+            kind = np.empty(0, dtype=np.int64), []
     values = np.column_stack([table.column(n).to_numpy(zero_copy_only=False)
                               for n in names[-3:]]) if table.num_rows else np.empty((0, 3))
     return kind, values
@@ -114,7 +127,7 @@ def _forgiving(data: bytes, sensor: str, out: _Parsed):
         out.add("non_numeric", f"{int(junk.sum())} non-numeric cells, first {cells.iat[r, c]!r}"
                 f" at data row {r + 1} column {names[-3:][c]!r}",
                 "repaired: coerced to NaN")
-    kind = frame[names[0]].str.strip().to_numpy() if sensor == "smartwatch" else None
+    kind = pd.factorize(frame[names[0]].str.strip()) if sensor == "smartwatch" else None
     return kind, values.to_numpy(np.float64).reshape(-1, 3)
 
 
@@ -140,11 +153,15 @@ def parse_series_file(path: Path, sensor: str, sequence_length=None) -> _Parsed:
         parsed = _forgiving(data, sensor, out)
     kind, values = parsed
     out.rows_read = len(values)
-    if kind is not None:
-        keep = kind == ACCELERATION
-        unknown = ~keep & ~np.isin(kind, MEASUREMENT_TYPES)
+    if kind is not None:  # (codes, names): rows filtered on integer codes, not strings
+        codes, kinds = kind
+        kinds = list(kinds)
+        keep = codes == (kinds.index(ACCELERATION) if ACCELERATION in kinds else -2)
+        known = [i for i, k in enumerate(kinds) if k in MEASUREMENT_TYPES]
+        unknown = ~np.isin(codes, known)
         if unknown.any():
-            types = pd.Series(kind[unknown]).value_counts(dropna=False)
+            names = np.array(kinds + [None], dtype=object)
+            types = pd.Series(names[codes[unknown]]).value_counts(dropna=False)
             shown = ", ".join(f"{t!r} x{n}" for t, n in types.head(3).items())
             out.add("unknown_measurement", f"{int(unknown.sum())} rows of unknown type: "
                     f"{shown}", "skipped those rows")

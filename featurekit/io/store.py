@@ -70,14 +70,18 @@ def part_path(store, chunk: int) -> Path:
 
 def write_samples(path: Path, ids: np.ndarray, values: np.ndarray, lengths: np.ndarray,
                   channels: Sequence[str] = CHANNELS) -> None:
-    """Write one chunk of samples (``values`` rows in series order) atomically."""
+    """Write one chunk of samples (``values`` rows in series order) atomically.
+
+    Floats are byte-stream-split then zstd-compressed (about half the raw size); only the id
+    column is dictionary-encoded, as trying dictionaries on float columns made writes ~7x slower.
+    """
     columns = {"id": pa.array(np.repeat(np.asarray(ids, dtype=np.int64), lengths))}
     for j, name in enumerate(channels):
         columns[name] = pa.array(np.ascontiguousarray(values[:, j]))
     table = pa.table(columns)
     atomic_write(path, lambda tmp: pq.write_table(
         table, tmp, row_group_size=ROW_GROUP_ROWS, compression="zstd", compression_level=1,
-        use_byte_stream_split=list(channels)))
+        use_dictionary=["id"], use_byte_stream_split=list(channels)))
 
 
 # ---------------------------------------------------------------------- reading
@@ -143,7 +147,7 @@ def _rates(manifest: dict, sensors: pd.Series, sampling_rates) -> np.ndarray:
     """Per-series sampling rate from the sensor; 1.0 (time in samples) where unknown."""
     rates = dict(manifest.get("sampling_rates") or {})
     rates.update(sampling_rates or {})
-    mapped = sensors.map(lambda s: rates.get(s)).astype(float)
+    mapped = sensors.map({k: v for k, v in rates.items() if v is not None}).astype(float)
     return mapped.fillna(1.0).to_numpy()
 
 
@@ -177,15 +181,14 @@ def _load_rows(store, rows: pd.DataFrame, channels: Sequence[str], manifest: dic
         shift = rg_start[:-1].copy()
         shift -= np.concatenate([[0], np.cumsum(np.where(kept, rg_rows, 0))[:-1]])
         n = s_lengths[sel]
-        src = np.repeat(lo - shift[first], n) + (np.arange(n.sum()) - np.repeat(
-            np.cumsum(n) - n, n))
+        start = lo - shift[first]  # where each series starts in ``table``
         dst = s_starts[sel[0]]
+        if np.all(start[1:] == start[:-1] + n[:-1]):  # one run of rows: slice, no gather
+            src = slice(int(start[0]), int(start[0] + n.sum()))
+        else:
+            src = np.repeat(start, n) + (np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n))
         for j, name in enumerate(channels):
-            column = table.column(name).to_numpy()
-            if len(src) == len(column) and src[0] == 0 and np.all(np.diff(src) == 1):
-                out[dst:dst + len(src), j] = column
-            else:
-                out[dst:dst + len(src), j] = column[src]
+            out[dst:dst + n.sum(), j] = table.column(name).to_numpy()[src]
     meta = sorted_rows.reset_index(drop=True)
     meta["label"] = meta.get("activity")
     meta["group"] = meta.get("userid")

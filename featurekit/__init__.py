@@ -2,7 +2,7 @@
 
 __version__ = "0.1.0"
 
-from featurekit.extraction import FeatureExtractor, extract  # noqa: E402
+from featurekit.extraction import FeatureExtractor, extract, extract_to_parquet  # noqa: E402
 from featurekit.features import (  # noqa: E402
     FeatureSet,
     get_feature_set,
@@ -17,6 +17,7 @@ __all__ = [
     "Panel",
     "__version__",
     "extract",
+    "extract_to_parquet",
     "get_feature_set",
     "list_feature_sets",
     "parse_feature_name",

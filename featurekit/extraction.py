@@ -1,109 +1,90 @@
-"""``featurekit.extract``: a Panel in, a feature table out, chunk by chunk.
+"""``featurekit.extract``: a Panel or a store in, a feature table out, chunk by chunk.
 
 Chunks of series are processed independently (memory stays bounded), in parallel with
-joblib when ``n_jobs != 1``, and the resulting table may be cached with joblib.Memory keyed
-by the panel's content fingerprint, the resolved feature set and the featurekit version.
+joblib or Dask (see ``featurekit.chunking``), and a Panel's table may be cached with
+joblib.Memory keyed by the panel's content fingerprint, the resolved feature set and job,
+and the featurekit version.
 """
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
-from joblib import Parallel, delayed
+import pyarrow as pa
+import pyarrow.parquet as pq
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
-from tqdm.auto import tqdm
 
 from featurekit.cache import get_memory, panel_fingerprint
-from featurekit.features import compute_features, feature_columns, get_feature_set
+from featurekit.chunking import ChunkJob, check_finite, iter_tables
+from featurekit.features import feature_columns, get_feature_set
 from featurekit.features.registry import FeatureSet
 from featurekit.panel import Panel
 
-# Samples per chunk when chunk_size is not given: a few MB per channel keeps every
-# intermediate (sorted rows, spectra) in cache-friendly, bounded memory.
-_CHUNK_SAMPLES = 1_500_000
-# Show a progress bar by default only for work this large (series).
+# Show a progress bar by default only for stores and for work this large (series).
 _PROGRESS_MIN_SERIES = 20_000
+_STREAM_ARGS = {"n_jobs", "backend", "client", "preprocess", "chunk_size", "progress"}
 
 
-def check_finite(panel: Panel) -> None:
-    """Refuse NaN or inf samples with one error naming the series and the fix."""
-    values = panel.values
-    finite = np.isfinite(values).all(axis=1)
-    if finite.all():
-        return
-    bad = np.zeros(len(panel), dtype=bool)
-    nonempty = panel.lengths > 0
-    bad[nonempty] = np.logical_or.reduceat(~finite, panel.offsets[:-1][nonempty])
-    positions = np.flatnonzero(bad)
-    ids = panel.ids[positions[:10]].tolist()
-    more = f" and {len(positions) - 10} more" if len(positions) > 10 else ""
-    kinds = []
-    if np.isnan(values).any():
-        kinds.append("NaN")
-    if np.isinf(values).any():
-        kinds.append("inf")
-    raise ValueError(
-        f"{' and '.join(kinds)} samples in {len(positions)} series, ids {ids}{more}. "
-        "Fill them first with featurekit.preprocess.fill_nan(panel) "
-        "(replace inf by NaN before filling), or drop those series."
-    )
+def _show_progress(source, progress) -> bool:
+    if progress is not None:
+        return bool(progress)
+    return not isinstance(source, Panel) or len(source) >= _PROGRESS_MIN_SERIES
 
 
-def default_chunk_size(panel: Panel) -> int:
-    mean_length = max(float(panel.lengths.mean()) if len(panel) else 1.0, 1.0)
-    return max(16, int(_CHUNK_SAMPLES / (mean_length * max(panel.n_channels, 1) / 3)))
-
-
-def _extract_chunks(panel, feature_set, n_jobs, chunk_size, progress) -> pd.DataFrame:
-    chunk_size = chunk_size or default_chunk_size(panel)
-    starts = range(0, len(panel), chunk_size)
-    jobs = (
-        delayed(compute_features)(panel.take(np.arange(s, min(s + chunk_size, len(panel)))),
-                                  feature_set)
-        for s in starts
-    )
-    show = progress if progress is not None else len(panel) >= _PROGRESS_MIN_SERIES
-    results = Parallel(n_jobs=n_jobs, return_as="generator")(jobs)
-    tables = list(tqdm(results, total=len(starts), disable=not show, desc="extract",
-                       unit="chunk"))
-    if not tables:
-        return compute_features(panel, feature_set)
+def _extract_chunks(source, job: ChunkJob, n_jobs, progress, backend="joblib", client=None):
+    tables = list(iter_tables(source, job, n_jobs=n_jobs, backend=backend, client=client,
+                              progress=progress))
     return pd.concat(tables, axis=0) if len(tables) > 1 else tables[0]
 
 
-def _cached_extract(fingerprint, feature_set, version, panel, n_jobs, chunk_size, progress):
-    """Cache entry point: joblib keys on (fingerprint, feature_set, version) only."""
-    return _extract_chunks(panel, feature_set, n_jobs, chunk_size, progress)
+def _cached_extract(fingerprint, job, version, panel, n_jobs, progress):
+    """Cache entry point: joblib keys on (fingerprint, job, version) only."""
+    return _extract_chunks(panel, job, n_jobs, progress)
 
 
 def extract(
-    panel: Panel,
+    source: Panel | str | os.PathLike,
     features: str | FeatureSet | list[str] = "default",
     *,
     n_jobs: int | None = 1,
     chunk_size: int | None = None,
     cache=None,
     progress: bool | None = None,
+    preprocess: Callable | None = None,
+    backend: str = "joblib",
+    client=None,
     **options,
 ) -> pd.DataFrame:
-    """Feature table of a Panel: one row per series (indexed by its ids), one column per feature.
+    """Feature table: one row per series (indexed by its ids), one column per feature.
 
     Parameters
     ----------
-    panel : Panel
-        Series without NaN or inf (see ``featurekit.preprocess.fill_nan``).
+    source : Panel or path
+        Series in memory, or a store directory from ``featurekit.io.ingest_competition``,
+        streamed chunk by chunk from disk. Series must hold no NaN or inf (see
+        ``featurekit.preprocess.fill_nan``, or pass ``preprocess``).
     features : str, list of str or FeatureSet
         A registered set (``"seed"``, ``"stats"``, ``"spectral"``, ``"cross"``, ``"default"``,
         ``"tsfresh-minimal"``, ...), several of them, or an explicit FeatureSet.
     n_jobs : int
-        Parallel chunks, as in scikit-learn (-1 = all cores).
+        Parallel chunks, as in scikit-learn (-1 = all cores); Dask workers for a LocalCluster.
     chunk_size : int, optional
-        Series per chunk; by default about 1.5 million samples per chunk.
+        Series per in-memory chunk; by default about 1.5 million samples per chunk.
     cache : path, bool or None
-        joblib.Memory directory; None uses $FEATUREKIT_CACHE if set, False turns it off.
+        joblib.Memory directory (Panels only); None uses $FEATUREKIT_CACHE if set, False = off.
     progress : bool, optional
-        tqdm bar; by default shown for 20,000 series or more.
+        tqdm bar; by default shown for stores and for 20,000 series or more.
+    preprocess : callable, optional
+        ``Panel -> Panel`` (or a fitted transformer) applied to each chunk first, e.g. NaN
+        filling; it must be picklable to run in parallel.
+    backend : {"joblib", "dask"}
+        Where chunks run; ``"dask"`` uses ``client`` (a ``distributed.Client``) or, if None, a
+        LocalCluster of ``n_jobs`` worker processes. Store chunks are read by the workers.
     **options
         Passed to the feature-set builders, e.g. ``bands=[(0, 1), (1, 3)]`` or
         ``magnitude_groups={"acc": ["x", "y", "z"]}``.
@@ -117,16 +98,50 @@ def extract(
     """
     from featurekit import __version__
 
-    if not isinstance(panel, Panel):
-        raise TypeError(f"extract takes a featurekit.Panel, got {type(panel).__name__}")
-    feature_set = get_feature_set(features, **options)
-    check_finite(panel)
-    memory = get_memory(cache)
-    if memory is None:
-        return _extract_chunks(panel, feature_set, n_jobs, chunk_size, progress)
-    cached = memory.cache(_cached_extract, ignore=["panel", "n_jobs", "chunk_size", "progress"])
-    return cached(panel_fingerprint(panel), feature_set, __version__, panel, n_jobs, chunk_size,
-                  progress)
+    job = ChunkJob(get_feature_set(features, **options), preprocess, chunk_size)
+    show = _show_progress(source, progress)
+    if isinstance(source, Panel) and preprocess is None:
+        check_finite(source)
+    memory = get_memory(cache) if isinstance(source, Panel) else None
+    if memory is None or backend != "joblib":
+        return _extract_chunks(source, job, n_jobs, show, backend, client)
+    cached = memory.cache(_cached_extract, ignore=["panel", "n_jobs", "progress"])
+    return cached(panel_fingerprint(source), job, __version__, source, n_jobs, show)
+
+
+def extract_to_parquet(
+    source: Panel | str | os.PathLike,
+    path: str | os.PathLike,
+    features: str | FeatureSet | list[str] = "default",
+    **kwargs,
+) -> Path:
+    """Like :func:`extract`, but write the table to one Parquet file, chunk by chunk.
+
+    Memory holds one chunk's table at a time, so a store of any size streams through. The
+    index is written as column ``id``; the file appears only when complete. Takes the
+    keyword arguments of :func:`extract` except ``cache``.
+    """
+    options = {k: kwargs.pop(k) for k in list(kwargs) if k not in _STREAM_ARGS}
+    job = ChunkJob(get_feature_set(features, **options), kwargs.pop("preprocess", None),
+                   kwargs.pop("chunk_size", None))
+    progress = _show_progress(source, kwargs.pop("progress", None))
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp")
+    writer = None
+    try:
+        for table in iter_tables(source, job, progress=progress, **kwargs):
+            arrow = pa.Table.from_pandas(table.rename_axis("id").reset_index(),
+                                         preserve_index=False)
+            if writer is None:
+                writer = pq.ParquetWriter(tmp, arrow.schema)
+            writer.write_table(arrow)
+    finally:
+        if writer is not None:
+            writer.close()
+    if writer is None:
+        raise ValueError("the source holds no chunk to extract")
+    os.replace(tmp, path)
+    return path
 
 
 class FeatureExtractor(TransformerMixin, BaseEstimator):

@@ -332,8 +332,9 @@ class Panel:
 
     def loc(self, ids) -> Panel:
         """New Panel with the series whose ids are given, in that order."""
-        positions = self.ids.get_indexer(pd.Index(list(ids)))
-        missing = [i for i, p in zip(ids, positions) if p < 0]
+        ids = list(ids)
+        positions = self.ids.get_indexer(pd.Index(ids))
+        missing = [i for i, p in zip(ids, positions, strict=True) if p < 0]
         if missing:
             raise KeyError(f"ids not in the panel: {missing[:10]}"
                            + (f" and {len(missing) - 10} more" if len(missing) > 10 else ""))

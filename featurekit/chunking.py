@@ -1,0 +1,136 @@
+"""Feature extraction as independent chunk jobs, run with joblib or on a Dask cluster.
+
+A source is a Panel in memory (cut into chunks of series) or a store directory written by
+``featurekit.io.ingest_competition`` (one job per stored chunk, which the worker reads from
+disk itself, so no samples travel from the client). Tables come back in source order.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from joblib import Parallel, delayed
+from tqdm.auto import tqdm
+
+from featurekit.features import compute_features
+from featurekit.features.registry import FeatureSet
+from featurekit.panel import Panel
+
+# Samples per in-memory chunk: a few MB per channel keeps every intermediate (sorted rows,
+# spectra) bounded, whatever the size of the panel or of a stored chunk.
+CHUNK_SAMPLES = 1_500_000
+BACKENDS = ("joblib", "dask")
+
+
+def default_chunk_size(panel: Panel) -> int:
+    """Series per chunk so that a chunk holds about CHUNK_SAMPLES samples of 3 channels."""
+    mean_length = max(float(panel.lengths.mean()) if len(panel) else 1.0, 1.0)
+    return max(16, int(CHUNK_SAMPLES / (mean_length * max(panel.n_channels, 1) / 3)))
+
+
+def check_finite(panel: Panel) -> None:
+    """Refuse NaN or inf samples with one error naming the series and the fix."""
+    finite = np.isfinite(panel.values).all(axis=1)
+    if finite.all():
+        return
+    bad = np.zeros(len(panel), dtype=bool)
+    nonempty = panel.lengths > 0
+    bad[nonempty] = np.logical_or.reduceat(~finite, panel.offsets[:-1][nonempty])
+    positions = np.flatnonzero(bad)
+    ids = panel.ids[positions[:10]].tolist()
+    more = f" and {len(positions) - 10} more" if len(positions) > 10 else ""
+    kinds = [kind for kind, test in (("NaN", np.isnan), ("inf", np.isinf))
+             if test(panel.values).any()]
+    raise ValueError(
+        f"{' and '.join(kinds)} samples in {len(positions)} series, ids {ids}{more}. "
+        "Fill them first with featurekit.preprocess.fill_nan(panel) "
+        "(replace inf by NaN before filling), pass preprocess=..., or drop those series."
+    )
+
+
+@dataclass(frozen=True)
+class ChunkJob:
+    """What every chunk goes through: optional preprocessing, a finiteness check, features.
+
+    ``preprocess`` is a picklable callable ``Panel -> Panel`` or a fitted transformer with
+    ``transform`` (e.g. a Pipeline of ``featurekit.preprocess.PanelTransformer``).
+    """
+
+    feature_set: FeatureSet
+    preprocess: Callable | None = None
+    chunk_size: int | None = None
+
+    def __call__(self, panel: Panel) -> pd.DataFrame:
+        if self.preprocess is not None:
+            step = getattr(self.preprocess, "transform", self.preprocess)
+            panel = step(panel)
+        check_finite(panel)
+        size = self.chunk_size or default_chunk_size(panel)
+        if len(panel) <= size:
+            return compute_features(panel, self.feature_set)
+        return pd.concat([compute_features(chunk, self.feature_set)
+                          for chunk in panel.chunks(size)])
+
+
+def _run_store_chunk(store: str, index: int, job: ChunkJob) -> pd.DataFrame:
+    from featurekit.io import load_store_chunk
+
+    return job(load_store_chunk(store, index))
+
+
+def _tasks(source, job: ChunkJob) -> list[tuple]:
+    if isinstance(source, Panel):
+        size = job.chunk_size or default_chunk_size(source)
+        return [(job, chunk) for chunk in source.chunks(size)] or [(job, source)]
+    if isinstance(source, (str, os.PathLike)):
+        from featurekit.io import store_chunks
+
+        store = str(Path(source).resolve())
+        return [(_run_store_chunk, store, i, job) for i in range(len(store_chunks(store)))]
+    raise TypeError(f"a source is a featurekit.Panel or a store directory, got {type(source)}")
+
+
+@contextmanager
+def _dask_client(client, n_workers: int):
+    if client is not None:
+        yield client
+        return
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError as error:  # pragma: no cover - depends on the environment
+        raise ImportError("backend='dask' needs dask: pip install 'featurekit[dask]'") from error
+    with LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
+                      dashboard_address=None) as cluster, Client(cluster) as local:
+        yield local
+
+
+def iter_tables(source, job: ChunkJob, *, n_jobs: int | None = 1, backend: str = "joblib",
+                client=None, progress: bool = False) -> Iterator[pd.DataFrame]:
+    """Feature tables of the source's chunks, in order, computed with joblib or Dask."""
+    if backend not in BACKENDS:
+        raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
+    tasks = _tasks(source, job)
+    bar = tqdm(total=len(tasks), disable=not progress, desc="extract", unit="chunk")
+    with bar:
+        if backend == "joblib":
+            results = Parallel(n_jobs=n_jobs, return_as="generator")(
+                delayed(task[0])(*task[1:]) for task in tasks
+            )
+            for table in results:
+                bar.update()
+                yield table
+            return
+        workers = n_jobs if n_jobs and n_jobs > 0 else os.cpu_count() or 1
+        with _dask_client(client, workers) as dask_client:
+            futures = [dask_client.submit(task[0], *task[1:], pure=False) for task in tasks]
+            for future in futures:
+                table = future.result()
+                future.release()
+                bar.update()
+                yield table

@@ -151,6 +151,14 @@ def _rates(manifest: dict, sensors: pd.Series, sampling_rates) -> np.ndarray:
     return mapped.fillna(1.0).to_numpy()
 
 
+def _copy_run(column: pa.ChunkedArray, start: int, out: np.ndarray) -> None:
+    """Copy ``column[start:start + len(out)]`` into ``out`` chunk by chunk (no concatenation)."""
+    pos = 0
+    for chunk in column.slice(start, len(out)).chunks:
+        out[pos:pos + len(chunk)] = chunk.to_numpy()
+        pos += len(chunk)
+
+
 def _load_rows(store, rows: pd.DataFrame, channels: Sequence[str], manifest: dict,
                sampling_rates=None) -> Panel:
     """Panel of the series in ``rows`` (any order), reading only the row groups they need."""
@@ -183,12 +191,13 @@ def _load_rows(store, rows: pd.DataFrame, channels: Sequence[str], manifest: dic
         n = s_lengths[sel]
         start = lo - shift[first]  # where each series starts in ``table``
         dst = s_starts[sel[0]]
-        if np.all(start[1:] == start[:-1] + n[:-1]):  # one run of rows: slice, no gather
-            src = slice(int(start[0]), int(start[0] + n.sum()))
+        if np.all(start[1:] == start[:-1] + n[:-1]):  # one run of rows: copy, no gather
+            for j, name in enumerate(channels):
+                _copy_run(table.column(name), int(start[0]), out[dst:dst + n.sum(), j])
         else:
             src = np.repeat(start, n) + (np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n))
-        for j, name in enumerate(channels):
-            out[dst:dst + n.sum(), j] = table.column(name).to_numpy()[src]
+            for j, name in enumerate(channels):
+                out[dst:dst + n.sum(), j] = table.column(name).to_numpy()[src]
     meta = sorted_rows.reset_index(drop=True)
     meta["label"] = meta.get("activity")
     meta["group"] = meta.get("userid")

@@ -37,7 +37,7 @@ def _print_table(table: pd.DataFrame) -> None:
     print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"), flush=True)
 
 
-def baseline_watch(*, model: str = "seed-rf", features: str = "seed",
+def baseline_watch(*, model="seed-rf", features: str = "seed",
                    verbose: bool = True) -> pd.DataFrame:
     """The seed recipe on ``load_watch()``, validated three ways.
 
@@ -61,7 +61,8 @@ def baseline_watch(*, model: str = "seed-rf", features: str = "seed",
     for setting, X, meta, cv, parent in runs:
         start = time.perf_counter()
         result = cross_validate(model, X, meta["label"], meta["group"], cv=cv,
-                                parent=None if parent is None else meta[parent], name=model)
+                                parent=None if parent is None else meta[parent],
+                                name=model if isinstance(model, str) else "model")
         rows.append(_row(setting, result, time.perf_counter() - start))
         if verbose:
             print(f"{setting}: accuracy {result.overall['accuracy']:.3f}, "

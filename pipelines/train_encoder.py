@@ -12,8 +12,8 @@ Usage::
 
     .venv/bin/python pipelines/train_encoder.py --out encoder.pt --epochs 15 --seed 0
 
-trains on the bundled watch data (left wrist mirrored, 4-s windows with 50% overlap) in about
-a minute on one CPU thread.
+trains on random 4-s crops of the bundled watch data (left wrist mirrored with
+``featurekit.preprocess.mirror``) in under a minute on one CPU thread.
 """
 
 import argparse
@@ -25,11 +25,9 @@ import numpy as np
 import torch
 from torch import nn
 
+from featurekit.datasets import load_watch
 from featurekit.panel import Panel
-
-# Mirroring a left-wrist IMU onto the right: flip the accelerometer's x axis and the gyroscope
-# axes that rotate about y and z (the watch protocol of the benchmarks).
-LEFT_FLIP = ("ax", "wy", "wz")
+from featurekit.preprocess import mirror
 
 
 class Encoder(nn.Module):
@@ -75,40 +73,6 @@ class Encoder(nn.Module):
         """Embeddings (batch, dim): the mean of the features over each series' samples."""
         h = self.sequence(x, lengths)
         return h.sum(dim=2) / lengths.clamp(min=1)[:, None].to(h.dtype)
-
-
-def mirror_left(panel: Panel, flip=LEFT_FLIP) -> Panel:
-    """Flip ``flip`` channels of the series whose ``meta["side"]`` is "left"."""
-    left = np.repeat((panel.meta["side"] == "left").to_numpy(), panel.lengths)
-    values = panel.values.copy()
-    cols = [panel.channels.index(c) for c in flip]
-    values[np.ix_(left, cols)] *= -1
-    return panel.replace(values=values)
-
-
-def cut_windows(panel: Panel, size: int, step: int) -> Panel:
-    """Windows of ``size`` samples every ``step``; ids ``<id>:<start>``, meta gets ``parent``."""
-    try:  # the library's version, when it is there
-        from featurekit.preprocess import windows
-    except ImportError:
-        windows = None
-    if windows is not None:
-        return windows(panel, size, step)
-    counts = np.maximum((panel.lengths - size) // step + 1, 0)
-    series = np.repeat(np.arange(len(panel)), counts)
-    starts = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
-    starts = starts * step
-    rows = (panel.offsets[:-1][series] + starts)[:, None] + np.arange(size)
-    meta = panel.meta.iloc[series].reset_index(drop=True)
-    meta.insert(0, "parent", np.asarray(panel.ids)[series])
-    return Panel(
-        panel.values[rows.ravel()],
-        np.arange(len(series) + 1) * size,
-        ids=[f"{p}:{s}" for p, s in zip(meta["parent"], starts, strict=True)],
-        channels=panel.channels,
-        sampling_rate=panel.sampling_rate[series],
-        meta=meta,
-    )
 
 
 def _span_mask(rng: np.random.Generator, n: int, length: int, span: int, ratio: float):
@@ -193,13 +157,6 @@ def export(encoder: Encoder, path, config: dict | None = None) -> Path:
     return path
 
 
-def load_watch_windows(window: int = 200, step: int | None = None) -> Panel:
-    """The bundled watch data, left wrist mirrored, cut into windows (50% overlap by default)."""
-    from featurekit.datasets import load_watch
-
-    return cut_windows(mirror_left(load_watch()), window, step or window // 2)
-
-
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path("encoder.pt"))
@@ -209,9 +166,7 @@ def main(argv=None) -> None:
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
-    from featurekit.datasets import load_watch
-
-    panel = mirror_left(load_watch())  # labels are never read
+    panel = mirror(load_watch())  # left wrist onto the right frame; labels are never read
     start = time.perf_counter()
     encoder = train_encoder(panel, window=args.window, epochs=args.epochs, seed=args.seed)
     config = dict(data="watch (left mirrored)", window=args.window, epochs=args.epochs,

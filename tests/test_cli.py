@@ -1,0 +1,73 @@
+"""The featurekit console script: help for every subcommand, extract -> compare -> submit."""
+
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from featurekit.cli import main
+from featurekit.datasets import ACTIVITIES
+
+COMMANDS = ["ingest", "extract", "compare", "baseline", "submit"]
+
+
+def test_console_script_help():
+    script = Path(__file__).resolve().parents[1] / ".venv" / "bin" / "featurekit"
+    run = subprocess.run([str(script), "--help"], capture_output=True, text=True, check=True)
+    assert all(c in run.stdout for c in COMMANDS)
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_subcommand_has_help(command, capsys):
+    with pytest.raises(SystemExit) as stop:
+        main([command, "--help"])
+    assert stop.value.code == 0
+    assert f"featurekit {command}" in capsys.readouterr().out
+
+
+def test_extract_then_compare(tmp_path, capsys):
+    features = tmp_path / "f.parquet"
+    assert main(["extract", "--features", "seed", "--window", "200", "--step", "200",
+                 "--out", str(features)]) == 0
+    table = pd.read_parquet(features)
+    assert {"label", "group", "parent_id", "ax__mean"} <= set(table.columns)
+    report = tmp_path / "report"
+    assert main(["compare", str(features), "--models", "logreg", "--cv", "group",
+                 "--parent", "parent_id", "--calibrate", "none", "--out", str(report)]) == 0
+    assert "logreg" in capsys.readouterr().out
+    results = pd.read_csv(report / "results.csv")
+    assert results.model.tolist() == ["logreg"] and "series_log_loss" in results
+    assert "Series level" in (report / "report.md").read_text()
+
+
+def _features(n, labeled, seed):
+    rng = np.random.default_rng(seed)
+    y = np.asarray(ACTIVITIES)[np.arange(n) % len(ACTIVITIES)]
+    X = pd.DataFrame(rng.normal(size=(n, 4)) + (np.arange(n) % 18)[:, None],
+                     columns=[f"x__f{i}" for i in range(4)], index=pd.Index(range(n), name="id"))
+    X["body_part"] = "hand"
+    X["label"] = y if labeled else None
+    X["group"] = np.arange(n) % 4
+    return X
+
+
+def test_submit_and_validate(tmp_path, capsys):
+    train, test = tmp_path / "train.parquet", tmp_path / "test.parquet"
+    _features(144, True, 0).to_parquet(train)
+    test_table = _features(20, False, 1)
+    test_table.index = test_table.index + 1000
+    test_table.to_parquet(test)
+    template = tmp_path / "sample_submission.csv"
+    pd.DataFrame({"sample_id": test_table.index, **{a: 0.0 for a in ACTIVITIES}}).to_csv(
+        template, index=False)
+    out = tmp_path / "submission.csv"
+    assert main(["submit", "--train", str(train), "--test", str(test), "--template",
+                 str(template), "--model", "logreg", "--out", str(out)]) == 0
+    submission = pd.read_csv(out)
+    assert submission.sample_id.tolist() == list(test_table.index)
+    assert main(["submit", "--validate", str(out), "--template", str(template)]) == 0
+    pd.read_csv(out).iloc[:, ::-1].to_csv(out, index=False)
+    assert main(["submit", "--validate", str(out), "--template", str(template)]) == 2
+    assert "header" in capsys.readouterr().err

@@ -311,3 +311,30 @@ def test_import_without_torch_only_fails_when_embedding(tmp_path):
     assert "ImportError:" in done.stdout
     assert "pip install torch==2.13.0" in done.stdout
     assert "pip install featurekit[torch]" in done.stdout
+
+
+def _load_recipe():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "pipelines" / "train_encoder.py"
+    spec = importlib.util.spec_from_file_location("train_encoder", path)
+    recipe = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(recipe)
+    return recipe
+
+
+def test_reference_encoder_trains_exports_and_is_seeded(tmp_path):
+    recipe = _load_recipe()
+    panel = make_panel(n=12, seed=11, min_len=60, max_len=120)
+    kw = dict(window=50, epochs=1, width=8, dim=16, batch_size=8, verbose=False)
+    encoder = recipe.train_encoder(panel, seed=3, **kw)
+    again = recipe.train_encoder(panel, seed=3, **kw)
+    path = recipe.export(encoder, tmp_path / "ref.pt", {"seed": 3})
+    out = EmbeddingFeatures(path, batch_size=5).fit_transform(panel)
+    assert out.shape == (12, 16)
+    np.testing.assert_allclose(out.to_numpy(), reference(encoder, panel), atol=1e-5)
+    np.testing.assert_allclose(EmbeddingFeatures(again).fit_transform(panel).to_numpy(),
+                               out.to_numpy(), atol=1e-6)
+    with pytest.raises(ValueError, match="trained on channels"):
+        EmbeddingFeatures(path).fit(panel.rename_channels({"wz": "gz"}))

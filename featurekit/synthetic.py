@@ -178,11 +178,14 @@ def _plan(n_series: int, seed: int, n_users: int):
     return plan, users
 
 
-def _motion(t, f, amp, phase, mult):
-    """Acceleration (len(t) x 3) of the sinusoid components and the angular frequencies."""
-    omega = 2 * np.pi * f * mult  # (K,)
-    arg = t[:, None, None] * omega[None, :, None] + phase[None]  # (n, K, 3)
-    return (amp[None] * np.sin(arg)).sum(axis=1), omega, arg
+def _sinusoids(t: np.ndarray, omega: np.ndarray, coef: np.ndarray, phase: np.ndarray):
+    """``sum_k coef[k] * sin(omega[k] * t + phase[k])`` per axis, shape (len(t), 3).
+
+    Expands ``sin(a + p) = sin(a) cos(p) + cos(a) sin(p)`` so that only (len(t), K)
+    sines and cosines are evaluated, whatever the per-axis phases.
+    """
+    theta = t[:, None] * omega[None, :]
+    return np.sin(theta) @ (coef * np.cos(phase)) + np.cos(theta) @ (coef * np.sin(phase))
 
 
 def _series(row, users, seed: int, index: int) -> dict[str, np.ndarray]:
@@ -205,9 +208,9 @@ def _series(row, users, seed: int, index: int) -> dict[str, np.ndarray]:
     if row.sensor == "vicon":
         n = row.sequence_length
         t = np.arange(n) / VICON_HZ
-        _, omega, arg = _motion(t, f, amp, phase, mult)
+        omega = 2 * np.pi * f * mult
         # position whose second derivative is the motion: integrate A sin(wt + p) twice
-        pos = (-(amp / omega[:, None] ** 2)[None] * np.sin(arg)).sum(axis=1)
+        pos = _sinusoids(t, omega, -amp / omega[:, None] ** 2, phase)
         pos += rng.normal([0, 0, 1.0 if row.body_part == "hand" else 0.08], [1.0, 1.0, 0.05])
         pos[:, 2] += _STAIRS_CLIMB.get(row.activity, 0.0) * t
         pos += rng.normal(0, 2e-5, pos.shape)  # marker jitter, metres
@@ -219,14 +222,15 @@ def _series(row, users, seed: int, index: int) -> dict[str, np.ndarray]:
 
     n_acc, n_gyro, n_mag = row.n_acc, row.n_gyro, row.n_mag
     t_acc = np.arange(n_acc) / SMARTWATCH_HZ
-    motion, omega, _ = _motion(t_acc, f, amp, phase, mult)
+    omega = 2 * np.pi * f * mult
+    motion = _sinusoids(t_acc, omega, amp, phase)
     pitch, roll = tilt + users["tilt"][u] + rng.normal(0, np.radians(3), 2)
     rot = _rotation(pitch, roll)
     acc = motion + rot.T @ np.array([0.0, 0.0, GRAVITY]) + rng.normal(0, noise, (n_acc, 3))
     t_gyro = np.arange(n_gyro) / SMARTWATCH_HZ + 0.002
-    arg = t_gyro[:, None, None] * omega[None, :, None] + phase[None]
     w_amp = 2.0 * amp[:, [1, 2, 0]] / omega[:, None]  # swinging rotation, rad/s
-    gyro = (w_amp[None] * np.cos(arg)).sum(axis=1) + rng.normal(0, 0.02, (n_gyro, 3))
+    gyro = _sinusoids(t_gyro, omega, w_amp, phase + np.pi / 2)  # cosines
+    gyro += rng.normal(0, 0.02, (n_gyro, 3))
     if left:  # reflection x -> -x: the vector negates x, the pseudovector negates y and z
         acc[:, 0] *= -1
         gyro[:, 1:] *= -1

@@ -155,6 +155,11 @@ class Segments:
         return self.central_moment(2) <= (eps * self.mean) ** 2
 
     @cached_property
+    def above_mean(self) -> np.ndarray:
+        """True where a sample is strictly above its series' mean."""
+        return self.centered > 0
+
+    @cached_property
     def abs_change_sum(self) -> np.ndarray:
         """Per-series sum of |x[t] - x[t-1]|."""
         return self.sum_shifted(np.abs(np.diff(self.values)), 1)
@@ -208,18 +213,54 @@ class Segments:
         return out
 
     @cached_property
-    def power_shares(self) -> list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
-        """(positions, bin frequencies in Hz, power shares, power) per FFT-size batch.
-
-        Shares are power / total power; rows of constant series (whose demeaned values are
-        rounding noise) are all 0.
-        """
+    def power_shares(self) -> list[SpectrumBatch]:
+        """One SpectrumBatch per FFT size; rows of constant series (whose demeaned values are
+        rounding noise) have all-zero shares."""
         out = []
         for positions, bin_hz, power in self.spectra:
-            total = power.sum(axis=1, keepdims=True)
-            has_power = (total[:, 0] > 0) & ~self.is_constant[positions]
+            total = power.sum(axis=1)
+            has_power = (total > 0) & ~self.is_constant[positions]
             with np.errstate(invalid="ignore", divide="ignore"):
-                share = np.where(has_power[:, None], power / total, 0.0)
-            freqs = bin_hz[:, None] * np.arange(1, power.shape[1] + 1)
-            out.append((positions, freqs, share, power))
+                share = np.where(has_power[:, None], power / total[:, None], 0.0)
+            out.append(SpectrumBatch(positions, bin_hz, power, share, has_power))
         return out
+
+
+class SpectrumBatch:
+    """Power spectra of series sharing one FFT size, with what spectral features reuse."""
+
+    def __init__(self, positions, bin_hz, power, share, has_power):
+        self.positions = positions
+        self.bin_hz = bin_hz
+        self.power = power
+        self.share = share
+        self.has_power = has_power
+
+    @cached_property
+    def freqs(self) -> np.ndarray:
+        """Frequency in Hz of every bin (bins 1..n_fft//2), per row."""
+        return self.bin_hz[:, None] * np.arange(1, self.power.shape[1] + 1)
+
+    @cached_property
+    def cumulative(self) -> np.ndarray:
+        """Cumulative shares with a leading 0: ``cumulative[:, k]`` = share of bins 1..k."""
+        out = np.zeros((self.share.shape[0], self.share.shape[1] + 1))
+        np.cumsum(self.share, axis=1, out=out[:, 1:])
+        return out
+
+    @cached_property
+    def log_power(self) -> np.ndarray:
+        with np.errstate(divide="ignore"):
+            return np.log(self.power)
+
+    def bins_below(self, hz: float) -> np.ndarray:
+        """Per row, the number of bins whose frequency ``bin_hz * k`` is below ``hz``."""
+        n_bins = self.power.shape[1]
+        if np.isinf(hz):
+            return np.full(len(self.bin_hz), n_bins if hz > 0 else 0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            count = np.clip(np.ceil(hz / self.bin_hz) - 1, 0, n_bins).astype(np.int64)
+        # Settle the rounding of the division against the exact comparison bin_hz * k < hz.
+        count += (count < n_bins) & (self.bin_hz * (count + 1) < hz)
+        count -= (count > 0) & (self.bin_hz * count >= hz)
+        return count

@@ -21,42 +21,40 @@ ROLLOFF = 0.85
 
 
 def _per_spectrum(seg: Segments, compute) -> np.ndarray:
-    """Apply ``compute(share, freqs, power) -> (rows,)`` to each FFT-size batch of series."""
+    """Apply ``compute(batch) -> (rows,)`` to each FFT-size batch; 0 where there is no power."""
     out = np.full(seg.n, np.nan)
-    for positions, freqs, share, power in seg.power_shares:
+    for batch in seg.power_shares:
         with np.errstate(invalid="ignore", divide="ignore"):
-            value = compute(share, freqs, power)
-        out[positions] = np.where(share.sum(axis=1) > 0, value, 0.0)
+            value = compute(batch)
+        out[batch.positions] = np.where(batch.has_power, value, 0.0)
     return out
 
 
 @register_feature("dominant_freq", family="spectral", min_length=2)
 def dominant_freq(seg: Segments) -> np.ndarray:
     """Frequency (Hz) of the strongest bin."""
-    return _per_spectrum(
-        seg, lambda share, f, p: np.take_along_axis(f, share.argmax(1)[:, None], 1)[:, 0]
-    )
+    return _per_spectrum(seg, lambda b: b.bin_hz * (b.share.argmax(axis=1) + 1))
 
 
 @register_feature("dominant_power", family="spectral", min_length=2)
 def dominant_power(seg: Segments) -> np.ndarray:
     """Share of the total power in the strongest bin."""
-    return _per_spectrum(seg, lambda share, f, p: share.max(axis=1))
+    return _per_spectrum(seg, lambda b: b.share.max(axis=1))
 
 
 @register_feature("spectral_centroid", family="spectral", min_length=2)
 def spectral_centroid(seg: Segments) -> np.ndarray:
     """Power-weighted mean frequency (Hz)."""
-    return _per_spectrum(seg, lambda share, f, p: (share * f).sum(axis=1))
+    return _per_spectrum(seg, lambda b: (b.share * b.freqs).sum(axis=1))
 
 
 @register_feature("spectral_spread", family="spectral", min_length=2)
 def spectral_spread(seg: Segments) -> np.ndarray:
     """Power-weighted standard deviation of frequency (Hz)."""
 
-    def compute(share, f, p):
-        centroid = (share * f).sum(axis=1, keepdims=True)
-        return np.sqrt((share * (f - centroid) ** 2).sum(axis=1))
+    def compute(b):
+        centroid = (b.share * b.freqs).sum(axis=1, keepdims=True)
+        return np.sqrt((b.share * (b.freqs - centroid) ** 2).sum(axis=1))
 
     return _per_spectrum(seg, compute)
 
@@ -65,10 +63,10 @@ def spectral_spread(seg: Segments) -> np.ndarray:
 def spectral_entropy(seg: Segments) -> np.ndarray:
     """Shannon entropy of the power shares, divided by log(number of bins): in [0, 1]."""
 
-    def compute(share, f, p):
-        with np.errstate(invalid="ignore", divide="ignore"):
-            terms = np.where(share > 0, share * np.log(share), 0.0)
-        return -terms.sum(axis=1) / np.log(share.shape[1])
+    def compute(b):
+        log_share = b.log_power - np.log(b.power.sum(axis=1, keepdims=True))
+        terms = np.where(b.share > 0, b.share * log_share, 0.0)
+        return -terms.sum(axis=1) / np.log(b.share.shape[1])
 
     return _per_spectrum(seg, compute)
 
@@ -76,24 +74,15 @@ def spectral_entropy(seg: Segments) -> np.ndarray:
 @register_feature("spectral_rolloff", family="spectral", min_length=2)
 def spectral_rolloff(seg: Segments) -> np.ndarray:
     """Lowest frequency (Hz) below which 85% of the power lies."""
-
-    def compute(share, f, p):
-        below = np.cumsum(share, axis=1) >= ROLLOFF - 1e-12
-        return np.take_along_axis(f, below.argmax(1)[:, None], 1)[:, 0]
-
-    return _per_spectrum(seg, compute)
+    return _per_spectrum(
+        seg, lambda b: b.bin_hz * (b.cumulative[:, 1:] >= ROLLOFF - 1e-12).argmax(axis=1) + b.bin_hz
+    )
 
 
 @register_feature("spectral_flatness", family="spectral", min_length=2)
 def spectral_flatness(seg: Segments) -> np.ndarray:
     """Geometric over arithmetic mean of the power: 1 for white noise, near 0 for a tone."""
-
-    def compute(share, f, p):
-        with np.errstate(divide="ignore", invalid="ignore"):
-            geometric = np.exp(np.log(p).mean(axis=1))
-        return geometric / p.mean(axis=1)
-
-    return _per_spectrum(seg, compute)
+    return _per_spectrum(seg, lambda b: np.exp(b.log_power.mean(axis=1)) / b.power.mean(axis=1))
 
 
 @register_feature(
@@ -104,7 +93,12 @@ def spectral_flatness(seg: Segments) -> np.ndarray:
 )
 def band_power(seg: Segments, lo: float, hi: float) -> np.ndarray:
     """Share of the total power in ``lo <= f < hi`` Hz (``hi=inf`` reaches Nyquist)."""
-    return _per_spectrum(seg, lambda share, f, p: (share * ((f >= lo) & (f < hi))).sum(axis=1))
+
+    def compute(b):
+        rows = np.arange(len(b.bin_hz))
+        return b.cumulative[rows, b.bins_below(hi)] - b.cumulative[rows, b.bins_below(lo)]
+
+    return _per_spectrum(seg, compute)
 
 
 SPECTRAL = (

@@ -105,7 +105,7 @@ def energy(seg: Segments) -> np.ndarray:
 @register_feature("mean_crossing_rate", family="stats", min_length=2)
 def mean_crossing_rate(seg: Segments) -> np.ndarray:
     """Fraction of consecutive pairs that cross the mean (x > mean changes)."""
-    above = seg.centered > 0
+    above = seg.above_mean
     changed = (above[1:] != above[:-1]).astype(np.float64)
     with np.errstate(invalid="ignore", divide="ignore"):
         return seg.sum_shifted(changed, 1) / (seg.lengths - 1)
@@ -152,7 +152,7 @@ def linear_trend_slope(seg: Segments) -> np.ndarray:
 @register_feature("count_above_mean", family="stats")
 def count_above_mean(seg: Segments) -> np.ndarray:
     """Number of values strictly above the mean (tsfresh's count_above_mean)."""
-    return seg.sum((seg.centered > 0).astype(np.float64))
+    return seg.sum(seg.above_mean.astype(np.float64))
 
 
 @register_feature("length", family="stats", min_length=0)

@@ -13,6 +13,7 @@ weights_only=True)``; arbitrary pickled objects are never loaded.
 from __future__ import annotations
 
 import inspect
+import io
 import os
 import re
 from pathlib import Path
@@ -84,6 +85,11 @@ class EmbeddingFeatures(TransformerMixin, BaseEstimator):
         Channels of the panel seen at ``fit``; ``transform`` requires the same.
     n_features_out_ : int
         Embedding dimension.
+
+    Notes
+    -----
+    scikit-learn's ``check_estimator`` does not apply: ``X`` is a Panel, not a 2-D array.
+    A fitted instance pickles (a TorchScript encoder travels as its archive bytes).
 
     Examples
     --------
@@ -169,6 +175,25 @@ class EmbeddingFeatures(TransformerMixin, BaseEstimator):
             raise ValueError(f"the encoder was trained on channels {list(names)} but the panel "
                              f"has {X.channels}; use panel.select_channels({list(names)})")
 
+    def __getstate__(self):
+        # A loaded TorchScript module does not pickle; keep its archive bytes instead.
+        state = dict(super().__getstate__())  # a copy: never change self
+        encoder = state.get("encoder_")
+        if encoder is not None and type(encoder).__module__.startswith("torch.jit"):
+            torch = _import_torch()
+            buffer = io.BytesIO()
+            torch.jit.save(encoder, buffer)
+            state["encoder_"] = _ScriptBytes(buffer.getvalue())
+        return state
+
+    def __setstate__(self, state):
+        encoder = state.get("encoder_")
+        if isinstance(encoder, _ScriptBytes):
+            torch = _import_torch()
+            loaded = torch.jit.load(io.BytesIO(encoder), map_location=state["device"])
+            state["encoder_"] = loaded.eval()
+        super().__setstate__(state)
+
     # ------------------------------------------------------------------ transform
     def transform(self, X: Panel) -> pd.DataFrame:
         """Embeddings of every series, indexed by ``X.ids``, columns ``emb__<name>__NNN``."""
@@ -229,6 +254,10 @@ class EmbeddingFeatures(TransformerMixin, BaseEstimator):
 
 
 # ---------------------------------------------------------------------- encoder loading
+class _ScriptBytes(bytes):
+    """A TorchScript archive held in memory while an EmbeddingFeatures is pickled."""
+
+
 def _is_module(obj) -> bool:
     try:
         import torch

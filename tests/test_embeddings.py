@@ -274,9 +274,12 @@ def test_cuda_requested_without_gpu(scripted):
         EmbeddingFeatures(scripted, device="cuda").fit(make_panel(n=2))
 
 
-def test_fitted_estimator_with_table_pickles(tmp_path):
-    panel = make_panel(n=3)
-    emb = EmbeddingFeatures(table=pd.DataFrame(np.eye(3), index=panel.ids)).fit(panel)
+@pytest.mark.parametrize("kind", ["table", "script", "module"])
+def test_fitted_estimator_pickles(kind, scripted, module):
+    panel = make_panel(n=5)
+    encoder = {"table": None, "script": scripted, "module": module}[kind]
+    table = pd.DataFrame(np.eye(5), index=panel.ids) if kind == "table" else None
+    emb = EmbeddingFeatures(encoder, table=table).fit(panel)
     again = pickle.loads(pickle.dumps(emb))
     pd.testing.assert_frame_equal(again.transform(panel), emb.transform(panel))
 

@@ -72,7 +72,8 @@ def write_samples(path: Path, ids: np.ndarray, values: np.ndarray, lengths: np.n
                   channels: Sequence[str] = CHANNELS) -> None:
     """Write one chunk of samples (``values`` rows in series order) atomically.
 
-    Floats are byte-stream-split then zstd-compressed (about half the raw size); only the id
+    Floats are byte-stream-split then lz4-compressed (about 2/3 of the raw size; zstd saves
+    another ~5% but halves the read speed); only the id
     column is dictionary-encoded, as trying dictionaries on float columns made writes ~7x slower.
     """
     columns = {"id": pa.array(np.repeat(np.asarray(ids, dtype=np.int64), lengths))}
@@ -80,7 +81,7 @@ def write_samples(path: Path, ids: np.ndarray, values: np.ndarray, lengths: np.n
         columns[name] = pa.array(np.ascontiguousarray(values[:, j]))
     table = pa.table(columns)
     atomic_write(path, lambda tmp: pq.write_table(
-        table, tmp, row_group_size=ROW_GROUP_ROWS, compression="zstd", compression_level=1,
+        table, tmp, row_group_size=ROW_GROUP_ROWS, compression="lz4",
         use_dictionary=["id"], use_byte_stream_split=list(channels)))
 
 

@@ -58,23 +58,26 @@ def _where_mask(panel: Panel, where: Where) -> np.ndarray:
     return mask
 
 
-def _sample_rows(panel: Panel, positions: np.ndarray) -> np.ndarray:
-    """Row numbers in ``values`` of every sample of the series at ``positions``."""
-    lengths = panel.lengths[positions]
-    starts = panel.offsets[:-1][positions]
-    within = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-    return np.repeat(starts, lengths) + within
+def _sample_mask(panel: Panel, series_mask: np.ndarray) -> np.ndarray:
+    """Boolean mask over samples (rows of ``values``) of the selected series."""
+    return np.repeat(series_mask, panel.lengths)
 
 
 def _describe(panel: Panel, positions, limit: int = 10) -> str:
     return panel._name_ids(np.asarray(positions), limit)
 
 
-def _refuse_nan(panel: Panel, positions: np.ndarray, step: str) -> None:
-    rows = _sample_rows(panel, positions)
-    has_nan = np.isnan(panel.values[rows]).any(axis=1)
-    if has_nan.any():
-        owners = np.unique(np.repeat(positions, panel.lengths[positions])[has_nan])
+def _refuse_nan(panel: Panel, positions: np.ndarray, step: str, cols=None) -> None:
+    """Raise if any series at ``positions`` has NaN in channels ``cols`` (default all)."""
+    values = panel.values if cols is None else panel.values[:, cols]
+    bad = np.isnan(values).any(axis=1)
+    if not bad.any():
+        return
+    counts = np.zeros(len(panel), dtype=np.int64)
+    nonempty = panel.lengths > 0
+    counts[nonempty] = np.add.reduceat(bad.astype(np.int64), panel.offsets[:-1][nonempty])
+    owners = positions[counts[positions] > 0]
+    if len(owners):
         raise ValueError(f"{step}: series {_describe(panel, owners)} contain NaN, which the "
                          "filter would spread over the whole series; fill them first with "
                          "featurekit.preprocess.fill_nan(panel)")
@@ -150,7 +153,7 @@ def positions_to_acceleration(
     else:
         _refuse_nan(panel, positions, "positions_to_acceleration(smooth=...)")
         acc = _savgol_second_derivative(sub, *smooth) * rate**2
-    values[_sample_rows(panel, positions)] = acc
+    values[_sample_mask(panel, mask)] = acc
     return panel.replace(values=values)
 
 
@@ -435,7 +438,7 @@ def _filter_into(out, panel: Panel, cols, cutoff_hz: float, order: int, step: st
     if cutoff_hz <= 0:
         raise ValueError(f"{step}: cutoff_hz must be > 0, got {cutoff_hz}")
     positions = np.flatnonzero(panel.lengths > 0)
-    _refuse_nan(panel.select_channels([panel.channels[c] for c in cols]), positions, step)
+    _refuse_nan(panel, positions, step, cols)
     cols = np.asarray(cols)
     for length, rate, group in _buckets(panel, positions):
         sos = signal.butter(order, cutoff_hz, fs=rate, output="sos")
@@ -516,7 +519,7 @@ def resample(panel: Panel, rate: float, *, antialias: bool = True) -> Panel:
         sub = panel.take(down)
         filtered = sub.values.copy()
         _filter_into(filtered, sub, list(range(sub.n_channels)), 0.4 * rate, 8, "resample")
-        values[_sample_rows(panel, np.flatnonzero(down))] = filtered
+        values[_sample_mask(panel, down)] = filtered
         src = panel.replace(values=values)
     lengths = panel.lengths
     new_lengths = np.where(lengths > 0,

@@ -114,3 +114,8 @@ def test_agrees_with_aeon_loader(name):
     assert panel.meta["label"].str.lower().tolist() == [str(v).lower() for v in y]
     for i, case in enumerate(X):  # aeon: (channels, length); ours: (length, channels)
         np.testing.assert_allclose(panel.series(i), np.asarray(case).T)
+
+
+def test_labels_checked_case_insensitively_but_kept_as_written(tmp_path):
+    path = _write(tmp_path, "@classLabel true Walk Run\n@data\n1,2:walk\n3,4:Run\n")
+    assert read_ts(path).meta["label"].tolist() == ["walk", "Run"]

@@ -7,7 +7,8 @@ Writes ``--n-series`` synthetic files with make_competition, then measures
   from the parallel gain);
 * ``load_store`` of the whole store, against re-reading the CSVs with the pandas loop.
 
-Prints a table, and writes it with machine info to ``benchmarks/results/ingest_speed.md``.
+Prints a table, and writes it with machine info to ``benchmarks/results/ingest_speed.md``
+(``ingest_speed_<n>.md`` for other sizes).
 Targets: ingest >= 3x the pandas loop on 2 cores; load_store >= 50x faster than re-reading.
 
     .venv/bin/python benchmarks/ingest_speed.py                      # 10,000 series
@@ -21,6 +22,7 @@ import os
 import platform
 import resource
 import shutil
+import threading
 import time
 from pathlib import Path
 
@@ -33,7 +35,7 @@ from featurekit.io import ingest_competition, load_store
 from featurekit.synthetic import SMARTWATCH_HZ, VICON_HZ, make_competition
 
 ACC = "acceleration [m/s/s]"
-RESULTS = Path(__file__).parent / "results" / "ingest_speed.md"
+RESULTS = Path(__file__).parent / "results"
 
 
 def pandas_loop(data: Path, listed: pd.DataFrame) -> int:
@@ -53,10 +55,42 @@ def timed(fn, *args, **kwargs):
     return time.perf_counter() - t0, out
 
 
-def peak_rss_mib() -> tuple[float, float]:
-    """Peak resident memory of this process and of its (joblib) children, MiB."""
-    return (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-            resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)
+class RssSampler:
+    """Peak summed RSS of this process plus its children (joblib workers), sampled every 0.2 s.
+
+    ``getrusage(RUSAGE_CHILDREN)`` alone over-reports: Linux keeps a child's high-water mark
+    across fork+exec, so a worker inherits the parent's. Needs psutil (the bench extra).
+    """
+
+    def __init__(self):
+        import psutil
+
+        self.process, self.peak, self.peak_worker = psutil.Process(), 0, 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self):
+        while not self._stop.is_set():
+            try:
+                workers = [c.memory_info().rss for c in self.process.children(recursive=True)]
+            except Exception:  # a worker exited between listing and reading
+                workers = []
+            self.peak = max(self.peak, self.process.memory_info().rss + sum(workers))
+            self.peak_worker = max([self.peak_worker, *workers])
+            self._stop.wait(0.2)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+
+
+def peak_rss_mib() -> float:
+    """Peak resident memory of this process so far (getrusage maxrss), MiB."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def main() -> None:
@@ -100,15 +134,16 @@ def main() -> None:
     store = args.workdir / "store"
     shutil.rmtree(store, ignore_errors=True)
     n_jobs = os.cpu_count() if args.n_jobs == -1 else args.n_jobs
-    t_ingest, report = timed(ingest_competition, data, store, n_jobs=args.n_jobs,
-                             progress=False, sampling_rates=rates)
+    with RssSampler() as rss:
+        t_ingest, report = timed(ingest_competition, data, store, n_jobs=args.n_jobs,
+                                 progress=False, sampling_rates=rates)
+    get_reusable_executor().shutdown(wait=True)
+    rss_ingest = peak_rss_mib()
     rows.append(("ingest_competition", n_jobs, t_ingest))
-    get_reusable_executor().shutdown(wait=True)  # reap the workers so RUSAGE_CHILDREN has them
-    rss_ingest, rss_workers = peak_rss_mib()
     t_load, panel = timed(load_store, store)
     t_subset, sub = timed(load_store, store, where={"sensor": "vicon", "split": "train"})
     store_mb = sum(p.stat().st_size for p in store.rglob("*") if p.is_file()) / 1e6
-    rss_self, _ = peak_rss_mib()
+    rss_self = peak_rss_mib()
 
     lines = [
         f"# Ingest speed ({n_files:,} series, {megabytes:,.0f} MB of CSV)",
@@ -134,16 +169,19 @@ def main() -> None:
         "",
         f"Store: {store_mb:,.0f} MB on disk ({megabytes / store_mb:.1f}x smaller than the CSVs); "
         f"panel in memory {panel.nbytes / 1e6:,.0f} MB (float32). "
-        f"Problems reported: {len(report.table)} ({dict(report.counts)}).",
-        f"Peak RSS: {rss_ingest:,.0f} MiB in the main process up to the end of the ingest, "
-        f"{rss_workers:,.0f} MiB in the largest worker; {rss_self:,.0f} MiB after load_store "
-        "of everything.",
+        f"Problems reported: {len(report.table)} "
+        f"({ {k: int(v) for k, v in report.counts.items()} }).",
+        f"Peak RSS during the parallel ingest: {rss.peak / 2**20:,.0f} MiB for the main process "
+        f"and its workers together (largest worker {rss.peak_worker / 2**20:,.0f} MiB); main "
+        f"process maxrss {rss_ingest:,.0f} MiB up to the ingest, {rss_self:,.0f} MiB after "
+        "load_store of everything.",
         f"Wall time of the parallel ingest: {t_ingest:.1f} s.",
     ]
     text = "\n".join(lines)
     print(text)
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(text + "\n")
+    name = "ingest_speed.md" if args.n_series == 10_000 else f"ingest_speed_{args.n_series}.md"
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / name).write_text(text + "\n")
     if not args.keep:
         shutil.rmtree(args.workdir, ignore_errors=True)
 

@@ -302,64 +302,70 @@ def fill_nan(panel: Panel, method: str = "ffill", *, all_nan: str = "raise") -> 
         raise ValueError(f"method must be 'ffill' or 'linear', got {method!r}")
     if all_nan not in ("raise", "drop"):
         raise ValueError(f"all_nan must be 'raise' or 'drop', got {all_nan!r}")
-    values = panel.values
-    nan = np.isnan(values)
-    per_series = _segment_sum(nan.astype(np.int64), panel)  # (n, channels)
-    hopeless = ((per_series == panel.lengths[:, None]) & (panel.lengths[:, None] > 0)).any(1)
+    cells = [_nan_runs(panel, c) for c in range(panel.n_channels)]
+    per_series = np.column_stack(
+        [np.bincount(r.series, minlength=len(panel)) for r in cells]
+    ) if cells else np.zeros((len(panel), 0), dtype=np.int64)
+    lengths = panel.lengths[:, None]
+    empty_channel = (per_series == lengths) & (lengths > 0)
+    hopeless = empty_channel.any(axis=1)
     dropped = panel.ids[hopeless]
     if hopeless.any():
         if all_nan == "raise":
-            cols = [[c for c, bad in zip(panel.channels, per_series[i] == panel.lengths[i],
-                                         strict=True) if bad] for i in np.flatnonzero(hopeless)]
-            shown = dict(zip(dropped[:10].tolist(), cols[:10], strict=False))
+            shown = {panel.ids[i]: [c for c, bad in zip(panel.channels, empty_channel[i],
+                                                        strict=True) if bad]
+                     for i in np.flatnonzero(hopeless)[:10]}
             raise ValueError(
                 f"fill_nan: {len(dropped)} series have a channel with no valid value "
                 f"(id: channels) {shown}; drop them with fill_nan(panel, all_nan='drop') "
                 "or fix the source files")
         panel = panel.take(~hopeless)
-        values, nan, per_series = panel.values, np.isnan(panel.values), per_series[~hopeless]
+        cells = [_nan_runs(panel, c) for c in range(panel.n_channels)]
+        per_series = per_series[~hopeless]
     counts = pd.Series(per_series.sum(axis=1), index=panel.ids, name="filled")
-    if not nan.any():
-        return FillResult(panel.replace(values=values.copy()), counts, dropped)
-
-    prev_idx, next_idx, has_prev, has_next = _neighbours(~nan, panel)
-    columns = np.arange(values.shape[1])[None, :]
-    prev = values[prev_idx, columns]
-    nxt = values[next_idx, columns]
-    if method == "ffill":
-        filled = np.where(has_prev, prev, nxt)
-    else:
-        span = np.maximum(next_idx - prev_idx, 1)
-        frac = (np.arange(len(values))[:, None] - prev_idx) / span
-        filled = np.where(has_prev & has_next, prev + (nxt - prev) * frac,
-                          np.where(has_prev, prev, nxt))
-    return FillResult(panel.replace(values=np.where(nan, filled, values)), counts, dropped)
-
-
-def _segment_sum(x: np.ndarray, panel: Panel) -> np.ndarray:
-    """Sum of ``x`` (samples x channels) within each series; zero for empty series."""
-    out = np.zeros((len(panel), x.shape[1]), dtype=x.dtype)
-    nonempty = panel.lengths > 0
-    if nonempty.any():
-        out[nonempty] = np.add.reduceat(x, panel.offsets[:-1][nonempty], axis=0)
-    return out
+    values = panel.values.copy()
+    for c, run in enumerate(cells):
+        if not len(run.rows):
+            continue
+        col = values[:, c]
+        before = np.where(run.has_prev, col[np.maximum(run.prev, 0)], np.nan)
+        after = np.where(run.has_next, col[np.minimum(run.next, len(col) - 1)], np.nan)
+        if method == "ffill":
+            col[run.rows] = np.where(run.has_prev, before, after)
+        else:
+            frac = (run.rows - run.prev) / np.maximum(run.next - run.prev, 1)
+            inner = before + (after - before) * frac
+            col[run.rows] = np.where(run.has_prev & run.has_next, inner,
+                                     np.where(run.has_prev, before, after))
+    return FillResult(panel.replace(values=values), counts, dropped)
 
 
-def _neighbours(valid: np.ndarray, panel: Panel):
-    """Row of the last valid sample at or before, and first at or after, each sample.
+class _Runs(NamedTuple):
+    """NaN cells of one channel, each with its run's valid neighbours in the same series."""
 
-    Found with running max/min over the whole array; a neighbour outside the sample's own
-    series does not count (``has_prev``/``has_next`` are False there).
-    """
-    n = len(valid)
-    rows = np.arange(n)[:, None]
-    prev_idx = np.maximum.accumulate(np.where(valid, rows, -1), axis=0)
-    next_idx = np.minimum.accumulate(np.where(valid, rows, n)[::-1], axis=0)[::-1]
-    start = np.repeat(panel.offsets[:-1], panel.lengths)[:, None]
-    end = np.repeat(panel.offsets[1:], panel.lengths)[:, None]
-    has_prev, has_next = prev_idx >= start, next_idx < end
-    return (np.where(has_prev, prev_idx, 0), np.where(has_next, next_idx, 0),
-            has_prev, has_next)
+    rows: np.ndarray  # row of every NaN cell
+    series: np.ndarray  # position of its series
+    prev: np.ndarray  # row of the last valid sample before its run
+    next: np.ndarray  # row of the first valid sample after its run
+    has_prev: np.ndarray  # that row lies in the same series
+    has_next: np.ndarray
+
+
+def _nan_runs(panel: Panel, channel: int) -> _Runs:
+    """Runs of NaN in one channel, split at series boundaries; cost ~ number of NaN."""
+    rows = np.flatnonzero(np.isnan(panel.values[:, channel]))
+    series = np.searchsorted(panel.offsets, rows, side="right") - 1
+    if not len(rows):
+        return _Runs(rows, series, rows, rows, rows.astype(bool), rows.astype(bool))
+    new_run = np.ones(len(rows), dtype=bool)
+    new_run[1:] = (np.diff(rows) != 1) | (np.diff(series) != 0)
+    run_id = np.cumsum(new_run) - 1
+    first = rows[new_run]
+    last = rows[np.append(new_run[1:], True)]
+    prev = (first - 1)[run_id]
+    nxt = (last + 1)[run_id]
+    return _Runs(rows, series, prev, nxt, prev >= panel.offsets[series],
+                 nxt < panel.offsets[series + 1])
 
 
 # ---------------------------------------------------------------------------- new channels

@@ -1,0 +1,274 @@
+"""Extraction speed on one core: featurekit's ``seed`` and ``default`` sets against the peers.
+
+One seeded panel (``--n-series`` series x 3 channels x 1,000-1,500 samples at 50 Hz, sums of
+sines plus noise) is measured side by side in one run, every method on one core:
+
+* featurekit ``extract(panel, "seed")`` and ``extract(panel, "default")``, n_jobs=1;
+* a plain NumPy vectorized 8-statistics pass (``np.add.reduceat``) and a memory-read pass
+  (``np.sum`` over the same array): the floor and the ceiling for the ``seed`` set;
+* what a user writes (seed 000's recipe): a loop over series and channels with numpy and
+  ``scipy.stats.skew``/``kurtosis``;
+* tsfresh ``MinimalFCParameters`` (n_jobs=0), tsfresh-rs ``MinimalFCParameters`` (n_jobs=1,
+  one Rayon thread), pycatch22 catch24 per series and channel, tsfel statistical + spectral
+  domains (n_jobs=None: in process).
+
+Slow methods run on the first ``--subset`` series (tsfel on ``--tsfel-subset``); rates are per
+series, so they compare. Peers get their input in the format they document (a wide DataFrame
+with an ``id`` column for tsfresh; one array per series otherwise), built outside the timing.
+Each method runs until it has taken 1 s or 3 times, best time kept. Peak RSS is the rise of
+resident memory during a run. Prints the table and writes ``benchmarks/results/extract_speed.md``.
+
+    .venv/bin/python benchmarks/extract_speed.py            # 20,000 series
+    .venv/bin/python benchmarks/extract_speed.py --quick    # smoke test, a few seconds
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+import warnings
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _common import single_thread_env  # noqa: E402
+
+single_thread_env()  # before numpy is imported: every method runs on one core
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from _common import fmt, machine_info, markdown_table, measure, write_results  # noqa: E402
+
+import featurekit as fk  # noqa: E402
+
+RATE_HZ = 50.0
+CHANNELS = ["x", "y", "z"]
+PACKAGES = ("featurekit", "numpy", "scipy", "pandas", "tsfresh", "tsfresh-rs", "pycatch22",
+            "tsfel")
+# Issue 2 and issue 6 targets: (label, featurekit set, peer row, minimum ratio).
+RATIO_TARGETS = [
+    ("seed >= 50x the scipy.stats loop", "seed", "scipy.stats loop", 50.0),
+    ("seed >= 40x tsfresh Minimal", "seed", "tsfresh Minimal", 40.0),
+    ("seed >= 10x tsfresh-rs Minimal", "seed", "tsfresh-rs Minimal", 10.0),
+]
+DEFAULT_MIN_RATE = 3_000.0
+
+
+def make_panel(n_series: int, seed: int = 0, lengths=(1_000, 1_500)) -> fk.Panel:
+    """Seeded accelerometer-like panel: per series and channel 3 sines + noise + an offset."""
+    rng = np.random.default_rng(seed)
+    lengths = rng.integers(lengths[0], lengths[1] + 1, n_series)
+    offsets = np.concatenate([[0], np.cumsum(lengths)])
+    t = (np.arange(offsets[-1]) - np.repeat(offsets[:-1], lengths)) / RATE_HZ
+    values = np.empty((offsets[-1], len(CHANNELS)))
+    for j in range(len(CHANNELS)):
+        column = rng.normal(0.0, 0.3, offsets[-1])
+        column += np.repeat(rng.normal(0.0, 3.0, n_series), lengths)
+        for _ in range(3):
+            amp = np.repeat(rng.uniform(0.1, 2.0, n_series), lengths)
+            freq = np.repeat(rng.uniform(0.3, 8.0, n_series), lengths)
+            phase = np.repeat(rng.uniform(0, 2 * np.pi, n_series), lengths)
+            column += amp * np.sin(2 * np.pi * freq * t + phase)
+        values[:, j] = column
+    return fk.Panel(values, offsets, channels=CHANNELS, sampling_rate=RATE_HZ)
+
+
+# ---------------------------------------------------------------------------- methods
+def numpy_eight_stats(panel: fk.Panel) -> np.ndarray:
+    """The 8 seed statistics for every series and channel in one vectorized numpy pass."""
+    x, starts, n = panel.values, panel.offsets[:-1], panel.lengths[:, None]
+    mean = np.add.reduceat(x, starts, axis=0) / n
+    c = x - np.repeat(mean, panel.lengths, axis=0)
+    c2 = c * c
+    m2 = np.add.reduceat(c2, starts, axis=0) / n
+    m3 = np.add.reduceat(c2 * c, starts, axis=0) / n
+    m4 = np.add.reduceat(c2 * c2, starts, axis=0) / n
+    lo, hi = np.minimum.reduceat(x, starts, axis=0), np.maximum.reduceat(x, starts, axis=0)
+    mean_abs = np.add.reduceat(np.abs(x), starts, axis=0) / n
+    return np.hstack([mean, np.sqrt(m2), lo, hi, hi - lo, mean_abs, m3 / m2**1.5,
+                      m4 / m2**2 - 3.0])
+
+
+def scipy_loop(arrays: list[np.ndarray]) -> np.ndarray:
+    """Seed 000's recipe as a user writes it: per series and channel, numpy and scipy.stats."""
+    from scipy.stats import kurtosis, skew
+
+    rows = []
+    for series in arrays:
+        row = []
+        for j in range(series.shape[1]):
+            x = series[:, j]
+            row += [x.mean(), x.std(), x.min(), x.max(), np.ptp(x), np.mean(np.abs(x)),
+                    skew(x), kurtosis(x)]
+        rows.append(row)
+    return np.asarray(rows)
+
+
+def wide_frame(panel: fk.Panel) -> pd.DataFrame:
+    """tsfresh's input: one row per sample, an ``id`` column and one column per channel."""
+    frame = pd.DataFrame(panel.values, columns=panel.channels)
+    frame.insert(0, "id", np.repeat(np.arange(len(panel)), panel.lengths))
+    return frame
+
+
+def tsfresh_minimal(frame: pd.DataFrame) -> pd.DataFrame:
+    from tsfresh import extract_features
+    from tsfresh.feature_extraction import MinimalFCParameters
+
+    return extract_features(frame, column_id="id", default_fc_parameters=MinimalFCParameters(),
+                            n_jobs=0, disable_progressbar=True)
+
+
+def tsfresh_rs_minimal(frame: pd.DataFrame) -> pd.DataFrame:
+    import tsfresh_rs
+
+    return tsfresh_rs.extract_features(frame, column_id="id",
+                                       default_fc_parameters=tsfresh_rs.MinimalFCParameters(),
+                                       n_jobs=1, disable_progressbar=True)
+
+
+def catch24(arrays: list[np.ndarray]) -> list:
+    import pycatch22
+
+    return [pycatch22.catch22_all(series[:, j], catch24=True)["values"]
+            for series in arrays for j in range(series.shape[1])]
+
+
+def tsfel_stat_spectral(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    import tsfel
+
+    config = tsfel.get_features_by_domain("statistical")
+    config.update(tsfel.get_features_by_domain("spectral"))
+    return tsfel.time_series_features_extractor(config, frames, fs=RATE_HZ, verbose=0,
+                                                n_jobs=None)
+
+
+def _methods(panel: fk.Panel, subset: int, tsfel_subset: int) -> list[tuple]:
+    """(name, series measured, callable, note) for every method, inputs built up front."""
+    small, tiny = panel.take(np.arange(subset)), panel.take(np.arange(tsfel_subset))
+    arrays = [small.series(i) for i in range(len(small))]
+    frame = wide_frame(small)
+    frames = [pd.DataFrame(tiny.series(i), columns=CHANNELS) for i in range(len(tiny))]
+    n = len(panel)
+    return [
+        ("featurekit seed", n, lambda: fk.extract(panel, "seed", n_jobs=1, progress=False),
+         "extract, n_jobs=1"),
+        ("featurekit default", n,
+         lambda: fk.extract(panel, "default", n_jobs=1, progress=False), "extract, n_jobs=1"),
+        ("numpy 8-stats (reduceat)", n, lambda: numpy_eight_stats(panel),
+         "vectorized reference"),
+        ("np.sum (memory read)", n, lambda: panel.values.sum(), "read-speed ceiling"),
+        ("scipy.stats loop", subset, lambda: scipy_loop(arrays), "seed 000 recipe"),
+        ("tsfresh Minimal", subset, lambda: tsfresh_minimal(frame), "n_jobs=0"),
+        ("tsfresh-rs Minimal", subset, lambda: tsfresh_rs_minimal(frame), "n_jobs=1"),
+        ("pycatch22 catch24", subset, lambda: catch24(arrays), "per series x channel"),
+        ("tsfel stat+spectral", tsfel_subset, lambda: tsfel_stat_spectral(frames),
+         "n_jobs=None"),
+    ]
+
+
+def _warm_up(panel: fk.Panel) -> None:
+    """First calls pay imports and lazy set-up; pay them outside the timing."""
+    for _, _, fn, _ in _methods(panel, len(panel), len(panel)):
+        fn()
+
+
+def run(n_series: int, subset: int, tsfel_subset: int, seed: int = 0) -> str:
+    """Measure every method and return the Markdown report."""
+    t0 = time.perf_counter()
+    panel = make_panel(n_series, seed)
+    subset, tsfel_subset = min(subset, n_series), min(tsfel_subset, n_series)
+    print(f"panel: {len(panel):,} series, {panel.values.nbytes / 1e6:,.0f} MB float64, "
+          f"built in {time.perf_counter() - t0:.1f} s")
+    _warm_up(panel.take(np.arange(min(5, n_series))))
+    mb_per_series = panel.values.nbytes / 1e6 / n_series
+
+    results = {}
+    for name, n, fn, note in _methods(panel, subset, tsfel_subset):
+        m = measure(fn)
+        m.result = None
+        results[name] = (n, m, note)
+        print(f"  {name:<26} {n:>7,} series  {m.wall:8.3f} s  {n / m.wall:>10,.0f} series/s",
+              flush=True)
+
+    rate = {name: n / m.wall for name, (n, m, _) in results.items()}
+    rows = []
+    for name, (n, m, note) in results.items():
+        rows.append([name, f"{n:,}", fmt(m.wall), fmt(m.cpu), f"{rate[name]:,.0f}",
+                     f"{rate[name] * mb_per_series:,.0f}", f"{m.peak_rss_delta:,.0f}",
+                     f"{rate['featurekit seed'] / rate[name]:,.2f}x",
+                     f"{rate['featurekit default'] / rate[name]:,.2f}x", note])
+    table = markdown_table(
+        ["method", "series", "seconds", "CPU s", "series/s", "MB/s", "peak RSS +MiB",
+         "seed / this", "default / this", "notes"], rows, align="lrrrrrrrrl")
+
+    checks = []
+    for label, ours, peer, target in RATIO_TARGETS:
+        ratio = rate[f"featurekit {ours}"] / rate[peer]
+        checks.append(f"- {'PASS' if ratio >= target else 'FAIL'}: {label} "
+                      f"(measured {ratio:,.1f}x)")
+    default_rate = rate["featurekit default"]
+    checks.append(f"- {'PASS' if default_rate >= DEFAULT_MIN_RATE else 'FAIL'}: default >= "
+                  f"{DEFAULT_MIN_RATE:,.0f} series/s on one core (measured {default_rate:,.0f})")
+    read = rate["np.sum (memory read)"]
+    fractions = (
+        f"Memory-read speed (np.sum over the same array): {read * mb_per_series:,.0f} MB/s. "
+        f"featurekit seed reaches {rate['featurekit seed'] / read:.1%} of it, default "
+        f"{default_rate / read:.1%}, the numpy 8-statistics pass "
+        f"{rate['numpy 8-stats (reduceat)'] / read:.1%}; seed runs at "
+        f"{rate['featurekit seed'] / rate['numpy 8-stats (reduceat)']:.2f}x the numpy pass."
+    )
+    n_columns = {s: fk.extract(panel.take(np.arange(2)), s, progress=False).shape[1]
+                 for s in ("seed", "default")}
+    text = "\n".join([
+        f"# Extraction speed ({n_series:,} series x 3 channels x 1,000-1,500 samples, one core)",
+        "",
+        machine_info(PACKAGES),
+        "",
+        f"Input: {panel.values.nbytes / 1e6:,.0f} MB of float64 ({mb_per_series * 1e3:.1f} kB "
+        f"per series); featurekit seed = {n_columns['seed']} columns, default = "
+        f"{n_columns['default']} columns. Thread pools pinned to 1 (OMP/MKL/OpenBLAS/Rayon). "
+        "Ratios > 1 mean featurekit is faster. Best of up to 3 runs (until 1 s was spent); "
+        "peer inputs (DataFrames, arrays) built outside the timing.",
+        "",
+        table,
+        "",
+        "Targets (issues 2 and 6):",
+        "",
+        *checks,
+        "",
+        fractions,
+        "",
+        "Re-run: `.venv/bin/python benchmarks/extract_speed.py"
+        + ("" if n_series == 20_000 else f" --n-series {n_series}")
+        + f" --subset {subset} --tsfel-subset {tsfel_subset}`",
+    ])
+    return text
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n-series", type=int, default=20_000)
+    parser.add_argument("--subset", type=int, default=1_000,
+                        help="series for the per-series peers (scipy, tsfresh, catch22)")
+    parser.add_argument("--tsfel-subset", type=int, default=100)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--quick", action="store_true",
+                        help="smoke test: 300 series, subsets of 20 and 3")
+    parser.add_argument("--out", default="extract_speed",
+                        help="results file name under benchmarks/results/ ('-' to skip)")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.n_series, args.subset, args.tsfel_subset = 300, 20, 3
+        if args.out == "extract_speed":
+            args.out = "-"
+    warnings.filterwarnings("ignore")
+    text = run(args.n_series, args.subset, args.tsfel_subset, args.seed)
+    print()
+    print(text)
+    if args.out != "-":
+        print(f"\nwritten to {write_results(args.out, text)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -69,7 +69,8 @@ def _describe(panel: Panel, positions, limit: int = 10) -> str:
 
 def _refuse_nan(panel: Panel, positions: np.ndarray, step: str, cols=None) -> None:
     """Raise if any series at ``positions`` has NaN in channels ``cols`` (default all)."""
-    values = panel.values if cols is None else panel.values[:, cols]
+    every = cols is None or list(cols) == list(range(panel.n_channels))
+    values = panel.values if every else panel.values[:, cols]
     bad = np.isnan(values).any(axis=1)
     if not bad.any():
         return
@@ -446,8 +447,11 @@ def _filter_into(out, panel: Panel, cols, cutoff_hz: float, order: int, step: st
     positions = np.flatnonzero(panel.lengths > 0)
     _refuse_nan(panel, positions, step, cols)
     cols = np.asarray(cols)
+    designs = {}
     for length, rate, group in _buckets(panel, positions):
-        sos = signal.butter(order, cutoff_hz, fs=rate, output="sos")
+        if rate not in designs:
+            designs[rate] = signal.butter(order, cutoff_hz, fs=rate, output="sos")
+        sos = designs[rate]
         padlen = min(_default_padlen(sos), length - 1)
         rows = _stacked_rows(panel, group, length)
         block = panel.values[rows[:, :, None], cols[None, None, :]]
@@ -489,13 +493,16 @@ def split_gravity(
             raise ValueError(f"split_gravity: no accelerometer triple among {panel.channels}; "
                              "pass channels=[...]")
     cols = _channel_positions(panel, channels)
-    gravity = panel.values[:, cols].astype(np.float64, copy=True)
-    sub = panel.replace(values=gravity, channels=list(channels))
-    _filter_into(gravity, sub, list(range(len(cols))), cutoff_hz, order, "split_gravity")
-    body = panel.values[:, cols] - gravity
-    names = [f"{c}_grav" for c in channels] + [f"{c}_body" for c in channels]
-    return panel.replace(values=np.column_stack([panel.values, gravity, body]),
-                         channels=[*panel.channels, *names])
+    c, k = panel.n_channels, len(cols)
+    values = np.empty((len(panel.values), c + 2 * k), dtype=np.float64)
+    values[:, :c] = panel.values
+    grav_cols = list(range(c, c + k))
+    values[:, grav_cols] = panel.values[:, cols]
+    sub = panel.replace(values=values, channels=[*panel.channels, *[f"_g{i}" for i in range(2 * k)]])
+    _filter_into(values, sub, grav_cols, cutoff_hz, order, "split_gravity")
+    np.subtract(panel.values[:, cols], values[:, grav_cols], out=values[:, c + k:])
+    names = [f"{ch}_grav" for ch in channels] + [f"{ch}_body" for ch in channels]
+    return panel.replace(values=values, channels=[*panel.channels, *names])
 
 
 # ---------------------------------------------------------------------------- resampling

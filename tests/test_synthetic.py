@@ -200,3 +200,19 @@ def test_existing_dataset_needs_overwrite(tmp_path):
     assert on_disk == listed and len(listed) == 10
     with pytest.raises(ValueError, match="n_series"):
         make_competition(tmp_path / "e", n_series=0)
+
+
+def test_vicon_position_is_the_exact_double_integral_of_the_motion():
+    from featurekit.synthetic import _sinusoids
+
+    rng = np.random.default_rng(0)
+    t = np.arange(4000) / VICON_HZ
+    omega = 2 * np.pi * rng.uniform(0.2, 8, 4)
+    amp, phase = rng.uniform(0.1, 3, (4, 3)), rng.uniform(0, 2 * np.pi, (4, 3))
+    motion = _sinusoids(t, omega, amp, phase)
+    reference = sum(amp[k] * np.sin(omega[k] * t[:, None] + phase[k]) for k in range(4))
+    np.testing.assert_allclose(motion, reference, atol=1e-9)
+    pos = _sinusoids(t, omega, -amp / omega[:, None] ** 2, phase)
+    acc = np.gradient(np.gradient(pos, 1 / VICON_HZ, axis=0), 1 / VICON_HZ, axis=0)
+    # central differences at 100 Hz: error ~ (omega dt)^2 / 12 of the 8 Hz component
+    np.testing.assert_allclose(acc[2:-2], motion[2:-2], atol=0.06 * np.abs(amp).sum())

@@ -268,3 +268,29 @@ def test_parallel_ingest_equals_serial(tmp_path, broken):
     pd.testing.assert_frame_equal(
         again.table.astype(str).sort_values(key).reset_index(drop=True),
         report.table.astype(str).sort_values(key).reset_index(drop=True))
+
+
+def test_non_utf8_units_and_unforeseen_errors(tmp_path, monkeypatch):
+    """A 'μT' written in a Greek code page (not UTF-8) stays on the fast path and is not reported; an unexpected exception in
+    one file becomes a read_error row instead of stopping the ingest."""
+    root = tmp_path / "data"
+    write_layout(root, {"1.csv": GOOD.encode("cp1253"), "2.csv": GOOD, "3.csv": GOOD},
+                 [row(1, seq=12), row(2, seq=12), row(3, seq=12)])
+    calls = []
+    fast = competition._fast
+    monkeypatch.setattr(competition, "_fast", lambda d, s: calls.append(1) or fast(d, s))
+    monkeypatch.setattr(competition, "_forgiving", None)   # the slow path must not be needed
+    real = competition.parse_series_file
+
+    def failing(path, sensor, seq=None):
+        if path.stem == "3":
+            raise RuntimeError("disk hiccup")
+        return real(path, sensor, seq)
+
+    monkeypatch.setattr(competition, "parse_series_file", failing)
+    report = ingest_competition(root, tmp_path / "store", n_jobs=1, progress=False)
+    assert list(report.table["problem"]) == ["read_error"]
+    assert "disk hiccup" in report.table["detail"].iloc[0]
+    panel = load_store(tmp_path / "store")
+    assert list(panel.ids) == [1, 2] and len(calls) == 2
+    np.testing.assert_array_equal(panel.loc([1]).values, panel.loc([2]).values)

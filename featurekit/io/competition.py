@@ -40,6 +40,8 @@ from featurekit.io.report import IngestReport, new_table
 SERIES_DIR = Path("unlabeled") / "unlabeled"
 ACCELERATION = "acceleration [m/s/s]"
 MEASUREMENT_TYPES = (ACCELERATION, "angular velocity [rad/s]", "magnetic field [μT]")
+#: Types whose rows are dropped anyway: known by name whatever their unit's encoding.
+DROPPED_TYPES = ("angular velocity", "magnetic field")
 HEADERS = {
     "smartwatch": ["measurement type", "x", "y", "z"],
     "vicon": ["x [m]", "y [m]", "z [m]"],
@@ -76,13 +78,14 @@ def _check_header(first_line: str, sensor: str, out: _Parsed) -> bool:
 def _fast(data: bytes, sensor: str):
     """Columns parsed by pyarrow, or None if pyarrow refuses the file.
 
-    The measurement type is read dictionary-encoded, so rows are filtered on integer codes
-    instead of thousands of Python strings.
+    The measurement type is read as dictionary-encoded bytes, so rows are filtered on integer
+    codes instead of thousands of Python strings, and a non-UTF-8 unit (``μT`` written in
+    Latin-1) does not send every file down the slow path.
     """
     names = HEADERS[sensor]
     types = {name: pa.float64() for name in names[-3:]}
     if sensor == "smartwatch":
-        types[names[0]] = pa.dictionary(pa.int32(), pa.string())
+        types[names[0]] = pa.dictionary(pa.int32(), pa.binary())
     try:
         table = pcsv.read_csv(
             pa.py_buffer(data),
@@ -96,7 +99,8 @@ def _fast(data: bytes, sensor: str):
         column = table.column(0)
         if column.num_chunks:
             chunk = column.chunk(0)
-            kind = chunk.indices.fill_null(-1).to_numpy(), chunk.dictionary.to_pylist()
+            kind = chunk.indices.fill_null(-1).to_numpy(), [
+                b.decode("utf-8", errors="replace") for b in chunk.dictionary.to_pylist()]
         else:
             kind = np.empty(0, dtype=np.int64), []
     values = np.column_stack([table.column(n).to_numpy(zero_copy_only=False)
@@ -157,7 +161,8 @@ def parse_series_file(path: Path, sensor: str, sequence_length=None) -> _Parsed:
         codes, kinds = kind
         kinds = list(kinds)
         keep = codes == (kinds.index(ACCELERATION) if ACCELERATION in kinds else -2)
-        known = [i for i, k in enumerate(kinds) if k in MEASUREMENT_TYPES]
+        known = [i for i, k in enumerate(kinds) if k in MEASUREMENT_TYPES or (
+            k.split(" [")[0] in DROPPED_TYPES)]
         unknown = ~np.isin(codes, known)
         if unknown.any():
             names = np.array(kinds + [None], dtype=object)
@@ -202,8 +207,12 @@ def _ingest_chunk(data_dir: Path, store: Path, chunk: int, records: list[dict],
     arrays, stats, problems = [], [], []
     offset = 0
     for rec in records:
-        parsed = parse_series_file(data_dir / rec["file"], rec["sensor"],
-                                   rec["sequence_length"])
+        try:
+            parsed = parse_series_file(data_dir / rec["file"], rec["sensor"],
+                                       rec["sequence_length"])
+        except Exception as err:  # an unforeseen defect: report it, go on with the others
+            parsed = _Parsed()
+            parsed.add("read_error", f"{type(err).__name__}: {err}", "skipped")
         problems += [dict(id=rec["id"], file=rec["file"], problem=p, detail=d, action=a)
                      for p, d, a in parsed.problems]
         n = len(parsed.values)

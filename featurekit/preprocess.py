@@ -147,6 +147,13 @@ def positions_to_acceleration(
                          f"fewer than {need} samples; drop them first, e.g. "
                          f"panel.take(panel.lengths >= {need})")
     sub = panel.take(positions)
+    unknown = positions[sub.sampling_rate == 1.0]
+    if len(unknown):
+        # 1.0 is the Panel default: most likely the rate was never set, and the result
+        # would be in metres per sample^2 instead of m/s^2
+        warnings.warn(f"positions_to_acceleration: series {_describe(panel, unknown)} have "
+                      "sampling_rate 1.0 Hz, so the result is in m/sample^2; set the real rate "
+                      "(e.g. load_store(..., sampling_rates={'vicon': VICON_HZ}))", stacklevel=2)
     rate = np.repeat(sub.sampling_rate, sub.lengths)[:, None]
     if smooth is None:
         acc = _segment_gradient(_segment_gradient(sub.values, sub.offsets) * rate, sub.offsets)

@@ -95,6 +95,8 @@ def test_acceleration_bad_input():
         pp.positions_to_acceleration(panel, where={"nope": 1})
     with pytest.raises(ValueError, match="one boolean per series"):
         pp.positions_to_acceleration(panel, where=[True])
+    with pytest.warns(UserWarning, match=r"\['s0'\] have sampling_rate 1.0 Hz"):
+        pp.positions_to_acceleration(_panel([10, 12], rates=[1.0, 100.0]))
     # an empty series among the selected is fine
     assert pp.positions_to_acceleration(_panel([10, 0])).lengths.tolist() == [10, 0]
 

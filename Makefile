@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 # torch is pinned to the CPU build this machine provides; an unpinned torch pulls GBs of CUDA.
 TORCH ?= torch==2.13.0
 
-.PHONY: baseline compare test bench lint clean
+.PHONY: baseline compare encoder test bench lint clean
 
 $(VENV)/.core: pyproject.toml
 	python3 -m venv $(VENV)
@@ -26,6 +26,9 @@ baseline: $(VENV)/.core
 
 compare: $(VENV)/.core
 	$(PY) pipelines/compare.py $(if $(OUT),--out "$(OUT)")
+
+encoder: $(VENV)/.dev
+	$(PY) pipelines/train_encoder.py --out $(or $(OUT),encoder.pt)
 
 test: $(VENV)/.dev
 	$(PY) -m pytest -q -n 2

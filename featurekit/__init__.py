@@ -2,6 +2,7 @@
 
 __version__ = "0.1.0"
 
+from featurekit.embeddings import EmbeddingFeatures  # noqa: E402
 from featurekit.extraction import FeatureExtractor, extract, extract_to_parquet  # noqa: E402
 from featurekit.features import (  # noqa: E402
     FeatureSet,
@@ -12,6 +13,7 @@ from featurekit.features import (  # noqa: E402
 from featurekit.panel import Panel  # noqa: E402
 
 __all__ = [
+    "EmbeddingFeatures",
     "FeatureExtractor",
     "FeatureSet",
     "Panel",

@@ -48,3 +48,14 @@ def test_measure_repeats_short_runs_and_keeps_the_best():
 def test_markdown_table_aligns_columns():
     text = markdown_table(["a", "b"], [[1, "2.5"]])
     assert text.splitlines() == ["| a | b |", "|---|---:|", "| 1 | 2.5 |"]
+
+
+def test_run_all_finds_the_scripts_and_rejects_unknown_names():
+    import run_all
+
+    names = run_all.discover()
+    assert names[:2] == ["extract_speed", "scaling"]
+    assert "_common" not in names and "run_all" not in names
+    done = subprocess.run([sys.executable, str(BENCH / "run_all.py"), "--only", "nope"],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and "nope" in done.stderr

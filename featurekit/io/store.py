@@ -31,6 +31,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -160,45 +161,58 @@ def _copy_run(column: pa.ChunkedArray, start: int, out: np.ndarray) -> None:
         pos += len(chunk)
 
 
+def _fill_from_chunk(path: Path, offsets: np.ndarray, lengths: np.ndarray,
+                     channels: Sequence[str], out: np.ndarray) -> None:
+    """Copy the series at ``offsets`` (rows of part file ``path``, ascending) into ``out``.
+
+    Only the row groups that hold those rows are read.
+    """
+    file = pq.ParquetFile(path)
+    meta = file.metadata
+    rg_rows = np.array([meta.row_group(i).num_rows for i in range(meta.num_row_groups)])
+    rg_start = np.concatenate([[0], np.cumsum(rg_rows)])
+    lo, hi = offsets, offsets + lengths
+    first = np.searchsorted(rg_start, lo, side="right") - 1
+    last = np.searchsorted(rg_start, np.maximum(hi - 1, lo), side="right") - 1
+    cover = np.zeros(len(rg_rows) + 1, dtype=np.int64)  # +1 where a range starts, -1 after
+    np.add.at(cover, first, 1)
+    np.add.at(cover, last + 1, -1)
+    kept = np.cumsum(cover)[:-1] > 0
+    table = file.read_row_groups(np.flatnonzero(kept).tolist(), columns=list(channels),
+                                 use_threads=False)
+    # row r of the file sits at row r - shift[r's group] of ``table``
+    shift = rg_start[:-1] - np.concatenate([[0], np.cumsum(np.where(kept, rg_rows, 0))[:-1]])
+    start = lo - shift[first]  # where each series starts in ``table``
+    if np.all(start[1:] == start[:-1] + lengths[:-1]):  # one run of rows: copy, no gather
+        for j, name in enumerate(channels):
+            _copy_run(table.column(name), int(start[0]), out[:, j])
+    else:
+        n = lengths
+        src = np.repeat(start, n) + (np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n))
+        for j, name in enumerate(channels):
+            out[:, j] = table.column(name).to_numpy()[src]
+
+
 def _load_rows(store, rows: pd.DataFrame, channels: Sequence[str], manifest: dict,
                sampling_rates=None) -> Panel:
-    """Panel of the series in ``rows`` (any order), reading only the row groups they need."""
+    """Panel of the series in ``rows`` (any order); chunk files are read by parallel threads."""
     lengths = rows["n_samples"].to_numpy(np.int64)
     order = np.lexsort((rows["offset"].to_numpy(), rows["chunk"].to_numpy()))
     dtype = np.dtype(manifest.get("dtype", "float32"))
     out = np.empty((int(lengths.sum()), len(channels)), dtype=dtype)
     sorted_rows = rows.iloc[order]
     s_lengths = lengths[order]
-    s_starts = np.concatenate([[0], np.cumsum(s_lengths)[:-1]]).astype(np.int64)
+    bounds = np.concatenate([[0], np.cumsum(s_lengths)])
     chunk_of = sorted_rows["chunk"].to_numpy()
     offset_of = sorted_rows["offset"].to_numpy(np.int64)
+    tasks = []
     for chunk in np.unique(chunk_of):
-        sel = np.flatnonzero(chunk_of == chunk)
-        file = pq.ParquetFile(part_path(store, int(chunk)))
-        meta = file.metadata
-        rg_rows = np.array([meta.row_group(i).num_rows for i in range(meta.num_row_groups)])
-        rg_start = np.concatenate([[0], np.cumsum(rg_rows)])
-        lo, hi = offset_of[sel], offset_of[sel] + s_lengths[sel]
-        first = np.searchsorted(rg_start, lo, side="right") - 1
-        last = np.searchsorted(rg_start, np.maximum(hi - 1, lo), side="right") - 1
-        cover = np.zeros(len(rg_rows) + 1, dtype=np.int64)  # +1 where a range starts, -1 after
-        np.add.at(cover, first, 1)
-        np.add.at(cover, last + 1, -1)
-        kept = np.cumsum(cover)[:-1] > 0
-        table = file.read_row_groups(np.flatnonzero(kept).tolist(), columns=list(channels))
-        # row r of the file sits at row r - shift[r's group] of ``table``
-        shift = rg_start[:-1].copy()
-        shift -= np.concatenate([[0], np.cumsum(np.where(kept, rg_rows, 0))[:-1]])
-        n = s_lengths[sel]
-        start = lo - shift[first]  # where each series starts in ``table``
-        dst = s_starts[sel[0]]
-        if np.all(start[1:] == start[:-1] + n[:-1]):  # one run of rows: copy, no gather
-            for j, name in enumerate(channels):
-                _copy_run(table.column(name), int(start[0]), out[dst:dst + n.sum(), j])
-        else:
-            src = np.repeat(start, n) + (np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n))
-            for j, name in enumerate(channels):
-                out[dst:dst + n.sum(), j] = table.column(name).to_numpy()[src]
+        sel = np.flatnonzero(chunk_of == chunk)  # consecutive: rows are sorted by chunk
+        part = out[bounds[sel[0]]:bounds[sel[-1] + 1]]
+        tasks.append((part_path(store, int(chunk)), offset_of[sel], s_lengths[sel],
+                      channels, part))
+    with ThreadPoolExecutor(max_workers=min(len(tasks), os.cpu_count() or 1) or 1) as pool:
+        list(pool.map(lambda task: _fill_from_chunk(*task), tasks))
     meta = sorted_rows.reset_index(drop=True)
     meta["label"] = meta.get("activity")
     meta["group"] = meta.get("userid")

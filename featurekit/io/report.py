@@ -92,7 +92,7 @@ class IngestReport:
     def summary(self) -> str:
         """A few lines: totals, then one line per problem with its count and an example."""
         lines = [f"read {self.source}: {self.n_series} series, {self.n_samples} samples "
-                 f"from {self.n_files} files in {self.seconds:.1f} s; "
+                 f"from {self.n_files} file{'s' * (self.n_files != 1)} in {self.seconds:.1f} s; "
                  f"{len(self.table)} problems"]
         for problem, n in self.counts.items():
             first = self.of(problem).iloc[0]

@@ -18,9 +18,24 @@ __all__ = [
     "FeatureSet",
     "Panel",
     "__version__",
+    "datasets",
     "extract",
     "extract_to_parquet",
     "get_feature_set",
+    "io",
     "list_feature_sets",
     "parse_feature_name",
+    "preprocess",
 ]
+
+# Submodules loaded on first use (``fk.preprocess``...), so ``import featurekit`` stays light.
+_SUBMODULES = {"chunking", "datasets", "evaluate", "io", "models", "preprocess", "report",
+               "submission", "synthetic"}
+
+
+def __getattr__(name: str):
+    if name in _SUBMODULES:
+        import importlib
+
+        return importlib.import_module(f"featurekit.{name}")
+    raise AttributeError(f"module 'featurekit' has no attribute {name!r}")

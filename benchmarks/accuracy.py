@@ -1,0 +1,130 @@
+"""Accuracy on load_watch() 4-s windows (50 % overlap, left side mirrored), GroupKFold(5).
+
+Rows, all on the same folds in one run: the seed recipe (8 statistics per axis + seed-rf),
+featurekit's pipelines (``default`` features, calibrated), catch22 + random forest
+(pycatch22) and aeon's MiniRocket + RidgeClassifierCV (no probabilities, so no log loss).
+Window-level metrics pooled over the out-of-fold predictions; no series-level aggregation.
+Writes benchmarks/results/accuracy.md.
+
+    .venv/bin/python benchmarks/accuracy.py [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+import pandas as pd
+from _common import machine_info, markdown_table, write_results
+from sklearn.linear_model import RidgeClassifierCV
+from sklearn.metrics import accuracy_score, f1_score
+from sklearn.model_selection import GroupKFold
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from featurekit import extract
+from featurekit.evaluate import cross_validate
+from featurekit.models import make_model
+from featurekit.recipes import watch_windows
+
+TARGET = "target: accuracy >= 0.90 and log loss <= 0.33"
+
+
+def featurekit_row(label, features, model, windows, calibrate=None):
+    start = time.perf_counter()
+    X = extract(windows, features)
+    meta = windows.meta
+    result = cross_validate(model, X, meta["label"], meta["group"], cv="group",
+                            calibrate=calibrate, parent=meta["parent_id"])
+    raw = result.summary().get("log_loss_raw_mean")
+    return {"pipeline": label, **result.overall, "log_loss_uncalibrated":
+            np.nan if raw is None else float(pd.Series(result.folds["log_loss_raw"]).mean()),
+            "seconds": time.perf_counter() - start}
+
+
+def catch22_row(windows, n_estimators):
+    import pycatch22
+
+    start = time.perf_counter()
+    rows = []
+    for i in range(len(windows)):
+        series = windows.series(i)
+        rows.append(np.concatenate([pycatch22.catch22_all(series[:, c].tolist())["values"]
+                                    for c in range(windows.n_channels)]))
+    X = pd.DataFrame(np.nan_to_num(np.array(rows)),
+                     columns=[f"f{i}" for i in range(len(rows[0]))])
+    meta = windows.meta
+    result = cross_validate(make_model("rf", n_estimators=n_estimators), X, meta["label"],
+                            meta["group"], cv="group")
+    return {"pipeline": "catch22 (pycatch22) + rf", **result.overall,
+            "log_loss_uncalibrated": np.nan, "seconds": time.perf_counter() - start}
+
+
+def minirocket_row(windows):
+    from aeon.transformations.collection.convolution_based import MiniRocket
+
+    start = time.perf_counter()
+    X = windows.to_numpy3d()
+    y, groups = windows.meta["label"].to_numpy(), windows.meta["group"].to_numpy()
+    pred = np.empty(len(y), dtype=object)
+    for train, test in GroupKFold(5).split(X, y, groups):
+        model = make_pipeline(MiniRocket(random_state=0), StandardScaler(),
+                              RidgeClassifierCV(alphas=np.logspace(-3, 3, 10)))
+        pred[test] = model.fit(X[train], y[train]).predict(X[test])
+    return {"pipeline": "MiniRocket (aeon) + RidgeClassifierCV", "log_loss": np.nan,
+            "accuracy": accuracy_score(y, pred), "macro_f1": f1_score(y, pred, average="macro"),
+            "log_loss_uncalibrated": np.nan, "seconds": time.perf_counter() - start}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="fewer trees, fewer rows")
+    args = parser.parse_args()
+    trees = 100 if args.quick else 500
+    windows = watch_windows()
+    runs = [
+        ("seed recipe: seed features + seed-rf", "seed", make_model("seed-rf"), None),
+        ("featurekit: default + extratrees, temperature", "default",
+         make_model("extratrees", n_estimators=trees), "temperature"),
+        ("featurekit: default + lightgbm, temperature", "default",
+         make_model("lightgbm", n_estimators=trees // 2), "temperature"),
+        ("featurekit: default + logreg, temperature", "default", make_model("logreg"),
+         "temperature"),
+    ]
+    rows = []
+    for label, features, model, calibrate in runs:
+        rows.append(featurekit_row(label, features, model, windows, calibrate))
+        print(rows[-1], flush=True)
+    rows.append(catch22_row(windows, trees))
+    print(rows[-1], flush=True)
+    rows.append(minirocket_row(windows))
+    print(rows[-1], flush=True)
+
+    table = pd.DataFrame(rows)
+
+    def show(v):
+        return "n/a" if pd.isna(v) else f"{v:.3f}"
+
+    md = markdown_table(
+        ["pipeline", "accuracy", "macro-F1", "log loss", "log loss before calibration",
+         "seconds"],
+        [[r.pipeline, show(r.accuracy), show(r.macro_f1), show(r.log_loss),
+          show(r.log_loss_uncalibrated), f"{r.seconds:.0f}"] for r in table.itertuples()])
+    seed = table.iloc[0]
+    best = table.iloc[1:4].sort_values("log_loss").iloc[0]
+    ratio = (f"Best featurekit pipeline ({best.pipeline}) vs the seed recipe: log loss "
+             f"{best.log_loss / seed.log_loss:.2f}x, accuracy {best.accuracy:.3f} vs "
+             f"{seed.accuracy:.3f} ({TARGET}).")
+    text = "\n\n".join([
+        "# Accuracy on load_watch() windows",
+        f"{len(windows)} windows of 200 samples (4 s at 50 Hz), step 100, left side mirrored; "
+        f"GroupKFold(5) by subject ({windows.meta['group'].nunique()} subjects); metrics "
+        "pooled over out-of-fold window predictions" + (" (--quick)" if args.quick else "")
+        + ".", md, ratio, f"Re-run: `.venv/bin/python benchmarks/accuracy.py`. {machine_info()}"])
+    print("\n" + md + "\n\n" + ratio)
+    print(f"wrote {write_results('accuracy', text)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -22,16 +22,18 @@ from featurekit.features import compute_features
 from featurekit.features.registry import FeatureSet
 from featurekit.panel import Panel
 
-# Samples per in-memory chunk: a few MB per channel keeps every intermediate (sorted rows,
-# spectra) bounded, whatever the size of the panel or of a stored chunk.
-CHUNK_SAMPLES = 1_500_000
+# Samples (of 3 channels) per in-memory chunk, by feature-set cost: cheap reductions run
+# fastest on chunks that stay in cache; sorts and FFTs amortize their per-batch overhead
+# over larger chunks. Either way memory stays bounded whatever the size of the source.
+CHUNK_SAMPLES = {1: 250_000, 2: 1_000_000}
 BACKENDS = ("joblib", "dask")
 
 
-def default_chunk_size(panel: Panel) -> int:
-    """Series per chunk so that a chunk holds about CHUNK_SAMPLES samples of 3 channels."""
+def default_chunk_size(panel: Panel, cost: int = 2) -> int:
+    """Series per chunk so that a chunk holds about ``CHUNK_SAMPLES[cost]`` samples."""
     mean_length = max(float(panel.lengths.mean()) if len(panel) else 1.0, 1.0)
-    return max(16, int(CHUNK_SAMPLES / (mean_length * max(panel.n_channels, 1) / 3)))
+    samples = CHUNK_SAMPLES[min(max(cost, 1), 2)]
+    return max(16, int(samples / (mean_length * max(panel.n_channels, 1) / 3)))
 
 
 def check_finite(panel: Panel) -> None:
@@ -71,7 +73,7 @@ class ChunkJob:
             step = getattr(self.preprocess, "transform", self.preprocess)
             panel = step(panel)
         check_finite(panel)
-        size = self.chunk_size or default_chunk_size(panel)
+        size = self.chunk_size or default_chunk_size(panel, self.feature_set.cost)
         if len(panel) <= size:
             return compute_features(panel, self.feature_set)
         return pd.concat([compute_features(chunk, self.feature_set)
@@ -86,7 +88,7 @@ def _run_store_chunk(store: str, index: int, job: ChunkJob) -> pd.DataFrame:
 
 def _tasks(source, job: ChunkJob) -> list[tuple]:
     if isinstance(source, Panel):
-        size = job.chunk_size or default_chunk_size(source)
+        size = job.chunk_size or default_chunk_size(source, job.feature_set.cost)
         return [(job, chunk) for chunk in source.chunks(size)] or [(job, source)]
     if isinstance(source, (str, os.PathLike)):
         from featurekit.io import store_chunks

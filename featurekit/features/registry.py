@@ -36,6 +36,8 @@ class FeatureSpec:
         function of the parameters.
     scope : ``"channel"`` (per channel), ``"pair"`` (per channel pair) or ``"group"`` (per
         magnitude group).
+    cost : 1 for a few vectorized passes over the samples, 2 for features that build padded
+        matrices (sorts, FFTs); extraction sizes its chunks by the largest cost in a set.
     """
 
     name: str
@@ -44,6 +46,7 @@ class FeatureSpec:
     grid: tuple = ({},)
     min_length: int | Callable[[dict], int] = 1
     scope: str = "channel"
+    cost: int = 1
     description: str = ""
 
     def min_length_for(self, params: Mapping) -> int:
@@ -61,6 +64,7 @@ def register_feature(
     grid: Iterable[Mapping] = ({},),
     min_length: int | Callable[[dict], int] = 1,
     scope: str = "channel",
+    cost: int = 1,
 ):
     """Decorator recording a feature function under ``name``; names must be unique."""
     if name in FEATURES:
@@ -78,6 +82,7 @@ def register_feature(
             grid=tuple(dict(p) for p in grid),
             min_length=min_length,
             scope=scope,
+            cost=cost,
             description=(func.__doc__ or "").strip().splitlines()[0] if func.__doc__ else "",
         )
         return func
@@ -141,6 +146,12 @@ class FeatureSet:
     @property
     def needs_magnitude(self) -> bool:
         return bool(self.magnitude or self.group)
+
+    @property
+    def cost(self) -> int:
+        """Largest cost of the set's features (2 if tsfresh runs)."""
+        calls = self.channel + self.magnitude + self.pair + self.group
+        return max([FEATURES[name].cost for name, _ in calls] + [2 if self.tsfresh else 1])
 
 
 def register_feature_set(name: str):

@@ -155,6 +155,14 @@ class Segments:
         return self.central_moment(2) <= (eps * self.mean) ** 2
 
     @cached_property
+    def minimum(self) -> np.ndarray:
+        return self.reduce(np.minimum, self.values)
+
+    @cached_property
+    def maximum(self) -> np.ndarray:
+        return self.reduce(np.maximum, self.values)
+
+    @cached_property
     def above_mean(self) -> np.ndarray:
         """True where a sample is strictly above its series' mean."""
         return self.centered > 0

@@ -30,25 +30,25 @@ def _per_spectrum(seg: Segments, compute) -> np.ndarray:
     return out
 
 
-@register_feature("dominant_freq", family="spectral", min_length=2)
+@register_feature("dominant_freq", family="spectral", min_length=2, cost=2)
 def dominant_freq(seg: Segments) -> np.ndarray:
     """Frequency (Hz) of the strongest bin."""
     return _per_spectrum(seg, lambda b: b.bin_hz * (b.share.argmax(axis=1) + 1))
 
 
-@register_feature("dominant_power", family="spectral", min_length=2)
+@register_feature("dominant_power", family="spectral", min_length=2, cost=2)
 def dominant_power(seg: Segments) -> np.ndarray:
     """Share of the total power in the strongest bin."""
     return _per_spectrum(seg, lambda b: b.share.max(axis=1))
 
 
-@register_feature("spectral_centroid", family="spectral", min_length=2)
+@register_feature("spectral_centroid", family="spectral", min_length=2, cost=2)
 def spectral_centroid(seg: Segments) -> np.ndarray:
     """Power-weighted mean frequency (Hz)."""
     return _per_spectrum(seg, lambda b: (b.share * b.freqs).sum(axis=1))
 
 
-@register_feature("spectral_spread", family="spectral", min_length=2)
+@register_feature("spectral_spread", family="spectral", min_length=2, cost=2)
 def spectral_spread(seg: Segments) -> np.ndarray:
     """Power-weighted standard deviation of frequency (Hz)."""
 
@@ -59,7 +59,7 @@ def spectral_spread(seg: Segments) -> np.ndarray:
     return _per_spectrum(seg, compute)
 
 
-@register_feature("spectral_entropy", family="spectral", min_length=3)
+@register_feature("spectral_entropy", family="spectral", min_length=3, cost=2)
 def spectral_entropy(seg: Segments) -> np.ndarray:
     """Shannon entropy of the power shares, divided by log(number of bins): in [0, 1]."""
 
@@ -71,7 +71,7 @@ def spectral_entropy(seg: Segments) -> np.ndarray:
     return _per_spectrum(seg, compute)
 
 
-@register_feature("spectral_rolloff", family="spectral", min_length=2)
+@register_feature("spectral_rolloff", family="spectral", min_length=2, cost=2)
 def spectral_rolloff(seg: Segments) -> np.ndarray:
     """Lowest frequency (Hz) below which 85% of the power lies."""
     return _per_spectrum(
@@ -79,7 +79,7 @@ def spectral_rolloff(seg: Segments) -> np.ndarray:
     )
 
 
-@register_feature("spectral_flatness", family="spectral", min_length=2)
+@register_feature("spectral_flatness", family="spectral", min_length=2, cost=2)
 def spectral_flatness(seg: Segments) -> np.ndarray:
     """Geometric over arithmetic mean of the power: 1 for white noise, near 0 for a tone."""
     return _per_spectrum(seg, lambda b: np.exp(b.log_power.mean(axis=1)) / b.power.mean(axis=1))
@@ -90,6 +90,7 @@ def spectral_flatness(seg: Segments) -> np.ndarray:
     family="spectral",
     grid=[{"lo": lo, "hi": hi} for lo, hi in DEFAULT_BANDS],
     min_length=2,
+    cost=2,
 )
 def band_power(seg: Segments, lo: float, hi: float) -> np.ndarray:
     """Share of the total power in ``lo <= f < hi`` Hz (``hi=inf`` reaches Nyquist)."""

@@ -33,19 +33,19 @@ def std(seg: Segments) -> np.ndarray:
 @register_feature("min", family="stats")
 def minimum(seg: Segments) -> np.ndarray:
     """Smallest value."""
-    return seg.reduce(np.minimum, seg.values)
+    return seg.minimum
 
 
 @register_feature("max", family="stats")
 def maximum(seg: Segments) -> np.ndarray:
     """Largest value."""
-    return seg.reduce(np.maximum, seg.values)
+    return seg.maximum
 
 
 @register_feature("ptp", family="stats")
 def ptp(seg: Segments) -> np.ndarray:
     """Peak to peak: max - min."""
-    return maximum(seg) - minimum(seg)
+    return seg.maximum - seg.minimum
 
 
 @register_feature("mean_abs", family="stats")
@@ -71,19 +71,19 @@ def kurtosis(seg: Segments) -> np.ndarray:
     return np.where(seg.is_constant, 0.0, value)
 
 
-@register_feature("median", family="stats")
+@register_feature("median", family="stats", cost=2)
 def median(seg: Segments) -> np.ndarray:
     """Median."""
     return seg.quantile(0.5)
 
 
-@register_feature("quantile", family="stats", grid=[{"q": q} for q in QUANTILES])
+@register_feature("quantile", family="stats", grid=[{"q": q} for q in QUANTILES], cost=2)
 def quantile(seg: Segments, q: float) -> np.ndarray:
     """Quantile ``q`` with linear interpolation (numpy's default)."""
     return seg.quantile(q)
 
 
-@register_feature("iqr", family="stats")
+@register_feature("iqr", family="stats", cost=2)
 def iqr(seg: Segments) -> np.ndarray:
     """Interquartile range, q75 - q25."""
     return seg.quantile(0.75) - seg.quantile(0.25)

@@ -87,8 +87,8 @@ def main() -> None:
         ("seed recipe: seed features + seed-rf", "seed", make_model("seed-rf"), None),
         ("featurekit: default + extratrees, temperature", "default",
          make_model("extratrees", n_estimators=trees), "temperature"),
-        ("featurekit: default + lightgbm, temperature", "default",
-         make_model("lightgbm", n_estimators=trees // 2), "temperature"),
+        ("featurekit: default + rf, temperature", "default",
+         make_model("rf", n_estimators=trees), "temperature"),
         ("featurekit: default + logreg, temperature", "default", make_model("logreg"),
          "temperature"),
     ]

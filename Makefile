@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 # torch is pinned to the CPU build this machine provides; an unpinned torch pulls GBs of CUDA.
 TORCH ?= torch==2.13.0
 
-.PHONY: baseline compare encoder test bench lint clean
+.PHONY: baseline compare encoder test bench bench-ingest lint clean
 
 $(VENV)/.core: pyproject.toml
 	python3 -m venv $(VENV)
@@ -35,6 +35,9 @@ test: $(VENV)/.dev
 
 bench: $(VENV)/.bench
 	$(PY) benchmarks/run_all.py
+
+bench-ingest: $(VENV)/.bench
+	$(PY) benchmarks/ingest_speed.py
 
 lint: $(VENV)/.dev
 	$(VENV)/bin/ruff check .

@@ -12,12 +12,9 @@ $(VENV)/.core: pyproject.toml
 	$(PY) -m pip install -q -e ".[datasets]"
 	touch $@
 
+# The tests also smoke-run the benchmarks, so they need the peers of the `bench` extra.
 $(VENV)/.dev: $(VENV)/.core
 	$(PY) -m pip install -q "$(TORCH)"
-	$(PY) -m pip install -q -e ".[datasets,tsfresh,torch,dask,dev]"
-	touch $@
-
-$(VENV)/.bench: $(VENV)/.dev
 	$(PY) -m pip install -q -e ".[datasets,tsfresh,torch,dask,dev,bench]"
 	touch $@
 
@@ -33,10 +30,10 @@ encoder: $(VENV)/.dev
 test: $(VENV)/.dev
 	$(PY) -m pytest -q -n 2
 
-bench: $(VENV)/.bench
+bench: $(VENV)/.dev
 	$(PY) benchmarks/run_all.py
 
-bench-ingest: $(VENV)/.bench
+bench-ingest: $(VENV)/.dev
 	$(PY) benchmarks/ingest_speed.py
 
 lint: $(VENV)/.dev

@@ -19,7 +19,8 @@ $(VENV)/.dev: $(VENV)/.core
 	touch $@
 
 baseline: $(VENV)/.core
-	$(PY) pipelines/baseline.py $(if $(DATA),--data "$(DATA)") $(if $(OUT),--out "$(OUT)")
+	$(PY) pipelines/baseline.py $(if $(DATA),--data "$(DATA)") $(if $(OUT),--out "$(OUT)") \
+		$(if $(RATES),--rates $(RATES))
 
 compare: $(VENV)/.core
 	$(PY) pipelines/compare.py $(if $(OUT),--out "$(OUT)")

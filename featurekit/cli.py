@@ -19,22 +19,38 @@ NON_FEATURES = ("label", "group", "activity", "userid", "split", "parent_id", "w
                 "start", "end", "id", "sequence_length", "mirrored", "side")
 
 
+def _rates(pairs: list[str] | None) -> dict | None:
+    """``["smartwatch=50", "vicon=100"]`` -> ``{"smartwatch": 50.0, "vicon": 100.0}``."""
+    if not pairs:
+        return None
+    rates = {}
+    for pair in pairs:
+        sensor, sep, hz = pair.partition("=")
+        try:
+            rates[sensor] = float(hz)
+        except ValueError:
+            sep = ""
+        if not sep or not sensor:
+            raise ValueError(f"--rates takes SENSOR=HZ pairs such as vicon=100, got {pair!r}")
+    return rates
+
+
 def _ingest(args) -> None:
     from featurekit.io import ingest_competition
 
-    ingest_competition(args.data, args.store, n_jobs=args.n_jobs)
+    ingest_competition(args.data, args.store, n_jobs=args.n_jobs,
+                       sampling_rates=_rates(args.rates))
 
 
 def _extract(args) -> None:
     from featurekit import extract
-    from featurekit.preprocess import fill_nan, mirror, positions_to_acceleration, windows
+    from featurekit.preprocess import mirror, windows
 
     if args.store:
         from featurekit.io import load_store
+        from featurekit.recipes import prepare_competition
 
-        panel = load_store(args.store)
-        panel = fill_nan(panel, all_nan="drop").panel
-        panel = positions_to_acceleration(mirror(panel), where={"sensor": "vicon"})
+        panel = prepare_competition(load_store(args.store))
     else:
         from featurekit.datasets import load_watch
 
@@ -75,7 +91,8 @@ def _baseline(args) -> None:
     if args.data:
         recipes.baseline_competition(args.data, args.out or ".", model=args.model,
                                      calibrate=None if args.calibrate == "none"
-                                     else args.calibrate, n_jobs=args.n_jobs)
+                                     else args.calibrate, n_jobs=args.n_jobs,
+                                     sampling_rates=_rates(args.rates))
     else:
         recipes.baseline_watch(model=args.model)
 
@@ -116,6 +133,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("data", type=Path, help="folder with train.csv, metadata.csv, unlabeled/")
     p.add_argument("store", type=Path, help="output store directory")
     p.add_argument("--n-jobs", type=int, default=-1)
+    p.add_argument("--rates", nargs="*", metavar="SENSOR=HZ", help="sampling rates as SENSOR=HZ, e.g. smartwatch=50 vicon=100 "
+                   "(without them time is counted in samples)")
     p.set_defaults(run=_ingest)
 
     p = sub.add_parser("extract", help="feature table (Parquet) from a store or load_watch()")
@@ -155,6 +174,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--model", default="seed-rf", choices=MODELS)
     p.add_argument("--calibrate", default="none", choices=["temperature", "logistic", "none"])
     p.add_argument("--n-jobs", type=int, default=1)
+    p.add_argument("--rates", nargs="*", metavar="SENSOR=HZ", help="sampling rates as SENSOR=HZ, e.g. smartwatch=50 vicon=100 "
+                   "(without them time is counted in samples)")
     p.set_defaults(run=_baseline)
 
     p = sub.add_parser("submit", help="fit on labeled features, write and validate a submission")

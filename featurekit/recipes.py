@@ -75,27 +75,38 @@ def baseline_watch(*, model="seed-rf", features: str = "seed",
     return table
 
 
-def competition_features(data_dir, store, *, features: str = "seed", n_jobs: int = 1,
-                         progress: bool = False):
-    """Ingest -> fill NaN -> mirror left -> Vicon positions to acceleration -> features.
-
-    Returns ``(X, meta)``: the feature table (plus ``body_part``/``sensor`` as categorical
-    columns, one-hot encoded by the models) and the metadata of every series, labeled and
-    unlabeled, indexed like ``X``. Series whose channels are entirely NaN cannot be filled;
-    they are left out of ``X`` and listed in ``meta["dropped"]``.
-    """
-    from featurekit import extract
-    from featurekit.io import ingest_competition, load_store
+def prepare_competition(panel):
+    """Per-chunk preprocessing of competition series: fill NaN (dropping series with an
+    all-NaN channel), mirror left-side devices, Vicon positions to acceleration."""
     from featurekit.preprocess import fill_nan, mirror, positions_to_acceleration
 
-    ingest_competition(data_dir, store, n_jobs=n_jobs, progress=progress)
-    panel = load_store(store)
-    meta = panel.meta.copy()
-    filled = fill_nan(panel, all_nan="drop")
-    panel = positions_to_acceleration(mirror(filled.panel), where={"sensor": "vicon"})
-    X = extract(panel, features, n_jobs=n_jobs)
+    filled = fill_nan(panel, all_nan="drop").panel
+    return positions_to_acceleration(mirror(filled), where={"sensor": "vicon"})
+
+
+def competition_features(data_dir, store, *, features: str = "seed", n_jobs: int = 1,
+                         sampling_rates: dict | None = None, progress: bool = False):
+    """Ingest -> fill NaN -> mirror left -> Vicon positions to acceleration -> features.
+
+    The store is streamed chunk by chunk, so memory holds one chunk at a time.
+    ``sampling_rates`` (e.g. ``{"smartwatch": 50, "vicon": 100}``) are recorded in the store;
+    without them time is counted in samples and Vicon acceleration is per sample squared.
+    Returns ``(X, meta)``: the feature table (plus ``body_part``/``sensor`` as categorical
+    columns, one-hot encoded by the models) and the metadata of every series, labeled and
+    unlabeled. Series whose channels are entirely NaN cannot be filled; they are left out
+    of ``X`` and flagged in ``meta["dropped"]``.
+    """
+    from featurekit import extract
+    from featurekit.io import ingest_competition, read_series
+
+    ingest_competition(data_dir, store, n_jobs=n_jobs, progress=progress,
+                       sampling_rates=sampling_rates)
+    meta = read_series(store).set_index("id", drop=False)
+    meta["label"], meta["group"] = meta["activity"], meta["userid"]
+    X = extract(store, features, preprocess=prepare_competition, n_jobs=n_jobs,
+                progress=progress)
     for column in METADATA_COLUMNS:
-        X[column] = panel.meta[column].astype("category").to_numpy()
+        X[column] = meta.loc[X.index, column].astype("category").to_numpy()
     meta["dropped"] = ~meta.index.isin(X.index)
     return X, meta
 
@@ -103,6 +114,7 @@ def competition_features(data_dir, store, *, features: str = "seed", n_jobs: int
 def baseline_competition(data_dir, out=".", *, store=None, model: str = "seed-rf",
                          features: str = "seed", calibrate: str | None = None,
                          n_splits: int = 5, n_jobs: int = 1,
+                         sampling_rates: dict | None = None,
                          verbose: bool = True) -> pd.DataFrame:
     """The seed recipe on a competition folder: user-grouped CV, then ``submission.csv``.
 
@@ -120,7 +132,7 @@ def baseline_competition(data_dir, out=".", *, store=None, model: str = "seed-rf
     out.mkdir(parents=True, exist_ok=True)
     store = Path(store) if store is not None else out / "featurekit-store"
     X, meta = competition_features(data_dir, store, features=features, n_jobs=n_jobs,
-                                   progress=verbose)
+                                   sampling_rates=sampling_rates, progress=verbose)
     labeled = meta.index[meta["label"].notna() & ~meta["dropped"]]
     y, groups = meta.loc[labeled, "label"].astype(str), meta.loc[labeled, "group"]
     start = time.perf_counter()

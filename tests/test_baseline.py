@@ -1,5 +1,6 @@
 """`make baseline`: the watch figures (a)/(b)/(c) and the competition recipe end to end."""
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -9,7 +10,13 @@ import pandas as pd
 import pytest
 
 from featurekit.cli import main
-from featurekit.datasets import ACTIVITIES, load_watch, make_competition
+from featurekit.datasets import (
+    ACTIVITIES,
+    SMARTWATCH_HZ,
+    VICON_HZ,
+    load_watch,
+    make_competition,
+)
 from featurekit.models import make_model
 from featurekit.recipes import baseline_watch
 
@@ -35,7 +42,11 @@ def competition(tmp_path_factory):
 
 
 def test_competition_baseline_writes_valid_submission(competition, tmp_path, capsys):
-    assert main(["baseline", "--data", str(competition), "--out", str(tmp_path)]) == 0
+    rates = [f"smartwatch={SMARTWATCH_HZ}", f"vicon={VICON_HZ}"]
+    assert main(["baseline", "--data", str(competition), "--out", str(tmp_path),
+                 "--rates", *rates]) == 0
+    manifest = json.loads((tmp_path / "featurekit-store" / "manifest.json").read_text())
+    assert manifest["sampling_rates"] == {"smartwatch": SMARTWATCH_HZ, "vicon": VICON_HZ}
     out = capsys.readouterr().out
     assert "StratifiedGroupKFold(5) by user" in out and "log_loss" in out
     submission = pd.read_csv(tmp_path / "submission.csv")
@@ -46,6 +57,12 @@ def test_competition_baseline_writes_valid_submission(competition, tmp_path, cap
     values = submission[list(ACTIVITIES)].to_numpy()
     assert values.min() > 0 and np.allclose(values.sum(axis=1), 1)
     assert "e-" not in (tmp_path / "submission.csv").read_text()
+
+
+def test_bad_rates_are_refused(competition, tmp_path, capsys):
+    assert main(["baseline", "--data", str(competition), "--out", str(tmp_path),
+                 "--rates", "vicon:100"]) == 2
+    assert "SENSOR=HZ" in capsys.readouterr().err
 
 
 def test_pipeline_script_is_the_cli():

@@ -160,3 +160,8 @@ def test_tsfresh_feature_set_runs_real_tsfresh():
         fk.parse_feature_name(column)
     combined = fk.extract(panel, ["seed", "tsfresh-minimal"])
     assert {"x__mean", "x__tsfresh.mean"} <= set(combined.columns)
+
+
+def test_huge_finite_values_are_not_mistaken_for_inf():
+    panel = fk.Panel.from_arrays([np.full((4, 1), 1e308)], channels=["x"])
+    assert fk.extract(panel, "seed")["x__max"].iloc[0] == 1e308

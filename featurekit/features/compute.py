@@ -57,10 +57,7 @@ def compute_features(panel, feature_set: FeatureSet) -> pd.DataFrame:
     layout = Layout(panel.offsets, panel.sampling_rate)
     segments = {c: Segments(panel.values[:, j], layout) for j, c in enumerate(panel.channels)}
     for group, members in _groups(feature_set, panel.channels):
-        columns = [panel.channels.index(m) for m in members]
-        segments[group] = Segments(
-            magnitude(panel.values.astype(np.float64, copy=False), columns), layout
-        )
+        segments[group] = Segments(magnitude([segments[m].values for m in members]), layout)
     lengths = panel.lengths
     out = {}
     for name, (scope, feature, params, operands) in _plan(feature_set, panel.channels):

@@ -44,10 +44,12 @@ def resolve_magnitude_groups(groups: Mapping | Sequence | None, channels: Sequen
     return resolved
 
 
-def magnitude(values: np.ndarray, columns: Sequence[int]) -> np.ndarray:
-    """Euclidean norm of the given columns of a (samples x channels) array."""
-    selected = values[:, list(columns)]
-    return np.sqrt(np.einsum("ij,ij->i", selected, selected))
+def magnitude(components: Sequence[np.ndarray]) -> np.ndarray:
+    """Euclidean norm, sample by sample, of equally long 1-D component arrays."""
+    total = np.square(components[0])
+    for component in components[1:]:
+        total += np.square(component)
+    return np.sqrt(total, out=total)
 
 
 @register_feature("corr", family="cross", scope="pair")

@@ -38,17 +38,18 @@ class Layout:
         """Index of each sample within its series."""
         return np.arange(self.offsets[-1]) - np.repeat(self.starts, self.lengths)
 
-    def _gather(self, positions: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
-        """Flat destination in a (len(positions), width) matrix and source sample index."""
-        lengths = np.minimum(self.lengths[positions], width)
-        row_start = np.cumsum(lengths) - lengths
-        cols = np.arange(lengths.sum()) - np.repeat(row_start, lengths)
-        dest = np.repeat(np.arange(len(positions)) * width, lengths) + cols
-        return dest, np.repeat(self.starts[positions], lengths) + cols
+    def _gather(self, positions: np.ndarray, width: int) -> np.ndarray:
+        """Index matrix (len(positions), width) into a channel array with a sentinel slot:
+        row r holds the samples of series ``positions[r]``, then the sentinel index (the
+        array's last slot, see ``Segments``) up to ``width``."""
+        columns = np.arange(width)
+        index = self.starts[positions, None] + columns
+        index[columns >= self.lengths[positions, None]] = self.offsets[-1]
+        return index
 
     @cached_property
     def buckets(self) -> list[tuple[np.ndarray, int, np.ndarray, np.ndarray]]:
-        """(positions, width, dest, src) per group of series with lengths within 15%."""
+        """(positions, gather index) per group of series with lengths within 15%."""
         order = np.argsort(self.lengths, kind="stable")
         order = order[self.lengths[order] > 0]
         lengths = self.lengths[order]
@@ -59,20 +60,20 @@ class Layout:
             stop = min(stop, start + max(1, _BUCKET_MAX_CELLS // int(lengths[stop - 1])))
             positions = order[start:stop]
             width = int(lengths[stop - 1])
-            groups.append((positions, width, *self._gather(positions, width)))
+            groups.append((positions, self._gather(positions, width)))
             start = stop
         return groups
 
     @cached_property
     def fft_batches(self) -> list[tuple[np.ndarray, int, np.ndarray, np.ndarray]]:
-        """(positions, n_fft, dest, src) per FFT size; n_fft = next_fast_len(length)."""
+        """(positions, n_fft, gather index) per FFT size; n_fft = next_fast_len(length)."""
         unique_lengths, inverse = np.unique(self.lengths, return_inverse=True)
         fast = [scipy.fft.next_fast_len(int(n), real=True) if n > 1 else 0 for n in unique_lengths]
         sizes = np.asarray(fast, dtype=np.int64)[inverse]
         batches = []
         for size in np.unique(sizes[sizes > 0]):
             positions = np.flatnonzero(sizes == size)
-            batches.append((positions, int(size), *self._gather(positions, int(size))))
+            batches.append((positions, int(size), self._gather(positions, int(size))))
         return batches
 
 
@@ -80,7 +81,13 @@ class Segments:
     """Samples of one channel for many series: ``values`` laid out as ``layout`` says."""
 
     def __init__(self, values: np.ndarray, layout: Layout):
-        self.values = np.ascontiguousarray(values, dtype=np.float64)
+        # One slot past the samples holds a sentinel (NaN here, 0 in ``centered``) that
+        # padded matrices gather as their padding.
+        n = len(values)
+        self._values = np.empty(n + 1, dtype=np.float64)
+        self._values[:n] = values
+        self._values[n] = np.nan
+        self.values = self._values[:n]
         self.layout = layout
         self.lengths = layout.lengths
         self.sampling_rate = layout.sampling_rate
@@ -131,8 +138,16 @@ class Segments:
             return self.sum(self.values) / self.lengths
 
     @cached_property
+    def _centered(self) -> np.ndarray:
+        out = np.empty_like(self._values)
+        np.subtract(self.values, self.per_sample(self.mean), out=out[:-1])
+        out[-1] = 0.0
+        return out
+
+    @property
     def centered(self) -> np.ndarray:
-        return self.values - self.per_sample(self.mean)
+        """Values minus their series' mean."""
+        return self._centered[:-1]
 
     def central_moment(self, k: int) -> np.ndarray:
         return self._moments[k]
@@ -177,19 +192,11 @@ class Segments:
         return self.sum(self.values * self.values)
 
     # ------------------------------------------------------------------ order statistics
-    def padded(self, values: np.ndarray, positions, width, dest, src, fill) -> np.ndarray:
-        out = np.full(len(positions) * width, fill, dtype=np.float64)
-        out[dest] = values[src]
-        return out.reshape(len(positions), width)
-
     @cached_property
     def sorted_buckets(self) -> list[tuple[np.ndarray, np.ndarray]]:
         """(positions, row-sorted values padded with NaN at the end) per length bucket."""
-        return [
-            (positions, np.sort(self.padded(self.values, positions, width, dest, src, np.nan),
-                                axis=1))
-            for positions, width, dest, src in self.layout.buckets
-        ]
+        return [(positions, np.sort(self._values[index], axis=1))
+                for positions, index in self.layout.buckets]
 
     def quantile(self, q: float) -> np.ndarray:
         """Per-series quantile, numpy's default linear interpolation; NaN for empty series."""
@@ -213,9 +220,8 @@ class Segments:
         total power, so they do not depend on the length of the series.
         """
         out = []
-        for positions, size, dest, src in self.layout.fft_batches:
-            batch = self.padded(self.centered, positions, size, dest, src, 0.0)
-            spectrum = scipy.fft.rfft(batch, axis=1)[:, 1:]
+        for positions, size, index in self.layout.fft_batches:
+            spectrum = scipy.fft.rfft(self._centered[index], axis=1)[:, 1:]
             power = spectrum.real**2 + spectrum.imag**2
             out.append((positions, self.sampling_rate[positions] / size, power))
         return out

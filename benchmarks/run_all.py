@@ -2,7 +2,9 @@
 
 Each script runs in its own Python process (so its peak RSS is its own, read from
 ``os.wait4``) with the same interpreter, from the repository root. ``--quick`` is passed to the
-scripts that accept it; in quick mode the others are skipped, as their full runs take minutes.
+scripts that accept it; in quick mode the others are skipped, as their full runs take minutes,
+and ``benchmarks/results/`` is restored after each script so smoke runs never replace
+measured results.
 Each script writes its own ``benchmarks/results/<name>.md``. ``make bench`` runs this file.
 
     .venv/bin/python benchmarks/run_all.py                 # everything, full size
@@ -48,6 +50,23 @@ def run_script(script: Path, args: list[str]) -> tuple[int, float, float]:
     return process.returncode, time.perf_counter() - t0, usage.ru_maxrss / 1024
 
 
+def _snapshot() -> dict[Path, bytes]:
+    return {p: p.read_bytes() for p in RESULTS.glob("*")} if RESULTS.is_dir() else {}
+
+
+def _restore(before: dict[Path, bytes]) -> list[Path]:
+    """Put the results folder back as it was; return the files a quick run had touched."""
+    touched = []
+    for path in sorted(RESULTS.glob("*")) if RESULTS.is_dir() else []:
+        if path not in before:
+            path.unlink()
+            touched.append(path)
+        elif path.read_bytes() != before[path]:
+            path.write_bytes(before[path])
+            touched.append(path)
+    return touched
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true",
@@ -68,12 +87,17 @@ def main(argv: list[str] | None = None) -> int:
             summary.append((name, "skipped (no --quick)", "", "", ""))
             continue
         print(f"\n=== {name} ===", flush=True)
-        started = time.time()
+        started, before = time.time(), _snapshot() if args.quick else {}
         code, wall, rss = run_script(script, ["--quick"] if args.quick else [])
-        written = sorted(p for p in RESULTS.glob("*.md") if p.stat().st_mtime >= started)
+        if args.quick:
+            # Smoke runs never replace measured results, even from scripts whose --quick
+            # writes them.
+            written = [f"{p.relative_to(HERE.parent)} (restored)" for p in _restore(before)]
+        else:
+            written = [str(p.relative_to(HERE.parent)) for p in sorted(RESULTS.glob("*.md"))
+                       if p.stat().st_mtime >= started]
         summary.append((name, "ok" if code == 0 else f"FAILED (exit {code})", f"{wall:,.0f}",
-                        f"{rss:,.0f}", ", ".join(str(p.relative_to(HERE.parent))
-                                                 for p in written) or "-"))
+                        f"{rss:,.0f}", ", ".join(written) or "-"))
 
     print("\n| benchmark | status | seconds | peak RSS MiB | results written |")
     print("|---|---|---:|---:|---|")

@@ -59,3 +59,18 @@ def test_run_all_finds_the_scripts_and_rejects_unknown_names():
     done = subprocess.run([sys.executable, str(BENCH / "run_all.py"), "--only", "nope"],
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 2 and "nope" in done.stderr
+
+
+def test_run_all_quick_restores_the_results_folder(tmp_path, monkeypatch):
+    import run_all
+
+    monkeypatch.setattr(run_all, "RESULTS", tmp_path)
+    (tmp_path / "kept.md").write_text("measured")
+    (tmp_path / "edited.md").write_text("measured")
+    before = run_all._snapshot()
+    (tmp_path / "edited.md").write_text("quick")
+    (tmp_path / "new.md").write_text("quick")
+    touched = run_all._restore(before)
+    assert sorted(p.name for p in touched) == ["edited.md", "new.md"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["edited.md", "kept.md"]
+    assert (tmp_path / "edited.md").read_text() == "measured"

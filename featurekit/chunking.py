@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -93,6 +93,7 @@ def _run_store_chunk(store: str, index: int, job: ChunkJob) -> pd.DataFrame:
 def _tasks(source, job: ChunkJob) -> list[tuple]:
     if isinstance(source, Panel):
         size = job.chunk_size or default_chunk_size(source, job.feature_set.cost)
+        job = replace(job, chunk_size=size)  # chunks are already that size: no re-split
         return [(job, chunk) for chunk in source.chunks(size)] or [(job, source)]
     if isinstance(source, (str, os.PathLike)):
         from featurekit.io import store_chunks

@@ -367,9 +367,21 @@ class Panel:
         return Panel(values, offsets, **fields)
 
     def chunks(self, chunk_size: int) -> Iterator[Panel]:
-        """Consecutive sub-panels of at most ``chunk_size`` series."""
+        """Consecutive sub-panels of at most ``chunk_size`` series (views of the samples)."""
         for start in range(0, len(self), chunk_size):
-            yield self.take(np.arange(start, min(start + chunk_size, len(self))))
+            yield self._slice(start, min(start + chunk_size, len(self)))
+
+    def _slice(self, start: int, stop: int) -> Panel:
+        """Series ``start:stop`` without re-validation: a slice of a valid Panel is valid."""
+        chunk = object.__new__(Panel)
+        first, last = self.offsets[start], self.offsets[stop]
+        chunk.values = self.values[first:last]
+        chunk.offsets = self.offsets[start:stop + 1] - first
+        chunk.ids = self.ids[start:stop]
+        chunk.channels = self.channels
+        chunk.sampling_rate = self.sampling_rate[start:stop]
+        chunk.meta = self.meta.iloc[start:stop]
+        return chunk
 
     def nan_counts(self) -> pd.Series:
         """Number of NaN samples (any channel) per series, indexed by id."""

@@ -59,8 +59,9 @@ def compute_features(panel, feature_set: FeatureSet) -> pd.DataFrame:
     for group, members in _groups(feature_set, panel.channels):
         segments[group] = Segments(magnitude([segments[m].values for m in members]), layout)
     lengths = panel.lengths
-    out = {}
-    for name, (scope, feature, params, operands) in _plan(feature_set, panel.channels):
+    plan = _plan(feature_set, panel.channels)
+    out = np.empty((len(panel), len(plan)), dtype=np.float64)
+    for j, (_, (scope, feature, params, operands)) in enumerate(plan):
         spec = FEATURES[feature]
         if scope == "channel":
             value = spec.func(segments[operands], **params)
@@ -68,9 +69,8 @@ def compute_features(panel, feature_set: FeatureSet) -> pd.DataFrame:
             value = spec.func(*(segments[c] for c in operands), **params)
         else:
             value = spec.func([segments[c] for c in operands], **params)
-        value = np.asarray(value, dtype=np.float64)
-        out[name] = np.where(lengths >= spec.min_length_for(params), value, np.nan)
-    table = pd.DataFrame(out, index=panel.ids)
+        out[:, j] = np.where(lengths >= spec.min_length_for(params), value, np.nan)
+    table = pd.DataFrame(out, index=panel.ids, columns=[name for name, _ in plan])
     if feature_set.tsfresh:
         table = pd.concat([table, extract_tsfresh(panel, feature_set.tsfresh)], axis=1)
     return table

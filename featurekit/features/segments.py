@@ -156,12 +156,11 @@ class Segments:
     def _moments(self) -> dict:
         c = self.centered
         c2 = c * c
+        power = np.multiply(c2, c)  # c**3, then c**4 in the same buffer
+        sums = {2: self.sum(c2), 3: self.sum(power)}
+        sums[4] = self.sum(np.multiply(c2, c2, out=power))
         with np.errstate(invalid="ignore", divide="ignore"):
-            return {
-                2: self.sum(c2) / self.lengths,
-                3: self.sum(c2 * c) / self.lengths,
-                4: self.sum(c2 * c2) / self.lengths,
-            }
+            return {k: total / self.lengths for k, total in sums.items()}
 
     @cached_property
     def is_constant(self) -> np.ndarray:

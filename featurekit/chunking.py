@@ -25,7 +25,7 @@ from featurekit.panel import Panel
 # Samples (of 3 channels) per in-memory chunk, by feature-set cost: cheap reductions run
 # fastest on chunks that stay in cache; sorts and FFTs amortize their per-batch overhead
 # over larger chunks. Either way memory stays bounded whatever the size of the source.
-CHUNK_SAMPLES = {1: 250_000, 2: 1_000_000}
+CHUNK_SAMPLES = {1: 125_000, 2: 1_000_000}
 BACKENDS = ("joblib", "dask")
 
 

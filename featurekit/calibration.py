@@ -61,6 +61,32 @@ class _LogisticScaler(BaseEstimator):
         return out
 
 
+def _scaler(method: str):
+    if method not in METHODS:
+        raise ValueError(f"unknown calibration method {method!r}; use one of {METHODS}")
+    return TemperatureScaler() if method == "temperature" else _LogisticScaler()
+
+
+def _inner_splitter(codes, groups, cv: int, random_state):
+    """Inner folds for calibration, grouped by subject when there are enough subjects.
+
+    None when there is too little data to calibrate (one class, or no class with 2 rows).
+    """
+    n_splits = min(cv, np.bincount(codes).max())
+    if np.bincount(codes).size < 2 or n_splits < 2:
+        return None
+    if groups is not None and len(np.unique(groups)) >= cv:
+        return StratifiedGroupKFold(n_splits, shuffle=True, random_state=random_state)
+    return StratifiedKFold(n_splits, shuffle=True, random_state=random_state)
+
+
+def _aligned(proba, model_classes, classes) -> np.ndarray:
+    """Columns of ``proba`` (in ``model_classes`` order) placed under ``classes``."""
+    out = np.zeros((len(proba), len(classes)))
+    out[:, np.searchsorted(classes, model_classes)] = proba
+    return out
+
+
 class CalibratedModel(ClassifierMixin, BaseEstimator):
     """A classifier whose probabilities are calibrated on inner out-of-fold predictions.
 
@@ -78,6 +104,11 @@ class CalibratedModel(ClassifierMixin, BaseEstimator):
         Number of inner folds.
     random_state : int
         Seed of the inner fold assignment.
+
+    Notes
+    -----
+    An estimator that calibrates itself (:class:`CalibratedEnsemble`, or another
+    ``CalibratedModel``) is not calibrated twice: it is fitted once with ``method``.
     """
 
     def __init__(self, estimator, method: str = "temperature", cv: int = 3, random_state=0):
@@ -87,37 +118,130 @@ class CalibratedModel(ClassifierMixin, BaseEstimator):
         self.random_state = random_state
 
     def fit(self, X, y, groups=None):
-        if self.method not in METHODS:
-            raise ValueError(f"unknown calibration method {self.method!r}; use one of {METHODS}")
+        _scaler(self.method)  # validates the method name before any fitting
         y = np.asarray(y)
         self.classes_, codes = np.unique(y, return_inverse=True)
-        n_splits = min(self.cv, np.bincount(codes).max())
-        if groups is not None and len(np.unique(groups)) >= self.cv:
-            splitter = StratifiedGroupKFold(n_splits, shuffle=True, random_state=self.random_state)
-        else:
-            splitter = StratifiedKFold(n_splits, shuffle=True, random_state=self.random_state)
-        if len(self.classes_) < 2 or n_splits < 2:
+        if isinstance(self.estimator, _SELF_CALIBRATED):
+            # already calibrates on its own inner folds: fit it once, with this method
+            self.calibrator_ = None
+            self.estimator_ = clone(self.estimator).set_params(method=self.method)
+            self.estimator_.fit(X, y, groups=groups)
+            return self
+        splitter = _inner_splitter(codes, groups, self.cv, self.random_state)
+        if splitter is None:
             self.calibrator_ = None
         else:
             oof = cross_val_predict(clone(self.estimator), X, y, groups=groups, cv=splitter,
                                     method="predict_proba")
-            scaler = TemperatureScaler() if self.method == "temperature" else _LogisticScaler()
-            self.calibrator_ = scaler.fit(oof, codes)
+            self.calibrator_ = _scaler(self.method).fit(oof, codes)
         self.estimator_ = clone(self.estimator).fit(X, y)
         return self
 
     def predict_proba_raw(self, X) -> np.ndarray:
         """Probabilities of the base model before calibration, columns in ``classes_`` order."""
         check_is_fitted(self)
-        proba = self.estimator_.predict_proba(X)
-        out = np.zeros((len(proba), len(self.classes_)))
-        out[:, np.searchsorted(self.classes_, self.estimator_.classes_)] = proba
-        return out
+        if hasattr(self.estimator_, "predict_proba_raw"):
+            return self.estimator_.predict_proba_raw(X)
+        return _aligned(self.estimator_.predict_proba(X), self.estimator_.classes_,
+                        self.classes_)
 
     def predict_proba(self, X) -> np.ndarray:
+        if hasattr(self.estimator_, "predict_proba_raw"):
+            return self.estimator_.predict_proba(X)
         proba = self.predict_proba_raw(X)
         return proba if self.calibrator_ is None else self.calibrator_.transform(proba)
 
     def predict(self, X):
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
 
+
+
+class CalibratedEnsemble(ClassifierMixin, BaseEstimator):
+    """Soft vote of several classifiers, each calibrated on shared inner out-of-fold predictions.
+
+    Diverse models err on different rows (a forest of random splits, a linear model), so the
+    average of their calibrated probabilities beats each of them on log loss. Each member
+    gets its own calibration map, fitted on inner out-of-fold probabilities (one set of
+    inner folds, grouped by subject when ``groups`` is given), so that an underconfident
+    forest and an overconfident linear model enter the vote on the same footing. The members
+    are then refitted on all the training data.
+
+    Parameters
+    ----------
+    estimators : list of (name, classifier) pairs
+        Classifiers with ``predict_proba``; each is cloned.
+    weights : list of float, optional
+        Weight of each member in the average; equal weights by default.
+    method : {"temperature", "logistic"}
+        Calibration map of each member, as in :class:`CalibratedModel`.
+    cv : int
+        Number of inner folds.
+    random_state : int
+        Seed of the inner fold assignment.
+
+    Examples
+    --------
+    >>> from sklearn.ensemble import ExtraTreesClassifier
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> vote = CalibratedEnsemble([("et", ExtraTreesClassifier()), ("lr", LogisticRegression())])
+    """
+
+    def __init__(self, estimators, weights=None, method: str = "temperature", cv: int = 3,
+                 random_state=0):
+        self.estimators = estimators
+        self.weights = weights
+        self.method = method
+        self.cv = cv
+        self.random_state = random_state
+
+    def _weights(self) -> np.ndarray:
+        n = len(self.estimators)
+        weights = np.ones(n) if self.weights is None else np.asarray(self.weights, dtype=float)
+        problems = []
+        if n == 0:
+            problems.append("estimators is empty; give at least one (name, classifier) pair")
+        if weights.shape != (n,):
+            problems.append(f"weights has {weights.size} entries for {n} estimators")
+        elif n and (np.any(weights < 0) or weights.sum() <= 0):
+            problems.append(f"weights {weights.tolist()} must be >= 0 with a positive sum")
+        if problems:
+            raise ValueError("Invalid CalibratedEnsemble:\n  - " + "\n  - ".join(problems))
+        return weights / weights.sum()
+
+    def fit(self, X, y, groups=None):
+        self.weights_ = self._weights()
+        _scaler(self.method)
+        y = np.asarray(y)
+        self.classes_, codes = np.unique(y, return_inverse=True)
+        splitter = _inner_splitter(codes, groups, self.cv, self.random_state)
+        self.estimators_, self.calibrators_ = [], []
+        for _, estimator in self.estimators:
+            calibrator = None
+            if splitter is not None:
+                oof = cross_val_predict(clone(estimator), X, y, groups=groups, cv=splitter,
+                                        method="predict_proba")
+                calibrator = _scaler(self.method).fit(oof, codes)
+            self.calibrators_.append(calibrator)
+            self.estimators_.append(clone(estimator).fit(X, y))
+        return self
+
+    def _members(self, X, calibrated: bool) -> list[np.ndarray]:
+        check_is_fitted(self)
+        out = []
+        for fitted, calibrator in zip(self.estimators_, self.calibrators_, strict=True):
+            proba = _aligned(fitted.predict_proba(X), fitted.classes_, self.classes_)
+            out.append(calibrator.transform(proba) if calibrated and calibrator else proba)
+        return out
+
+    def predict_proba_raw(self, X) -> np.ndarray:
+        """Weighted mean of the members' probabilities before calibration."""
+        return np.average(self._members(X, calibrated=False), axis=0, weights=self.weights_)
+
+    def predict_proba(self, X) -> np.ndarray:
+        return np.average(self._members(X, calibrated=True), axis=0, weights=self.weights_)
+
+    def predict(self, X):
+        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+
+_SELF_CALIBRATED = (CalibratedModel, CalibratedEnsemble)

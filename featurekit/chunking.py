@@ -71,12 +71,14 @@ class ChunkJob:
     feature_set: FeatureSet
     preprocess: Callable | None = None
     chunk_size: int | None = None
+    check: bool = True  # False when the whole source was checked already
 
     def __call__(self, panel: Panel) -> pd.DataFrame:
         if self.preprocess is not None:
             step = getattr(self.preprocess, "transform", self.preprocess)
             panel = step(panel)
-        check_finite(panel)
+        if self.check:
+            check_finite(panel)
         size = self.chunk_size or default_chunk_size(panel, self.feature_set.cost)
         if len(panel) <= size:
             return compute_features(panel, self.feature_set)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -101,7 +102,8 @@ def extract(
     job = ChunkJob(get_feature_set(features, **options), preprocess, chunk_size)
     show = _show_progress(source, progress)
     if isinstance(source, Panel) and preprocess is None:
-        check_finite(source)
+        check_finite(source)  # one error naming every bad series, before any work
+        job = replace(job, check=False)
     memory = get_memory(cache) if isinstance(source, Panel) else None
     if memory is None or backend != "joblib":
         return _extract_chunks(source, job, n_jobs, show, backend, client)

@@ -59,6 +59,7 @@ def compute_features(panel, feature_set: FeatureSet) -> pd.DataFrame:
     for group, members in _groups(feature_set, panel.channels):
         segments[group] = Segments(magnitude([segments[m].values for m in members]), layout)
     lengths = panel.lengths
+    shortest = int(lengths.min()) if len(lengths) else 0
     plan = _plan(feature_set, panel.channels)
     out = np.empty((len(panel), len(plan)), dtype=np.float64)
     for j, (_, (scope, feature, params, operands)) in enumerate(plan):
@@ -69,7 +70,9 @@ def compute_features(panel, feature_set: FeatureSet) -> pd.DataFrame:
             value = spec.func(*(segments[c] for c in operands), **params)
         else:
             value = spec.func([segments[c] for c in operands], **params)
-        out[:, j] = np.where(lengths >= spec.min_length_for(params), value, np.nan)
+        min_length = spec.min_length_for(params)
+        out[:, j] = value if shortest >= min_length else np.where(lengths >= min_length,
+                                                                  value, np.nan)
     table = pd.DataFrame(out, index=panel.ids, columns=[name for name, _ in plan])
     if feature_set.tsfresh:
         table = pd.concat([table, extract_tsfresh(panel, feature_set.tsfresh)], axis=1)

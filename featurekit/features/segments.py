@@ -32,6 +32,7 @@ class Layout:
         self.sampling_rate = np.asarray(sampling_rate, dtype=np.float64)
         self.n = len(self.lengths)
         self.nonempty = self.lengths > 0
+        self.all_nonempty = bool(self.nonempty.all())
 
     @cached_property
     def local_time(self) -> np.ndarray:
@@ -96,6 +97,8 @@ class Segments:
     # ------------------------------------------------------------------ reductions
     def sum(self, per_sample: np.ndarray) -> np.ndarray:
         """Per-series sums of an array aligned with ``values`` (0 for empty series)."""
+        if self.layout.all_nonempty and per_sample.size:
+            return np.add.reduceat(per_sample, self.layout.starts, dtype=np.float64)
         out = np.zeros(self.n, dtype=np.float64)
         if per_sample.size:
             nonempty = self.layout.nonempty
@@ -118,6 +121,8 @@ class Segments:
 
     def reduce(self, ufunc: np.ufunc, per_sample: np.ndarray) -> np.ndarray:
         """Per-series ``ufunc.reduce`` (e.g. np.minimum), NaN for empty series."""
+        if self.layout.all_nonempty and per_sample.size:
+            return ufunc.reduceat(per_sample, self.layout.starts)
         out = np.full(self.n, np.nan)
         if per_sample.size:
             nonempty = self.layout.nonempty

@@ -11,11 +11,14 @@ from sklearn.ensemble import RandomForestClassifier
 from sklearn.preprocessing import StandardScaler
 
 from featurekit import models
+from featurekit.calibration import CalibratedEnsemble, CalibratedModel
+from featurekit.evaluate import cross_validate
 from featurekit.models import MODELS, LabelEncodedClassifier, feature_importances, make_model
 
 SMALL = {"seed-rf": {"n_estimators": 10}, "rf": {"n_estimators": 10},
          "extratrees": {"n_estimators": 10}, "xgboost": {"n_estimators": 10},
          "lightgbm": {"n_estimators": 10}, "logreg": {}}
+PIPELINES = [m for m in MODELS if m != "ensemble"]
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +30,7 @@ def table():
     return X, np.array(["walk", "idle", "typing"])[y]
 
 
-@pytest.mark.parametrize("name", MODELS)
+@pytest.mark.parametrize("name", PIPELINES)
 def test_every_model_fits_string_labels_and_metadata(name, table):
     X, y = table
     model = make_model(name, **SMALL[name]).fit(X, y)
@@ -43,7 +46,7 @@ def test_every_model_fits_string_labels_and_metadata(name, table):
     np.testing.assert_allclose(clone.predict_proba(X), proba)
 
 
-@pytest.mark.parametrize("name", MODELS)
+@pytest.mark.parametrize("name", PIPELINES)
 def test_nan_columns_are_handled(name, table):
     X, y = table
     X = X.copy()
@@ -107,3 +110,71 @@ def test_bad_names():
         make_model("svm")
     with pytest.raises(ValueError, match="only available for 'xgboost'"):
         make_model("rf", gpu=True)
+
+
+def _members():
+    return [("extratrees", make_model("extratrees", n_estimators=20, n_jobs=1)),
+            ("logreg", make_model("logreg"))]
+
+
+def test_ensemble_is_the_mean_of_separately_calibrated_members(table):
+    X, y = table
+    groups = np.repeat([f"user{i}" for i in range(6)], 40)
+    vote = make_model("ensemble", members=_members()).fit(X, y, groups=groups)
+    assert isinstance(vote, CalibratedEnsemble)
+    reference = np.mean([CalibratedModel(m).fit(X, y, groups=groups).predict_proba(X)
+                         for _, m in _members()], axis=0)
+    np.testing.assert_allclose(vote.predict_proba(X), reference)
+    raw = np.mean([m.fit(X, y).predict_proba(X) for _, m in _members()], axis=0)
+    np.testing.assert_allclose(vote.predict_proba_raw(X), raw)
+    assert list(vote.classes_) == sorted(set(y))
+    np.testing.assert_array_equal(vote.predict(X), vote.classes_[reference.argmax(axis=1)])
+    clone = pickle.loads(pickle.dumps(vote))
+    np.testing.assert_allclose(clone.predict_proba(X), reference)
+
+
+def test_ensemble_default_members_and_weights(table):
+    X, y = table
+    vote = make_model("ensemble", weights=[3, 1])
+    assert [name for name, _ in vote.estimators] == list(models.ENSEMBLE_MEMBERS)
+    X = X.copy()
+    X.iloc[::7, 1] = np.nan  # NaN reaches both members: trees route it, logreg imputes
+    vote.set_params(estimators=_members()).fit(X, y)
+    members = [CalibratedModel(m).fit(X, y).predict_proba(X) for _, m in _members()]
+    np.testing.assert_allclose(vote.predict_proba(X), 0.75 * members[0] + 0.25 * members[1])
+
+
+def test_calibrated_model_does_not_calibrate_an_ensemble_twice(table):
+    X, y = table
+    groups = np.repeat([f"user{i}" for i in range(6)], 40)
+    alone = CalibratedEnsemble(_members(), method="logistic").fit(X, y, groups=groups)
+    wrapped = CalibratedModel(CalibratedEnsemble(_members()), method="logistic")
+    wrapped.fit(X, y, groups=groups)
+    assert wrapped.calibrator_ is None and wrapped.estimator_.method == "logistic"
+    np.testing.assert_allclose(wrapped.predict_proba(X), alone.predict_proba(X))
+    np.testing.assert_allclose(wrapped.predict_proba_raw(X), alone.predict_proba_raw(X))
+
+
+def test_ensemble_in_cross_validate_with_a_class_absent_from_training(table):
+    X, y = table
+    y = y.astype(object)
+    groups = np.repeat([f"user{i}" for i in range(6)], 40)
+    y[groups == "user0"] = "rare"  # in training folds only when user0 is not the test fold
+    result = cross_validate(make_model("ensemble", members=_members()), X, y, groups,
+                            cv="group", n_splits=3, calibrate="temperature")
+    assert list(result.oof.columns) == ["idle", "rare", "typing", "walk"]
+    np.testing.assert_allclose(result.oof.sum(axis=1), 1)
+    assert np.isfinite(result.folds.log_loss).all() and "log_loss_raw" in result.folds
+
+
+def test_ensemble_bad_parameters_listed_together(table):
+    X, y = table
+    with pytest.raises(ValueError, match="weights has 3 entries for 2") as err:
+        CalibratedEnsemble(_members(), weights=[1, 1, 1]).fit(X, y)
+    assert "Invalid CalibratedEnsemble" in str(err.value)
+    with pytest.raises(ValueError, match="must be >= 0"):
+        CalibratedEnsemble(_members(), weights=[1, -1]).fit(X, y)
+    with pytest.raises(ValueError, match="estimators is empty"):
+        CalibratedEnsemble([]).fit(X, y)
+    with pytest.raises(ValueError, match="unknown calibration method 'platt'"):
+        CalibratedEnsemble(_members(), method="platt").fit(X, y)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from itertools import combinations
 
 import numpy as np
@@ -52,6 +53,12 @@ def _plan(feature_set: FeatureSet, channels: list[str]) -> list[tuple[str, tuple
     return plan
 
 
+@lru_cache(maxsize=64)
+def _cached_plan(feature_set: FeatureSet, channels: tuple) -> tuple[list, pd.Index]:
+    plan = _plan(feature_set, list(channels))
+    return plan, pd.Index([name for name, _ in plan])
+
+
 def compute_features(panel, feature_set: FeatureSet) -> pd.DataFrame:
     """Feature table (index = panel ids) of one panel held in memory."""
     layout = Layout(panel.offsets, panel.sampling_rate)
@@ -60,7 +67,7 @@ def compute_features(panel, feature_set: FeatureSet) -> pd.DataFrame:
         segments[group] = Segments(magnitude([segments[m].values for m in members]), layout)
     lengths = panel.lengths
     shortest = int(lengths.min()) if len(lengths) else 0
-    plan = _plan(feature_set, panel.channels)
+    plan, columns = _cached_plan(feature_set, tuple(panel.channels))
     out = np.empty((len(panel), len(plan)), dtype=np.float64)
     for j, (_, (scope, feature, params, operands)) in enumerate(plan):
         spec = FEATURES[feature]
@@ -73,7 +80,7 @@ def compute_features(panel, feature_set: FeatureSet) -> pd.DataFrame:
         min_length = spec.min_length_for(params)
         out[:, j] = value if shortest >= min_length else np.where(lengths >= min_length,
                                                                   value, np.nan)
-    table = pd.DataFrame(out, index=panel.ids, columns=[name for name, _ in plan])
+    table = pd.DataFrame(out, index=panel.ids, columns=columns, copy=False)
     if feature_set.tsfresh:
         table = pd.concat([table, extract_tsfresh(panel, feature_set.tsfresh)], axis=1)
     return table

@@ -175,7 +175,9 @@ class CVResult:
         return scores(labels.loc[series.index].to_numpy(), series.to_numpy(), self.classes)
 
 
-def _fit(model, X, y, groups):
+def fit_grouped(model, X, y, groups=None):
+    """``model.fit(X, y, groups=groups)`` when the model splits internally (calibration, the
+    ensemble), so its inner folds keep subjects apart; plain ``fit`` otherwise."""
     if groups is not None and "groups" in inspect.signature(model.fit).parameters:
         return model.fit(X, y, groups=groups)
     return model.fit(X, y)
@@ -261,7 +263,7 @@ def cross_validate(
     for k, (train, test) in enumerate(splits):
         g_train = None if groups is None else groups[train]
         start = time.perf_counter()
-        fitted = _fit(clone(model), X.iloc[train], y[train], g_train)
+        fitted = fit_grouped(clone(model), X.iloc[train], y[train], g_train)
         fit_seconds = time.perf_counter() - start
         start = time.perf_counter()
         oof[test] = clip_proba(_aligned(fitted, fitted.predict_proba(X.iloc[test]), classes))

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from featurekit.evaluate import LEAK_WARNING, cross_validate
+from featurekit.evaluate import LEAK_WARNING, cross_validate, fit_grouped
 
 WINDOW = 200  # 4 s at the watch's 50 Hz
 STEP = 100  # 50 % overlap
@@ -148,7 +148,7 @@ def baseline_competition(data_dir, out=".", *, store=None, model: str = "seed-rf
     fitted = make_model(model)
     if calibrate is not None:
         fitted = CalibratedModel(fitted, method=calibrate)
-    fitted.fit(X.loc[labeled], y.to_numpy(), **({"groups": groups.to_numpy()} if calibrate else {}))
+    fit_grouped(fitted, X.loc[labeled], y.to_numpy(), groups.to_numpy())
     template = pd.read_csv(data_dir / "sample_submission.csv")
     test_ids = pd.read_csv(data_dir / "metadata.csv")["id"]
     prior = y.value_counts(normalize=True).reindex(fitted.classes_).to_numpy()

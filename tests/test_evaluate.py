@@ -164,3 +164,18 @@ def test_compare_leaky_report_says_so(data, tmp_path):
     compare(X, y, None, models=["logreg"], out=tmp_path, cv="kfold", calibrate=None,
             verbose=False)
     assert "LEAKY" in (tmp_path / "report.md").read_text()
+
+
+def test_fit_grouped_hands_groups_to_models_that_split_internally():
+    from sklearn.dummy import DummyClassifier
+
+    from featurekit.evaluate import fit_grouped
+
+    class RecordsGroups(DummyClassifier):
+        def fit(self, X, y, groups=None):
+            self.groups_seen_ = groups
+            return super().fit(X, y)
+
+    X, y, groups = np.zeros((6, 1)), np.array([0, 1] * 3), np.array([1, 1, 2, 2, 3, 3])
+    assert fit_grouped(RecordsGroups(), X, y, groups).groups_seen_ is groups
+    assert fit_grouped(DummyClassifier(), X, y, groups).predict(X).shape == (6,)

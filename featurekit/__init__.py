@@ -29,8 +29,8 @@ __all__ = [
 ]
 
 # Submodules loaded on first use (``fk.preprocess``...), so ``import featurekit`` stays light.
-_SUBMODULES = {"chunking", "datasets", "evaluate", "io", "models", "preprocess", "report",
-               "submission", "synthetic"}
+_SUBMODULES = {"calibration", "chunking", "datasets", "evaluate", "io", "models", "preprocess",
+               "recipes", "report", "submission", "synthetic"}
 
 
 def __getattr__(name: str):

@@ -36,7 +36,10 @@ from sklearn.model_selection import GroupKFold
 from featurekit import extract
 from featurekit.datasets import load_watch
 from featurekit.embeddings import EmbeddingFeatures
+from featurekit.evaluate import cross_validate
+from featurekit.models import make_model
 from featurekit.preprocess import mirror, windows
+from featurekit.recipes import COMPARE_SETTINGS
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "pipelines"))
 from train_encoder import train_encoder  # noqa: E402
@@ -118,6 +121,14 @@ def run(epochs: int = 15, seed: int = 0, fold_internal: bool = True,
     for name in tables:
         rows.append({"features": name, "n_columns": n_columns[name],
                      **_scores(y, oof[name], classes)})
+    # The seed's last idea: handcrafted features + embeddings into XGBoost, through
+    # featurekit's own grouped cross-validation (the lighter `make compare` settings).
+    for name, X in (("default + XGBoost", handcrafted),
+                    ("default + embeddings (all) + XGBoost", handcrafted.join(emb_all))):
+        model = make_model("xgboost", **COMPARE_SETTINGS["xgboost"])
+        result = cross_validate(model, X, y, groups, cv="group", n_splits=n_splits)
+        rows.append({"features": name, "n_columns": X.shape[1],
+                     **_scores(y, result.oof[classes].to_numpy(), classes)})
     table = pd.DataFrame(rows).set_index("features")
     table["log_loss_vs_default"] = table["log_loss"] / table.loc["default", "log_loss"]
     table.attrs["seconds"] = seconds

@@ -341,3 +341,25 @@ def test_reference_encoder_trains_exports_and_is_seeded(tmp_path):
                                out.to_numpy(), atol=1e-6)
     with pytest.raises(ValueError, match="trained on channels"):
         EmbeddingFeatures(path).fit(panel.rename_channels({"wz": "gz"}))
+
+
+def test_embeddings_join_handcrafted_features_and_go_through_compare(scripted, tmp_path):
+    import featurekit as fk
+    from featurekit.models import make_model
+    from featurekit.report import compare
+
+    panel = make_panel(n=40)
+    labels = np.where(np.arange(40) % 2 == 0, "walk", "sit")
+    groups = np.repeat(np.arange(4), 10)
+    handcrafted = fk.extract(panel, "seed")
+    embedded = EmbeddingFeatures(scripted).fit_transform(panel)
+    table = handcrafted.join(embedded)
+    assert table.index.equals(panel.ids)
+    assert table.shape[1] == handcrafted.shape[1] + embedded.shape[1]
+    assert table.notna().all().all()
+    name = "features + embeddings + XGBoost"
+    results = compare(table, labels, groups, models=[(name, make_model("xgboost", n_estimators=5))],
+                      out=tmp_path, n_splits=2, calibrate=None, verbose=False)
+    assert results["model"].tolist() == [name]
+    assert 0 < results["log_loss_mean"].iloc[0] < np.inf
+    assert name in (tmp_path / "report.md").read_text()

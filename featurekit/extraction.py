@@ -150,6 +150,9 @@ class FeatureExtractor(TransformerMixin, BaseEstimator):
     """scikit-learn transformer: a Panel ``X`` in, its feature table out.
 
     Parameters are those of :func:`extract`; ``options`` is a dict of feature-set options.
+    The output is a DataFrame whatever ``set_output`` says. scikit-learn's
+    ``check_estimator`` does not apply: its checks feed 2-D arrays, and this transformer
+    takes a Panel (ragged series), as aeon's transformers take their own containers.
     """
 
     def __init__(self, features="default", *, n_jobs=1, chunk_size=None, cache=None,

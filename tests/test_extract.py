@@ -98,6 +98,8 @@ def test_feature_extractor_in_sklearn():
     assert list(out.columns) == list(extractor.get_feature_names_out())
     assert out.shape == (6, 24)
     assert clone(extractor).get_params()["features"] == "seed"
+    pandas_out = fk.FeatureExtractor("seed").set_output(transform="pandas").fit_transform(panel)
+    pd.testing.assert_frame_equal(pandas_out, out)
     with pytest.raises(ValueError, match="channels"):
         extractor.transform(panel.select_channels(["x", "y"]))
 

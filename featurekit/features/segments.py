@@ -82,9 +82,13 @@ class Segments:
     """Samples of one channel for many series: ``values`` laid out as ``layout`` says."""
 
     def __init__(self, values: np.ndarray, layout: Layout):
-        # A column of a (samples x channels) array is a strided view: reductions read it in
-        # place; only the sorts copy it (see ``_values``).
-        self.values = values if values.dtype == np.float64 else values.astype(np.float64)
+        # One slot past the samples holds a sentinel (NaN here, 0 in ``centered``) that
+        # padded matrices gather as their padding.
+        n = len(values)
+        self._values = np.empty(n + 1, dtype=np.float64)
+        self._values[:n] = values
+        self._values[n] = np.nan
+        self.values = self._values[:n]
         self.layout = layout
         self.lengths = layout.lengths
         self.sampling_rate = layout.sampling_rate
@@ -139,17 +143,8 @@ class Segments:
             return self.sum(self.values) / self.lengths
 
     @cached_property
-    def _values(self) -> np.ndarray:
-        """The values plus one sentinel slot (NaN) that padded matrices gather as padding."""
-        out = np.empty(len(self.values) + 1, dtype=np.float64)
-        out[:-1] = self.values
-        out[-1] = np.nan
-        return out
-
-    @cached_property
     def _centered(self) -> np.ndarray:
-        """Centered values plus one sentinel slot (0) that padded FFT batches gather."""
-        out = np.empty(len(self.values) + 1, dtype=np.float64)
+        out = np.empty_like(self._values)
         np.subtract(self.values, self.per_sample(self.mean), out=out[:-1])
         out[-1] = 0.0
         return out

@@ -53,33 +53,59 @@ def _plan(feature_set: FeatureSet, channels: list[str]) -> list[tuple[str, tuple
     return plan
 
 
+def _operands(scope: str, operands) -> list[str]:
+    return [operands] if scope == "channel" else list(operands)
+
+
 @lru_cache(maxsize=64)
-def _cached_plan(feature_set: FeatureSet, channels: tuple) -> tuple[list, pd.Index]:
+def _cached_plan(feature_set: FeatureSet, channels: tuple) -> tuple[list, pd.Index, dict]:
+    """The plan, its column Index, and the step after which each operand is last used."""
     plan = _plan(feature_set, list(channels))
-    return plan, pd.Index([name for name, _ in plan])
+    last_use = {}
+    for step, (_, (scope, _, _, operands)) in enumerate(plan):
+        for name in _operands(scope, operands):
+            last_use[name] = step
+    return plan, pd.Index([name for name, _ in plan]), last_use
 
 
 def compute_features(panel, feature_set: FeatureSet) -> pd.DataFrame:
-    """Feature table (index = panel ids) of one panel held in memory."""
+    """Feature table (index = panel ids) of one panel held in memory.
+
+    Each channel's Segments (and its cached intermediates) lives from its first use to its
+    last, so the working set of a chunk stays small and hot in cache.
+    """
     layout = Layout(panel.offsets, panel.sampling_rate)
-    segments = {c: Segments(panel.values[:, j], layout) for j, c in enumerate(panel.channels)}
-    for group, members in _groups(feature_set, panel.channels):
-        segments[group] = Segments(magnitude([segments[m].values for m in members]), layout)
+    groups = dict(_groups(feature_set, panel.channels))
+    live: dict[str, Segments] = {}
+
+    def column(name: str) -> np.ndarray:
+        return live[name].values if name in live else panel.values[:, panel.channels.index(name)]
+
+    def segments(name: str) -> Segments:
+        if name not in live:
+            values = magnitude([column(m) for m in groups[name]]) if name in groups else (
+                column(name))
+            live[name] = Segments(values, layout)
+        return live[name]
+
     lengths = panel.lengths
     shortest = int(lengths.min()) if len(lengths) else 0
-    plan, columns = _cached_plan(feature_set, tuple(panel.channels))
+    plan, columns, last_use = _cached_plan(feature_set, tuple(panel.channels))
     out = np.empty((len(panel), len(plan)), dtype=np.float64)
-    for j, (_, (scope, feature, params, operands)) in enumerate(plan):
+    for step, (_, (scope, feature, params, operands)) in enumerate(plan):
         spec = FEATURES[feature]
         if scope == "channel":
-            value = spec.func(segments[operands], **params)
+            value = spec.func(segments(operands), **params)
         elif scope == "pair":
-            value = spec.func(*(segments[c] for c in operands), **params)
+            value = spec.func(*(segments(c) for c in operands), **params)
         else:
-            value = spec.func([segments[c] for c in operands], **params)
+            value = spec.func([segments(c) for c in operands], **params)
         min_length = spec.min_length_for(params)
-        out[:, j] = value if shortest >= min_length else np.where(lengths >= min_length,
-                                                                  value, np.nan)
+        out[:, step] = value if shortest >= min_length else np.where(lengths >= min_length,
+                                                                     value, np.nan)
+        for name in _operands(scope, operands):
+            if last_use[name] == step:
+                live.pop(name, None)
     table = pd.DataFrame(out, index=panel.ids, columns=columns, copy=False)
     if feature_set.tsfresh:
         table = pd.concat([table, extract_tsfresh(panel, feature_set.tsfresh)], axis=1)

@@ -62,7 +62,7 @@ def test_short_and_constant_series(name, params):
     spec = FEATURES[name]
     values = compute_features(panel, FeatureSet(channel=calls([name], **{name: [params]})))
     values = values.iloc[:, 0].to_numpy()
-    for length, value in zip(panel.lengths, values):
+    for length, value in zip(panel.lengths, values, strict=True):
         if length < spec.min_length_for(params):
             assert np.isnan(value), f"{name} on length {length} should be NaN"
         else:

@@ -8,12 +8,41 @@ instead of looping over series.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
 CHANNEL_NAME = re.compile(r"^[A-Za-z0-9_.=-]+$")
+
+
+def meta_mask(table: pd.DataFrame, where) -> np.ndarray:
+    """Boolean mask over the rows of a metadata table from a ``where=`` condition.
+
+    ``None`` selects every row; a dict ``{column: value or list of values}`` the rows matching
+    every item; a callable receives the table and returns a mask; a boolean array is used as is.
+    """
+    n = len(table)
+    if where is None:
+        return np.ones(n, dtype=bool)
+    if isinstance(where, Mapping):
+        unknown = [c for c in where if c not in table.columns]
+        if unknown:
+            raise ValueError(f"where: unknown columns {unknown}; the table has "
+                             f"{list(table.columns)}")
+        mask = np.ones(n, dtype=bool)
+        for column, wanted in where.items():
+            wanted = list(wanted) if isinstance(wanted, (list, tuple, set)) else [wanted]
+            mask &= table[column].isin(wanted).to_numpy()
+        return mask
+    if isinstance(where, str):
+        raise TypeError("where must be a dict {column: value or list}, a callable taking the "
+                        f"metadata table, or a boolean mask; got the string {where!r}")
+    mask = np.asarray(where(table) if callable(where) else where)
+    if mask.dtype != bool or mask.shape != (n,):
+        raise ValueError(f"where= must give one boolean per series ({n}), "
+                         f"got dtype {mask.dtype} and shape {mask.shape}")
+    return mask
 
 
 class Panel:

@@ -23,39 +23,16 @@ from scipy import signal
 from scipy.ndimage import correlate1d
 from sklearn.base import BaseEstimator, TransformerMixin
 
-from featurekit.panel import Panel
+from featurekit.features.cross import xyz_triples
+from featurekit.panel import Panel, meta_mask
 
 Where = dict | np.ndarray | Sequence[bool] | Callable[[pd.DataFrame], object] | None
 
 
 # ---------------------------------------------------------------------------- helpers
 def _where_mask(panel: Panel, where: Where) -> np.ndarray:
-    """Boolean mask over series from a metadata condition.
-
-    ``None`` selects every series; a dict ``{column: value or list of values}`` selects rows
-    matching every item; a callable receives ``panel.meta`` and returns a mask; a boolean
-    array is used as is.
-    """
-    n = len(panel)
-    if where is None:
-        return np.ones(n, dtype=bool)
-    if isinstance(where, dict):
-        missing = [c for c in where if c not in panel.meta.columns]
-        if missing:
-            raise ValueError(f"where= names columns {missing} that meta does not have "
-                             f"(it has {list(panel.meta.columns)})")
-        mask = np.ones(n, dtype=bool)
-        for column, wanted in where.items():
-            wanted = list(wanted) if isinstance(wanted, (list, tuple, set)) else [wanted]
-            mask &= panel.meta[column].isin(wanted).to_numpy()
-        return mask
-    if callable(where):
-        where = where(panel.meta)
-    mask = np.asarray(where)
-    if mask.dtype != bool or mask.shape != (n,):
-        raise ValueError(f"where= must give one boolean per series ({n}), "
-                         f"got dtype {mask.dtype} and shape {mask.shape}")
-    return mask
+    """Boolean mask over series from a metadata condition (see ``panel.meta_mask``)."""
+    return meta_mask(panel.meta, where)
 
 
 def _sample_mask(panel: Panel, series_mask: np.ndarray) -> np.ndarray:
@@ -379,14 +356,8 @@ def _nan_runs(panel: Panel, channel: int) -> _Runs:
 # ---------------------------------------------------------------------------- new channels
 def _default_groups(channels: Sequence[str]) -> dict[str, list[str]]:
     """Triples ``<p>x, <p>y, <p>z`` (e.g. x/y/z, ax/ay/az, acc_x/acc_y/acc_z)."""
-    groups = {}
-    for c in channels:
-        m = re.fullmatch(r"(.*)x", c)
-        if m and all(m.group(1) + a in channels for a in "yz"):
-            prefix = m.group(1)
-            name = f"{prefix.rstrip('_.-')}_mag" if prefix else "mag"
-            groups[name] = [prefix + a for a in "xyz"]
-    return groups
+    return {(f"{prefix.rstrip('_.-')}_mag" if prefix else "mag"): list(triple)
+            for prefix, triple in xyz_triples(channels)}
 
 
 def add_magnitude(panel: Panel, groups: dict[str, Sequence[str]] | None = None) -> Panel:

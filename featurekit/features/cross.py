@@ -18,18 +18,20 @@ from featurekit.features.segments import Segments
 _AXIS = re.compile(r"^(.*?)([xyzXYZ])$")
 
 
-def auto_magnitude_groups(channels: Sequence[str]) -> tuple:
-    """Triples of channels named ``<prefix>x, <prefix>y, <prefix>z``, as (name, channels)."""
+def xyz_triples(channels: Sequence[str]) -> list[tuple[str, tuple[str, str, str]]]:
+    """Channels named ``<prefix>x, <prefix>y, <prefix>z`` (any case), as (prefix, triple)."""
     by_prefix: dict[str, dict[str, str]] = {}
     for channel in channels:
         match = _AXIS.match(channel)
         if match:
             by_prefix.setdefault(match.group(1), {})[match.group(2).lower()] = channel
-    return tuple(
-        (f"{prefix}mag", tuple(axes[a] for a in "xyz"))
-        for prefix, axes in by_prefix.items()
-        if set(axes) == {"x", "y", "z"}
-    )
+    return [(prefix, tuple(axes[a] for a in "xyz"))
+            for prefix, axes in by_prefix.items() if set(axes) == {"x", "y", "z"}]
+
+
+def auto_magnitude_groups(channels: Sequence[str]) -> tuple:
+    """Every x/y/z triple as ``("<prefix>mag", channels)``."""
+    return tuple((f"{prefix}mag", triple) for prefix, triple in xyz_triples(channels))
 
 
 def resolve_magnitude_groups(groups: Mapping | Sequence | None, channels: Sequence[str]) -> tuple:

@@ -39,7 +39,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from featurekit.panel import Panel
+from featurekit.panel import Panel, meta_mask
 
 FORMAT = "featurekit-store"
 FORMAT_VERSION = 1
@@ -117,21 +117,7 @@ def store_chunks(store) -> list[Path]:
 def _select(series: pd.DataFrame, ids, where) -> pd.DataFrame:
     """Rows of ``series`` chosen by ``ids`` (in that order) and/or ``where``."""
     if where is not None:
-        if callable(where):
-            mask = np.asarray(where(series), dtype=bool)
-        elif isinstance(where, Mapping):
-            unknown = [k for k in where if k not in series.columns]
-            if unknown:
-                raise ValueError(f"where: unknown columns {unknown}; the series table has "
-                                 f"{list(series.columns)}")
-            mask = np.ones(len(series), dtype=bool)
-            for column, wanted in where.items():
-                wanted = [wanted] if np.isscalar(wanted) or wanted is None else list(wanted)
-                mask &= series[column].isin(wanted).to_numpy()
-        else:
-            raise TypeError("where must be a dict {column: value or list} or a callable "
-                            f"taking the series table and returning a mask, got {type(where)}")
-        series = series[mask]
+        series = series[meta_mask(series, where)]
     if ids is not None:
         ids = list(ids)
         index = pd.Index(series["id"])

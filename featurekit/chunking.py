@@ -45,10 +45,7 @@ def check_finite(panel: Panel) -> None:
     finite = np.isfinite(panel.values).all(axis=1)
     if finite.all():
         return
-    bad = np.zeros(len(panel), dtype=bool)
-    nonempty = panel.lengths > 0
-    bad[nonempty] = np.logical_or.reduceat(~finite, panel.offsets[:-1][nonempty])
-    positions = np.flatnonzero(bad)
+    positions = np.flatnonzero(panel.per_series_sum(~finite))
     ids = panel.ids[positions[:10]].tolist()
     more = f" and {len(positions) - 10} more" if len(positions) > 10 else ""
     kinds = [kind for kind, test in (("NaN", np.isnan), ("inf", np.isinf))

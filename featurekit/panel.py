@@ -412,11 +412,18 @@ class Panel:
         chunk.meta = self.meta.iloc[start:stop]
         return chunk
 
+    def per_series_sum(self, per_sample: np.ndarray) -> np.ndarray:
+        """Sum, series by series, of one number (or flag) per sample; 0 for empty series."""
+        per_sample = np.asarray(per_sample)
+        if per_sample.dtype == bool:
+            per_sample = per_sample.astype(np.int64)
+        sums = np.zeros(len(self), dtype=per_sample.dtype)
+        nonempty = self.lengths > 0
+        if per_sample.size:
+            sums[nonempty] = np.add.reduceat(per_sample, self.offsets[:-1][nonempty])
+        return sums
+
     def nan_counts(self) -> pd.Series:
         """Number of NaN samples (any channel) per series, indexed by id."""
-        bad = np.isnan(self.values).any(axis=1).astype(np.int64)
-        counts = np.zeros(len(self), dtype=np.int64)
-        nonempty = self.lengths > 0
-        if bad.size:
-            counts[nonempty] = np.add.reduceat(bad, self.offsets[:-1][nonempty])
+        counts = self.per_series_sum(np.isnan(self.values).any(axis=1))
         return pd.Series(counts, index=self.ids, name="nan_samples")

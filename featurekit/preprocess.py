@@ -51,10 +51,7 @@ def _refuse_nan(panel: Panel, positions: np.ndarray, step: str, cols=None) -> No
     bad = np.isnan(values).any(axis=1)
     if not bad.any():
         return
-    counts = np.zeros(len(panel), dtype=np.int64)
-    nonempty = panel.lengths > 0
-    counts[nonempty] = np.add.reduceat(bad.astype(np.int64), panel.offsets[:-1][nonempty])
-    owners = positions[counts[positions] > 0]
+    owners = positions[panel.per_series_sum(bad)[positions] > 0]
     if len(owners):
         raise ValueError(f"{step}: series {_describe(panel, owners)} contain NaN, which the "
                          "filter would spread over the whole series; fill them first with "

@@ -30,13 +30,12 @@ import numpy as np
 import pandas as pd
 import torch
 from sklearn.ensemble import RandomForestClassifier
-from sklearn.metrics import accuracy_score, f1_score, log_loss
 from sklearn.model_selection import GroupKFold
 
 from featurekit import extract
 from featurekit.datasets import load_watch
 from featurekit.embeddings import EmbeddingFeatures
-from featurekit.evaluate import cross_validate
+from featurekit.evaluate import cross_validate, scores
 from featurekit.models import make_model
 from featurekit.preprocess import mirror, windows
 from featurekit.recipes import COMPARE_SETTINGS
@@ -44,20 +43,9 @@ from featurekit.recipes import COMPARE_SETTINGS
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "pipelines"))
 from train_encoder import train_encoder  # noqa: E402
 
-EPS = 1e-15
-
 
 def _embed(encoder, panel) -> pd.DataFrame:
     return EmbeddingFeatures(encoder, name="cnn").fit_transform(panel)
-
-
-def _scores(y, proba, classes) -> dict:
-    proba = np.clip(proba, EPS, 1.0)
-    proba /= proba.sum(axis=1, keepdims=True)
-    pred = classes[proba.argmax(axis=1)]
-    return {"accuracy": accuracy_score(y, pred),
-            "macro_f1": f1_score(y, pred, average="macro"),
-            "log_loss": log_loss(y, proba, labels=classes)}
 
 
 def run(epochs: int = 15, seed: int = 0, fold_internal: bool = True,
@@ -120,7 +108,7 @@ def run(epochs: int = 15, seed: int = 0, fold_internal: bool = True,
     rows = []
     for name in tables:
         rows.append({"features": name, "n_columns": n_columns[name],
-                     **_scores(y, oof[name], classes)})
+                     **scores(y, oof[name], classes)})
     # The seed's last idea: handcrafted features + embeddings into XGBoost, through
     # featurekit's own grouped cross-validation (the lighter `make compare` settings).
     for name, X in (("default + XGBoost", handcrafted),
@@ -128,7 +116,7 @@ def run(epochs: int = 15, seed: int = 0, fold_internal: bool = True,
         model = make_model("xgboost", **COMPARE_SETTINGS["xgboost"])
         result = cross_validate(model, X, y, groups, cv="group", n_splits=n_splits)
         rows.append({"features": name, "n_columns": X.shape[1],
-                     **_scores(y, result.oof[classes].to_numpy(), classes)})
+                     **scores(y, result.oof[classes].to_numpy(), classes)})
     table = pd.DataFrame(rows).set_index("features")
     table["log_loss_vs_default"] = table["log_loss"] / table.loc["default", "log_loss"]
     table.attrs["seconds"] = seconds

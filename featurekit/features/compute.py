@@ -58,14 +58,16 @@ def _operands(scope: str, operands) -> list[str]:
 
 
 @lru_cache(maxsize=64)
-def _cached_plan(feature_set: FeatureSet, channels: tuple) -> tuple[list, pd.Index, dict]:
-    """The plan, its column Index, and the step after which each operand is last used."""
+def _cached_plan(feature_set: FeatureSet, channels: tuple) -> tuple[list, pd.Index, dict, dict]:
+    """The plan, its column Index, the step after which each operand is last used, and the
+    magnitude groups."""
     plan = _plan(feature_set, list(channels))
     last_use = {}
     for step, (_, (scope, _, _, operands)) in enumerate(plan):
         for name in _operands(scope, operands):
             last_use[name] = step
-    return plan, pd.Index([name for name, _ in plan]), last_use
+    groups = dict(_groups(feature_set, list(channels)))
+    return plan, pd.Index([name for name, _ in plan]), last_use, groups
 
 
 def compute_features(panel, feature_set: FeatureSet) -> pd.DataFrame:
@@ -75,7 +77,7 @@ def compute_features(panel, feature_set: FeatureSet) -> pd.DataFrame:
     last, so the working set of a chunk stays small and hot in cache.
     """
     layout = Layout(panel.offsets, panel.sampling_rate)
-    groups = dict(_groups(feature_set, panel.channels))
+    plan, columns, last_use, groups = _cached_plan(feature_set, tuple(panel.channels))
     live: dict[str, Segments] = {}
 
     def column(name: str) -> np.ndarray:
@@ -90,7 +92,6 @@ def compute_features(panel, feature_set: FeatureSet) -> pd.DataFrame:
 
     lengths = panel.lengths
     shortest = int(lengths.min()) if len(lengths) else 0
-    plan, columns, last_use = _cached_plan(feature_set, tuple(panel.channels))
     out = np.empty((len(panel), len(plan)), dtype=np.float64)
     for step, (_, (scope, feature, params, operands)) in enumerate(plan):
         spec = FEATURES[feature]

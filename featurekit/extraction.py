@@ -28,7 +28,6 @@ from featurekit.panel import Panel
 
 # Show a progress bar by default only for stores and for work this large (series).
 _PROGRESS_MIN_SERIES = 20_000
-_STREAM_ARGS = {"n_jobs", "backend", "client", "preprocess", "chunk_size", "progress"}
 
 
 def _show_progress(source, progress) -> bool:
@@ -115,23 +114,28 @@ def extract_to_parquet(
     source: Panel | str | os.PathLike,
     path: str | os.PathLike,
     features: str | FeatureSet | list[str] = "default",
-    **kwargs,
+    *,
+    n_jobs: int | None = 1,
+    chunk_size: int | None = None,
+    progress: bool | None = None,
+    preprocess: Callable | None = None,
+    backend: str = "joblib",
+    client=None,
+    **options,
 ) -> Path:
     """Like :func:`extract`, but write the table to one Parquet file, chunk by chunk.
 
     Memory holds one chunk's table at a time, so a store of any size streams through. The
-    index is written as column ``id``; the file appears only when complete. Takes the
-    keyword arguments of :func:`extract` except ``cache``.
+    index is written as column ``id``; the file appears only when complete.
     """
-    options = {k: kwargs.pop(k) for k in list(kwargs) if k not in _STREAM_ARGS}
-    job = ChunkJob(get_feature_set(features, **options), kwargs.pop("preprocess", None),
-                   kwargs.pop("chunk_size", None))
-    progress = _show_progress(source, kwargs.pop("progress", None))
+    job = ChunkJob(get_feature_set(features, **options), preprocess, chunk_size)
+    tables = iter_tables(source, job, n_jobs=n_jobs, backend=backend, client=client,
+                         progress=_show_progress(source, progress))
     path = Path(path)
     tmp = path.with_name(f".{path.name}.tmp")
     writer = None
     try:
-        for table in iter_tables(source, job, progress=progress, **kwargs):
+        for table in tables:
             arrow = pa.Table.from_pandas(table.rename_axis("id").reset_index(),
                                          preserve_index=False)
             if writer is None:

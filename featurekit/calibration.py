@@ -80,8 +80,9 @@ def _inner_splitter(codes, groups, cv: int, random_state):
     return StratifiedKFold(n_splits, shuffle=True, random_state=random_state)
 
 
-def _aligned(proba, model_classes, classes) -> np.ndarray:
-    """Columns of ``proba`` (in ``model_classes`` order) placed under ``classes``."""
+def align_proba(proba, model_classes, classes) -> np.ndarray:
+    """Columns of ``proba`` (in ``model_classes`` order) placed under the sorted full class
+    list ``classes``; classes the model never saw get 0."""
     out = np.zeros((len(proba), len(classes)))
     out[:, np.searchsorted(classes, model_classes)] = proba
     return out
@@ -142,7 +143,7 @@ class CalibratedModel(ClassifierMixin, BaseEstimator):
         check_is_fitted(self)
         if hasattr(self.estimator_, "predict_proba_raw"):
             return self.estimator_.predict_proba_raw(X)
-        return _aligned(self.estimator_.predict_proba(X), self.estimator_.classes_,
+        return align_proba(self.estimator_.predict_proba(X), self.estimator_.classes_,
                         self.classes_)
 
     def predict_proba(self, X) -> np.ndarray:
@@ -229,7 +230,7 @@ class CalibratedEnsemble(ClassifierMixin, BaseEstimator):
         check_is_fitted(self)
         out = []
         for fitted, calibrator in zip(self.estimators_, self.calibrators_, strict=True):
-            proba = _aligned(fitted.predict_proba(X), fitted.classes_, self.classes_)
+            proba = align_proba(fitted.predict_proba(X), fitted.classes_, self.classes_)
             out.append(calibrator.transform(proba) if calibrated and calibrator else proba)
         return out
 

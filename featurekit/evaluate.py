@@ -24,7 +24,7 @@ from sklearn.model_selection import (
     StratifiedGroupKFold,
 )
 
-from featurekit.calibration import CalibratedModel
+from featurekit.calibration import CalibratedModel, align_proba
 from featurekit.models import feature_importances
 
 EPS = 1e-15
@@ -183,13 +183,6 @@ def fit_grouped(model, X, y, groups=None):
     return model.fit(X, y)
 
 
-def _aligned(model, proba, classes):
-    """Model columns placed under the full class list (absent classes get 0)."""
-    out = np.zeros((len(proba), len(classes)))
-    out[:, np.searchsorted(classes, np.asarray(model.classes_))] = proba
-    return out
-
-
 def _importances(model):
     base = model.estimator_ if isinstance(model, CalibratedModel) else model
     return feature_importances(base) if hasattr(base, "steps") else None
@@ -266,12 +259,12 @@ def cross_validate(
         fitted = fit_grouped(clone(model), X.iloc[train], y[train], g_train)
         fit_seconds = time.perf_counter() - start
         start = time.perf_counter()
-        oof[test] = clip_proba(_aligned(fitted, fitted.predict_proba(X.iloc[test]), classes))
+        oof[test] = clip_proba(align_proba(fitted.predict_proba(X.iloc[test]), fitted.classes_, classes))
         predict_seconds = time.perf_counter() - start
         row = {"fold": k, "n_train": len(train), "n_test": len(test),
                **scores(y[test], oof[test], classes)}
         if calibrate:
-            raw = _aligned(fitted, fitted.predict_proba_raw(X.iloc[test]), classes)
+            raw = align_proba(fitted.predict_proba_raw(X.iloc[test]), fitted.classes_, classes)
             oof_raw[test] = clip_proba(raw)
             row["log_loss_raw"] = log_loss(y[test], oof_raw[test], labels=classes)
         row.update(fit_seconds=fit_seconds, predict_seconds=predict_seconds)

@@ -33,6 +33,7 @@ from sklearn.ensemble import RandomForestClassifier
 from sklearn.model_selection import GroupKFold
 
 from featurekit import extract
+from featurekit.calibration import align_proba
 from featurekit.datasets import load_watch
 from featurekit.embeddings import EmbeddingFeatures
 from featurekit.evaluate import cross_validate, scores
@@ -101,9 +102,8 @@ def run(epochs: int = 15, seed: int = 0, fold_internal: bool = True,
             n_columns[name] = X.shape[1]
             model = RandomForestClassifier(300, random_state=seed, n_jobs=1)
             model.fit(X[train_idx], y[train_idx])
-            proba = np.zeros((len(test_idx), len(classes)))
-            proba[:, np.searchsorted(classes, model.classes_)] = model.predict_proba(X[test_idx])
-            oof[name][test_idx] = proba
+            oof[name][test_idx] = align_proba(model.predict_proba(X[test_idx]), model.classes_,
+                                              classes)
 
     rows = []
     for name in tables:

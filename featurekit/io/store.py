@@ -202,7 +202,7 @@ def _load_rows(store, rows: pd.DataFrame, channels: Sequence[str], manifest: dic
     meta = sorted_rows.reset_index(drop=True)
     meta["label"] = meta.get("activity")
     meta["group"] = meta.get("userid")
-    panel = Panel(out, np.concatenate([[0], np.cumsum(s_lengths)]),
+    panel = Panel(out, bounds,
                   ids=meta["id"].to_numpy(), channels=list(channels),
                   sampling_rate=_rates(manifest, meta["sensor"], sampling_rates), meta=meta)
     if np.any(np.diff(order) != 1):

@@ -9,13 +9,13 @@ TORCH ?= torch==2.13.0
 $(VENV)/.core: pyproject.toml
 	python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e ".[datasets]"
+	$(PY) -m pip install -q -e ".[fast,datasets]"
 	touch $@
 
 # The tests also smoke-run the benchmarks, so they need the peers of the `bench` extra.
 $(VENV)/.dev: $(VENV)/.core
 	$(PY) -m pip install -q "$(TORCH)"
-	$(PY) -m pip install -q -e ".[datasets,tsfresh,torch,dask,dev,bench]"
+	$(PY) -m pip install -q -e ".[fast,datasets,tsfresh,torch,dask,dev,bench]"
 	touch $@
 
 baseline: $(VENV)/.core

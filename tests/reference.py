@@ -77,7 +77,8 @@ CHANNEL = {
     "mean_abs_change": lambda x: np.abs(np.diff(x)).mean(),
     "autocorr": _autocorr,
     "linear_trend_slope": lambda x: scipy.stats.linregress(np.arange(len(x)), x).slope,
-    "count_above_mean": lambda x: np.count_nonzero(x > x.mean()),
+    # A constant series has no sample above its mean (np.mean may round below the value).
+    "count_above_mean": lambda x: np.count_nonzero(x > x.mean()) if np.ptp(x) > 0 else 0,
     "length": lambda x: len(x),
 }
 

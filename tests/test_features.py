@@ -4,13 +4,25 @@ import re
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import featurekit as fk
 from featurekit.features import FEATURES, FeatureSet, compute_features, parse_feature_name
 from featurekit.features.registry import calls
 from tests import reference
+
+ENGINES = ["numba", "numpy"]
+
+
+@pytest.fixture(params=ENGINES)
+def engine(request, monkeypatch):
+    """Run a test on the compiled kernels and on the NumPy fallback (see features.kernels)."""
+    if request.param == "numba":
+        pytest.importorskip("numba")
+    monkeypatch.setenv("FEATUREKIT_NUMBA", "1" if request.param == "numba" else "0")
+    return request.param
+
 
 CHANNEL_FEATURES = sorted(n for n, s in FEATURES.items() if s.scope == "channel")
 CASES = [(name, params) for name in CHANNEL_FEATURES for params in FEATURES[name].grid]
@@ -40,7 +52,7 @@ def reference_value(name, params, x, rate):
 
 
 @pytest.mark.parametrize(("name", "params"), CASES, ids=[f"{n}{p or ''}" for n, p in CASES])
-def test_channel_feature_matches_reference(name, params):
+def test_channel_feature_matches_reference(name, params, engine):
     panel = ragged_panel()
     table = compute_features(panel, FeatureSet(channel=calls([name], **{name: [params]})))
     assert table.shape == (len(panel), panel.n_channels)
@@ -56,7 +68,7 @@ def test_channel_feature_matches_reference(name, params):
 
 
 @pytest.mark.parametrize(("name", "params"), CASES, ids=[f"{n}{p or ''}" for n, p in CASES])
-def test_short_and_constant_series(name, params):
+def test_short_and_constant_series(name, params, engine):
     arrays = [np.empty((0, 1)), np.array([[2.0]]), np.array([[1.0], [3.0]]), np.full((50, 1), 7.5)]
     panel = fk.Panel.from_arrays(arrays, channels=["x"], sampling_rate=10.0)
     spec = FEATURES[name]
@@ -72,7 +84,7 @@ def test_short_and_constant_series(name, params):
         assert constant == 0.0
 
 
-def test_cross_features_match_reference():
+def test_cross_features_match_reference(engine):
     panel = ragged_panel(seed=1, n=25)
     table = fk.extract(panel, "cross")
     values = panel.values
@@ -116,9 +128,10 @@ def test_spectral_features_do_not_depend_on_length():
     assert abs(short["x__dominant_freq"].iloc[0] - 2.0) < 0.05
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=25, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])  # engine: same per example
 @given(st.lists(st.integers(0, 40), min_size=1, max_size=12), st.integers(0, 2**32 - 1))
-def test_seed_set_on_random_ragged_lengths(lengths, seed):
+def test_seed_set_on_random_ragged_lengths(engine, lengths, seed):
     rng = np.random.default_rng(seed)
     arrays = [rng.normal(size=(n, 2)) * rng.uniform(0.1, 100) for n in lengths]
     table = fk.extract(fk.Panel.from_arrays(arrays, channels=["a", "b"]), "seed")

@@ -8,6 +8,7 @@ from itertools import combinations
 import numpy as np
 import pandas as pd
 
+from featurekit.features import kernels
 from featurekit.features.cross import magnitude, resolve_magnitude_groups
 from featurekit.features.registry import FEATURES, FeatureSet, feature_name
 from featurekit.features.segments import Layout, Segments
@@ -74,20 +75,26 @@ def compute_features(panel, feature_set: FeatureSet) -> pd.DataFrame:
     """Feature table (index = panel ids) of one panel held in memory.
 
     Each channel's Segments (and its cached intermediates) lives from its first use to its
-    last, so the working set of a chunk stays small and hot in cache.
+    last, so the working set of a chunk stays small and hot in cache. With numba, the moment
+    sums of all input channels come from one compiled pass over the panel's rows.
     """
     layout = Layout(panel.offsets, panel.sampling_rate)
     plan, columns, last_use, groups = _cached_plan(feature_set, tuple(panel.channels))
     live: dict[str, Segments] = {}
+    moment_sums = (kernels.moment_sums(panel.values, panel.offsets)
+                   if plan and kernels.enabled() else None)
 
     def column(name: str) -> np.ndarray:
-        return live[name].values if name in live else panel.values[:, panel.channels.index(name)]
+        return panel.values[:, panel.channels.index(name)]
 
     def segments(name: str) -> Segments:
         if name not in live:
-            values = magnitude([column(m) for m in groups[name]]) if name in groups else (
-                column(name))
-            live[name] = Segments(values, layout)
+            if name in groups:
+                live[name] = Segments(magnitude([column(m) for m in groups[name]]), layout)
+            else:
+                index = panel.channels.index(name)
+                live[name] = Segments(panel.values[:, index], layout, None if moment_sums is None
+                                      else moment_sums[:, index])
         return live[name]
 
     lengths = panel.lengths

@@ -58,16 +58,13 @@ def magnitude(components: Sequence[np.ndarray]) -> np.ndarray:
 def corr(a: Segments, b: Segments) -> np.ndarray:
     """Pearson correlation of two channels within each series; 0 if either is constant."""
     with np.errstate(invalid="ignore", divide="ignore"):
-        value = a.sum(a.centered * b.centered) / np.sqrt(
-            a.sum(a.centered**2) * b.sum(b.centered**2)
-        )
+        value = a.sum(a.centered * b.centered) / (
+            a.lengths * np.sqrt(a.central_moment(2) * b.central_moment(2)))
     return np.where(a.is_constant | b.is_constant, 0.0, value)
 
 
-@register_feature("sma", family="cross", scope="group")
+@register_feature("sma", family="cross", scope="group", cost=0)
 def sma(members: Sequence[Segments]) -> np.ndarray:
     """Signal magnitude area: mean over time of the sum of absolute values of the members."""
-    first = members[0]
-    total = sum(np.abs(m.values) for m in members)
     with np.errstate(invalid="ignore", divide="ignore"):
-        return first.sum(total) / first.lengths
+        return sum(m.abs_sum for m in members) / members[0].lengths

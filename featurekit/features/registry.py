@@ -36,8 +36,10 @@ class FeatureSpec:
         function of the parameters.
     scope : ``"channel"`` (per channel), ``"pair"`` (per channel pair) or ``"group"`` (per
         magnitude group).
-    cost : 1 for a few vectorized passes over the samples, 2 for features that build padded
-        matrices (sorts, FFTs); extraction sizes its chunks by the largest cost in a set.
+    cost : 0 for features made only of ``kernels`` sums (one compiled pass with numba, a few
+        NumPy passes without), 1 for a few vectorized passes over the samples, 2 for
+        features that build padded matrices (sorts, FFTs); extraction sizes its chunks by
+        the largest cost in a set.
     """
 
     name: str
@@ -151,7 +153,7 @@ class FeatureSet:
     def cost(self) -> int:
         """Largest cost of the set's features (2 if tsfresh runs)."""
         calls = self.channel + self.magnitude + self.pair + self.group
-        return max([FEATURES[name].cost for name, _ in calls] + [2 if self.tsfresh else 1])
+        return max([FEATURES[name].cost for name, _ in calls] + [2 if self.tsfresh else 0])
 
 
 def register_feature_set(name: str):

@@ -13,6 +13,8 @@ from functools import cached_property
 import numpy as np
 import scipy.fft
 
+from featurekit.features import kernels
+
 # Series whose lengths differ by at most this factor share one padded matrix.
 _BUCKET_RATIO = 1.15
 _BUCKET_MAX_CELLS = 8_000_000
@@ -79,20 +81,52 @@ class Layout:
 
 
 class Segments:
-    """Samples of one channel for many series: ``values`` laid out as ``layout`` says."""
+    """Samples of one channel for many series: ``values`` laid out as ``layout`` says.
 
-    def __init__(self, values: np.ndarray, layout: Layout):
-        # One slot past the samples holds a sentinel (NaN here, 0 in ``centered``) that
-        # padded matrices gather as their padding.
-        n = len(values)
-        self._values = np.empty(n + 1, dtype=np.float64)
-        self._values[:n] = values
-        self._values[n] = np.nan
-        self.values = self._values[:n]
+    ``moment_sums`` optionally gives this channel's ``kernels.moment_sums`` row block when the
+    caller computed it for all channels of a panel at once (one compiled pass per series).
+    """
+
+    def __init__(self, values: np.ndarray, layout: Layout, moment_sums: np.ndarray | None = None):
+        self._raw = values
         self.layout = layout
         self.lengths = layout.lengths
         self.sampling_rate = layout.sampling_rate
         self.n = layout.n
+        if moment_sums is not None:
+            self.__dict__["_kernel_moments"] = dict(
+                zip(kernels.MOMENT_SUMS, moment_sums.T, strict=True))
+
+    @cached_property
+    def _values(self) -> np.ndarray:
+        """A contiguous float64 copy of the samples plus one slot holding a sentinel (NaN here,
+        0 in ``centered``) that padded matrices gather as their padding."""
+        n = len(self._raw)
+        out = np.empty(n + 1, dtype=np.float64)
+        out[:n] = self._raw
+        out[n] = np.nan
+        return out
+
+    @property
+    def values(self) -> np.ndarray:
+        return self._values[:-1]
+
+    # ------------------------------------------------------------------ compiled sums
+    @cached_property
+    def _kernel_moments(self) -> dict | None:
+        """``kernels.moment_sums`` of this channel by name, or None on the NumPy path."""
+        if not kernels.enabled():
+            return None
+        sums = kernels.moment_sums(self._raw, self.layout.offsets)[:, 0]
+        return dict(zip(kernels.MOMENT_SUMS, sums.T, strict=True))
+
+    @cached_property
+    def _kernel_shapes(self) -> dict | None:
+        """``kernels.shape_sums`` of this channel by name, or None on the NumPy path."""
+        if not kernels.enabled():
+            return None
+        sums = kernels.shape_sums(self._raw, self.layout.offsets, self.mean[:, None])[:, 0]
+        return dict(zip(kernels.SHAPE_SUMS, sums.T, strict=True))
 
     # ------------------------------------------------------------------ reductions
     def sum(self, per_sample: np.ndarray) -> np.ndarray:
@@ -139,8 +173,12 @@ class Segments:
 
     @cached_property
     def mean(self) -> np.ndarray:
+        """Per-series mean, clipped into [min, max]: rounding never puts the mean of a
+        constant series off its value (which would make every sample 'above the mean')."""
+        total = (self._kernel_moments["sum"] if self._kernel_moments is not None
+                 else self.sum(self.values))
         with np.errstate(invalid="ignore", divide="ignore"):
-            return self.sum(self.values) / self.lengths
+            return np.clip(total / self.lengths, self.minimum, self.maximum)
 
     @cached_property
     def _centered(self) -> np.ndarray:
@@ -159,11 +197,14 @@ class Segments:
 
     @cached_property
     def _moments(self) -> dict:
-        c = self.centered
-        c2 = c * c
-        power = np.multiply(c2, c)  # c**3, then c**4 in the same buffer
-        sums = {2: self.sum(c2), 3: self.sum(power)}
-        sums[4] = self.sum(np.multiply(c2, c2, out=power))
+        if self._kernel_moments is not None:
+            sums = {k: self._kernel_moments[f"c{k}"] for k in (2, 3, 4)}
+        else:
+            c = self.centered
+            c2 = c * c
+            power = np.multiply(c2, c)  # c**3, then c**4 in the same buffer
+            sums = {2: self.sum(c2), 3: self.sum(power)}
+            sums[4] = self.sum(np.multiply(c2, c2, out=power))
         with np.errstate(invalid="ignore", divide="ignore"):
             return {k: total / self.lengths for k, total in sums.items()}
 
@@ -175,25 +216,58 @@ class Segments:
 
     @cached_property
     def minimum(self) -> np.ndarray:
+        if self._kernel_moments is not None:
+            return self._kernel_moments["min"]
         return self.reduce(np.minimum, self.values)
 
     @cached_property
     def maximum(self) -> np.ndarray:
+        if self._kernel_moments is not None:
+            return self._kernel_moments["max"]
         return self.reduce(np.maximum, self.values)
 
     @cached_property
-    def above_mean(self) -> np.ndarray:
-        """True where a sample is strictly above its series' mean."""
-        return self.centered > 0
+    def abs_sum(self) -> np.ndarray:
+        """Per-series sum of |x|."""
+        if self._kernel_moments is not None:
+            return self._kernel_moments["abs_sum"]
+        return self.sum(np.abs(self.values))
+
+    @cached_property
+    def sum_of_squares(self) -> np.ndarray:
+        if self._kernel_moments is not None:
+            return self._kernel_moments["sum_sq"]
+        return self.sum(self.values * self.values)
+
+    @cached_property
+    def above_mean_count(self) -> np.ndarray:
+        """Per-series number of samples strictly above the series' mean."""
+        if self._kernel_shapes is not None:
+            return self._kernel_shapes["above"]
+        return self.sum((self.centered > 0).astype(np.float64))
+
+    @cached_property
+    def mean_crossings(self) -> np.ndarray:
+        """Per-series number of consecutive pairs on opposite sides of the mean (x > mean
+        changes)."""
+        if self._kernel_shapes is not None:
+            return self._kernel_shapes["crossings"]
+        above = self.centered > 0
+        return self.sum_shifted((above[1:] != above[:-1]).astype(np.float64), 1)
 
     @cached_property
     def abs_change_sum(self) -> np.ndarray:
         """Per-series sum of |x[t] - x[t-1]|."""
+        if self._kernel_shapes is not None:
+            return self._kernel_shapes["abs_change"]
         return self.sum_shifted(np.abs(np.diff(self.values)), 1)
 
     @cached_property
-    def sum_of_squares(self) -> np.ndarray:
-        return self.sum(self.values * self.values)
+    def trend_sum(self) -> np.ndarray:
+        """Per-series sum of t * (x[t] - mean), t the index within the series."""
+        if self._kernel_shapes is not None:
+            return self._kernel_shapes["trend"]
+        return self.sum(self.local_time * self.centered)
 
     # ------------------------------------------------------------------ order statistics
     @cached_property

@@ -18,44 +18,44 @@ QUANTILES = (0.05, 0.1, 0.25, 0.75, 0.9, 0.95)
 AUTOCORR_LAGS = (1, 2, 3, 4, 5)
 
 
-@register_feature("mean", family="stats")
+@register_feature("mean", family="stats", cost=0)
 def mean(seg: Segments) -> np.ndarray:
     """Arithmetic mean."""
     return seg.mean
 
 
-@register_feature("std", family="stats")
+@register_feature("std", family="stats", cost=0)
 def std(seg: Segments) -> np.ndarray:
     """Standard deviation (ddof=0)."""
     return np.sqrt(seg.central_moment(2))
 
 
-@register_feature("min", family="stats")
+@register_feature("min", family="stats", cost=0)
 def minimum(seg: Segments) -> np.ndarray:
     """Smallest value."""
     return seg.minimum
 
 
-@register_feature("max", family="stats")
+@register_feature("max", family="stats", cost=0)
 def maximum(seg: Segments) -> np.ndarray:
     """Largest value."""
     return seg.maximum
 
 
-@register_feature("ptp", family="stats")
+@register_feature("ptp", family="stats", cost=0)
 def ptp(seg: Segments) -> np.ndarray:
     """Peak to peak: max - min."""
     return seg.maximum - seg.minimum
 
 
-@register_feature("mean_abs", family="stats")
+@register_feature("mean_abs", family="stats", cost=0)
 def mean_abs(seg: Segments) -> np.ndarray:
     """Mean of absolute values."""
     with np.errstate(invalid="ignore", divide="ignore"):
-        return seg.sum(np.abs(seg.values)) / seg.lengths
+        return seg.abs_sum / seg.lengths
 
 
-@register_feature("skew", family="stats")
+@register_feature("skew", family="stats", cost=0)
 def skew(seg: Segments) -> np.ndarray:
     """Biased Fisher-Pearson skewness; 0 for a constant series."""
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -63,7 +63,7 @@ def skew(seg: Segments) -> np.ndarray:
     return np.where(seg.is_constant, 0.0, value)
 
 
-@register_feature("kurtosis", family="stats")
+@register_feature("kurtosis", family="stats", cost=0)
 def kurtosis(seg: Segments) -> np.ndarray:
     """Biased Fisher (excess) kurtosis; 0 for a constant series."""
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -89,35 +89,33 @@ def iqr(seg: Segments) -> np.ndarray:
     return seg.quantile(0.75) - seg.quantile(0.25)
 
 
-@register_feature("rms", family="stats")
+@register_feature("rms", family="stats", cost=0)
 def rms(seg: Segments) -> np.ndarray:
     """Root mean square."""
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.sqrt(seg.sum_of_squares / seg.lengths)
 
 
-@register_feature("energy", family="stats")
+@register_feature("energy", family="stats", cost=0)
 def energy(seg: Segments) -> np.ndarray:
     """Sum of squares (tsfresh's abs_energy)."""
     return seg.sum_of_squares
 
 
-@register_feature("mean_crossing_rate", family="stats", min_length=2)
+@register_feature("mean_crossing_rate", family="stats", min_length=2, cost=0)
 def mean_crossing_rate(seg: Segments) -> np.ndarray:
     """Fraction of consecutive pairs that cross the mean (x > mean changes)."""
-    above = seg.above_mean
-    changed = (above[1:] != above[:-1]).astype(np.float64)
     with np.errstate(invalid="ignore", divide="ignore"):
-        return seg.sum_shifted(changed, 1) / (seg.lengths - 1)
+        return seg.mean_crossings / (seg.lengths - 1)
 
 
-@register_feature("abs_sum_of_changes", family="stats")
+@register_feature("abs_sum_of_changes", family="stats", cost=0)
 def abs_sum_of_changes(seg: Segments) -> np.ndarray:
     """Sum of |x[t] - x[t-1]|."""
     return seg.abs_change_sum
 
 
-@register_feature("mean_abs_change", family="stats", min_length=2)
+@register_feature("mean_abs_change", family="stats", min_length=2, cost=0)
 def mean_abs_change(seg: Segments) -> np.ndarray:
     """Mean of |x[t] - x[t-1]|."""
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -140,22 +138,22 @@ def autocorr(seg: Segments, lag: int) -> np.ndarray:
     return np.where(seg.is_constant, 0.0, value)
 
 
-@register_feature("linear_trend_slope", family="stats", min_length=2)
+@register_feature("linear_trend_slope", family="stats", min_length=2, cost=0)
 def linear_trend_slope(seg: Segments) -> np.ndarray:
     """Least-squares slope against the sample index (per sample); 0 for a constant series."""
     n = seg.lengths.astype(np.float64)
     with np.errstate(invalid="ignore", divide="ignore"):
-        value = seg.sum(seg.local_time * seg.centered) / (n * (n * n - 1) / 12.0)
+        value = seg.trend_sum / (n * (n * n - 1) / 12.0)
     return np.where(seg.is_constant, 0.0, value)
 
 
-@register_feature("count_above_mean", family="stats")
+@register_feature("count_above_mean", family="stats", cost=0)
 def count_above_mean(seg: Segments) -> np.ndarray:
     """Number of values strictly above the mean (tsfresh's count_above_mean)."""
-    return seg.sum(seg.above_mean.astype(np.float64))
+    return seg.above_mean_count
 
 
-@register_feature("length", family="stats", min_length=0)
+@register_feature("length", family="stats", min_length=0, cost=0)
 def length(seg: Segments) -> np.ndarray:
     """Number of samples."""
     return seg.lengths.astype(np.float64)

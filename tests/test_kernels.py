@@ -1,0 +1,91 @@
+"""The compiled kernels against plain per-series numpy, and both engines against each other."""
+
+import numpy as np
+import pytest
+
+import featurekit as fk
+from featurekit.features import FeatureSet, kernels
+from featurekit.features.registry import calls
+from tests.test_features import ragged_panel
+
+pytestmark = pytest.mark.skipif(kernels.numba is None, reason="numba (the fast extra) missing")
+
+
+def per_series_sums(x: np.ndarray) -> dict:
+    """Every kernel column of one series, computed the plain way."""
+    if len(x) == 0:
+        return dict.fromkeys(kernels.MOMENT_SUMS + kernels.SHAPE_SUMS, 0.0) | {
+            "min": np.nan, "max": np.nan}
+    c = x - x.mean()
+    return {
+        "sum": x.sum(), "abs_sum": np.abs(x).sum(), "sum_sq": (x * x).sum(),
+        "min": x.min(), "max": x.max(),
+        "c2": (c**2).sum(), "c3": (c**3).sum(), "c4": (c**4).sum(),
+        "abs_change": np.abs(np.diff(x)).sum(), "above": np.count_nonzero(c > 0),
+        "crossings": np.count_nonzero(np.diff(c > 0)), "trend": (np.arange(len(x)) * c).sum(),
+    }
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_kernel_sums_match_per_series_numpy(dtype):
+    rng = np.random.default_rng(3)
+    lengths = rng.integers(0, 60, 200)
+    lengths[:3] = [0, 1, 5]  # empty, single and 4-lane-remainder series come first
+    offsets = np.concatenate([[0], np.cumsum(lengths)])
+    values = (rng.normal(3, 2, (offsets[-1], 2)) * rng.uniform(0.1, 100)).astype(dtype)
+    moments = kernels.moment_sums(values, offsets)
+    means = moments[:, :, 0] / np.maximum(lengths, 1)[:, None]
+    shapes = kernels.shape_sums(values, offsets, means)
+    assert moments.dtype == shapes.dtype == np.float64
+    for i in range(len(lengths)):
+        for ch in range(2):
+            x = values[offsets[i]:offsets[i + 1], ch].astype(np.float64)
+            expected = per_series_sums(x)
+            got = dict(zip(kernels.MOMENT_SUMS, moments[i, ch], strict=True))
+            got |= dict(zip(kernels.SHAPE_SUMS, shapes[i, ch], strict=True))
+            for name, value in expected.items():
+                np.testing.assert_allclose(got[name], value, rtol=1e-9, atol=1e-9,
+                                           err_msg=f"{name} of series {i}, channel {ch}")
+
+
+def test_min_max_lanes_find_extremes_anywhere():
+    for n in range(1, 12):
+        for where in range(n):
+            x = np.zeros((n, 1))
+            x[where] = 5.0
+            sums = kernels.moment_sums(x, [0, n])[0, 0]
+            assert sums[kernels.MOMENT_SUMS.index("max")] == 5.0, (n, where)
+            x[where] = -5.0
+            sums = kernels.moment_sums(x, [0, n])[0, 0]
+            assert sums[kernels.MOMENT_SUMS.index("min")] == -5.0, (n, where)
+
+
+def test_switch_off_with_environment_variable(monkeypatch):
+    assert kernels.enabled()
+    monkeypatch.setenv("FEATUREKIT_NUMBA", "0")
+    assert not kernels.enabled()
+
+
+@pytest.mark.parametrize("feature_set", ["default", "seed"])
+def test_engines_give_the_same_table(feature_set, monkeypatch):
+    panel = ragged_panel(seed=5, n=30, channels=("ax", "ay", "az", "p"))
+    compiled = fk.extract(panel, feature_set)
+    monkeypatch.setenv("FEATUREKIT_NUMBA", "0")
+    plain = fk.extract(panel, feature_set)
+    assert compiled.columns.equals(plain.columns)
+    np.testing.assert_allclose(compiled.to_numpy(), plain.to_numpy(), rtol=1e-9, atol=1e-9)
+
+
+@pytest.mark.parametrize("engine", ["1", "0"])
+@pytest.mark.parametrize("value", [4.2, 0.1, -1e5 / 3])
+def test_constant_series_mean_is_exact(value, engine, monkeypatch):
+    """Regression: a rounded mean put every sample of a constant series 'above the mean'."""
+    monkeypatch.setenv("FEATUREKIT_NUMBA", engine)
+    panel = fk.Panel.from_arrays([np.full((n, 1), value) for n in (7, 300, 1001)],
+                                 channels=["x"])
+    names = ["mean", "count_above_mean", "mean_crossing_rate", "std"]
+    table = fk.extract(panel, FeatureSet(channel=calls(names)))
+    assert (table["x__mean"] == value).all()
+    assert (table["x__count_above_mean"] == 0).all()
+    assert (table["x__mean_crossing_rate"] == 0).all()
+    assert (table["x__std"] == 0).all()

@@ -48,6 +48,22 @@ def test_kernel_sums_match_per_series_numpy(dtype):
                                            err_msg=f"{name} of series {i}, channel {ch}")
 
 
+def test_lag_sums_match_per_series_numpy():
+    rng = np.random.default_rng(4)
+    lengths = rng.integers(0, 12, 60)
+    offsets = np.concatenate([[0], np.cumsum(lengths)])
+    values = rng.normal(size=(offsets[-1], 2))
+    means = rng.normal(size=(len(lengths), 2))
+    sums = kernels.lag_sums(values, offsets, means, 6)
+    for i in range(len(lengths)):
+        for ch in range(2):
+            c = values[offsets[i]:offsets[i + 1], ch] - means[i, ch]
+            for lag in range(1, 7):
+                expected = (c[lag:] * c[: len(c) - lag]).sum() if len(c) > lag else 0.0
+                np.testing.assert_allclose(sums[i, ch, lag - 1], expected, atol=1e-12,
+                                           err_msg=f"lag {lag} of series {i}")
+
+
 def test_min_max_lanes_find_extremes_anywhere():
     for n in range(1, 12):
         for where in range(n):

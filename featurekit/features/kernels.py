@@ -111,6 +111,22 @@ def _shape_sums(values, offsets, means):
     return out
 
 
+def _lag_sums(values, offsets, means, max_lag):
+    n_series, n_channels = len(offsets) - 1, values.shape[1]
+    out = np.zeros((n_series, n_channels, max_lag))
+    for i in range(n_series):
+        start, stop = offsets[i], offsets[i + 1]
+        for ch in range(n_channels):
+            x = values[start:stop, ch]
+            mean = means[i, ch]
+            for lag in range(1, min(max_lag, stop - start - 1) + 1):
+                total = 0.0
+                for t in range(lag, stop - start):
+                    total += (np.float64(x[t]) - mean) * (np.float64(x[t - lag]) - mean)
+                out[i, ch, lag - 1] = total
+    return out
+
+
 if numba is not None:
     # Reassociation lets LLVM split each sum over SIMD lanes; inputs are finite (the extractor
     # refuses NaN and inf), so no other fast-math licence is taken.
@@ -118,6 +134,7 @@ if numba is not None:
     _min_max = _jit(_min_max)
     _moment_sums = _jit(_moment_sums)
     _shape_sums = _jit(_shape_sums)
+    _lag_sums = _jit(_lag_sums)
 
 
 def _prepared(values: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -144,3 +161,12 @@ def shape_sums(values: np.ndarray, offsets: np.ndarray, means: np.ndarray) -> np
     values, offsets = _prepared(values, offsets)
     means = np.asarray(means, dtype=np.float64).reshape(len(offsets) - 1, values.shape[1])
     return _shape_sums(values, offsets, means)
+
+
+def lag_sums(values: np.ndarray, offsets: np.ndarray, means: np.ndarray,
+             max_lag: int) -> np.ndarray:
+    """(series, channels, max_lag) sums of c[t] * c[t - lag] for lag = 1..max_lag over the
+    pairs within each series (c = x - mean); 0 where the series is too short."""
+    values, offsets = _prepared(values, offsets)
+    means = np.asarray(means, dtype=np.float64).reshape(len(offsets) - 1, values.shape[1])
+    return _lag_sums(values, offsets, means, int(max_lag))

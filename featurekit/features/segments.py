@@ -18,6 +18,8 @@ from featurekit.features import kernels
 # Series whose lengths differ by at most this factor share one padded matrix.
 _BUCKET_RATIO = 1.15
 _BUCKET_MAX_CELLS = 8_000_000
+# Lags the compiled lag-product kernel computes together on a cache miss.
+_LAG_BLOCK = 5
 
 
 class Layout:
@@ -261,6 +263,19 @@ class Segments:
         if self._kernel_shapes is not None:
             return self._kernel_shapes["abs_change"]
         return self.sum_shifted(np.abs(np.diff(self.values)), 1)
+
+    def lag_product_sum(self, lag: int) -> np.ndarray:
+        """Per-series sum of c[t] * c[t - lag] (c = x - mean) over the pairs within a series."""
+        if not kernels.enabled():
+            c = self.centered
+            return self.sum_shifted(c[lag:] * c[: len(c) - lag], lag)
+        table = self.__dict__.get("_lag_table")
+        if table is None or table.shape[1] < lag:
+            # One compiled pass serves a block of lags (autocorr's grid asks for 1..5 in turn).
+            table = kernels.lag_sums(self._raw, self.layout.offsets, self.mean[:, None],
+                                     lag + _LAG_BLOCK - 1)[:, 0]
+            self.__dict__["_lag_table"] = table
+        return table[:, lag - 1]
 
     @cached_property
     def trend_sum(self) -> np.ndarray:

@@ -131,10 +131,7 @@ def mean_abs_change(seg: Segments) -> np.ndarray:
 def autocorr(seg: Segments, lag: int) -> np.ndarray:
     """Autocorrelation at ``lag`` as tsfresh defines it; 0 for a constant series."""
     with np.errstate(invalid="ignore", divide="ignore"):
-        c = seg.centered
-        value = seg.sum_shifted(c[lag:] * c[: len(c) - lag], lag) / (
-            (seg.lengths - lag) * seg.central_moment(2)
-        )
+        value = seg.lag_product_sum(lag) / ((seg.lengths - lag) * seg.central_moment(2))
     return np.where(seg.is_constant, 0.0, value)
 
 

@@ -3,7 +3,9 @@
 One seeded panel (``--n-series`` series x 3 channels x 1,000-1,500 samples at 50 Hz, sums of
 sines plus noise) is measured side by side in one run, every method on one core:
 
-* featurekit ``extract(panel, "seed")`` and ``extract(panel, "default")``, n_jobs=1;
+* featurekit ``extract(panel, "seed")`` and ``extract(panel, "default")``, n_jobs=1, with
+  the compiled kernels (numba, the ``fast`` extra) and on the NumPy path
+  (``FEATUREKIT_NUMBA=0``);
 * a plain NumPy vectorized 8-statistics pass (``np.add.reduceat``) and a memory-read pass
   (``np.sum`` over the same array): a reference point and the ceiling for the ``seed`` set;
 * what a user writes (seed 000's recipe): a loop over series and channels with numpy and
@@ -51,8 +53,8 @@ import featurekit as fk  # noqa: E402
 
 RATE_HZ = 50.0
 CHANNELS = ["x", "y", "z"]
-PACKAGES = ("featurekit", "numpy", "scipy", "pandas", "tsfresh", "tsfresh-rs", "pycatch22",
-            "tsfel")
+PACKAGES = ("featurekit", "numpy", "numba", "scipy", "pandas", "tsfresh", "tsfresh-rs",
+            "pycatch22", "tsfel")
 # Issue 2 and issue 6 targets: (label, featurekit set, peer row, minimum ratio).
 RATIO_TARGETS = [
     ("seed >= 50x the scipy.stats loop", "seed", "scipy.stats loop", 50.0),
@@ -169,6 +171,21 @@ def tsfel_stat_spectral(frames: list[pd.DataFrame]) -> pd.DataFrame:
                                                 n_jobs=None)
 
 
+def numpy_path(fn):
+    """``fn`` run with featurekit's compiled kernels switched off (``FEATUREKIT_NUMBA=0``)."""
+    def run():
+        before = os.environ.get("FEATUREKIT_NUMBA")
+        os.environ["FEATUREKIT_NUMBA"] = "0"
+        try:
+            return fn()
+        finally:
+            if before is None:
+                del os.environ["FEATUREKIT_NUMBA"]
+            else:
+                os.environ["FEATUREKIT_NUMBA"] = before
+    return run
+
+
 def _methods(panel: fk.Panel, subset: int, tsfel_subset: int) -> list[tuple]:
     """(name, series measured, callable, note) for every method, inputs built up front."""
     small, tiny = panel.take(np.arange(subset)), panel.take(np.arange(tsfel_subset))
@@ -176,11 +193,14 @@ def _methods(panel: fk.Panel, subset: int, tsfel_subset: int) -> list[tuple]:
     frame = wide_frame(small)
     frames = [pd.DataFrame(tiny.series(i), columns=CHANNELS) for i in range(len(tiny))]
     n = len(panel)
+    seed = lambda: fk.extract(panel, "seed", n_jobs=1, progress=False)  # noqa: E731
+    default = lambda: fk.extract(panel, "default", n_jobs=1, progress=False)  # noqa: E731
+    engine = "numba kernels" if fk.features.kernels.enabled() else "numba missing: NumPy"
     return [
-        ("featurekit seed", n, lambda: fk.extract(panel, "seed", n_jobs=1, progress=False),
-         "extract, n_jobs=1"),
-        ("featurekit default", n,
-         lambda: fk.extract(panel, "default", n_jobs=1, progress=False), "extract, n_jobs=1"),
+        ("featurekit seed", n, seed, f"extract, n_jobs=1, {engine}"),
+        ("featurekit default", n, default, f"extract, n_jobs=1, {engine}"),
+        ("featurekit seed, NumPy path", n, numpy_path(seed), "FEATUREKIT_NUMBA=0"),
+        ("featurekit default, NumPy path", n, numpy_path(default), "FEATUREKIT_NUMBA=0"),
         ("numpy 8-stats (reduceat)", n,
          lambda: np.vstack([numpy_eight_stats(c) for c in panel.chunks(NUMPY_CHUNK)]),
          f"vectorized reference, chunks of {NUMPY_CHUNK:,}"),
@@ -240,7 +260,7 @@ def run(n_series: int, subset: int, tsfel_subset: int, seed: int = 0, rounds: in
                 m = Measurement(min(m.wall, best.wall), min(m.cpu, best.cpu),
                                 best.repeats + 1, max(m.peak_rss_delta, best.peak_rss_delta))
             results[name] = (n, m, note)
-            print(f"  {name:<26} {n:>7,} series  {m.wall:8.3f} s  "
+            print(f"  {name:<30} {n:>7,} series  {m.wall:8.3f} s  "
                   f"{n / m.wall:>10,.0f} series/s", flush=True)
 
     rate = {name: n / m.wall for name, (n, m, _) in results.items()}

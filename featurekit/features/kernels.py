@@ -130,7 +130,13 @@ def _lag_sums(values, offsets, means, max_lag):
 if numba is not None:
     # Reassociation lets LLVM split each sum over SIMD lanes; inputs are finite (the extractor
     # refuses NaN and inf), so no other fast-math licence is taken.
-    _jit = numba.njit(nogil=True, cache=True, fastmath={"reassoc", "contract"})
+    def _jit(func):
+        options = dict(nogil=True, fastmath={"reassoc", "contract"})
+        try:
+            return numba.njit(func, cache=True, **options)  # compiled once per machine
+        except RuntimeError:  # no writable cache directory: compile in each process instead
+            return numba.njit(func, **options)
+
     _min_max = _jit(_min_max)
     _moment_sums = _jit(_moment_sums)
     _shape_sums = _jit(_shape_sums)

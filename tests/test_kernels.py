@@ -76,6 +76,13 @@ def test_min_max_lanes_find_extremes_anywhere():
             assert sums[kernels.MOMENT_SUMS.index("min")] == -5.0, (n, where)
 
 
+def test_missing_numba_says_which_install_fixes_it(monkeypatch):
+    monkeypatch.setattr(kernels, "numba", None)
+    assert not kernels.enabled()
+    with pytest.raises(ImportError, match=r"featurekit\[fast\]"):
+        kernels.moment_sums(np.zeros((3, 1)), [0, 3])
+
+
 def test_switch_off_with_environment_variable(monkeypatch):
     assert kernels.enabled()
     monkeypatch.setenv("FEATUREKIT_NUMBA", "0")

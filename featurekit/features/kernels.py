@@ -145,8 +145,8 @@ if numba is not None:
 
 def _prepared(values: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     if numba is None:
-        raise RuntimeError("featurekit's compiled kernels need numba: "
-                           'pip install "featurekit[fast]"')
+        raise ImportError("featurekit's compiled kernels need numba: "
+                          'pip install "featurekit[fast]"')
     if values.ndim == 1:
         values = values[:, None]
     if values.dtype not in (np.float32, np.float64):

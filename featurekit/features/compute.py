@@ -93,8 +93,8 @@ def compute_features(panel, feature_set: FeatureSet) -> pd.DataFrame:
                 live[name] = Segments(magnitude([column(m) for m in groups[name]]), layout)
             else:
                 index = panel.channels.index(name)
-                live[name] = Segments(panel.values[:, index], layout, None if moment_sums is None
-                                      else moment_sums[:, index])
+                sums = None if moment_sums is None else moment_sums[:, index]
+                live[name] = Segments(panel.values[:, index], layout, sums)
         return live[name]
 
     lengths = panel.lengths

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 from scipy.optimize import minimize
-from scipy.special import log_softmax, softmax
+from scipy.special import log_softmax
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold, cross_val_predict
@@ -20,23 +20,35 @@ from sklearn.utils.validation import check_is_fitted
 METHODS = ("temperature", "logistic")
 
 
-def _nll(params, proba, codes):
-    floor, temperature = np.exp(params)
+def _log_scaled(proba, floor, temperature, uniform_share):
+    """log of ``(1 - share) * softmax(log(proba + floor) / temperature) + share / n_classes``."""
     logp = log_softmax(np.log(proba + floor) / temperature, axis=1)
+    return np.logaddexp(np.log1p(-uniform_share) + logp,
+                        np.log(uniform_share / proba.shape[1]))
+
+
+def _nll(params, proba, codes, uniform_share):
+    logp = _log_scaled(proba, *np.exp(params), uniform_share)
     return -logp[np.arange(len(codes)), codes].mean()
 
 
 class TemperatureScaler(BaseEstimator):
-    """Map probabilities ``p`` to ``softmax(log(p + floor) / temperature)``.
+    """Map probabilities ``p`` to ``(1 - e) softmax(log(p + floor) / temperature) + e / K``.
 
     Two parameters fitted by minimum log loss: the temperature spreads or sharpens all
-    rows alike, the floor lets classes given probability 0 recover some mass.
+    rows alike, the floor lets classes given probability 0 recover some mass. The share
+    ``e = 1 / (n + 2)`` of a uniform vote over the K classes (Laplace's rule of succession
+    for n calibration rows) is not fitted: when every calibration row is right, nothing stops
+    the fit from sharpening without limit, and a test row that is then wrong costs
+    ``-log(1e-15)``. The share caps that at ``log(K (n + 2))`` and costs a right row at most
+    ``e`` (0.0006 for 1,800 rows).
     """
 
     def fit(self, proba, codes):
         proba = np.asarray(proba, dtype=float)
+        self.uniform_share_ = 1.0 / (len(proba) + 2)
         result = minimize(
-            _nll, x0=np.log([1e-3, 1.0]), args=(proba, np.asarray(codes)),
+            _nll, x0=np.log([1e-3, 1.0]), args=(proba, np.asarray(codes), self.uniform_share_),
             method="L-BFGS-B", bounds=[(np.log(1e-8), 0.0), (np.log(0.05), np.log(20.0))],
         )
         self.floor_, self.temperature_ = np.exp(result.x)
@@ -44,8 +56,8 @@ class TemperatureScaler(BaseEstimator):
 
     def transform(self, proba):
         check_is_fitted(self)
-        return softmax(np.log(np.asarray(proba, dtype=float) + self.floor_)
-                       / self.temperature_, axis=1)
+        return np.exp(_log_scaled(np.asarray(proba, dtype=float), self.floor_,
+                                  self.temperature_, self.uniform_share_))
 
 
 class _LogisticScaler(BaseEstimator):

@@ -45,6 +45,32 @@ def meta_mask(table: pd.DataFrame, where) -> np.ndarray:
     return mask
 
 
+def describe_ids(ids, limit: int = 10) -> str:
+    """The first ``limit`` ids as a list, then how many more: for error messages."""
+    ids = list(ids)
+    more = f" and {len(ids) - limit} more" if len(ids) > limit else ""
+    return f"{ids[:limit]}{more}"
+
+
+def _meta_in_series_order(meta, ids: pd.Index) -> pd.DataFrame:
+    """``meta`` with one row per series, in the order of ``ids``.
+
+    A table whose index holds exactly the ids (in any order) is aligned by id; any other is
+    taken row by row, in series order. A plain 0..n-1 index counts as row numbers unless it
+    is named ``id``.
+    """
+    meta = pd.DataFrame(meta)
+    index = meta.index
+    by_id = ((index.name == ids.name or not isinstance(index, pd.RangeIndex))
+             and index.is_unique and len(index) == len(ids) and index.isin(ids).all())
+    if by_id:
+        return meta.loc[ids]
+    meta = meta.reset_index(drop=True)
+    if len(meta) == len(ids):
+        meta.index = ids
+    return meta
+
+
 class Panel:
     """A collection of ragged multivariate time series.
 
@@ -62,6 +88,8 @@ class Panel:
         Samples per second, one value or one per series. Defaults to 1.0.
     meta : DataFrame, optional
         One row per series. By convention ``label`` holds the class and ``group`` the subject.
+        A table whose index holds exactly the ids is aligned by id; any other is taken row by
+        row in series order.
 
     Examples
     --------
@@ -87,13 +115,8 @@ class Panel:
         )
         rate = 1.0 if sampling_rate is None else sampling_rate
         self.sampling_rate = np.broadcast_to(np.asarray(rate, dtype=np.float64), (n,)).copy()
-        if meta is None:
-            meta = pd.DataFrame(index=self.ids)
-        else:
-            meta = pd.DataFrame(meta).reset_index(drop=True)
-            if len(meta) == n:
-                meta.index = self.ids
-        self.meta = meta
+        self.meta = (pd.DataFrame(index=self.ids) if meta is None
+                     else _meta_in_series_order(meta, self.ids))
         self._validate()
 
     # ------------------------------------------------------------------ validation
@@ -138,14 +161,12 @@ class Panel:
         if problems:
             raise ValueError("Invalid Panel:\n  - " + "\n  - ".join(problems))
 
-    def _name_ids(self, positions, limit=10) -> str:
+    def _name_ids(self, positions) -> str:
         positions = np.asarray(positions)
         try:
-            shown = self.ids[positions[:limit]].tolist()
+            return describe_ids(self.ids[positions])
         except (IndexError, AttributeError):
-            shown = positions[:limit].tolist()
-        more = f" and {len(positions) - limit} more" if len(positions) > limit else ""
-        return f"{shown}{more}"
+            return describe_ids(positions)
 
     # ------------------------------------------------------------------ constructors
     @classmethod
@@ -220,10 +241,12 @@ class Panel:
                 f"{int(duplicated.sum())} rows repeat an (id, time, kind) triple, e.g. "
                 f"{df.loc[duplicated, index + [column_kind]].iloc[0].tolist()}"
             )
-        wide = df.pivot(index=index, columns=column_kind, values=column_value)
+        wide = df.pivot(index=index, columns=column_kind, values=column_value).reset_index()
         wide.columns = [str(c) for c in wide.columns]
-        return cls.from_wide(wide.reset_index(), column_id, index[1], meta=meta,
-                             sampling_rate=sampling_rate)
+        # pivot sorts the ids: put the series back in the order their ids first appear
+        appearance = pd.Index(pd.unique(df[column_id])).get_indexer(wide[column_id])
+        wide = wide.iloc[np.argsort(appearance, kind="stable")]
+        return cls.from_wide(wide, column_id, index[1], meta=meta, sampling_rate=sampling_rate)
 
     @classmethod
     def from_wide(
@@ -236,14 +259,18 @@ class Panel:
         meta=None,
         sampling_rate=None,
     ) -> Panel:
-        """Build from a table with an id column, an optional time column and one column per channel."""
+        """Build from a table with an id column, an optional time column and one column per channel.
+
+        Series come in the order their ids first appear in ``df`` (so a ``meta`` given row by
+        row follows that order); samples within a series are sorted by ``column_sort``.
+        """
         if column_id not in df.columns:
             raise ValueError(f"id column {column_id!r} not in the table (has {list(df.columns)})")
         if channels is None:
             channels = [c for c in df.columns if c not in (column_id, column_sort)]
-        keys = [column_id] + ([column_sort] if column_sort else [])
-        df = df.sort_values(keys, kind="stable")
         codes, uniques = pd.factorize(df[column_id], sort=False)
+        df = df.assign(_series=codes)  # by id in order of appearance, then by time
+        df = df.sort_values(["_series"] + ([column_sort] if column_sort else []), kind="stable")
         lengths = np.bincount(codes, minlength=len(uniques))
         offsets = np.concatenate([[0], np.cumsum(lengths)])
         values = df[list(channels)].to_numpy(dtype=np.float64)
@@ -365,8 +392,7 @@ class Panel:
         positions = self.ids.get_indexer(pd.Index(ids))
         missing = [i for i, p in zip(ids, positions, strict=True) if p < 0]
         if missing:
-            raise KeyError(f"ids not in the panel: {missing[:10]}"
-                           + (f" and {len(missing) - 10} more" if len(missing) > 10 else ""))
+            raise KeyError(f"ids not in the panel: {describe_ids(missing)}")
         return self.take(positions)
 
     def __getitem__(self, key) -> Panel:

@@ -24,7 +24,7 @@ from scipy.ndimage import correlate1d
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from featurekit.features.cross import xyz_triples
-from featurekit.panel import Panel, meta_mask
+from featurekit.panel import Panel, describe_ids, meta_mask
 
 Where = dict | np.ndarray | Sequence[bool] | Callable[[pd.DataFrame], object] | None
 
@@ -40,8 +40,8 @@ def _sample_mask(panel: Panel, series_mask: np.ndarray) -> np.ndarray:
     return np.repeat(series_mask, panel.lengths)
 
 
-def _describe(panel: Panel, positions, limit: int = 10) -> str:
-    return panel._name_ids(np.asarray(positions), limit)
+def _describe(panel: Panel, positions) -> str:
+    return describe_ids(panel.ids[np.asarray(positions)])
 
 
 def _refuse_nan(panel: Panel, positions: np.ndarray, step: str, cols=None) -> None:

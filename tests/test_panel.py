@@ -84,3 +84,29 @@ def test_duplicate_ids_and_unknown_channels(panel):
 def test_nan_counts():
     panel = Panel.from_arrays([np.array([[1.0], [np.nan]]), np.zeros((0, 1)), np.ones((3, 1))])
     assert panel.nan_counts().tolist() == [1, 0, 0]
+
+
+def test_from_wide_and_long_keep_ids_in_order_of_appearance_with_their_meta():
+    """Regression: rows were sorted by id while a row-by-row meta stayed in file order, so
+    series 'b' got the label of 'a' without any error."""
+    wide = pd.DataFrame({"id": ["b"] * 3 + ["a"] * 3, "time": [2, 0, 1] * 2,
+                         "x": [12.0, 10, 11, 3, 1, 2]})
+    meta = pd.DataFrame({"label": ["B", "A"]})  # row by row, in order of appearance
+    for panel in (Panel.from_wide(wide, meta=meta),
+                  Panel.from_long(wide.assign(kind="x").rename(columns={"x": "value"}),
+                                  column_kind="kind", meta=meta)):
+        assert panel.ids.tolist() == ["b", "a"]
+        assert panel.meta["label"].tolist() == ["B", "A"]
+        np.testing.assert_array_equal(panel.loc(["b"]).series(0).ravel(), [10, 11, 12])
+
+
+def test_meta_indexed_by_id_is_aligned_by_id():
+    arrays = [np.zeros((2, 1)), np.ones((3, 1)), np.full((1, 1), 2.0)]
+    by_id = pd.DataFrame({"label": ["lc", "la", "lb"]}, index=["c", "a", "b"])
+    panel = Panel.from_arrays(arrays, ids=["a", "b", "c"], meta=by_id)
+    assert panel.meta["label"].tolist() == ["la", "lb", "lc"]
+    named = pd.DataFrame({"label": ["l2", "l0", "l1"]}, index=pd.Index([2, 0, 1], name="id"))
+    assert Panel.from_arrays(arrays, meta=named).meta["label"].tolist() == ["l0", "l1", "l2"]
+    by_row = pd.DataFrame({"label": ["first", "second", "third"]}, index=[7, 8, 9])
+    assert Panel.from_arrays(arrays, ids=["a", "b", "c"], meta=by_row).meta[
+        "label"].tolist() == ["first", "second", "third"]

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
+import pickle
+import types
 from pathlib import Path
 
 import joblib
@@ -37,3 +40,82 @@ def get_memory(cache: str | os.PathLike | bool | None) -> joblib.Memory | None:
             raise ValueError(f"cache=True needs a directory in ${ENV_VAR}")
         return None
     return joblib.Memory(Path(location), verbose=0)
+
+
+def step_fingerprint(step) -> str:
+    """A digest of what a preprocess step computes, for the cache key.
+
+    joblib hashes a function by its module and name only, so a step redefined under the same
+    name would hit the old entry (and a closure or lambda cannot be pickled at all). This
+    digest reads what the step does instead: a function's code (bytecode, names, constants,
+    nested code), defaults, closure values and the global values it names (functions of its
+    own module recursively; code of other modules by name, as the featurekit version covers
+    featurekit's); a ``functools.partial`` its function and arguments; an object with
+    ``get_params`` (PanelTransformer, a Pipeline) its class, parameters and fitted attributes.
+
+    Raises TypeError for a step it cannot describe, e.g. a callable object without
+    ``get_params`` or an argument that cannot be pickled.
+    """
+    try:
+        return joblib.hash(_state(step, set()))
+    except (pickle.PicklingError, TypeError, AttributeError, ValueError) as error:
+        raise TypeError(f"cannot fingerprint the preprocess step {step!r:.100}: {error}") from error
+
+
+def _state(obj, seen: set):
+    """A picklable description of ``obj``, functions replaced by what they compute."""
+    if isinstance(obj, (types.FunctionType, types.MethodType)) or _is_estimator(obj):
+        if id(obj) in seen:  # a cycle (recursion): this one is being described already
+            return ("seen", getattr(obj, "__qualname__", type(obj).__qualname__))
+        seen.add(id(obj))
+    if isinstance(obj, types.FunctionType):
+        return ("function", _code_state(obj.__code__), _state(obj.__defaults__, seen),
+                _state(obj.__kwdefaults__, seen),
+                _state([cell.cell_contents for cell in obj.__closure__ or ()], seen),
+                _state(_globals_used(obj), seen))
+    if isinstance(obj, types.MethodType):
+        return ("method", _state(obj.__func__, seen), _state(obj.__self__, seen))
+    if isinstance(obj, functools.partial):
+        return ("partial", _state(obj.func, seen), _state(obj.args, seen),
+                _state(obj.keywords, seen))
+    if _is_estimator(obj):
+        fitted = {k: v for k, v in vars(obj).items() if k.endswith("_") and not k.startswith("_")}
+        return ("estimator", type(obj), _state(obj.get_params(deep=False), seen),
+                _state(fitted, seen))
+    if isinstance(obj, (list, tuple)):
+        return (type(obj).__name__, [_state(item, seen) for item in obj])
+    if isinstance(obj, dict):
+        return ("dict", [(_state(k, seen), _state(v, seen)) for k, v in obj.items()])
+    if callable(obj) and not isinstance(obj, (type, types.BuiltinFunctionType, np.ufunc)):
+        raise TypeError(f"no way to read what the callable {obj!r:.100} computes: pass a "
+                        "function, a functools.partial or an object with get_params")
+    return obj  # data, a class or a builtin: joblib.hash pickles it (classes by name)
+
+
+def _is_estimator(obj) -> bool:
+    return hasattr(obj, "get_params") and not isinstance(obj, type)
+
+
+def _code_state(code: types.CodeType) -> tuple:
+    """Bytecode, names and constants of ``code`` and of the code nested in it."""
+    constants = tuple(_code_state(c) if isinstance(c, types.CodeType) else c
+                      for c in code.co_consts)
+    return code.co_code, code.co_names, constants
+
+
+def _globals_used(function: types.FunctionType) -> dict:
+    """The global values ``function`` names, except modules and other modules' code."""
+    def names(code):
+        yield from code.co_names
+        for c in code.co_consts:
+            if isinstance(c, types.CodeType):
+                yield from names(c)
+
+    def foreign_code(value):
+        return isinstance(value, types.ModuleType) or (
+            callable(value) and not _is_estimator(value)
+            and getattr(value, "__module__", None) != function.__module__)
+
+    namespace = function.__globals__
+    return {name: namespace[name] for name in sorted(set(names(function.__code__)))
+            if name in namespace and not foreign_code(namespace[name])}

@@ -2,13 +2,14 @@
 
 Chunks of series are processed independently (memory stays bounded), in parallel with
 joblib or Dask (see ``featurekit.chunking``), and a Panel's table may be cached with
-joblib.Memory keyed by the panel's content fingerprint, the resolved feature set and job,
-and the featurekit version.
+joblib.Memory keyed by the panel's content fingerprint, the resolved feature set, a
+fingerprint of what the preprocess step computes and the featurekit version.
 """
 
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -20,7 +21,7 @@ import pyarrow.parquet as pq
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from featurekit.cache import get_memory, panel_fingerprint
+from featurekit.cache import get_memory, panel_fingerprint, step_fingerprint
 from featurekit.chunking import ChunkJob, check_finite, iter_tables
 from featurekit.features import feature_columns, get_feature_set
 from featurekit.features.registry import FeatureSet
@@ -42,8 +43,10 @@ def _extract_chunks(source, job: ChunkJob, n_jobs, progress, backend="joblib", c
     return pd.concat(tables, axis=0) if len(tables) > 1 else tables[0]
 
 
-def _cached_extract(fingerprint, job, version, panel, n_jobs, progress):
-    """Cache entry point: joblib keys on (fingerprint, job, version) only."""
+def _cached_extract(fingerprint, feature_set, preprocess, version, job, panel, n_jobs,
+                    progress):
+    """Cache entry point: joblib keys on the panel and preprocess fingerprints, the feature
+    set and the version only (chunking does not change the table)."""
     return _extract_chunks(panel, job, n_jobs, progress)
 
 
@@ -77,6 +80,8 @@ def extract(
         Series per in-memory chunk; by default about 1.5 million samples per chunk.
     cache : path, bool or None
         joblib.Memory directory (Panels only); None uses $FEATUREKIT_CACHE if set, False = off.
+        ``preprocess`` is keyed by what it computes (see ``featurekit.cache.step_fingerprint``);
+        a step that cannot be read that way is run without the cache, with a warning.
     progress : bool, optional
         tqdm bar; by default shown for stores and for 20,000 series or more.
     preprocess : callable, optional
@@ -106,8 +111,14 @@ def extract(
     memory = get_memory(cache) if isinstance(source, Panel) else None
     if memory is None or backend != "joblib":
         return _extract_chunks(source, job, n_jobs, show, backend, client)
-    cached = memory.cache(_cached_extract, ignore=["panel", "n_jobs", "progress"])
-    return cached(panel_fingerprint(source), job, __version__, source, n_jobs, show)
+    try:
+        step = step_fingerprint(preprocess)
+    except TypeError as error:
+        warnings.warn(f"extract: not using the cache, {error}", stacklevel=2)
+        return _extract_chunks(source, job, n_jobs, show)
+    cached = memory.cache(_cached_extract, ignore=["job", "panel", "n_jobs", "progress"])
+    return cached(panel_fingerprint(source), job.feature_set, step, __version__, job, source,
+                  n_jobs, show)
 
 
 def extract_to_parquet(

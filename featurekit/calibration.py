@@ -9,6 +9,8 @@ subject so that the calibration data is as unseen as the real test data.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 from scipy.optimize import minimize
 from scipy.special import log_softmax
@@ -80,16 +82,25 @@ def _scaler(method: str):
 
 
 def _inner_splitter(codes, groups, cv: int, random_state):
-    """Inner folds for calibration, grouped by subject when there are enough subjects.
+    """Inner folds for calibration: grouped by subject whenever ``groups`` is given.
 
-    None when there is too little data to calibrate (one class, or no class with 2 rows).
+    None when there is too little data to calibrate: one class, no class with 2 rows, or
+    fewer than 2 subjects (ungrouped folds would then put windows of one recording on both
+    sides and fit an overconfident map).
     """
     n_splits = min(cv, np.bincount(codes).max())
     if np.bincount(codes).size < 2 or n_splits < 2:
         return None
-    if groups is not None and len(np.unique(groups)) >= cv:
-        return StratifiedGroupKFold(n_splits, shuffle=True, random_state=random_state)
-    return StratifiedKFold(n_splits, shuffle=True, random_state=random_state)
+    if groups is None:
+        return StratifiedKFold(n_splits, shuffle=True, random_state=random_state)
+    n_groups = len(np.unique(groups))
+    if n_groups < 2:
+        warnings.warn("calibration skipped: the training data hold one subject, and folds "
+                      "within a subject would leak; probabilities are the model's own",
+                      UserWarning, stacklevel=3)
+        return None
+    return StratifiedGroupKFold(min(n_splits, n_groups), shuffle=True,
+                                random_state=random_state)
 
 
 def align_proba(proba, model_classes, classes) -> np.ndarray:

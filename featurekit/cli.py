@@ -13,10 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from featurekit.models import MODELS
-
-#: Columns of a feature file that are targets or bookkeeping, never features.
-NON_FEATURES = ("label", "group", "activity", "userid", "split", "parent_id", "window",
-                "start", "end", "id", "sequence_length", "mirrored", "side")
+from featurekit.recipes import METADATA_COLUMNS
 
 
 def _rates(pairs: list[str] | None) -> dict | None:
@@ -64,13 +61,32 @@ def _extract(args) -> None:
     print(f"wrote {args.out}: {len(X)} rows, {X.shape[1]} features + meta {keep}")
 
 
+def _model_inputs(columns, label: str, group: str | None,
+                  keep: list[str]) -> tuple[list[str], list[str]]:
+    """``(features, metadata)`` columns fed to the model: an allow-list, not a deny-list.
+
+    Features are named ``<channel>__<feature>`` (a name no metadata column can have); the
+    metadata used are the competition recipe's ``METADATA_COLUMNS`` (body_part, sensor)
+    and ``--keep``. Anything else (ids, targets, windows, the store's per-file bookkeeping
+    such as ``file`` or ``nan_samples``) identifies series or the split, not the activity.
+    """
+    features = [c for c in columns if "__" in c]
+    allowed = {*METADATA_COLUMNS, *keep} - {label, group}
+    return features, [c for c in columns if c in allowed and "__" not in c]
+
+
 def _split_table(path, label: str, group: str | None, keep: list[str]):
+    """The feature file and its model inputs (see ``_model_inputs``)."""
     table = pd.read_parquet(path)
-    missing = [c for c in [label, group] if c and c not in table.columns]
+    missing = [c for c in [label, group, *keep] if c and c not in table.columns]
     if missing:
         raise SystemExit(f"{path}: no column(s) {missing}; columns are {list(table.columns)[:20]}")
-    drop = [c for c in table.columns if c in NON_FEATURES and c not in keep]
-    return table, table.drop(columns=drop + [label, group], errors="ignore")
+    features, meta = _model_inputs(table.columns, label, group, keep)
+    if not features:
+        raise ValueError(f"{path}: no feature column (named <channel>__<feature>); columns "
+                         f"are {list(table.columns)[:20]}")
+    print(f"{path}: model inputs are {len(features)} features + {meta}")
+    return table, table[features + meta]
 
 
 def _compare(args) -> None:
@@ -156,7 +172,8 @@ def _parser() -> argparse.ArgumentParser:
                        choices=["temperature", "logistic", "none"])
 
     p = sub.add_parser("compare", help="cross-validate models on a feature file, write a report")
-    p.add_argument("features", type=Path, help="Parquet from `featurekit extract`")
+    p.add_argument("features", type=Path, help="Parquet from `featurekit extract`; models "
+                   "get its <channel>__<feature> columns, body_part/sensor and --keep")
     p.add_argument("--models", nargs="+", default=list(MODELS), choices=MODELS)
     p.add_argument("--cv", default="stratified-group",
                    choices=["stratified-group", "group", "logo", "kfold", "sequential"],

@@ -7,8 +7,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from featurekit.cli import main
-from featurekit.datasets import ACTIVITIES
+from featurekit.cli import _split_table, main
+from featurekit.datasets import ACTIVITIES, SMARTWATCH_HZ, VICON_HZ, make_competition
+from featurekit.io import ingest_competition
 
 COMMANDS = ["ingest", "extract", "compare", "baseline", "submit"]
 
@@ -71,3 +72,61 @@ def test_submit_and_validate(tmp_path, capsys):
     pd.read_csv(out).iloc[:, ::-1].to_csv(out, index=False)
     assert main(["submit", "--validate", str(out), "--template", str(template)]) == 2
     assert "header" in capsys.readouterr().err
+
+
+# Per-file columns of a store: they name a file or describe how it was read (nan_samples
+# differs between train and test files), never the activity.
+BOOKKEEPING = {"file", "rows_read", "n_samples", "nan_samples", "chunk", "offset"}
+
+
+@pytest.fixture(scope="module")
+def store_features(tmp_path_factory):
+    """A small competition store in 4-series chunks and its `extract --store` table."""
+    root = tmp_path_factory.mktemp("cli-store")
+    data = make_competition(root / "data", n_series=48, seed=5)
+    store = root / "store"
+    ingest_competition(data, store, chunk_size=4, n_jobs=1, progress=False,
+                       sampling_rates={"smartwatch": SMARTWATCH_HZ, "vicon": VICON_HZ})
+    features = root / "features.parquet"
+    assert main(["extract", "--store", str(store), "--features", "seed",
+                 "--out", str(features)]) == 0
+    return store, features
+
+
+def test_extract_store_feeds_models_features_and_metadata_only(store_features, tmp_path,
+                                                                capsys):
+    _, features = store_features
+    table = pd.read_parquet(features)
+    assert set(table.columns) >= BOOKKEEPING  # kept in the file, to trace rows back
+    _, X = _split_table(features, "label", "group", [])
+    assert set(X.columns) == {c for c in table.columns if "__" in c} | {"body_part", "sensor"}
+
+    report = tmp_path / "report"
+    assert main(["compare", str(features), "--models", "logreg", "--cv", "group",
+                 "--n-splits", "2", "--calibrate", "none", "--out", str(report)]) == 0
+    n_labeled = int(table["label"].notna().sum())
+    assert f"{n_labeled} rows, {X.shape[1]} feature columns" in (report / "report.md").read_text()
+
+    train, test = tmp_path / "train.parquet", tmp_path / "test.parquet"
+    labeled = table[table["label"].notna()]
+    labeled.to_parquet(train)
+    table[table["label"].isna()].to_parquet(test)
+    template = tmp_path / "sample_submission.csv"  # the classes this small train set has
+    pd.DataFrame({"sample_id": table.index[table["label"].isna()],
+                  **{a: 0.0 for a in sorted(labeled["label"].unique())}}).to_csv(
+        template, index=False)
+    capsys.readouterr()
+    assert main(["submit", "--train", str(train), "--test", str(test), "--template",
+                 str(template), "--model", "logreg", "--calibrate", "none",
+                 "--out", str(tmp_path / "submission.csv")]) == 0
+    assert (f"{train}: model inputs are {len(X.columns) - 2} features + ['sensor', "
+            "'body_part']") in capsys.readouterr().out
+
+
+def test_keep_adds_named_metadata_and_refuses_unknown(store_features):
+    _, features = store_features
+    _, X = _split_table(features, "label", "group", ["side"])
+    assert {"body_part", "sensor", "side"} <= set(X.columns)
+    assert not BOOKKEEPING & set(X.columns)
+    with pytest.raises(SystemExit, match="sid"):
+        _split_table(features, "label", "group", ["sid"])

@@ -20,7 +20,7 @@ from tqdm.auto import tqdm
 
 from featurekit.features import compute_features, kernels
 from featurekit.features.registry import FeatureSet
-from featurekit.panel import Panel
+from featurekit.panel import Panel, describe_ids
 
 # Samples (of 3 channels) per in-memory chunk, by feature-set cost: cheap NumPy reductions
 # run fastest on chunks that stay in cache; sorts and FFTs amortize their per-batch overhead
@@ -49,14 +49,15 @@ def check_finite(panel: Panel) -> None:
     if finite.all():
         return
     positions = np.flatnonzero(panel.per_series_sum(~finite))
-    ids = panel.ids[positions[:10]].tolist()
-    more = f" and {len(positions) - 10} more" if len(positions) > 10 else ""
     kinds = [kind for kind, test in (("NaN", np.isnan), ("inf", np.isinf))
              if test(panel.values).any()]
     raise ValueError(
-        f"{' and '.join(kinds)} samples in {len(positions)} series, ids {ids}{more}. "
-        "Fill them first with featurekit.preprocess.fill_nan(panel) "
-        "(replace inf by NaN before filling), pass preprocess=..., or drop those series."
+        f"{' and '.join(kinds)} samples in {len(positions)} series, ids "
+        f"{describe_ids(panel.ids[positions])}. "
+        "Fill them first with featurekit.preprocess.fill_nan(panel).panel "
+        "(replace inf by NaN before filling), or pass "
+        "preprocess=PanelTransformer(fill_nan) (from featurekit.preprocess) to fill each "
+        "chunk, or drop those series."
     )
 
 
@@ -77,6 +78,12 @@ class ChunkJob:
         if self.preprocess is not None:
             step = getattr(self.preprocess, "transform", self.preprocess)
             panel = step(panel)
+            if not isinstance(panel, Panel):
+                hint = (" (fill_nan returns the panel with its report: pass "
+                        "preprocess=PanelTransformer(fill_nan) from featurekit.preprocess)"
+                        if hasattr(panel, "panel") else "")
+                raise TypeError(f"preprocess must return a Panel, got "
+                                f"{type(panel).__name__}{hint}")
         if self.check:
             check_finite(panel)
         size = self.chunk_size or default_chunk_size(panel, self.feature_set.cost)

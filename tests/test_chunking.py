@@ -1,0 +1,28 @@
+"""What every chunk goes through: preprocessing and the finiteness check."""
+
+import numpy as np
+import pytest
+
+import featurekit as fk
+from featurekit.preprocess import PanelTransformer, fill_nan
+
+
+def panel_with_nan():
+    arrays = [np.arange(6.0).reshape(3, 2), np.array([[1.0, np.nan], [2.0, 3.0]])]
+    return fk.Panel.from_arrays(arrays, ids=["a", "b"], channels=["x", "y"])
+
+
+def test_preprocess_returning_something_else_than_a_panel_names_the_fix():
+    """Regression: preprocess=fill_nan failed with AttributeError 'FillResult' object has
+    no attribute 'values', right after the NaN message told the user to pass preprocess."""
+    with pytest.raises(TypeError, match=r"got FillResult.*PanelTransformer\(fill_nan\)"):
+        fk.extract(panel_with_nan(), "seed", preprocess=fill_nan)
+    with pytest.raises(TypeError, match="must return a Panel, got DataFrame"):
+        fk.extract(panel_with_nan(), "seed", preprocess=lambda panel: panel.meta)
+
+
+def test_nan_message_gives_a_fix_that_works():
+    with pytest.raises(ValueError, match=r"ids \['b'\].*PanelTransformer\(fill_nan\)"):
+        fk.extract(panel_with_nan(), "seed")
+    table = fk.extract(panel_with_nan(), "seed", preprocess=PanelTransformer(fill_nan))
+    assert table.index.tolist() == ["a", "b"] and np.isfinite(table.to_numpy()).all()

@@ -39,26 +39,42 @@ def _ingest(args) -> None:
                        sampling_rates=_rates(args.rates))
 
 
+def _panels(store):
+    """The series to extract, one Panel at a time.
+
+    A store is streamed one stored chunk at a time (``iter_store``) and each chunk is
+    prepared as in the competition recipe, so memory holds one chunk, never the store.
+    Without a store: the mirrored watch dataset.
+    """
+    if store is None:
+        from featurekit.datasets import load_watch
+        from featurekit.preprocess import mirror
+
+        return [mirror(load_watch())]
+    from tqdm.auto import tqdm
+
+    from featurekit.io import iter_store, store_chunks
+    from featurekit.recipes import prepare_competition
+
+    chunks = tqdm(iter_store(store), total=len(store_chunks(store)), desc="extract",
+                  unit="chunk")
+    return (prepare_competition(chunk) for chunk in chunks)
+
+
 def _extract(args) -> None:
     from featurekit import extract
-    from featurekit.preprocess import mirror, windows
+    from featurekit.preprocess import windows
 
-    if args.store:
-        from featurekit.io import load_store
-        from featurekit.recipes import prepare_competition
-
-        panel = prepare_competition(load_store(args.store))
-    else:
-        from featurekit.datasets import load_watch
-
-        panel = mirror(load_watch())
-    if args.window:
-        panel = windows(panel, args.window, args.step or args.window)
-    X = extract(panel, args.features, n_jobs=args.n_jobs)
-    keep = [c for c in panel.meta.columns if c not in X.columns]
-    table = X.join(panel.meta[keep])
+    tables = []
+    for panel in _panels(args.store):
+        if args.window:
+            panel = windows(panel, args.window, args.step or args.window)
+        X = extract(panel, args.features, n_jobs=args.n_jobs, progress=False)
+        meta = [c for c in panel.meta.columns if c not in X.columns]
+        tables.append(X.join(panel.meta[meta]))
+    table = pd.concat(tables)
     table.to_parquet(args.out)
-    print(f"wrote {args.out}: {len(X)} rows, {X.shape[1]} features + meta {keep}")
+    print(f"wrote {args.out}: {len(table)} rows, {X.shape[1]} features + meta {meta}")
 
 
 def _model_inputs(columns, label: str, group: str | None,
@@ -155,7 +171,8 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("extract", help="feature table (Parquet) from a store or load_watch()")
     p.add_argument("--store", type=Path, help="store from `featurekit ingest` (default: the "
-                   "watch dataset); NaN filled, left mirrored, Vicon positions differentiated")
+                   "watch dataset), streamed chunk by chunk; NaN filled, left mirrored, Vicon "
+                   "positions differentiated")
     p.add_argument("--features", default="default", help="feature set (seed, stats, default...)")
     p.add_argument("--window", type=int, help="cut windows of this many samples first")
     p.add_argument("--step", type=int, help="window step in samples (default: --window)")

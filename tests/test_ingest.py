@@ -215,6 +215,18 @@ def test_unusable_layout_raises_one_error_listing_all(tmp_path):
     assert "train.csv lacks columns" in message and "activity" in message
 
 
+def test_layout_listing_no_series_is_refused_before_writing_a_store(tmp_path):
+    """Regression: tables with headers only crashed with KeyError 'id' after the store's
+    plan and folders had been written."""
+    write_layout(tmp_path, {}, [row(1)])
+    for name in ("train.csv", "metadata.csv"):  # keep the headers, drop every row
+        path = tmp_path / name
+        path.write_text(path.read_text().splitlines()[0] + "\n")
+    with pytest.raises(ValueError, match="list no usable series"):
+        ingest_competition(tmp_path, tmp_path / "store", progress=False)
+    assert not (tmp_path / "store").exists()
+
+
 # ---------------------------------------------------------------------- resuming
 def test_interrupted_ingest_resumes_without_redoing_chunks(tmp_path, monkeypatch):
     root = tmp_path / "data"

@@ -366,6 +366,11 @@ def ingest_competition(data_dir, store, *, n_jobs: int = -1, progress: bool = Tr
         raise ValueError(f"dtype must be float32 or float64, got {dtype!r}")
     dtype = np.dtype(dtype).name
     meta, csv_problems, listed = _read_tables(data_dir)
+    if meta.empty:
+        problems = "; ".join(f"{p.problem}: {p.detail}" for p in csv_problems.head(3).itertuples())
+        raise ValueError(f"{data_dir}: train.csv and metadata.csv list no usable series"
+                         + (f" ({problems})" if problems else "")
+                         + "; nothing to ingest, so no store was written")
     orphans = _orphans(data_dir, listed)
     for sub in ("samples", "chunks"):
         (store / sub).mkdir(parents=True, exist_ok=True)

@@ -47,10 +47,11 @@ def resolve_magnitude_groups(groups: Mapping | Sequence | None, channels: Sequen
 
 
 def magnitude(components: Sequence[np.ndarray]) -> np.ndarray:
-    """Euclidean norm, sample by sample, of equally long 1-D component arrays."""
-    total = np.square(components[0])
+    """Euclidean norm, sample by sample, of equally long 1-D component arrays, in float64
+    (a float32 store's samples are squared and summed without losing digits)."""
+    total = np.square(components[0], dtype=np.float64)
     for component in components[1:]:
-        total += np.square(component)
+        total += np.square(component, dtype=np.float64)
     return np.sqrt(total, out=total)
 
 

@@ -130,7 +130,7 @@ def _baseline(args) -> None:
 
 
 def _submit(args) -> None:
-    from featurekit.calibration import CalibratedModel
+    from featurekit.calibration import CalibratedEnsemble, CalibratedModel
     from featurekit.models import make_model
     from featurekit.submission import validate_submission, write_submission
 
@@ -144,9 +144,10 @@ def _submit(args) -> None:
     test, X_test = _split_table(args.test, args.label, None, args.keep)
     labeled = train[args.label].notna().to_numpy()
     model = make_model(args.model)
-    fit_params = {}
     if args.calibrate != "none":
         model = CalibratedModel(model, method=args.calibrate)
+    fit_params = {}
+    if isinstance(model, CalibratedModel | CalibratedEnsemble):  # inner folds by subject
         fit_params = {"groups": train.loc[labeled, args.group].to_numpy()}
     model.fit(X[labeled], train.loc[labeled, args.label].astype(str).to_numpy(), **fit_params)
     write_submission(X_test.index, model.predict_proba(X_test[X.columns]), model.classes_, args.out,

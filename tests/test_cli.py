@@ -55,7 +55,7 @@ def _features(n, labeled, seed):
     return X
 
 
-def test_submit_and_validate(tmp_path, capsys):
+def test_submit_and_validate(tmp_path, capsys, monkeypatch):
     train, test = tmp_path / "train.parquet", tmp_path / "test.parquet"
     _features(144, True, 0).to_parquet(train)
     test_table = _features(20, False, 1)
@@ -73,6 +73,23 @@ def test_submit_and_validate(tmp_path, capsys):
     pd.read_csv(out).iloc[:, ::-1].to_csv(out, index=False)
     assert main(["submit", "--validate", str(out), "--template", str(template)]) == 2
     assert "header" in capsys.readouterr().err
+
+    # Regression: the self-calibrating ensemble was fitted without subjects when
+    # --calibrate none, so its inner calibration folds split each subject's rows.
+    from featurekit.calibration import CalibratedEnsemble
+
+    seen = []
+    real_fit = CalibratedEnsemble.fit
+
+    def fit(self, X, y, groups=None):
+        seen.append(groups)
+        return real_fit(self, X, y, groups=groups)
+
+    monkeypatch.setattr(CalibratedEnsemble, "fit", fit)
+    assert main(["submit", "--train", str(train), "--test", str(test), "--template",
+                 str(template), "--model", "ensemble", "--calibrate", "none",
+                 "--out", str(out)]) == 0
+    assert len(seen) == 1 and seen[0] is not None and len(set(seen[0])) > 1
 
 
 # Per-file columns of a store: they name a file or describe how it was read (nan_samples

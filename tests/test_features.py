@@ -189,6 +189,19 @@ def test_registry_refuses_duplicates_and_bad_names():
         fk.features.register_feature("bad__name", family="stats")
 
 
+def test_presets_are_queries_on_the_family():
+    """A feature registered with family="stats" joins the stats and default presets."""
+    fk.features.register_feature("last", family="stats")(lambda seg: seg.values[
+        seg.layout.offsets[1:] - 1])
+    try:
+        stats = [name for name, _ in fk.get_feature_set("stats").channel]
+        assert stats[-1] == "last"
+        assert "last" in {name for name, _ in fk.get_feature_set("default").channel}
+        assert "last" not in {name for name, _ in fk.get_feature_set("spectral").channel}
+    finally:
+        FEATURES.pop("last")
+
+
 def test_seed_set_is_exactly_the_seed_recipe():
     features = {name for name, _ in fk.get_feature_set("seed").channel}
     assert features == {"mean", "std", "min", "max", "ptp", "mean_abs", "skew", "kurtosis"}

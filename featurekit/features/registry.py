@@ -97,6 +97,16 @@ def _call(name: str, params: Mapping | None = None) -> tuple:
     return (name, tuple(sorted((params or {}).items())))
 
 
+def family_members(family: str) -> tuple[str, ...]:
+    """Names of the per-channel features registered with ``family``, in registration order.
+
+    Presets are queries on this metadata (as tsfresh derives its presets from function
+    flags): a feature registered with ``family="stats"`` joins ``stats`` and ``default``.
+    """
+    return tuple(name for name, spec in FEATURES.items()
+                 if spec.family == family and spec.scope == "channel")
+
+
 def calls(names: Iterable[str], **grids) -> tuple:
     """Expand feature names with their default grids (or ``grids[name]`` when given)."""
     out = []

@@ -53,7 +53,7 @@ class Layout:
         return index
 
     @cached_property
-    def buckets(self) -> list[tuple[np.ndarray, int, np.ndarray, np.ndarray]]:
+    def buckets(self) -> list[tuple[np.ndarray, np.ndarray]]:
         """(positions, gather index) per group of series with lengths within 15%."""
         order = np.argsort(self.lengths, kind="stable")
         order = order[self.lengths[order] > 0]
@@ -70,7 +70,7 @@ class Layout:
         return groups
 
     @cached_property
-    def fft_batches(self) -> list[tuple[np.ndarray, int, np.ndarray, np.ndarray]]:
+    def fft_batches(self) -> list[tuple[np.ndarray, int, np.ndarray]]:
         """(positions, n_fft, gather index) per FFT size; n_fft = next_fast_len(length)."""
         unique_lengths, inverse = np.unique(self.lengths, return_inverse=True)
         fast = [scipy.fft.next_fast_len(int(n), real=True) if n > 1 else 0 for n in unique_lengths]

@@ -1,10 +1,15 @@
-"""The named feature sets: explicit builders over the registered features."""
+"""The named feature sets: builders that query the registered features by family."""
 
 from __future__ import annotations
 
-from featurekit.features.registry import FeatureSet, calls, register_feature_set
-from featurekit.features.spectral import DEFAULT_BANDS, SPECTRAL
-from featurekit.features.stats import SEED, STATS
+from featurekit.features.registry import (
+    FeatureSet,
+    calls,
+    family_members,
+    register_feature_set,
+)
+from featurekit.features.spectral import DEFAULT_BANDS
+from featurekit.features.stats import SEED
 from featurekit.features.tsfresh_bridge import freeze_settings
 
 
@@ -27,12 +32,12 @@ def seed_set() -> FeatureSet:
 
 @register_feature_set("stats")
 def stats_set() -> FeatureSet:
-    return FeatureSet(channel=calls(STATS))
+    return FeatureSet(channel=calls(family_members("stats")))
 
 
 @register_feature_set("spectral")
 def spectral_set(*, bands=DEFAULT_BANDS) -> FeatureSet:
-    return FeatureSet(channel=calls(SPECTRAL, **_band_grid(bands)))
+    return FeatureSet(channel=calls(family_members("spectral"), **_band_grid(bands)))
 
 
 @register_feature_set("cross")
@@ -41,7 +46,8 @@ def cross_set(*, bands=DEFAULT_BANDS, magnitude_groups=None) -> FeatureSet:
     return FeatureSet(
         pair=calls(["corr"]),
         group=calls(["sma"]),
-        magnitude=calls(STATS + SPECTRAL, **_band_grid(bands)),
+        magnitude=calls(family_members("stats") + family_members("spectral"),
+                        **_band_grid(bands)),
         magnitude_groups=_groups(magnitude_groups),
     )
 

@@ -100,9 +100,3 @@ def band_power(seg: Segments, lo: float, hi: float) -> np.ndarray:
         return b.cumulative[rows, b.bins_below(hi)] - b.cumulative[rows, b.bins_below(lo)]
 
     return _per_spectrum(seg, compute)
-
-
-SPECTRAL = (
-    "dominant_freq", "dominant_power", "spectral_centroid", "spectral_spread",
-    "spectral_entropy", "spectral_rolloff", "spectral_flatness", "band_power",
-)

@@ -157,7 +157,3 @@ def length(seg: Segments) -> np.ndarray:
 
 
 SEED = ("mean", "std", "min", "max", "ptp", "mean_abs", "skew", "kurtosis")
-STATS = SEED + (
-    "median", "quantile", "iqr", "rms", "energy", "mean_crossing_rate", "abs_sum_of_changes",
-    "mean_abs_change", "autocorr", "linear_trend_slope", "count_above_mean", "length",
-)

@@ -23,7 +23,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from featurekit.panel import Panel
+from featurekit.panel import Panel, describe_ids
 
 _NAME = re.compile(r"^[A-Za-z0-9_.=-]+$")
 _TORCH_FIX = "pip install torch==2.13.0 (CPU build) or pip install featurekit[torch]"
@@ -39,12 +39,6 @@ def _import_torch():
             f"{_TORCH_FIX}. Precomputed embeddings (table=...) work without torch."
         ) from exc
     return torch
-
-
-def _show(items, limit: int = 10) -> str:
-    items = list(items)
-    more = f" and {len(items) - limit} more" if len(items) > limit else ""
-    return f"{items[:limit]}{more}"
 
 
 class EmbeddingFeatures(TransformerMixin, BaseEstimator):
@@ -152,7 +146,7 @@ class EmbeddingFeatures(TransformerMixin, BaseEstimator):
         if isinstance(X, Panel) and self.encoder is not None:
             empty = X.ids[X.lengths == 0]
             if len(empty):
-                problems.append(f"series {_show(empty)} are empty; drop them before embedding")
+                problems.append(f"series {describe_ids(empty)} are empty; drop them before embedding")
         if problems:
             raise ValueError("EmbeddingFeatures:\n  - " + "\n  - ".join(problems))
 
@@ -218,11 +212,11 @@ class EmbeddingFeatures(TransformerMixin, BaseEstimator):
         torch = _import_torch()
         nan = X.nan_counts()
         if (nan > 0).any():
-            raise ValueError(f"series {_show(nan.index[nan > 0])} contain NaN; fill them first "
+            raise ValueError(f"series {describe_ids(nan.index[nan > 0])} contain NaN; fill them first "
                              "with featurekit.preprocess.fill_nan")
         empty = X.ids[X.lengths == 0]
         if len(empty):
-            raise ValueError(f"series {_show(empty)} are empty; drop them before embedding")
+            raise ValueError(f"series {describe_ids(empty)} are empty; drop them before embedding")
         order = np.argsort(X.lengths, kind="stable")
         out = None
         with torch.inference_mode():
@@ -243,7 +237,7 @@ class EmbeddingFeatures(TransformerMixin, BaseEstimator):
         except RuntimeError as exc:
             raise ValueError(
                 f"the encoder failed on a batch of shape {tuple(batch.shape)} (batch, channels, "
-                f"time) with series {_show(part.ids, 5)}; the panel has {part.n_channels} "
+                f"time) with series {describe_ids(part.ids, 5)}; the panel has {part.n_channels} "
                 f"channels {part.channels}. If the encoder expects another channel count, "
                 f"select them with panel.select_channels([...]). torch said: "
                 f"{str(exc).strip().splitlines()[-1]}") from exc
@@ -345,11 +339,11 @@ def _read_table(table, table_ids) -> pd.DataFrame:
     problems = []
     non_numeric = [c for c in df.columns if not pd.api.types.is_numeric_dtype(df[c])]
     if non_numeric:
-        problems.append(f"non-numeric columns {_show(non_numeric)}")
+        problems.append(f"non-numeric columns {describe_ids(non_numeric)}")
     if df.shape[1] == 0:
         problems.append("no embedding columns")
     if not df.index.is_unique:
-        problems.append(f"duplicated ids {_show(df.index[df.index.duplicated()].unique())}")
+        problems.append(f"duplicated ids {describe_ids(df.index[df.index.duplicated()].unique())}")
     if problems:
         raise ValueError(f"embedding table {where}:\n  - " + "\n  - ".join(problems))
     return df
@@ -388,9 +382,9 @@ def _lookup(table: pd.DataFrame, ids: pd.Index) -> np.ndarray:
     missing = ids[positions < 0]
     if len(missing):
         raise ValueError(f"{len(missing)} series ids are not in the embedding table: "
-                         f"{_show(missing)}; compute their embeddings or drop them")
+                         f"{describe_ids(missing)}; compute their embeddings or drop them")
     values = table.to_numpy(dtype=np.float32)[positions]
     bad = ids[np.isnan(values).any(axis=1)]
     if len(bad):
-        raise ValueError(f"embedding table rows for ids {_show(bad)} contain NaN")
+        raise ValueError(f"embedding table rows for ids {describe_ids(bad)} contain NaN")
     return values

@@ -26,8 +26,8 @@ from sklearn.model_selection import (
 
 from featurekit.calibration import CalibratedModel, align_proba
 from featurekit.models import feature_importances
+from featurekit.submission import clip_proba
 
-EPS = 1e-15
 GROUPED = ("stratified-group", "group", "logo")
 LEAKY = ("kfold", "sequential")
 LEAK_WARNING = (
@@ -100,12 +100,6 @@ def check_inputs(X, y, groups=None, parent=None, *, cv="stratified-group", n_spl
                                     "in several groups; windows of one series need one group")
     if problems:
         raise ValueError("Invalid cross-validation input:\n  - " + "\n  - ".join(problems))
-
-
-def clip_proba(proba) -> np.ndarray:
-    """Clip probabilities to [1e-15, 1] and renormalize each row to sum to 1."""
-    proba = np.clip(np.asarray(proba, dtype=float), EPS, 1.0)
-    return proba / proba.sum(axis=1, keepdims=True)
 
 
 def scores(y, proba, classes) -> dict:

@@ -22,6 +22,12 @@ _FLOAT_FORMAT = "%.15f"
 _SCIENTIFIC = re.compile(r"\d[eE][+-]?\d")
 
 
+def clip_proba(proba) -> np.ndarray:
+    """Clip probabilities to [EPS, 1] and renormalize each row to sum to 1, as the metric does."""
+    proba = np.clip(np.asarray(proba, dtype=float), EPS, 1.0)
+    return proba / proba.sum(axis=1, keepdims=True)
+
+
 def _read(table, what: str) -> pd.DataFrame:
     if isinstance(table, pd.DataFrame):
         return table
@@ -100,9 +106,7 @@ def write_submission(ids, proba, classes, path, *, template=None, metadata=None)
     if problems:
         raise ValueError("Cannot write the submission:\n  - " + "\n  - ".join(problems))
 
-    proba = np.clip(proba, EPS, 1.0)
-    proba /= proba.sum(axis=1, keepdims=True)
-    frame = pd.DataFrame(proba, columns=classes)[columns]
+    frame = pd.DataFrame(clip_proba(proba), columns=classes)[columns]
     frame.insert(0, ID_COLUMN, ids)
     if expected is not None:
         frame = frame.set_index(ID_COLUMN).loc[expected].reset_index()

@@ -9,9 +9,10 @@ from sklearn.metrics import accuracy_score, log_loss
 from sklearn.model_selection import StratifiedGroupKFold
 
 from featurekit.calibration import CalibratedModel, TemperatureScaler
-from featurekit.evaluate import aggregate_windows, clip_proba, cross_validate, scores
+from featurekit.evaluate import aggregate_windows, cross_validate, scores
 from featurekit.models import make_model
 from featurekit.report import compare
+from featurekit.submission import clip_proba
 
 
 @pytest.fixture(scope="module")

@@ -39,7 +39,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from featurekit.panel import Panel, meta_mask
+from featurekit.panel import Panel, describe_ids, meta_mask
 
 FORMAT = "featurekit-store"
 FORMAT_VERSION = 1
@@ -124,9 +124,8 @@ def _select(series: pd.DataFrame, ids, where) -> pd.DataFrame:
         positions = index.get_indexer(ids)
         missing = [i for i, p in zip(ids, positions, strict=True) if p < 0]
         if missing:
-            more = f" and {len(missing) - 10} more" if len(missing) > 10 else ""
             raise KeyError(f"ids not in the store{' (after where)' if where else ''}: "
-                           f"{missing[:10]}{more}; skipped series are listed in report.csv")
+                           f"{describe_ids(missing)}; skipped series are listed in report.csv")
         series = series.iloc[positions]
     return series
 

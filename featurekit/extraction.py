@@ -137,28 +137,53 @@ def extract_to_parquet(
     """Like :func:`extract`, but write the table to one Parquet file, chunk by chunk.
 
     Memory holds one chunk's table at a time, so a store of any size streams through. The
-    index is written as column ``id``; the file appears only when complete.
+    index is written as column ``id``; the file appears only when complete, and a failure
+    leaves no partial file behind.
     """
     job = ChunkJob(get_feature_set(features, **options), preprocess, chunk_size)
     tables = iter_tables(source, job, n_jobs=n_jobs, backend=backend, client=client,
                          progress=_show_progress(source, progress))
     path = Path(path)
     tmp = path.with_name(f".{path.name}.tmp")
-    writer = None
     try:
-        for table in tables:
-            arrow = pa.Table.from_pandas(table.rename_axis("id").reset_index(),
-                                         preserve_index=False)
-            if writer is None:
-                writer = pq.ParquetWriter(tmp, arrow.schema)
-            writer.write_table(arrow)
-    finally:
-        if writer is not None:
-            writer.close()
-    if writer is None:
+        written = _write_tables(tables, tmp)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    if not written:
         raise ValueError("the source holds no chunk to extract")
     os.replace(tmp, path)
     return path
+
+
+def _write_tables(tables, path: Path) -> bool:
+    """Write the tables one after another to one Parquet file; False if there was none.
+
+    Tables without rows are skipped (a chunk whose files were all missing, say; a tsfresh
+    set gives them no columns either, so their schema would not match), unless every table
+    is empty: then the first is written, for its columns.
+    """
+    writer = first = None
+    try:
+        for table in tables:
+            first = table if first is None else first
+            if len(table):
+                writer = _append_table(writer, path, table)
+        if writer is None and first is not None:
+            writer = _append_table(None, path, first)
+    finally:
+        if writer is not None:
+            writer.close()
+    return writer is not None
+
+
+def _append_table(writer: pq.ParquetWriter | None, path: Path, table: pd.DataFrame
+                  ) -> pq.ParquetWriter:
+    """Append ``table`` with its index as column ``id``, opening the writer the first time."""
+    arrow = pa.Table.from_pandas(table.rename_axis("id").reset_index(), preserve_index=False)
+    writer = writer or pq.ParquetWriter(path, arrow.schema)
+    writer.write_table(arrow)
+    return writer
 
 
 class FeatureExtractor(TransformerMixin, BaseEstimator):

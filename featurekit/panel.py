@@ -108,7 +108,11 @@ class Panel:
         self.values = np.ascontiguousarray(values)
         self.offsets = np.asarray(offsets, dtype=np.int64)
         n = max(len(self.offsets) - 1, 0)
-        self.ids = pd.Index(np.arange(n) if ids is None else list(ids), name="id")
+        ids = np.arange(n) if ids is None else ids
+        # An array or Index keeps its dtype (an empty int64 store chunk stays int64, so its
+        # table matches the others'); a list or an object array gets one inferred.
+        typed = isinstance(ids, (np.ndarray, pd.Index)) and ids.dtype != object
+        self.ids = pd.Index(ids if typed else list(ids), name="id")
         n_channels = self.values.shape[1] if self.values.ndim == 2 else 0
         self.channels = (
             [f"c{i}" for i in range(n_channels)] if channels is None else [str(c) for c in channels]

@@ -7,6 +7,9 @@ from sklearn.base import clone
 
 import featurekit as fk
 import featurekit.extraction as extract_module
+from featurekit.datasets import make_competition
+from featurekit.io import ingest_competition, load_store_chunk
+from featurekit.preprocess import PanelTransformer, fill_nan
 from tests.test_features import ragged_panel
 
 
@@ -174,3 +177,60 @@ def test_tsfresh_feature_set_runs_real_tsfresh():
 def test_huge_finite_values_are_not_mistaken_for_inf():
     panel = fk.Panel.from_arrays([np.full((4, 1), 1e308)], channels=["x"])
     assert fk.extract(panel, "seed")["x__max"].iloc[0] == 1e308
+
+
+def test_extract_to_parquet_over_a_store_whose_first_chunk_is_empty(tmp_path):
+    """Every file of the first stored chunk is missing: the chunk is empty, the rest is written."""
+    data = make_competition(tmp_path / "data", n_series=24, seed=3)
+    ids = sorted(pd.concat([pd.read_csv(data / name)["id"]
+                            for name in ("train.csv", "metadata.csv")]))
+    for series_id in ids[:8]:
+        (data / "unlabeled" / "unlabeled" / f"{series_id}.csv").unlink()
+    store = tmp_path / "store"
+    ingest_competition(data, store, n_jobs=1, progress=False, chunk_size=8)
+    empty, full = load_store_chunk(store, 0), load_store_chunk(store, 1)
+    assert len(empty) == 0 and empty.ids.dtype == full.ids.dtype == np.int64
+
+    fill = PanelTransformer(fill_nan, {"all_nan": "drop"})
+    path = fk.extract_to_parquet(store, tmp_path / "features.parquet", "seed", preprocess=fill,
+                                 progress=False)
+    expected = fk.extract(store, "seed", preprocess=fill, progress=False)
+    assert len(expected) == 16
+    pd.testing.assert_frame_equal(pd.read_parquet(path).set_index("id"), expected)
+
+
+def drop_series_below_4(panel):
+    """A preprocess step that empties the first chunk of 4 series."""
+    return panel.take(np.flatnonzero(panel.ids >= 4))
+
+
+def test_extract_to_parquet_skips_an_empty_tsfresh_chunk(tmp_path):
+    """tsfresh gives an empty chunk no columns at all: its schema matches no other chunk's."""
+    pytest.importorskip("tsfresh")
+    panel = ragged_panel(n=8, channels=("x",))
+    path = fk.extract_to_parquet(panel, tmp_path / "features.parquet", "tsfresh-minimal",
+                                 chunk_size=4, preprocess=drop_series_below_4, progress=False)
+    expected = fk.extract(panel.take(np.arange(4, 8)), "tsfresh-minimal")
+    pd.testing.assert_frame_equal(pd.read_parquet(path).set_index("id"), expected)
+
+
+def test_extract_to_parquet_of_an_empty_panel_writes_the_columns(tmp_path):
+    path = fk.extract_to_parquet(fk.Panel.from_arrays([], channels=["x"]),
+                                 tmp_path / "features.parquet", "seed", progress=False)
+    written = pd.read_parquet(path)
+    assert len(written) == 0 and list(written.columns) == ["id", *fk.extract(
+        fk.Panel.from_arrays([np.ones(3)], channels=["x"]), "seed").columns]
+
+
+def refuse_series_5(panel):
+    """A preprocess step that fails on the chunk holding series 5."""
+    if 5 in panel.ids:
+        raise ValueError("series 5 is broken")
+    return panel
+
+
+def test_extract_to_parquet_leaves_no_temp_file_when_it_fails(tmp_path):
+    with pytest.raises(ValueError, match="series 5 is broken"):
+        fk.extract_to_parquet(ragged_panel(n=10), tmp_path / "features.parquet", "seed",
+                              chunk_size=4, preprocess=refuse_series_5, progress=False)
+    assert list(tmp_path.iterdir()) == []

@@ -17,7 +17,9 @@ from scipy.special import log_softmax
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold, cross_val_predict
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils import get_tags
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d
 
 METHODS = ("temperature", "logistic")
 
@@ -103,6 +105,33 @@ def _inner_splitter(codes, groups, cv: int, random_state):
                                 random_state=random_state)
 
 
+def check_labels(y) -> np.ndarray:
+    """``y`` as a 1-D array of class labels; a missing, NaN, inf, 2-D or continuous target is
+    refused with scikit-learn's messages."""
+    if y is None:
+        raise ValueError("this classifier requires y to be passed, but the target y is None")
+    y = column_or_1d(check_array(y, ensure_2d=False, dtype=None), warn=True)
+    check_classification_targets(y)
+    return y
+
+
+def n_features(X) -> int:
+    """Number of columns of a 2-D table or array (DataFrames keep their mixed dtypes)."""
+    shape = X.shape if hasattr(X, "shape") else np.asarray(X).shape
+    if len(shape) != 2:
+        raise ValueError(f"Expected 2D array, got {len(shape)}D input instead: reshape it to "
+                         "(n_samples, n_features)")
+    return shape[1]
+
+
+def delegated_tags(tags, estimators):
+    """``tags`` accepting sparse or NaN input exactly when every wrapped estimator does."""
+    inputs = [get_tags(estimator).input_tags for estimator in estimators]
+    tags.input_tags.sparse = all(i.sparse for i in inputs)
+    tags.input_tags.allow_nan = all(i.allow_nan for i in inputs)
+    return tags
+
+
 def align_proba(proba, model_classes, classes) -> np.ndarray:
     """Columns of ``proba`` (in ``model_classes`` order) placed under the sorted full class
     list ``classes``; classes the model never saw get 0."""
@@ -143,8 +172,9 @@ class CalibratedModel(ClassifierMixin, BaseEstimator):
 
     def fit(self, X, y, groups=None):
         _scaler(self.method)  # validates the method name before any fitting
-        y = np.asarray(y)
+        y = check_labels(y)
         self.classes_, codes = np.unique(y, return_inverse=True)
+        self.n_features_in_ = n_features(X)
         if isinstance(self.estimator, _SELF_CALIBRATED):
             # already calibrates on its own inner folds: fit it once, with this method
             self.calibrator_ = None
@@ -161,6 +191,9 @@ class CalibratedModel(ClassifierMixin, BaseEstimator):
         self.estimator_ = clone(self.estimator).fit(X, y)
         return self
 
+    def __sklearn_tags__(self):
+        return delegated_tags(super().__sklearn_tags__(), [self.estimator])
+
     def predict_proba_raw(self, X) -> np.ndarray:
         """Probabilities of the base model before calibration, columns in ``classes_`` order."""
         check_is_fitted(self)
@@ -170,13 +203,15 @@ class CalibratedModel(ClassifierMixin, BaseEstimator):
                         self.classes_)
 
     def predict_proba(self, X) -> np.ndarray:
+        check_is_fitted(self)
         if hasattr(self.estimator_, "predict_proba_raw"):
             return self.estimator_.predict_proba(X)
         proba = self.predict_proba_raw(X)
         return proba if self.calibrator_ is None else self.calibrator_.transform(proba)
 
     def predict(self, X):
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+        proba = self.predict_proba(X)  # first: an unfitted model raises NotFittedError
+        return self.classes_[np.argmax(proba, axis=1)]
 
 
 
@@ -235,8 +270,9 @@ class CalibratedEnsemble(ClassifierMixin, BaseEstimator):
     def fit(self, X, y, groups=None):
         self.weights_ = self._weights()
         _scaler(self.method)
-        y = np.asarray(y)
+        y = check_labels(y)
         self.classes_, codes = np.unique(y, return_inverse=True)
+        self.n_features_in_ = n_features(X)
         splitter = _inner_splitter(codes, groups, self.cv, self.random_state)
         self.estimators_, self.calibrators_ = [], []
         for _, estimator in self.estimators:
@@ -248,6 +284,9 @@ class CalibratedEnsemble(ClassifierMixin, BaseEstimator):
             self.calibrators_.append(calibrator)
             self.estimators_.append(clone(estimator).fit(X, y))
         return self
+
+    def __sklearn_tags__(self):
+        return delegated_tags(super().__sklearn_tags__(), [e for _, e in self.estimators])
 
     def _members(self, X, calibrated: bool) -> list[np.ndarray]:
         check_is_fitted(self)
@@ -265,7 +304,8 @@ class CalibratedEnsemble(ClassifierMixin, BaseEstimator):
         return np.average(self._members(X, calibrated=True), axis=0, weights=self.weights_)
 
     def predict(self, X):
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+        proba = self.predict_proba(X)  # first: an unfitted model raises NotFittedError
+        return self.classes_[np.argmax(proba, axis=1)]
 
 
 _SELF_CALIBRATED = (CalibratedModel, CalibratedEnsemble)

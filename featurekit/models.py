@@ -31,7 +31,12 @@ from sklearn.preprocessing import LabelEncoder, OneHotEncoder, StandardScaler
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.validation import check_is_fitted
 
-from featurekit.calibration import CalibratedEnsemble
+from featurekit.calibration import (
+    CalibratedEnsemble,
+    check_labels,
+    delegated_tags,
+    n_features,
+)
 
 MODELS = ("seed-rf", "rf", "extratrees", "xgboost", "lightgbm", "logreg", "ensemble")
 ENSEMBLE_MEMBERS = ("extratrees", "logreg")
@@ -56,6 +61,7 @@ class LabelEncodedClassifier(ClassifierMixin, BaseEstimator):
         self.class_weight = class_weight
 
     def fit(self, X, y, sample_weight=None):
+        y = check_labels(y)
         encoder = LabelEncoder().fit(y)
         self.classes_ = encoder.classes_
         if self.class_weight is not None:
@@ -64,8 +70,11 @@ class LabelEncodedClassifier(ClassifierMixin, BaseEstimator):
         self.estimator_ = clone(self.estimator).fit(
             X, encoder.transform(y), sample_weight=sample_weight
         )
-        self.n_features_in_ = getattr(self.estimator_, "n_features_in_", np.shape(X)[1])
+        self.n_features_in_ = n_features(X)
         return self
+
+    def __sklearn_tags__(self):
+        return delegated_tags(super().__sklearn_tags__(), [self.estimator])
 
     def predict_proba(self, X):
         check_is_fitted(self)
@@ -75,7 +84,8 @@ class LabelEncodedClassifier(ClassifierMixin, BaseEstimator):
         return proba
 
     def predict(self, X):
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+        proba = self.predict_proba(X)  # first: an unfitted model raises NotFittedError
+        return self.classes_[np.argmax(proba, axis=1)]
 
     @property
     def feature_importances_(self):

@@ -119,3 +119,13 @@ def test_agrees_with_aeon_loader(name):
 def test_labels_checked_case_insensitively_but_kept_as_written(tmp_path):
     path = _write(tmp_path, "@classLabel true Walk Run\n@data\n1,2:walk\n3,4:Run\n")
     assert read_ts(path).meta["label"].tolist() == ["walk", "Run"]
+
+
+def test_utf8_byte_order_mark_is_skipped(tmp_path):
+    text = "@problemName c\n@univariate true\n@classLabel true 1 2\n@data\n1,2,3:1\n4,5,6:2\n"
+    bom = tmp_path / "bom.ts"
+    bom.write_text(text, encoding="utf-8-sig")  # as Windows editors save UTF-8
+    panel, plain = read_ts(bom), read_ts(_write(tmp_path, text))
+    np.testing.assert_array_equal(panel.values, plain.values)
+    assert panel.meta["label"].tolist() == ["1", "2"]
+    assert panel.meta.attrs["ts_header"]["problemname"] == "c"

@@ -59,7 +59,8 @@ def read_ts(
     problems: list[str] = []
     in_data = False
 
-    with path.open(encoding="utf-8", errors="replace") as fh:
+    # utf-8-sig also reads files saved with a byte-order mark (as Windows editors write them)
+    with path.open(encoding="utf-8-sig", errors="replace") as fh:
         for lineno, raw in enumerate(fh, start=1):
             line = raw.strip()
             if not line or line[0] in "#%":

@@ -5,15 +5,20 @@ The spectrum of a series is ``|rfft|**2`` of the demeaned series zero-padded to
 sits at ``k * sampling_rate / n_fft`` Hz. Every feature is a share or a location of the power
 distribution, so a series of 1,000 and one of 1,500 samples of the same signal give close
 values. A series with no power (constant) gets 0 for every spectral feature.
+
+Bands are in absolute Hz, so a band starting at or above the Nyquist frequency (half the
+sampling rate) is empty: ``band_power`` warns when that holds for every series of a chunk,
+the usual sign of a rate left at the Panel's default 1.0 (time counted in samples).
 """
 
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 
-from featurekit.features.registry import register_feature
+from featurekit.features.registry import feature_name, register_feature
 from featurekit.features.segments import Segments
 
 DEFAULT_BANDS = ((0.0, 0.5), (0.5, 1.0), (1.0, 2.0), (2.0, 4.0), (4.0, 8.0), (8.0, math.inf))
@@ -94,9 +99,36 @@ def spectral_flatness(seg: Segments) -> np.ndarray:
 )
 def band_power(seg: Segments, lo: float, hi: float) -> np.ndarray:
     """Share of the total power in ``lo <= f < hi`` Hz (``hi=inf`` reaches Nyquist)."""
+    _warn_if_above_nyquist(seg, lo, hi)
 
     def compute(b):
         rows = np.arange(len(b.bin_hz))
         return b.cumulative[rows, b.bins_below(hi)] - b.cumulative[rows, b.bins_below(lo)]
 
     return _per_spectrum(seg, compute)
+
+
+def _warn_if_above_nyquist(seg: Segments, lo: float, hi: float) -> None:
+    """Warn when the band ``lo <= f < hi`` starts at or above every series' Nyquist frequency.
+
+    Such a band holds no power (at most the Nyquist bin's when ``lo`` equals it) whatever the
+    data. The message depends only on the band and the highest rate, so chunks at the same
+    rates repeat it word for word and Python's default filter shows it once.
+    """
+    if seg.n == 0:
+        return
+    rate = float(seg.sampling_rate.max())
+    nyquist = rate / 2
+    if lo < nyquist:
+        return
+    column = feature_name("*", "band_power", {"lo": lo, "hi": hi})
+    warnings.warn(
+        f"band_power {lo:g}-{hi:g} Hz ({column}) is empty (at most the Nyquist bin): it "
+        f"starts at or above the Nyquist frequency of every series ({nyquist:g} Hz; highest "
+        f"sampling rate {rate:g} Hz). If that is not the real rate (1.0 is the default when it "
+        "is unknown), set it: read_ts(..., sampling_rate=...), Panel(..., sampling_rate=...) "
+        f"or panel.replace(sampling_rate=...); else pass bands below {nyquist:g} Hz: "
+        "fk.extract(..., bands=[(lo, hi), ...]).",
+        UserWarning,
+        stacklevel=3,  # the feature call in compute_features
+    )

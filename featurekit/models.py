@@ -21,6 +21,7 @@ import json
 import warnings
 
 import numpy as np
+from lightgbm import LGBMClassifier
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.compose import ColumnTransformer, make_column_selector
 from sklearn.ensemble import ExtraTreesClassifier, RandomForestClassifier
@@ -149,16 +150,34 @@ def _xgboost(gpu, class_weight, random_state, params):
     return LabelEncodedClassifier(XGBClassifier(**settings), class_weight=class_weight)
 
 
-def _lightgbm(class_weight, random_state, params):
-    from lightgbm import LGBMClassifier
+class SmallDataLGBMClassifier(LGBMClassifier):
+    """LightGBM whose minimum leaf size shrinks on small training sets.
 
+    With LightGBM's ``min_child_samples=20`` no tree can split a training set of a few dozen
+    rows (a UCR-size set, or BasicMotions' 40 series): the model is then constant, log loss
+    ln(K), without a word. Here a fit on ``n`` rows uses
+    ``min(min_child_samples, max(2, n // 20))``, so from 400 rows on LightGBM's own setting
+    holds. The value used is ``min_child_samples_``; ``get_params`` is left untouched.
+    """
+
+    def fit(self, X, y, **kwargs):
+        configured = self.min_child_samples
+        self.min_child_samples_ = min(configured, max(2, np.shape(X)[0] // 20))
+        self.min_child_samples = self.min_child_samples_  # LightGBM reads its params in fit
+        try:
+            return super().fit(X, y, **kwargs)
+        finally:
+            self.min_child_samples = configured
+
+
+def _lightgbm(class_weight, random_state, params):
     settings = dict(
         n_estimators=400, learning_rate=0.05, num_leaves=31, subsample=0.8, subsample_freq=1,
         colsample_bytree=0.5, class_weight=class_weight, random_state=random_state,
         verbose=-1, n_jobs=-1,
     )
     settings.update(params)
-    return LGBMClassifier(**settings)
+    return SmallDataLGBMClassifier(**settings)
 
 
 def _ensemble(class_weight, random_state, params) -> CalibratedEnsemble:

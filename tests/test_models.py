@@ -202,3 +202,23 @@ def test_meta_estimators_pass_sklearn_checks(estimator, check):
     """Regression: predict before fit raised AttributeError, n_features_in_ was missing, and
     2-D, missing or NaN targets crashed instead of being refused (15 failed checks)."""
     check(estimator)
+
+
+def test_lightgbm_learns_on_a_few_dozen_rows():
+    """Regression: with LightGBM's min_child_samples=20 no tree split BasicMotions' 40
+    training series: a constant model, accuracy 0.25 and log loss ln 4, silently."""
+    from sklearn.metrics import log_loss
+
+    X, y = make_classification(80, 8, n_informative=5, n_classes=4, n_clusters_per_class=1,
+                               random_state=3)
+    X = pd.DataFrame(X, columns=[f"x__f{i}" for i in range(8)])
+    model = make_model("lightgbm", n_estimators=50, n_jobs=1).fit(X[:40], y[:40])
+    booster = model.steps[-1][1] if hasattr(model, "steps") else model
+    assert booster.min_child_samples_ == 2 and booster.get_params()["min_child_samples"] == 20
+    proba = model.predict_proba(X[40:])
+    assert log_loss(y[40:], proba, labels=range(4)) < 0.8 * np.log(4)
+    X, y = make_classification(1000, 8, n_classes=3, n_informative=4, random_state=0)
+    big = make_model("lightgbm", n_estimators=5, n_jobs=1).fit(
+        pd.DataFrame(X, columns=[f"x__f{i}" for i in range(8)]), y)
+    booster = big.steps[-1][1] if hasattr(big, "steps") else big
+    assert booster.min_child_samples_ == 20

@@ -4,6 +4,8 @@ Windows cut from one subject's recordings are near-duplicates of each other; a r
 puts them on both sides and reports accuracy the test set never sees (the seed's 0.97
 validation vs 1.40 test log loss). So splits are grouped by subject by default; a plain
 ``"kfold"`` or ``"sequential"`` split is available only by name and is flagged as leaky.
+Data without subjects, whose rows are independent (UCR series), splits with
+``"stratified"``, flagged as leaky only when subjects are given and it ignores them.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from sklearn.model_selection import (
     KFold,
     LeaveOneGroupOut,
     StratifiedGroupKFold,
+    StratifiedKFold,
 )
 
 from featurekit.calibration import CalibratedModel, align_proba
@@ -29,6 +32,7 @@ from featurekit.models import feature_importances
 from featurekit.submission import clip_proba
 
 GROUPED = ("stratified-group", "group", "logo")
+ROW_WISE = ("stratified",)  # right for independent rows; leaks when there are subjects
 LEAKY = ("kfold", "sequential")
 LEAK_WARNING = (
     "LEAKY: this split ignores subjects, so windows of the same subject (and of the same "
@@ -40,8 +44,9 @@ def make_splitter(cv: str = "stratified-group", n_splits: int = 5, random_state:
     """The scikit-learn splitter for a split name.
 
     ``stratified-group`` (StratifiedGroupKFold, shuffled), ``group`` (GroupKFold),
-    ``logo`` (LeaveOneGroupOut) group by subject; ``kfold`` (shuffled KFold) and
-    ``sequential`` (KFold without shuffling) do not and leak subjects.
+    ``logo`` (LeaveOneGroupOut) group by subject; ``stratified`` (StratifiedKFold, shuffled)
+    splits rows, for data whose rows are independent; ``kfold`` (shuffled KFold) and
+    ``sequential`` (KFold without shuffling) do not group and leak subjects.
     """
     if cv == "stratified-group":
         return StratifiedGroupKFold(n_splits, shuffle=True, random_state=random_state)
@@ -49,11 +54,19 @@ def make_splitter(cv: str = "stratified-group", n_splits: int = 5, random_state:
         return GroupKFold(n_splits)
     if cv == "logo":
         return LeaveOneGroupOut()
+    if cv == "stratified":
+        return StratifiedKFold(n_splits, shuffle=True, random_state=random_state)
     if cv == "kfold":
         return KFold(n_splits, shuffle=True, random_state=random_state)
     if cv == "sequential":
         return KFold(n_splits, shuffle=False)
-    raise ValueError(f"unknown cv {cv!r}; use one of {list(GROUPED + LEAKY)}")
+    raise ValueError(f"unknown cv {cv!r}; use one of {list(GROUPED + ROW_WISE + LEAKY)}")
+
+
+def is_leaky(cv: str, has_groups: bool) -> bool:
+    """Whether split ``cv`` ignores subjects: ``kfold`` and ``sequential`` always,
+    ``stratified`` when subjects (groups) are given."""
+    return cv in LEAKY or (cv in ROW_WISE and has_groups)
 
 
 def check_inputs(X, y, groups=None, parent=None, *, cv="stratified-group", n_splits=5) -> None:
@@ -75,7 +88,8 @@ def check_inputs(X, y, groups=None, parent=None, *, cv="stratified-group", n_spl
     if cv in GROUPED or groups is not None:
         if groups is None:
             problems.append(f"cv={cv!r} needs groups (the subject of each row); pass "
-                            "groups=meta['group'], or cv='kfold' to split leakily on purpose")
+                            "groups=meta['group'], or cv='stratified' if every row is "
+                            "independent (no subjects)")
         elif len(groups) != n:
             problems.append(f"groups has {len(groups)} entries for {n} rows of X")
         elif pd.isna(pd.Series(np.asarray(groups, dtype=object))).any():
@@ -148,7 +162,8 @@ class CVResult:
 
     @property
     def leaky(self) -> bool:
-        return self.cv in LEAKY
+        """Whether the split ignored subjects (see :func:`is_leaky`)."""
+        return is_leaky(self.cv, self.groups is not None)
 
     def summary(self) -> dict:
         """Mean and standard deviation over folds of each metric (keys ``<metric>_mean/_std``)."""
@@ -207,16 +222,17 @@ def cross_validate(
         still scores right.
     groups : array-like
         Subject of each row; required for the grouped splits.
-    cv : {"stratified-group", "group", "logo", "kfold", "sequential"}
-        See :func:`make_splitter`. ``kfold`` and ``sequential`` leak subjects, and the result
-        says so (``result.leaky``).
+    cv : {"stratified-group", "group", "logo", "stratified", "kfold", "sequential"}
+        See :func:`make_splitter`. ``stratified`` suits rows without subjects; with
+        ``groups`` it ignores them. ``kfold``, ``sequential`` and ``stratified`` with groups
+        leak subjects, and the result says so (``result.leaky``).
     calibrate : {"temperature", "logistic"} or None
         Wrap the model in :class:`~featurekit.calibration.CalibratedModel`, calibrated on
         inner out-of-fold predictions grouped by subject; ``folds.log_loss_raw`` keeps the
         log loss before calibration.
     parent : array-like, optional
-        Series id of each window. With a grouped split, a series whose windows fall in two
-        folds raises ValueError; enables ``result.series_scores()``.
+        Series id of each window. With a split that is not leaky, a series whose windows fall
+        in two folds raises ValueError; enables ``result.series_scores()``.
     """
     if isinstance(model, str):
         from featurekit.models import make_model
@@ -238,12 +254,13 @@ def cross_validate(
     fold = np.full(len(X), -1)
     for k, (_, test) in enumerate(splits):
         fold[test] = k
-    if parent is not None and cv in GROUPED:
+    if parent is not None and not is_leaky(cv, groups is not None):
         spans = pd.Series(fold).groupby(np.asarray(parent)).nunique()
         if (spans > 1).any():
             raise ValueError(f"series {spans.index[spans > 1][:10].tolist()} have windows in "
-                             "several folds; group windows by subject (groups=) so one "
-                             "series never straddles train and test")
+                             "several folds; pass groups= (the subject, or the series id "
+                             "when there are no subjects) with a grouped cv so one series "
+                             "never straddles train and test")
     oof = np.zeros((len(X), len(classes)))
     oof_raw = np.zeros_like(oof) if calibrate else None
     rows, confusions, importances = [], [], []

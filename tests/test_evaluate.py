@@ -6,7 +6,7 @@ import pytest
 from scipy.special import softmax
 from sklearn.datasets import make_classification
 from sklearn.metrics import accuracy_score, log_loss
-from sklearn.model_selection import StratifiedGroupKFold
+from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
 
 from featurekit.calibration import CalibratedModel, TemperatureScaler
 from featurekit.evaluate import aggregate_windows, cross_validate, scores
@@ -76,6 +76,37 @@ def test_leaky_split_is_flagged(data):
     X, y, groups = data
     result = cross_validate(rf(), X, y, cv="kfold")
     assert result.leaky and result.cv == "kfold"
+
+
+def test_stratified_split_for_independent_rows(data):
+    """Rows without subjects (UCR series): a shuffled StratifiedKFold, seeded, not flagged."""
+    X, y, _ = data
+    result = cross_validate(rf(), X, y, cv="stratified", n_splits=4, random_state=3)
+    splitter = StratifiedKFold(4, shuffle=True, random_state=3)
+    for k, (_, test) in enumerate(splitter.split(X, y)):
+        np.testing.assert_array_equal(np.flatnonzero(result.fold == k), test)
+    assert not result.leaky and result.cv == "stratified"
+
+
+def test_stratified_split_ignoring_given_subjects_is_flagged(data):
+    X, y, groups = data
+    result = cross_validate(rf(), X, y, groups, cv="stratified", n_splits=4)
+    assert result.leaky
+    assert not set(groups[result.fold == 0]).isdisjoint(groups[result.fold == 1])
+
+
+def test_missing_groups_error_points_to_stratified(data):
+    X, y, _ = data
+    with pytest.raises(ValueError, match="cv='stratified'"):
+        cross_validate(rf(), X, y)
+
+
+def test_stratified_split_refuses_windows_of_one_series_in_two_folds(data):
+    X, y, _ = data
+    parent = np.arange(len(y)) // 2
+    y = y[parent * 2]  # both windows of a series share its label
+    with pytest.raises(ValueError, match="several folds"):
+        cross_validate(rf(), X, y, cv="stratified", parent=parent)
 
 
 def test_parent_spanning_folds_raises(data):

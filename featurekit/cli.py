@@ -194,8 +194,10 @@ def _parser() -> argparse.ArgumentParser:
                    "get its <channel>__<feature> columns, body_part/sensor and --keep")
     p.add_argument("--models", nargs="+", default=list(MODELS), choices=MODELS)
     p.add_argument("--cv", default="stratified-group",
-                   choices=["stratified-group", "group", "logo", "kfold", "sequential"],
-                   help="kfold/sequential ignore subjects and leak")
+                   choices=["stratified-group", "group", "logo", "stratified", "kfold",
+                            "sequential"],
+                   help="stratified (for independent rows), kfold and sequential ignore "
+                        "subjects and leak when the table has them")
     p.add_argument("--n-splits", type=int, default=5)
     p.add_argument("--parent", help="series id column of windows (e.g. parent_id)")
     p.add_argument("--out", type=Path, default=Path("reports/compare"))

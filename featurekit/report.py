@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from featurekit.evaluate import LEAK_WARNING, CVResult, cross_validate
+from featurekit.evaluate import LEAK_WARNING, CVResult, cross_validate, is_leaky
 
 _METRICS = ("log_loss", "log_loss_raw", "accuracy", "macro_f1", "fit_seconds")
 
@@ -138,7 +138,7 @@ def compare(
     table = pd.DataFrame(rows).sort_values("log_loss_mean", kind="stable").reset_index(drop=True)
     shown = _summary_table(table)
     if verbose:
-        if cv in ("kfold", "sequential"):
+        if is_leaky(cv, groups is not None):
             print(LEAK_WARNING)
         print(shown.to_string(index=False))
     if out is not None:
@@ -173,7 +173,7 @@ def _write(out, table, shown, results, features, y, groups, cv, n_splits, calibr
         + (" (log_loss after, log_loss_raw before)." if calibrate else "."),
         "",
     ]
-    if cv in ("kfold", "sequential"):
+    if is_leaky(cv, groups is not None):
         lines += [f"**{LEAK_WARNING}**", ""]
     lines += ["Mean ± std over folds, sorted by log loss:", "", _markdown(shown), ""]
     if "series_log_loss" in table:

@@ -242,6 +242,17 @@ def test_compare_leaky_report_says_so(data, tmp_path):
     assert "LEAKY" in (tmp_path / "report.md").read_text()
 
 
+@pytest.mark.parametrize(("with_groups", "leaky"), [(True, True), (False, False)])
+def test_compare_stratified_report_is_leaky_only_with_subjects(data, tmp_path, with_groups,
+                                                                leaky):
+    """Regression: compare kept its own leak rule (kfold, sequential), so cv='stratified'
+    ignoring given subjects wrote no LEAKY warning."""
+    X, y, groups = data
+    compare(X, y, groups if with_groups else None, models=["logreg"], out=tmp_path,
+            cv="stratified", calibrate=None, verbose=False)
+    assert ("LEAKY" in (tmp_path / "report.md").read_text()) == leaky
+
+
 def test_fit_grouped_hands_groups_to_models_that_split_internally():
     from sklearn.dummy import DummyClassifier
 

@@ -82,7 +82,10 @@ class LabelEncodedClassifier(ClassifierMixin, BaseEstimator):
         proba = self.estimator_.predict_proba(X)
         if proba.shape[1] != len(self.classes_):  # xgboost on one class returns one column
             proba = np.ones((len(proba), len(self.classes_)))
-        return proba
+        # float64 rows summing to 1: XGBoost's float32 rows are off by ~1e-7, which
+        # sklearn.metrics.log_loss warns about
+        proba = np.asarray(proba, dtype=np.float64)
+        return proba / proba.sum(axis=1, keepdims=True)
 
     def predict(self, X):
         proba = self.predict_proba(X)  # first: an unfitted model raises NotFittedError

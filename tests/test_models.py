@@ -222,3 +222,14 @@ def test_lightgbm_learns_on_a_few_dozen_rows():
         pd.DataFrame(X, columns=[f"x__f{i}" for i in range(8)]), y)
     booster = big.steps[-1][1] if hasattr(big, "steps") else big
     assert booster.min_child_samples_ == 20
+
+
+def test_xgboost_probabilities_are_float64_rows_summing_to_one():
+    """Regression: XGBoost's float32 probabilities made sklearn's log_loss warn that rows
+    do not sum to one (off by 1.2e-7)."""
+    X, y = make_classification(200, 6, n_informative=4, n_classes=5, n_clusters_per_class=1,
+                               random_state=0)
+    X = pd.DataFrame(X, columns=[f"x__f{i}" for i in range(6)])
+    proba = make_model("xgboost", n_estimators=20, n_jobs=1).fit(X, y).predict_proba(X)
+    assert proba.dtype == np.float64
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=0, atol=1e-12)

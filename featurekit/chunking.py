@@ -8,6 +8,7 @@ disk itself, so no samples travel from the client). Tables come back in source o
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -112,6 +113,18 @@ def _tasks(source, job: ChunkJob) -> list[tuple]:
     raise TypeError(f"a source is a featurekit.Panel or a store directory, got {type(source)}")
 
 
+def _recording_warnings(task, *args) -> tuple[pd.DataFrame, list[tuple[type, str]]]:
+    """Run one chunk's task and return its table with the warnings it raised.
+
+    Worker processes print warnings on their own, once per chunk; returned, they are shown
+    once per extraction by the caller (``iter_tables``), whatever the backend.
+    """
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        table = task(*args)
+    return table, [(w.category, str(w.message)) for w in caught]
+
+
 @contextmanager
 def _dask_client(client, n_workers: int):
     if client is not None:
@@ -132,21 +145,31 @@ def iter_tables(source, job: ChunkJob, *, n_jobs: int | None = 1, backend: str =
     if backend not in BACKENDS:
         raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
     tasks = _tasks(source, job)
+    shown = set()
+
+    def deliver(result) -> pd.DataFrame:
+        table, caught = result
+        for category, message in caught:
+            if (category, message) not in shown:
+                shown.add((category, message))
+                warnings.warn(message, category, stacklevel=4)
+        bar.update()
+        return table
+
     bar = tqdm(total=len(tasks), disable=not progress, desc="extract", unit="chunk")
     with bar:
         if backend == "joblib":
             results = Parallel(n_jobs=n_jobs, return_as="generator")(
-                delayed(task[0])(*task[1:]) for task in tasks
+                delayed(_recording_warnings)(*task) for task in tasks
             )
-            for table in results:
-                bar.update()
-                yield table
+            for result in results:
+                yield deliver(result)
             return
         workers = n_jobs if n_jobs and n_jobs > 0 else os.cpu_count() or 1
         with _dask_client(client, workers) as dask_client:
-            futures = [dask_client.submit(task[0], *task[1:], pure=False) for task in tasks]
+            futures = [dask_client.submit(_recording_warnings, *task, pure=False)
+                       for task in tasks]
             for future in futures:
-                table = future.result()
+                result = future.result()
                 future.release()
-                bar.update()
-                yield table
+                yield deliver(result)

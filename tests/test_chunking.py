@@ -26,3 +26,19 @@ def test_nan_message_gives_a_fix_that_works():
         fk.extract(panel_with_nan(), "seed")
     table = fk.extract(panel_with_nan(), "seed", preprocess=PanelTransformer(fill_nan))
     assert table.index.tolist() == ["a", "b"] and np.isfinite(table.to_numpy()).all()
+
+
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_chunk_warnings_reach_the_caller_once_per_extraction(n_jobs):
+    """Regression: with n_jobs=2 each worker printed the band warnings itself, once per
+    chunk (75 lines for 15 chunks), and the caller could not catch them."""
+    import warnings
+
+    rng = np.random.default_rng(0)
+    panel = fk.Panel.from_arrays([rng.normal(size=(60, 2)) for _ in range(120)],
+                                 channels=["x", "y"])  # rate 1.0: 5 bands above Nyquist
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fk.extract(panel, "spectral", n_jobs=n_jobs, chunk_size=20)
+    bands = [str(w.message) for w in caught if "band_power" in str(w.message)]
+    assert len(bands) == len(set(bands)) == 5

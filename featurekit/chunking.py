@@ -8,6 +8,7 @@ disk itself, so no samples travel from the client). Tables come back in source o
 from __future__ import annotations
 
 import os
+import uuid
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -125,6 +126,13 @@ def _recording_warnings(task, *args) -> tuple[pd.DataFrame, list[tuple[type, str
     return table, [(w.category, str(w.message)) for w in caught]
 
 
+def _task_key(task: tuple) -> str:
+    """A unique Dask key named after the chunk's function (``_run_store_chunk-…``), not after
+    the warning recorder around it, so the dashboard shows what runs."""
+    name = getattr(task[0], "__name__", type(task[0]).__name__).lstrip("_")
+    return f"{name}-{uuid.uuid4().hex}"
+
+
 @contextmanager
 def _dask_client(client, n_workers: int):
     if client is not None:
@@ -167,7 +175,7 @@ def iter_tables(source, job: ChunkJob, *, n_jobs: int | None = 1, backend: str =
             return
         workers = n_jobs if n_jobs and n_jobs > 0 else os.cpu_count() or 1
         with _dask_client(client, workers) as dask_client:
-            futures = [dask_client.submit(_recording_warnings, *task, pure=False)
+            futures = [dask_client.submit(_recording_warnings, *task, key=_task_key(task))
                        for task in tasks]
             for future in futures:
                 result = future.result()

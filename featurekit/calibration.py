@@ -156,7 +156,8 @@ class CalibratedModel(ClassifierMixin, BaseEstimator):
     cv : int
         Number of inner folds.
     random_state : int
-        Seed of the inner fold assignment.
+        Seed of the inner fold assignment. With ``groups`` it only breaks ties: subjects are
+        dealt to folds by size, so the partition is the same for every seed.
 
     Notes
     -----
@@ -236,7 +237,8 @@ class CalibratedEnsemble(ClassifierMixin, BaseEstimator):
     cv : int
         Number of inner folds.
     random_state : int
-        Seed of the inner fold assignment.
+        Seed of the inner fold assignment. With ``groups`` it only breaks ties: subjects are
+        dealt to folds by size, so the partition is the same for every seed.
 
     Examples
     --------

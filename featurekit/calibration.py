@@ -22,6 +22,13 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d
 
 METHODS = ("temperature", "logistic")
+# Inner folds when cv=None. The map is fitted to out-of-fold models but applied to the model
+# refitted on all rows, which on small sets is clearly sharper: 10 folds (each inner model
+# on 90% of the rows) narrow that gap (mean test log loss -0.010 over 21 small-set cases,
+# 7 aeon datasets x 3 models); above a few hundred rows the gap is small and 3 folds cost
+# less (watch windows: no difference).
+SMALL_ROWS = 500
+INNER_FOLDS_SMALL, INNER_FOLDS = 10, 3
 
 
 def _log_scaled(proba, floor, temperature, uniform_share):
@@ -83,13 +90,15 @@ def _scaler(method: str):
     return TemperatureScaler() if method == "temperature" else _LogisticScaler()
 
 
-def _inner_splitter(codes, groups, cv: int, random_state):
+def _inner_splitter(codes, groups, cv: int | None, random_state):
     """Inner folds for calibration: grouped by subject whenever ``groups`` is given.
 
     None when there is too little data to calibrate: one class, no class with 2 rows, or
     fewer than 2 subjects (ungrouped folds would then put windows of one recording on both
     sides and fit an overconfident map).
     """
+    if cv is None:
+        cv = INNER_FOLDS_SMALL if len(codes) < SMALL_ROWS else INNER_FOLDS
     n_splits = min(cv, np.bincount(codes).max())
     if np.bincount(codes).size < 2 or n_splits < 2:
         return None
@@ -103,6 +112,19 @@ def _inner_splitter(codes, groups, cv: int, random_state):
         return None
     return StratifiedGroupKFold(min(n_splits, n_groups), shuffle=True,
                                 random_state=random_state)
+
+
+def _out_of_fold_proba(estimator, X, y, groups, splitter) -> np.ndarray:
+    """Inner out-of-fold probabilities of a clone of ``estimator``.
+
+    A class with fewer rows than folds cannot have a row in every test fold. That is
+    expected with 10 folds on small sets (every row still gets its out-of-fold prediction),
+    so scikit-learn's warning about it is silenced here.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="The least populated class in y has only")
+        return cross_val_predict(clone(estimator), X, y, groups=groups, cv=splitter,
+                                 method="predict_proba")
 
 
 def check_labels(y) -> np.ndarray:
@@ -153,8 +175,9 @@ class CalibratedModel(ClassifierMixin, BaseEstimator):
     method : {"temperature", "logistic"}
         ``temperature``: :class:`TemperatureScaler` (two parameters, robust on small data);
         ``logistic``: multinomial logistic regression on log-probabilities.
-    cv : int
-        Number of inner folds.
+    cv : int or None
+        Number of inner folds; None takes 10 below 500 rows and 3 above (see
+        ``INNER_FOLDS_SMALL``).
     random_state : int
         Seed of the inner fold assignment. With ``groups`` it only breaks ties: subjects are
         dealt to folds by size, so the partition is the same for every seed.
@@ -165,7 +188,8 @@ class CalibratedModel(ClassifierMixin, BaseEstimator):
     ``CalibratedModel``) is not calibrated twice: it is fitted once with ``method``.
     """
 
-    def __init__(self, estimator, method: str = "temperature", cv: int = 3, random_state=0):
+    def __init__(self, estimator, method: str = "temperature", cv: int | None = None,
+                 random_state=0):
         self.estimator = estimator
         self.method = method
         self.cv = cv
@@ -186,8 +210,7 @@ class CalibratedModel(ClassifierMixin, BaseEstimator):
         if splitter is None:
             self.calibrator_ = None
         else:
-            oof = cross_val_predict(clone(self.estimator), X, y, groups=groups, cv=splitter,
-                                    method="predict_proba")
+            oof = _out_of_fold_proba(self.estimator, X, y, groups, splitter)
             self.calibrator_ = _scaler(self.method).fit(oof, codes)
         self.estimator_ = clone(self.estimator).fit(X, y)
         return self
@@ -234,8 +257,9 @@ class CalibratedEnsemble(ClassifierMixin, BaseEstimator):
         Weight of each member in the average; equal weights by default.
     method : {"temperature", "logistic"}
         Calibration map of each member, as in :class:`CalibratedModel`.
-    cv : int
-        Number of inner folds.
+    cv : int or None
+        Number of inner folds; None takes 10 below 500 rows and 3 above (see
+        ``INNER_FOLDS_SMALL``).
     random_state : int
         Seed of the inner fold assignment. With ``groups`` it only breaks ties: subjects are
         dealt to folds by size, so the partition is the same for every seed.
@@ -247,8 +271,8 @@ class CalibratedEnsemble(ClassifierMixin, BaseEstimator):
     >>> vote = CalibratedEnsemble([("et", ExtraTreesClassifier()), ("lr", LogisticRegression())])
     """
 
-    def __init__(self, estimators, weights=None, method: str = "temperature", cv: int = 3,
-                 random_state=0):
+    def __init__(self, estimators, weights=None, method: str = "temperature",
+                 cv: int | None = None, random_state=0):
         self.estimators = estimators
         self.weights = weights
         self.method = method
@@ -280,8 +304,7 @@ class CalibratedEnsemble(ClassifierMixin, BaseEstimator):
         for _, estimator in self.estimators:
             calibrator = None
             if splitter is not None:
-                oof = cross_val_predict(clone(estimator), X, y, groups=groups, cv=splitter,
-                                        method="predict_proba")
+                oof = _out_of_fold_proba(estimator, X, y, groups, splitter)
                 calibrator = _scaler(self.method).fit(oof, codes)
             self.calibrators_.append(calibrator)
             self.estimators_.append(clone(estimator).fit(X, y))

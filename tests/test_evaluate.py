@@ -217,6 +217,17 @@ def test_calibration_with_fewer_subjects_than_folds_stays_grouped(data, n_subjec
         assert len(seen) == 2 and all(not shared for shared in seen)
 
 
+@pytest.mark.parametrize(("n_rows", "expected"), [(120, 10), (499, 10), (500, 3), (2000, 3)])
+def test_inner_folds_by_default_10_on_small_sets_3_on_large(n_rows, expected):
+    from featurekit.calibration import _inner_splitter
+
+    codes = np.arange(n_rows) % 4
+    assert _inner_splitter(codes, None, None, 0).get_n_splits() == expected
+    groups = np.arange(n_rows) % 6  # fewer subjects than folds: one subject per fold
+    assert _inner_splitter(codes, groups, None, 0).get_n_splits() == min(expected, 6)
+    assert _inner_splitter(codes, None, 5, 0).get_n_splits() == 5  # an explicit cv wins
+
+
 def test_compare_writes_report(data, tmp_path, capsys):
     X, y, groups = data
     X = X.assign(side=np.where(np.arange(len(y)) % 2, "left", "right"))

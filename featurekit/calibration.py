@@ -255,14 +255,9 @@ class CalibratedEnsemble(ClassifierMixin, BaseEstimator):
         Classifiers with ``predict_proba``; each is cloned.
     weights : list of float, optional
         Weight of each member in the average; equal weights by default.
-    method : {"temperature", "logistic"}
-        Calibration map of each member, as in :class:`CalibratedModel`.
-    cv : int or None
-        Number of inner folds; None takes 10 below 500 rows and 3 above (see
-        ``INNER_FOLDS_SMALL``).
-    random_state : int
-        Seed of the inner fold assignment. With ``groups`` it only breaks ties: subjects are
-        dealt to folds by size, so the partition is the same for every seed.
+    method, cv, random_state
+        As in :class:`CalibratedModel`; ``method`` is each member's calibration map, and
+        one set of inner folds serves all members.
 
     Examples
     --------

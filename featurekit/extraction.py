@@ -104,6 +104,7 @@ def extract(
     from featurekit import __version__
 
     job = ChunkJob(get_feature_set(features, **options), preprocess, chunk_size)
+    job.feature_set.check_fitted()
     show = _show_progress(source, progress)
     if isinstance(source, Panel) and preprocess is None:
         check_finite(source)  # one error naming every bad series, before any work
@@ -141,6 +142,7 @@ def extract_to_parquet(
     leaves no partial file behind.
     """
     job = ChunkJob(get_feature_set(features, **options), preprocess, chunk_size)
+    job.feature_set.check_fitted()
     tables = iter_tables(source, job, n_jobs=n_jobs, backend=backend, client=client,
                          progress=_show_progress(source, progress))
     path = Path(path)
@@ -206,7 +208,8 @@ class FeatureExtractor(TransformerMixin, BaseEstimator):
     def fit(self, X: Panel, y=None):
         if not isinstance(X, Panel):
             raise TypeError(f"FeatureExtractor takes a featurekit.Panel as X, got {type(X)}")
-        self.feature_set_ = get_feature_set(self.features, **(self.options or {}))
+        # Fitted families (convolution biases...) see the training series only.
+        self.feature_set_ = get_feature_set(self.features, **(self.options or {})).fit(X)
         self.channels_ = list(X.channels)
         if self.feature_set_.tsfresh:
             sample = X.take(np.flatnonzero(X.lengths > 0)[:1])

@@ -26,8 +26,13 @@ def _groups(feature_set: FeatureSet, channels: list[str]) -> tuple:
 
 
 def feature_columns(feature_set: FeatureSet, channels: list[str]) -> list[str]:
-    """Column names a native FeatureSet produces for these channels, in output order."""
-    return [name for name, _ in _plan(feature_set, channels)]
+    """Column names a native FeatureSet produces for these channels, in output order: the
+    registered features' first, then each block's."""
+    return list(_cached_plan(feature_set, tuple(channels))[1])
+
+
+def _block_columns(feature_set: FeatureSet, channels: list[str]) -> list[str]:
+    return [name for block in feature_set.blocks for name in block.columns(channels)]
 
 
 def _plan(feature_set: FeatureSet, channels: list[str]) -> list[tuple[str, tuple]]:
@@ -48,7 +53,7 @@ def _plan(feature_set: FeatureSet, channels: list[str]) -> list[tuple[str, tuple
         for feature, params in feature_set.magnitude:
             plan.append((feature_name(group, feature, params),
                          ("channel", feature, dict(params), group)))
-    names = [name for name, _ in plan]
+    names = [name for name, _ in plan] + _block_columns(feature_set, channels)
     if len(set(names)) != len(names):
         raise ValueError("the feature set produces duplicate column names")
     return plan
@@ -60,15 +65,16 @@ def _operands(scope: str, operands) -> list[str]:
 
 @lru_cache(maxsize=64)
 def _cached_plan(feature_set: FeatureSet, channels: tuple) -> tuple[list, pd.Index, dict, dict]:
-    """The plan, its column Index, the step after which each operand is last used, and the
-    magnitude groups."""
+    """The plan, the column Index (blocks' columns last), the step after which each operand
+    is last used, and the magnitude groups."""
     plan = _plan(feature_set, list(channels))
     last_use = {}
     for step, (_, (scope, _, _, operands)) in enumerate(plan):
         for name in _operands(scope, operands):
             last_use[name] = step
     groups = dict(_groups(feature_set, list(channels)))
-    return plan, pd.Index([name for name, _ in plan]), last_use, groups
+    columns = pd.Index([name for name, _ in plan] + _block_columns(feature_set, list(channels)))
+    return plan, columns, last_use, groups
 
 
 def compute_features(panel, feature_set: FeatureSet) -> pd.DataFrame:
@@ -78,6 +84,7 @@ def compute_features(panel, feature_set: FeatureSet) -> pd.DataFrame:
     last, so the working set of a chunk stays small and hot in cache. With numba, the moment
     sums of all input channels come from one compiled pass over the panel's rows.
     """
+    feature_set.check_fitted()
     layout = Layout(panel.offsets, panel.sampling_rate)
     plan, columns, last_use, groups = _cached_plan(feature_set, tuple(panel.channels))
     live: dict[str, Segments] = {}
@@ -99,7 +106,7 @@ def compute_features(panel, feature_set: FeatureSet) -> pd.DataFrame:
 
     lengths = panel.lengths
     shortest = int(lengths.min()) if len(lengths) else 0
-    out = np.empty((len(panel), len(plan)), dtype=np.float64)
+    out = np.empty((len(panel), len(columns)), dtype=np.float64)
     for step, (_, (scope, feature, params, operands)) in enumerate(plan):
         spec = FEATURES[feature]
         if scope == "channel":
@@ -114,6 +121,11 @@ def compute_features(panel, feature_set: FeatureSet) -> pd.DataFrame:
         for name in _operands(scope, operands):
             if last_use[name] == step:
                 live.pop(name, None)
+    start = len(plan)
+    for block in feature_set.blocks:
+        values = block.transform(panel)
+        out[:, start:start + values.shape[1]] = values
+        start += values.shape[1]
     table = pd.DataFrame(out, index=panel.ids, columns=columns, copy=False)
     if feature_set.tsfresh:
         table = pd.concat([table, extract_tsfresh(panel, feature_set.tsfresh)], axis=1)

@@ -5,6 +5,11 @@ a whole panel) returning one value per series. ``register_feature`` records a fr
 :class:`FeatureSpec`; named sets are builders returning a :class:`FeatureSet`, registered with
 ``register_feature_set``. Nothing scans a module's namespace.
 
+A *block* family (interval quantiles, convolution PPVs) computes thousands of columns from the
+whole panel at once and may be *fitted* on training series (MiniRocket's biases): it is an
+object following :class:`Block`, registered with ``register_block`` so that its column names
+parse back to its family, and carried by ``FeatureSet.blocks``.
+
 Column names are ``<channel>__<feature>[__<param>-<value>...]`` with parameters sorted and
 characters from ``[A-Za-z0-9_.=-]``; :func:`parse_feature_name` turns one back into parts.
 """
@@ -15,7 +20,8 @@ import inspect
 import math
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import ClassVar, Protocol, runtime_checkable
 
 NAME_CHARS = re.compile(r"^[A-Za-z0-9_.=-]+$")
 SCOPES = ("channel", "pair", "group")
@@ -57,6 +63,62 @@ class FeatureSpec:
 
 FEATURES: dict[str, FeatureSpec] = {}
 FEATURE_SETS: dict[str, Callable[..., FeatureSet]] = {}
+# Block feature name (the ``<feature>`` part of its columns) -> its Block class.
+BLOCKS: dict[str, type] = {}
+
+
+@runtime_checkable
+class Block(Protocol):
+    """A family computed over a whole panel as one matrix, possibly fitted on training data.
+
+    Implementations are frozen, hashable dataclasses (the hash keys caches); ``fit`` returns a
+    fitted copy and never changes ``self``; ``transform`` of one series never depends on the
+    other series of the panel.
+    """
+
+    family: ClassVar[str]
+    feature: ClassVar[str]
+
+    @property
+    def is_fitted(self) -> bool: ...
+
+    def fit(self, panel) -> Block: ...
+
+    def columns(self, channels: list[str]) -> list[str]: ...
+
+    def transform(self, panel): ...
+
+
+def register_block(cls: type) -> type:
+    """Class decorator recording a :class:`Block` under its ``feature`` name."""
+    name = cls.feature
+    if name in FEATURES or name in BLOCKS:
+        raise ValueError(f"feature {name!r} is already registered")
+    if not NAME_CHARS.match(name) or "__" in name:
+        raise ValueError(f"feature name {name!r} must use [A-Za-z0-9_.=-] and no '__'")
+    BLOCKS[name] = cls
+    return cls
+
+
+def feature_family(column: str) -> str | None:
+    """Family of a featurekit column (``"stats"``, ``"interval"``, ...), None if unknown.
+
+    tsfresh's columns (``<channel>__tsfresh.<name>``) are family ``"tsfresh"``.
+
+    Examples
+    --------
+    >>> feature_family("ax__mean")
+    'stats'
+    """
+    try:
+        feature = parse_feature_name(column)[1]
+    except ValueError:
+        return None
+    if feature in FEATURES:
+        return FEATURES[feature].family
+    if feature in BLOCKS:
+        return BLOCKS[feature].family
+    return "tsfresh" if feature.startswith("tsfresh.") else None
 
 
 def register_feature(
@@ -69,7 +131,7 @@ def register_feature(
     cost: int = 1,
 ):
     """Decorator recording a feature function under ``name``; names must be unique."""
-    if name in FEATURES:
+    if name in FEATURES or name in BLOCKS:
         raise ValueError(f"feature {name!r} is already registered")
     if not NAME_CHARS.match(name) or "__" in name:
         raise ValueError(f"feature name {name!r} must use [A-Za-z0-9_.=-] and no '__'")
@@ -125,7 +187,9 @@ class FeatureSet:
     channel (see ``magnitude_groups``), ``pair`` calls on every pair of input channels and
     ``group`` calls on every magnitude group. ``magnitude_groups`` is ``None`` for automatic
     x/y/z triples or a tuple of ``(name, (channels...))``. ``tsfresh`` holds tsfresh settings
-    (a profile name or a ``{feature: [params]}`` dict as a frozen tuple).
+    (a profile name or a ``{feature: [params]}`` dict as a frozen tuple). ``blocks`` holds
+    :class:`Block` families; a set with an unfitted block must be fitted (:meth:`fit`, or
+    ``FeatureExtractor.fit``) on training series before it extracts.
     """
 
     channel: tuple = ()
@@ -134,6 +198,7 @@ class FeatureSet:
     group: tuple = ()
     magnitude_groups: tuple | None = None
     tsfresh: tuple | str | None = None
+    blocks: tuple = ()
     name: str = field(default="custom", compare=False)
 
     def __add__(self, other: FeatureSet) -> FeatureSet:
@@ -152,8 +217,32 @@ class FeatureSet:
             group=merge(self.group, other.group),
             magnitude_groups=groups,
             tsfresh=self.tsfresh or other.tsfresh,
+            blocks=merge(self.blocks, other.blocks),
             name=f"{self.name}+{other.name}",
         )
+
+    @property
+    def is_fitted(self) -> bool:
+        """False while a block of the set still needs :meth:`fit`."""
+        return all(block.is_fitted for block in self.blocks)
+
+    def fit(self, panel) -> FeatureSet:
+        """A copy whose blocks are fitted on ``panel`` (training series only: the fitted state
+        of a convolution block comes from their values)."""
+        if not self.blocks:
+            return self
+        return replace(self, blocks=tuple(block.fit(panel) for block in self.blocks))
+
+    def check_fitted(self) -> None:
+        """Refuse to extract with unfitted blocks, naming them and the fix."""
+        unfitted = [type(block).__name__ for block in self.blocks if not block.is_fitted]
+        if unfitted:
+            raise ValueError(
+                f"feature set {self.name!r} holds families fitted on training series "
+                f"({', '.join(unfitted)}): fit it first, with "
+                "featurekit.FeatureExtractor(features).fit(train_panel) and then "
+                ".transform(panel), or get_feature_set(features).fit(train_panel)"
+            )
 
     @property
     def needs_magnitude(self) -> bool:
@@ -163,7 +252,8 @@ class FeatureSet:
     def cost(self) -> int:
         """Largest cost of the set's features (2 if tsfresh runs)."""
         calls = self.channel + self.magnitude + self.pair + self.group
-        return max([FEATURES[name].cost for name, _ in calls] + [2 if self.tsfresh else 0])
+        heavy = 2 if self.tsfresh or self.blocks else 0
+        return max([FEATURES[name].cost for name, _ in calls] + [heavy])
 
 
 def register_feature_set(name: str):

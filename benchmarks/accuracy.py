@@ -87,8 +87,9 @@ def _pipelines(trees):
 
 def other_datasets(trees):
     """The featurekit pipelines on BasicMotions and a synthetic competition folder."""
-    from featurekit.datasets import load_basic_motions, make_competition
-    from featurekit.recipes import competition_features
+    from featurekit.competition.synthetic import make_competition
+    from featurekit.datasets import load_basic_motions
+    from featurekit.competition.recipes import competition_features
 
     motions = load_basic_motions()
     data = {"BasicMotions, stratified 5-fold": (

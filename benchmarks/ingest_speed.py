@@ -32,7 +32,7 @@ import pyarrow
 from joblib.externals.loky import get_reusable_executor
 
 from featurekit.io import ingest_competition, load_store
-from featurekit.synthetic import SMARTWATCH_HZ, VICON_HZ, make_competition
+from featurekit.competition.synthetic import SMARTWATCH_HZ, VICON_HZ, make_competition
 
 ACC = "acceleration [m/s/s]"
 RESULTS = Path(__file__).parent / "results"

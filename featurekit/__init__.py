@@ -29,8 +29,9 @@ __all__ = [
 ]
 
 # Submodules loaded on first use (``fk.preprocess``...), so ``import featurekit`` stays light.
-_SUBMODULES = {"calibration", "chunking", "datasets", "evaluate", "io", "models", "preprocess",
-               "recipes", "report", "submission", "synthetic"}
+_SUBMODULES = {"calibration", "chunking", "competition", "conventions", "datasets", "encoder",
+               "evaluate", "io", "models", "preprocess", "proba", "recipes", "report",
+               "submission", "synthetic", "validation"}
 
 
 def __getattr__(name: str):

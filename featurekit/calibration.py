@@ -17,9 +17,16 @@ from scipy.special import log_softmax
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold, cross_val_predict
-from sklearn.utils import get_tags
-from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d
+from sklearn.utils.validation import check_is_fitted
+
+# check_labels, n_features and delegated_tags are imported from here by older code
+from featurekit.validation import (  # noqa: F401
+    check_labels,
+    delegated_tags,
+    fit_grouped,
+    n_features,
+    raise_problems,
+)
 
 METHODS = ("temperature", "logistic")
 # Inner folds when cv=None. The map is fitted to out-of-fold models but applied to the model
@@ -127,33 +134,6 @@ def _out_of_fold_proba(estimator, X, y, groups, splitter) -> np.ndarray:
                                  method="predict_proba")
 
 
-def check_labels(y) -> np.ndarray:
-    """``y`` as a 1-D array of class labels; a missing, NaN, inf, 2-D or continuous target is
-    refused with scikit-learn's messages."""
-    if y is None:
-        raise ValueError("this classifier requires y to be passed, but the target y is None")
-    y = column_or_1d(check_array(y, ensure_2d=False, dtype=None), warn=True)
-    check_classification_targets(y)
-    return y
-
-
-def n_features(X) -> int:
-    """Number of columns of a 2-D table or array (DataFrames keep their mixed dtypes)."""
-    shape = X.shape if hasattr(X, "shape") else np.asarray(X).shape
-    if len(shape) != 2:
-        raise ValueError(f"Expected 2D array, got {len(shape)}D input instead: reshape it to "
-                         "(n_samples, n_features)")
-    return shape[1]
-
-
-def delegated_tags(tags, estimators):
-    """``tags`` accepting sparse or NaN input exactly when every wrapped estimator does."""
-    inputs = [get_tags(estimator).input_tags for estimator in estimators]
-    tags.input_tags.sparse = all(i.sparse for i in inputs)
-    tags.input_tags.allow_nan = all(i.allow_nan for i in inputs)
-    return tags
-
-
 def align_proba(proba, model_classes, classes) -> np.ndarray:
     """Columns of ``proba`` (in ``model_classes`` order) placed under the sorted full class
     list ``classes``; classes the model never saw get 0."""
@@ -204,7 +184,7 @@ class CalibratedModel(ClassifierMixin, BaseEstimator):
             # already calibrates on its own inner folds: fit it once, with this method
             self.calibrator_ = None
             self.estimator_ = clone(self.estimator).set_params(method=self.method)
-            self.estimator_.fit(X, y, groups=groups)
+            fit_grouped(self.estimator_, X, y, groups)
             return self
         splitter = _inner_splitter(codes, groups, self.cv, self.random_state)
         if splitter is None:
@@ -212,7 +192,7 @@ class CalibratedModel(ClassifierMixin, BaseEstimator):
         else:
             oof = _out_of_fold_proba(self.estimator, X, y, groups, splitter)
             self.calibrator_ = _scaler(self.method).fit(oof, codes)
-        self.estimator_ = clone(self.estimator).fit(X, y)
+        self.estimator_ = fit_grouped(clone(self.estimator), X, y, groups)
         return self
 
     def __sklearn_tags__(self):
@@ -284,8 +264,7 @@ class CalibratedEnsemble(ClassifierMixin, BaseEstimator):
             problems.append(f"weights has {weights.size} entries for {n} estimators")
         elif n and (np.any(weights < 0) or weights.sum() <= 0):
             problems.append(f"weights {weights.tolist()} must be >= 0 with a positive sum")
-        if problems:
-            raise ValueError("Invalid CalibratedEnsemble:\n  - " + "\n  - ".join(problems))
+        raise_problems("Invalid CalibratedEnsemble", problems)
         return weights / weights.sum()
 
     def fit(self, X, y, groups=None):
@@ -302,7 +281,7 @@ class CalibratedEnsemble(ClassifierMixin, BaseEstimator):
                 oof = _out_of_fold_proba(estimator, X, y, groups, splitter)
                 calibrator = _scaler(self.method).fit(oof, codes)
             self.calibrators_.append(calibrator)
-            self.estimators_.append(clone(estimator).fit(X, y))
+            self.estimators_.append(fit_grouped(clone(estimator), X, y, groups))
         return self
 
     def __sklearn_tags__(self):

@@ -1,8 +1,9 @@
 """Feature extraction as independent chunk jobs, run with joblib or on a Dask cluster.
 
-A source is a Panel in memory (cut into chunks of series) or a store directory written by
-``featurekit.io.ingest_competition`` (one job per stored chunk, which the worker reads from
-disk itself, so no samples travel from the client). Tables come back in source order.
+A source is a Panel in memory (cut into chunks of series) or a :class:`ChunkSource`: anything
+that says how many chunks it has and loads chunk ``i`` as a Panel (one job per chunk, which
+the worker loads itself, so no samples travel from the client). A path is read as a store
+directory (:class:`featurekit.io.store.Store`). Tables come back in source order.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from pathlib import Path
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 import pandas as pd
@@ -63,6 +64,35 @@ def check_finite(panel: Panel) -> None:
     )
 
 
+@runtime_checkable
+class ChunkSource(Protocol):
+    """What chunked extraction reads: a number of chunks, and chunk ``i`` as a Panel.
+
+    Implemented by :class:`featurekit.io.store.Store`. An implementation should be cheap to
+    pickle (a path, not samples): it is sent to every worker, which loads its own chunk.
+    """
+
+    def n_chunks(self) -> int:
+        """How many chunks the source holds."""
+        ...
+
+    def load_chunk(self, i: int) -> Panel:
+        """Chunk ``i`` (``0 <= i < n_chunks()``) as a Panel."""
+        ...
+
+
+def as_source(source) -> Panel | ChunkSource:
+    """A Panel or a :class:`ChunkSource` as is; a path as a store directory."""
+    if isinstance(source, (Panel, ChunkSource)):
+        return source
+    if isinstance(source, (str, os.PathLike)):
+        from featurekit.io.store import Store
+
+        return Store(source)
+    raise TypeError(f"a source is a featurekit.Panel, a chunk source (n_chunks() and "
+                    f"load_chunk(i)) or a store directory, got {type(source)}")
+
+
 @dataclass(frozen=True)
 class ChunkJob:
     """What every chunk goes through: optional preprocessing, a finiteness check, features.
@@ -95,23 +125,18 @@ class ChunkJob:
                           for chunk in panel.chunks(size)])
 
 
-def _run_store_chunk(store: str, index: int, job: ChunkJob) -> pd.DataFrame:
-    from featurekit.io import load_store_chunk
-
-    return job(load_store_chunk(store, index))
+def _run_store_chunk(source: ChunkSource, index: int, job: ChunkJob) -> pd.DataFrame:
+    """Load chunk ``index`` of a chunked source (a store) in the worker, then run ``job``."""
+    return job(source.load_chunk(index))
 
 
 def _tasks(source, job: ChunkJob) -> list[tuple]:
+    source = as_source(source)
     if isinstance(source, Panel):
         size = job.chunk_size or default_chunk_size(source, job.feature_set.cost)
         job = replace(job, chunk_size=size)  # chunks are already that size: no re-split
         return [(job, chunk) for chunk in source.chunks(size)] or [(job, source)]
-    if isinstance(source, (str, os.PathLike)):
-        from featurekit.io import store_chunks
-
-        store = str(Path(source).resolve())
-        return [(_run_store_chunk, store, i, job) for i in range(len(store_chunks(store)))]
-    raise TypeError(f"a source is a featurekit.Panel or a store directory, got {type(source)}")
+    return [(_run_store_chunk, source, i, job) for i in range(source.n_chunks())]
 
 
 def _recording_warnings(task, *args) -> tuple[pd.DataFrame, list[tuple[type, str]]]:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from featurekit.models import MODELS
-from featurekit.recipes import METADATA_COLUMNS
+from featurekit.competition.schema import METADATA_COLUMNS
 
 
 def _rates(pairs: list[str] | None) -> dict | None:
@@ -33,7 +33,7 @@ def _rates(pairs: list[str] | None) -> dict | None:
 
 
 def _ingest(args) -> None:
-    from featurekit.io import ingest_competition
+    from featurekit.competition.ingest import ingest_competition
 
     ingest_competition(args.data, args.store, n_jobs=args.n_jobs,
                        sampling_rates=_rates(args.rates))
@@ -54,7 +54,7 @@ def _panels(store):
     from tqdm.auto import tqdm
 
     from featurekit.io import iter_store, store_chunks
-    from featurekit.recipes import prepare_competition
+    from featurekit.competition.recipes import prepare_competition
 
     chunks = tqdm(iter_store(store), total=len(store_chunks(store)), desc="extract",
                   unit="chunk")
@@ -118,21 +118,24 @@ def _compare(args) -> None:
 
 
 def _baseline(args) -> None:
-    from featurekit import recipes
-
     if args.data:
-        recipes.baseline_competition(args.data, args.out or ".", model=args.model,
-                                     calibrate=None if args.calibrate == "none"
-                                     else args.calibrate, n_jobs=args.n_jobs,
-                                     sampling_rates=_rates(args.rates))
+        from featurekit.competition.recipes import baseline_competition
+
+        baseline_competition(args.data, args.out or ".", model=args.model,
+                             calibrate=None if args.calibrate == "none"
+                             else args.calibrate, n_jobs=args.n_jobs,
+                             sampling_rates=_rates(args.rates))
     else:
-        recipes.baseline_watch(model=args.model)
+        from featurekit.recipes import baseline_watch
+
+        baseline_watch(model=args.model)
 
 
 def _submit(args) -> None:
-    from featurekit.calibration import CalibratedEnsemble, CalibratedModel
+    from featurekit.calibration import CalibratedModel
+    from featurekit.competition.submission import validate_submission, write_submission
     from featurekit.models import make_model
-    from featurekit.submission import validate_submission, write_submission
+    from featurekit.validation import fit_grouped
 
     if args.validate:
         validate_submission(args.validate, args.template)
@@ -146,10 +149,9 @@ def _submit(args) -> None:
     model = make_model(args.model)
     if args.calibrate != "none":
         model = CalibratedModel(model, method=args.calibrate)
-    fit_params = {}
-    if isinstance(model, CalibratedModel | CalibratedEnsemble):  # inner folds by subject
-        fit_params = {"groups": train.loc[labeled, args.group].to_numpy()}
-    model.fit(X[labeled], train.loc[labeled, args.label].astype(str).to_numpy(), **fit_params)
+    groups = train.loc[labeled, args.group].to_numpy() if args.group else None
+    # inner folds (calibration, the ensemble) by subject
+    fit_grouped(model, X[labeled], train.loc[labeled, args.label].astype(str).to_numpy(), groups)
     write_submission(X_test.index, model.predict_proba(X_test[X.columns]), model.classes_, args.out,
                      template=args.template, metadata=args.metadata)
     validate_submission(args.out, args.template)

@@ -1,4 +1,8 @@
-"""Real datasets shipped inside installed packages, and the synthetic competition generator.
+"""Real datasets shipped inside installed packages.
+
+The synthetic competition generator moved to :mod:`featurekit.competition.synthetic`;
+``make_competition``, ``ACTIVITIES``, ``SMARTWATCH_HZ`` and ``VICON_HZ`` are still importable
+from here, loaded on first use so that this module does not load the competition.
 
 The loaders find the data files through ``importlib.util.find_spec`` without importing the
 host package: seglearn's import can fail with a recent scikit-learn, and importing aeon
@@ -15,7 +19,6 @@ import pandas as pd
 
 from featurekit.io.ts import read_ts
 from featurekit.panel import Panel
-from featurekit.synthetic import ACTIVITIES, SMARTWATCH_HZ, VICON_HZ, make_competition
 
 __all__ = [
     "ACTIVITIES",
@@ -28,6 +31,18 @@ __all__ = [
 
 WATCH_HZ = 50.0
 BASIC_MOTIONS_HZ = 10.0
+
+
+_MOVED = {"ACTIVITIES": "schema", "SMARTWATCH_HZ": "schema", "VICON_HZ": "schema",
+          "make_competition": "synthetic"}
+
+
+def __getattr__(name: str):
+    if name in _MOVED:  # moved to featurekit.competition in 0.2.0
+        import importlib
+
+        return getattr(importlib.import_module(f"featurekit.competition.{_MOVED[name]}"), name)
+    raise AttributeError(f"module 'featurekit.datasets' has no attribute {name!r}")
 
 
 def _package_dir(package: str, extra: str) -> Path:

@@ -10,7 +10,6 @@ Data without subjects, whose rows are independent (UCR series), splits with
 
 from __future__ import annotations
 
-import inspect
 import time
 from dataclasses import dataclass, field
 
@@ -29,7 +28,8 @@ from sklearn.model_selection import (
 
 from featurekit.calibration import CalibratedModel, align_proba
 from featurekit.models import feature_importances
-from featurekit.submission import clip_proba
+from featurekit.proba import clip_proba
+from featurekit.validation import fit_grouped, raise_problems
 
 GROUPED = ("stratified-group", "group", "logo")
 ROW_WISE = ("stratified",)  # right for independent rows; leaks when there are subjects
@@ -112,8 +112,7 @@ def check_inputs(X, y, groups=None, parent=None, *, cv="stratified-group", n_spl
                 if (split > 1).any():
                     problems.append(f"parents {split.index[split > 1][:10].tolist()} have windows "
                                     "in several groups; windows of one series need one group")
-    if problems:
-        raise ValueError("Invalid cross-validation input:\n  - " + "\n  - ".join(problems))
+    raise_problems("Invalid cross-validation input", problems)
 
 
 def scores(y, proba, classes) -> dict:
@@ -182,14 +181,6 @@ class CVResult:
         series = aggregate_windows(self.oof, self.parent)
         labels = pd.Series(self.y, index=self.oof.index).groupby(self.parent, sort=False).first()
         return scores(labels.loc[series.index].to_numpy(), series.to_numpy(), self.classes)
-
-
-def fit_grouped(model, X, y, groups=None):
-    """``model.fit(X, y, groups=groups)`` when the model splits internally (calibration, the
-    ensemble), so its inner folds keep subjects apart; plain ``fit`` otherwise."""
-    if groups is not None and "groups" in inspect.signature(model.fit).parameters:
-        return model.fit(X, y, groups=groups)
-    return model.fit(X, y)
 
 
 def _importances(model):

@@ -32,12 +32,8 @@ from sklearn.preprocessing import LabelEncoder, OneHotEncoder, StandardScaler
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.validation import check_is_fitted
 
-from featurekit.calibration import (
-    CalibratedEnsemble,
-    check_labels,
-    delegated_tags,
-    n_features,
-)
+from featurekit.calibration import CalibratedEnsemble
+from featurekit.validation import check_labels, delegated_tags, n_features
 
 MODELS = ("seed-rf", "rf", "extratrees", "xgboost", "lightgbm", "logreg", "ensemble")
 ENSEMBLE_MEMBERS = ("extratrees", "logreg")

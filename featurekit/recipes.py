@@ -1,22 +1,20 @@
-"""End-to-end recipes behind ``make baseline``, ``make compare`` and the CLI.
+"""End-to-end recipes on the bundled watch data, behind ``make compare`` and the CLI.
 
-Each recipe composes library calls (datasets, preprocess, extract, evaluate, report,
-submission) so that ``pipelines/*.py`` and ``featurekit <command>`` stay one-liners.
+Each recipe composes library calls (datasets, preprocess, extract, evaluate, report) so that
+``pipelines/*.py`` and ``featurekit <command>`` stay one-liners. The competition's recipes
+(``baseline_competition``, ``competition_features``, ``prepare_competition``) live in
+:mod:`featurekit.competition.recipes` and are still importable from here.
 """
 
 from __future__ import annotations
 
 import time
-from pathlib import Path
-
-import numpy as np
 import pandas as pd
 
-from featurekit.evaluate import LEAK_WARNING, cross_validate, fit_grouped
+from featurekit.evaluate import LEAK_WARNING, cross_validate
 
 WINDOW = 200  # 4 s at the watch's 50 Hz
 STEP = 100  # 50 % overlap
-METADATA_COLUMNS = ("body_part", "sensor")
 
 
 def watch_windows(*, mirrored: bool = True, size: int = WINDOW, step: int = STEP):
@@ -75,96 +73,6 @@ def baseline_watch(*, model="seed-rf", features: str = "seed",
     return table
 
 
-def prepare_competition(panel):
-    """Per-chunk preprocessing of competition series: fill NaN (dropping series with an
-    all-NaN channel), mirror left-side devices, Vicon positions to acceleration."""
-    from featurekit.preprocess import fill_nan, mirror, positions_to_acceleration
-
-    filled = fill_nan(panel, all_nan="drop").panel
-    return positions_to_acceleration(mirror(filled), where={"sensor": "vicon"})
-
-
-def competition_features(data_dir, store, *, features: str = "seed", n_jobs: int = 1,
-                         sampling_rates: dict | None = None, progress: bool = False):
-    """Ingest -> fill NaN -> mirror left -> Vicon positions to acceleration -> features.
-
-    The store is streamed chunk by chunk, so memory holds one chunk at a time.
-    ``sampling_rates`` (e.g. ``{"smartwatch": 50, "vicon": 100}``) are recorded in the store;
-    without them time is counted in samples and Vicon acceleration is per sample squared.
-    Returns ``(X, meta)``: the feature table (plus ``body_part``/``sensor`` as categorical
-    columns, one-hot encoded by the models) and the metadata of every series, labeled and
-    unlabeled. Series whose channels are entirely NaN cannot be filled; they are left out
-    of ``X`` and flagged in ``meta["dropped"]``.
-    """
-    from featurekit import extract
-    from featurekit.io import ingest_competition, read_series
-
-    ingest_competition(data_dir, store, n_jobs=n_jobs, progress=progress,
-                       sampling_rates=sampling_rates)
-    meta = read_series(store).set_index("id", drop=False)
-    meta["label"], meta["group"] = meta["activity"], meta["userid"]
-    X = extract(store, features, preprocess=prepare_competition, n_jobs=n_jobs,
-                progress=progress)
-    for column in METADATA_COLUMNS:
-        X[column] = meta.loc[X.index, column].astype("category").to_numpy()
-    meta["dropped"] = ~meta.index.isin(X.index)
-    return X, meta
-
-
-def baseline_competition(data_dir, out=".", *, store=None, model: str = "seed-rf",
-                         features: str = "seed", calibrate: str | None = None,
-                         n_splits: int = 5, n_jobs: int = 1,
-                         sampling_rates: dict | None = None,
-                         verbose: bool = True) -> pd.DataFrame:
-    """The seed recipe on a competition folder: user-grouped CV, then ``submission.csv``.
-
-    Fits ``model`` on every labeled series and writes ``<out>/submission.csv`` for the ids
-    of ``metadata.csv`` (columns in ``sample_submission.csv``'s order). Series that could
-    not be filled (all NaN) get the training class frequencies. ``calibrate`` (e.g.
-    ``"temperature"``) wraps the model as in :func:`featurekit.evaluate.cross_validate`.
-    Returns the CV table.
-    """
-    from featurekit.calibration import CalibratedModel
-    from featurekit.models import make_model
-    from featurekit.submission import validate_submission, write_submission
-
-    data_dir, out = Path(data_dir), Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    store = Path(store) if store is not None else out / "featurekit-store"
-    X, meta = competition_features(data_dir, store, features=features, n_jobs=n_jobs,
-                                   sampling_rates=sampling_rates, progress=verbose)
-    labeled = meta.index[meta["label"].notna() & ~meta["dropped"]]
-    y, groups = meta.loc[labeled, "label"].astype(str), meta.loc[labeled, "group"]
-    start = time.perf_counter()
-    result = cross_validate(model, X.loc[labeled], y.to_numpy(), groups.to_numpy(),
-                            cv="stratified-group", n_splits=min(n_splits, groups.nunique()),
-                            calibrate=calibrate)
-    table = pd.DataFrame([_row(f"series, StratifiedGroupKFold({n_splits}) by user", result,
-                               time.perf_counter() - start)])
-    if verbose:
-        print(f"\nBaseline on {data_dir}: `{features}` features + body_part/sensor + {model}")
-        _print_table(table)
-
-    fitted = make_model(model)
-    if calibrate is not None:
-        fitted = CalibratedModel(fitted, method=calibrate)
-    fit_grouped(fitted, X.loc[labeled], y.to_numpy(), groups.to_numpy())
-    template = pd.read_csv(data_dir / "sample_submission.csv")
-    test_ids = pd.read_csv(data_dir / "metadata.csv")["id"]
-    prior = y.value_counts(normalize=True).reindex(fitted.classes_).to_numpy()
-    proba = np.tile(prior, (len(test_ids), 1))
-    known = test_ids.isin(X.index).to_numpy()
-    proba[known] = fitted.predict_proba(X.loc[test_ids[known]])
-    path = out / "submission.csv"
-    write_submission(test_ids, proba, fitted.classes_, path, template=template,
-                     metadata=data_dir / "metadata.csv")
-    validate_submission(path, template)
-    if verbose:
-        print(f"wrote {path} ({len(test_ids)} rows; {int((~known).sum())} unfillable series "
-              "given the class frequencies)")
-    return table
-
-
 # Lighter engines for `make compare`, so all models fit in a few minutes on 2 cores
 # (20 fits each: 5 outer folds x (3 inner calibration folds + 1 refit)). Shallower boosted
 # trees with a larger learning rate and fewer bins cost ~30x less than the defaults here.
@@ -202,3 +110,15 @@ def compare_watch(out="reports/compare", *, models=None, features: str = "defaul
                    models=[entry(m) for m in (models or MODELS)], out=out, cv="group",
                    calibrate=calibrate, parent=win.meta["parent_id"].to_numpy(),
                    verbose=verbose)
+
+
+_MOVED = ("METADATA_COLUMNS", "baseline_competition", "competition_features",
+          "prepare_competition")
+
+
+def __getattr__(name: str):
+    if name in _MOVED:  # moved to featurekit.competition.recipes in 0.2.0
+        from featurekit.competition import recipes
+
+        return getattr(recipes, name)
+    raise AttributeError(f"module 'featurekit.recipes' has no attribute {name!r}")

@@ -12,7 +12,7 @@ from featurekit.calibration import CalibratedModel, TemperatureScaler
 from featurekit.evaluate import aggregate_windows, cross_validate, scores
 from featurekit.models import make_model
 from featurekit.report import compare
-from featurekit.submission import clip_proba
+from featurekit.proba import clip_proba
 
 
 @pytest.fixture(scope="module")

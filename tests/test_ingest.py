@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from featurekit.io import competition
-from featurekit.io.competition import ingest_competition
+from featurekit.competition.ingest import ingest_competition
 from featurekit.io.report import IngestReport
 from featurekit.io.store import load_store, store_chunks
 

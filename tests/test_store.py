@@ -11,10 +11,10 @@ import pyarrow.parquet as pq
 import pytest
 
 from featurekit.io import store as st
-from featurekit.io.competition import ingest_competition
+from featurekit.competition.ingest import ingest_competition
 from featurekit.io.store import iter_store, load_store, load_store_chunk, store_chunks
 from featurekit.panel import Panel
-from featurekit.synthetic import SMARTWATCH_HZ, VICON_HZ, make_competition
+from featurekit.competition.synthetic import SMARTWATCH_HZ, VICON_HZ, make_competition
 
 ACC = "acceleration [m/s/s]"
 

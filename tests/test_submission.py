@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from featurekit.datasets import ACTIVITIES
-from featurekit.submission import validate_submission, write_submission
+from featurekit.competition.submission import validate_submission, write_submission
 
 
 @pytest.fixture

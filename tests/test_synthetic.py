@@ -13,10 +13,10 @@ from sklearn.model_selection import GroupKFold, KFold, cross_val_score
 from featurekit import preprocess as pp
 from featurekit.datasets import ACTIVITIES, SMARTWATCH_HZ, VICON_HZ, make_competition
 from featurekit.panel import Panel
-from featurekit.synthetic import MEASUREMENT_TYPES, competition_metadata
+from featurekit.competition.synthetic import MEASUREMENT_TYPES, competition_metadata
 
 N = 700
-LAYOUT = Path("/work/shared/competition-layout.md")
+LAYOUT = Path(__file__).resolve().parents[1] / "docs" / "competition-layout.md"
 
 
 @pytest.fixture(scope="module")
@@ -203,7 +203,7 @@ def test_existing_dataset_needs_overwrite(tmp_path):
 
 
 def test_vicon_position_is_the_exact_double_integral_of_the_motion():
-    from featurekit.synthetic import _sinusoids
+    from featurekit.competition.synthetic import _sinusoids
 
     rng = np.random.default_rng(0)
     t = np.arange(4000) / VICON_HZ

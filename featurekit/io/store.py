@@ -3,16 +3,18 @@
 Layout of a store directory (format version 1)::
 
     store/
-      manifest.json            format, version, channels, dtype, sampling rates per sensor,
+      manifest.json            format, version, channels, dtype, sampling rates (keyed by the
+                               values of the series column ``rate_column``), ``meta_aliases``
+                               (generic meta name -> series column, e.g. label -> activity),
                                chunk size, number of chunks, source directory
-      series.parquet           one row per stored series, in store order:
-                                 id, userid, sensor, body_part, side, activity (null if
-                                 unlabeled), split (train/test), sequence_length (from the CSV),
-                                 file (relative to the source), rows_read, n_samples,
-                                 nan_samples (samples with any NaN), chunk, offset
-      samples/part-00000.parquet  the samples of chunk 0: columns id (int64), x, y, z
-                               (float32), series one after another; series ``s`` is rows
-                               ``offset .. offset + n_samples`` of part ``chunk``
+      series.parquet           one row per stored series, in store order: id, the writer's
+                               metadata columns (e.g. userid, sensor, activity for the
+                               competition, see :mod:`featurekit.competition.ingest`), then
+                               rows_read, n_samples, nan_samples (samples with any NaN),
+                               chunk, offset
+      samples/part-00000.parquet  the samples of chunk 0: columns id (int64), then one per
+                               channel (float32), series one after another; series ``s`` is
+                               rows ``offset .. offset + n_samples`` of part ``chunk``
       report.csv               every problem found while ingesting (see ``report.py``)
       chunks/part-00000.*      per-chunk series rows and problems, consolidated into the two
                                files above; kept so an interrupted ingest can resume
@@ -43,7 +45,9 @@ from featurekit.panel import Panel, describe_ids, meta_mask
 
 FORMAT = "featurekit-store"
 FORMAT_VERSION = 1
-CHANNELS = ["x", "y", "z"]
+#: What stores written before ``rate_column``/``meta_aliases`` entered the manifest (featurekit
+#: 0.1, all of them competition stores) mean: read as such.
+_V1_DEFAULTS = {"rate_column": "sensor", "meta_aliases": {"label": "activity", "group": "userid"}}
 #: Rows per Parquet row group: the unit a subset load reads (~3 MB of float32 x 3).
 ROW_GROUP_ROWS = 262_144
 
@@ -70,7 +74,7 @@ def part_path(store, chunk: int) -> Path:
 
 
 def write_samples(path: Path, ids: np.ndarray, values: np.ndarray, lengths: np.ndarray,
-                  channels: Sequence[str] = CHANNELS) -> None:
+                  channels: Sequence[str]) -> None:
     """Write one chunk of samples (``values`` rows in series order) atomically.
 
     Floats are byte-stream-split then lz4-compressed (about 2/3 of the raw size; zstd saves
@@ -130,11 +134,15 @@ def _select(series: pd.DataFrame, ids, where) -> pd.DataFrame:
     return series
 
 
-def _rates(manifest: dict, sensors: pd.Series, sampling_rates) -> np.ndarray:
-    """Per-series sampling rate from the sensor; 1.0 (time in samples) where unknown."""
+def _rates(manifest: dict, meta: pd.DataFrame, sampling_rates) -> np.ndarray:
+    """Per-series sampling rate from the manifest's ``rate_column`` (the competition's
+    sensor); 1.0 (time in samples) where unknown."""
     rates = dict(manifest.get("sampling_rates") or {})
     rates.update(sampling_rates or {})
-    mapped = sensors.map({k: v for k, v in rates.items() if v is not None}).astype(float)
+    column = manifest.get("rate_column", _V1_DEFAULTS["rate_column"])
+    if column not in meta.columns:
+        return np.ones(len(meta))
+    mapped = meta[column].map({k: v for k, v in rates.items() if v is not None}).astype(float)
     return mapped.fillna(1.0).to_numpy()
 
 
@@ -199,11 +207,11 @@ def _load_rows(store, rows: pd.DataFrame, channels: Sequence[str], manifest: dic
     with ThreadPoolExecutor(max_workers=min(len(tasks), os.cpu_count() or 1) or 1) as pool:
         list(pool.map(lambda task: _fill_from_chunk(*task), tasks))
     meta = sorted_rows.reset_index(drop=True)
-    meta["label"] = meta.get("activity")
-    meta["group"] = meta.get("userid")
+    for name, column in manifest.get("meta_aliases", _V1_DEFAULTS["meta_aliases"]).items():
+        meta[name] = meta.get(column)
     panel = Panel(out, bounds,
                   ids=meta["id"].to_numpy(), channels=list(channels),
-                  sampling_rate=_rates(manifest, meta["sensor"], sampling_rates), meta=meta)
+                  sampling_rate=_rates(manifest, meta, sampling_rates), meta=meta)
     if np.any(np.diff(order) != 1):
         panel = panel.take(np.argsort(order))
     return panel
@@ -224,7 +232,7 @@ def load_store(store, *, ids=None, columns: Sequence[str] | None = None, where=N
     Parameters
     ----------
     store : path
-        A directory written by :func:`featurekit.io.ingest_competition`.
+        A store directory (e.g. written by :func:`featurekit.io.ingest_competition`).
     ids : sequence, optional
         Series to load, in this order. A KeyError lists ids not in the store.
     columns : list of str, optional
@@ -233,13 +241,15 @@ def load_store(store, *, ids=None, columns: Sequence[str] | None = None, where=N
         Metadata filter: ``{"sensor": "vicon", "split": ["train"]}`` or a function taking the
         series table and returning a boolean mask. Applied before ``ids``.
     sampling_rates : dict, optional
-        Rate per sensor overriding the manifest's; series of unknown rate get 1.0.
+        Rate per sensor (per value of the manifest's ``rate_column``) overriding the
+        manifest's; series of unknown rate get 1.0.
 
     Returns
     -------
     Panel
-        Channels as float32; ``meta`` holds the series table plus ``label`` (= activity) and
-        ``group`` (= userid).
+        Channels as stored (float32 by default); ``meta`` holds the series table plus the
+        manifest's ``meta_aliases`` (a competition store: ``label`` = activity, ``group`` =
+        userid).
 
     Examples
     --------
@@ -258,6 +268,33 @@ def load_store_chunk(store, i: int, *, columns: Sequence[str] | None = None,
         raise IndexError(f"chunk {i} out of range: {store} has {manifest['n_chunks']} chunks")
     series = pd.read_parquet(Path(store) / "series.parquet", filters=[("chunk", "==", i)])
     return _load_rows(store, series, _channels(manifest, columns), manifest, sampling_rates)
+
+
+class Store:
+    """A store directory as a chunk source (:class:`featurekit.chunking.ChunkSource`).
+
+    Holds only the path, so it travels to a worker process (joblib, Dask) without any
+    samples; the worker loads its chunk from disk itself.
+
+    Examples
+    --------
+    >>> Store("store").n_chunks()  # doctest: +SKIP
+    3
+    """
+
+    def __init__(self, path):
+        self.path = str(Path(path).resolve())
+
+    def __repr__(self) -> str:
+        return f"Store({self.path!r})"
+
+    def n_chunks(self) -> int:
+        """Number of stored chunks (a clear error if ``path`` is not a complete store)."""
+        return int(read_manifest(self.path)["n_chunks"])
+
+    def load_chunk(self, i: int) -> Panel:
+        """Chunk ``i`` as a Panel (see :func:`load_store_chunk`)."""
+        return load_store_chunk(self.path, i)
 
 
 def iter_store(store, chunk_size: int | None = None, *, columns: Sequence[str] | None = None,

@@ -15,7 +15,6 @@ from __future__ import annotations
 import inspect
 import io
 import os
-import re
 from pathlib import Path
 
 import numpy as np
@@ -23,9 +22,10 @@ import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
+from featurekit.conventions import is_channel_name
 from featurekit.panel import Panel, describe_ids
+from featurekit.validation import raise_problems
 
-_NAME = re.compile(r"^[A-Za-z0-9_.=-]+$")
 _TORCH_FIX = "pip install torch==2.13.0 (CPU build) or pip install featurekit[torch]"
 
 
@@ -141,14 +141,13 @@ class EmbeddingFeatures(TransformerMixin, BaseEstimator):
             problems.append("table_ids=... needs table=<a .npy file>")
         if not (isinstance(self.batch_size, (int, np.integer)) and self.batch_size >= 1):
             problems.append(f"batch_size must be a positive int, got {self.batch_size!r}")
-        if not (isinstance(self.name, str) and _NAME.match(self.name) and "__" not in self.name):
+        if not is_channel_name(self.name):
             problems.append(f"name {self.name!r} must use only [A-Za-z0-9_.=-] and no '__'")
         if isinstance(X, Panel) and self.encoder is not None:
             empty = X.ids[X.lengths == 0]
             if len(empty):
                 problems.append(f"series {describe_ids(empty)} are empty; drop them before embedding")
-        if problems:
-            raise ValueError("EmbeddingFeatures:\n  - " + "\n  - ".join(problems))
+        raise_problems("EmbeddingFeatures", problems)
 
     def _check_device(self, torch) -> None:
         kind = str(self.device).split(":")[0]
@@ -344,8 +343,7 @@ def _read_table(table, table_ids) -> pd.DataFrame:
         problems.append("no embedding columns")
     if not df.index.is_unique:
         problems.append(f"duplicated ids {describe_ids(df.index[df.index.duplicated()].unique())}")
-    if problems:
-        raise ValueError(f"embedding table {where}:\n  - " + "\n  - ".join(problems))
+    raise_problems(f"embedding table {where}", problems)
     return df
 
 

@@ -7,13 +7,13 @@ instead of looping over series.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
-CHANNEL_NAME = re.compile(r"^[A-Za-z0-9_.=-]+$")
+from featurekit.conventions import CHANNEL_NAME, is_channel_name  # noqa: F401  (re-exported)
+from featurekit.validation import raise_problems
 
 
 def meta_mask(table: pd.DataFrame, where) -> np.ndarray:
@@ -144,7 +144,7 @@ class Panel:
         n = max(len(off) - 1, 0)
         if v.ndim == 2 and len(self.channels) != v.shape[1]:
             problems.append(f"{len(self.channels)} channel names for {v.shape[1]} channels")
-        bad_names = [c for c in self.channels if not CHANNEL_NAME.match(c) or "__" in c]
+        bad_names = [c for c in self.channels if not is_channel_name(c)]
         if bad_names:
             problems.append(
                 f"channel names {bad_names} must use only [A-Za-z0-9_.=-] and no '__' "
@@ -162,8 +162,7 @@ class Panel:
         if not np.all(self.sampling_rate > 0):
             bad = np.flatnonzero(~(self.sampling_rate > 0))
             problems.append(f"sampling_rate must be > 0; not so for series {self._name_ids(bad)}")
-        if problems:
-            raise ValueError("Invalid Panel:\n  - " + "\n  - ".join(problems))
+        raise_problems("Invalid Panel", problems)
 
     def _name_ids(self, positions) -> str:
         positions = np.asarray(positions)

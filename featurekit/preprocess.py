@@ -23,7 +23,12 @@ from scipy import signal
 from scipy.ndimage import correlate1d
 from sklearn.base import BaseEstimator, TransformerMixin
 
-from featurekit.features.cross import xyz_triples
+from featurekit.conventions import (
+    GRAVITY_CUTOFF_HZ,
+    default_accelerometer,
+    default_mirror_signs,
+    magnitude_groups,
+)
 from featurekit.panel import Panel, describe_ids, meta_mask
 
 Where = dict | np.ndarray | Sequence[bool] | Callable[[pd.DataFrame], object] | None
@@ -179,28 +184,6 @@ def _savgol_second_derivative(panel: Panel, window: int, order: int) -> np.ndarr
 
 
 # ---------------------------------------------------------------------------- mirroring
-def default_mirror_signs(channels: Sequence[str]) -> dict[str, int]:
-    """Sign map that reflects left-side devices across their x axis.
-
-    A reflection ``x -> -x`` negates the x component of a true vector (acceleration,
-    position): ``{"x": -1}`` or ``{"ax": -1}``. Angular velocity is a pseudovector: under
-    the same reflection its x component keeps its sign and y and z flip, so accel+gyro data
-    gets ``{"ax": -1, "wy": -1, "wz": -1}``.
-    """
-    channels = set(channels)
-    signs = {}
-    for x in ("x", "ax", "acc_x"):
-        if x in channels:
-            signs[x] = -1
-    for w in ("wy", "wz", "gyro_y", "gyro_z"):
-        if w in channels:
-            signs[w] = -1
-    if not signs:
-        raise ValueError(f"no default mirror for channels {sorted(channels)}; pass axes=[...] "
-                         "or signs={channel: -1, ...}")
-    return signs
-
-
 def mirror(
     panel: Panel,
     *,
@@ -351,12 +334,6 @@ def _nan_runs(panel: Panel, channel: int) -> _Runs:
 
 
 # ---------------------------------------------------------------------------- new channels
-def _default_groups(channels: Sequence[str]) -> dict[str, list[str]]:
-    """Triples ``<p>x, <p>y, <p>z`` (e.g. x/y/z, ax/ay/az, acc_x/acc_y/acc_z)."""
-    return {(f"{prefix.rstrip('_.-')}_mag" if prefix else "mag"): list(triple)
-            for prefix, triple in xyz_triples(channels)}
-
-
 def add_magnitude(panel: Panel, groups: dict[str, Sequence[str]] | None = None) -> Panel:
     """Append the Euclidean norm of channel groups as new channels.
 
@@ -368,10 +345,12 @@ def add_magnitude(panel: Panel, groups: dict[str, Sequence[str]] | None = None) 
     panel : Panel
     groups : dict, optional
         ``{new_channel: [channels]}``. Default: every triple named like ``x, y, z`` (->
-        ``mag``), ``ax, ay, az`` (-> ``a_mag``), ``acc_x, acc_y, acc_z`` (-> ``acc_mag``).
+        ``mag``), ``ax, ay, az`` (-> ``amag``), ``acc_x, acc_y, acc_z`` (-> ``acc_mag``):
+        :func:`featurekit.conventions.magnitude_name`, the names the ``cross`` feature set
+        gives its magnitude channels.
     """
     if groups is None:
-        groups = _default_groups(panel.channels)
+        groups = {name: list(triple) for name, triple in magnitude_groups(panel.channels).items()}
         if not groups:
             raise ValueError(f"add_magnitude: no x/y/z triple among {panel.channels}; "
                              "pass groups={'name': [channels]}")
@@ -440,7 +419,7 @@ def _default_padlen(sos: np.ndarray) -> int:
 
 
 def split_gravity(
-    panel: Panel, cutoff_hz: float = 0.3, *, channels: Sequence[str] | None = None,
+    panel: Panel, cutoff_hz: float = GRAVITY_CUTOFF_HZ, *, channels: Sequence[str] | None = None,
     order: int = 4,
 ) -> Panel:
     """Separate accelerometer channels into gravity (slow) and body (fast) parts.
@@ -455,16 +434,14 @@ def split_gravity(
     cutoff_hz : float
         0.3 Hz is the usual choice for human motion.
     channels : list of str, optional
-        Default ``ax, ay, az`` if present, else ``x, y, z``.
+        Default ``ax, ay, az`` if present, else ``x, y, z``, else ``acc_x, acc_y, acc_z``
+        (:data:`featurekit.conventions.ACCELEROMETER_TRIPLES`).
     order : int
         Butterworth order.
     """
     if channels is None:
-        for triple in (["ax", "ay", "az"], ["x", "y", "z"], ["acc_x", "acc_y", "acc_z"]):
-            if set(triple) <= set(panel.channels):
-                channels = triple
-                break
-        else:
+        channels = default_accelerometer(panel.channels)
+        if channels is None:
             raise ValueError(f"split_gravity: no accelerometer triple among {panel.channels}; "
                              "pass channels=[...]")
     cols = _channel_positions(panel, channels)

@@ -4,6 +4,9 @@ Checks gather every problem they find and raise one ``ValueError`` listing them 
 (:func:`raise_problems`); estimators call :func:`check_labels` and :func:`n_features` at
 ``fit``; meta-estimators delegate their input tags with :func:`delegated_tags`; and one
 function, :func:`fit_takes_groups`, decides whether a model's ``fit`` is given the subjects.
+
+Imports only NumPy at module level (scikit-learn inside the checks that use it), so the
+lowest layer (:mod:`featurekit.panel`) can use it.
 """
 
 from __future__ import annotations
@@ -12,9 +15,6 @@ import inspect
 from collections.abc import Iterable
 
 import numpy as np
-from sklearn.utils import get_tags
-from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_array, column_or_1d
 
 __all__ = [
     "check_labels",
@@ -78,6 +78,9 @@ def check_labels(y) -> np.ndarray:
     >>> check_labels(["a", "b", "a"]).tolist()
     ['a', 'b', 'a']
     """
+    from sklearn.utils.multiclass import check_classification_targets
+    from sklearn.utils.validation import check_array, column_or_1d
+
     if y is None:
         raise ValueError("this classifier requires y to be passed, but the target y is None")
     y = column_or_1d(check_array(y, ensure_2d=False, dtype=None), warn=True)
@@ -102,6 +105,8 @@ def n_features(X) -> int:
 
 def delegated_tags(tags, estimators):
     """``tags`` accepting sparse or NaN input exactly when every wrapped estimator does."""
+    from sklearn.utils import get_tags
+
     inputs = [get_tags(estimator).input_tags for estimator in estimators]
     tags.input_tags.sparse = all(i.sparse for i in inputs)
     tags.input_tags.allow_nan = all(i.allow_nan for i in inputs)

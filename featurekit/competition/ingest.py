@@ -50,6 +50,7 @@ from featurekit.competition.schema import (
 )
 from featurekit.io import store as st
 from featurekit.io.report import IngestReport, new_table
+from featurekit.validation import raise_problems
 
 NA_TOKENS = {"", "nan", "NaN", "NA", "N/A", "null", "NULL", "None", "-nan", "#N/A"}
 
@@ -263,8 +264,7 @@ def _read_tables(data_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame, set]:
             continue
         table = table.assign(split=split, source=name, row=np.arange(len(table)) + 2)
         frames.append(table)
-    if errors:
-        raise ValueError(f"cannot ingest {data_dir}:\n  - " + "\n  - ".join(errors))
+    raise_problems(f"cannot ingest {data_dir}", errors)
     table = pd.concat(frames, ignore_index=True)
     listed = set(table["id"].str.strip())
     table["activity"] = table["activity"].replace("", None)

@@ -7,26 +7,13 @@ set's ``magnitude`` features (by default the stats and spectral ones).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from featurekit.conventions import xyz_triples  # noqa: F401  (the one x/y/z rule; re-exported)
 from featurekit.features.registry import register_feature
 from featurekit.features.segments import Segments
-
-_AXIS = re.compile(r"^(.*?)([xyzXYZ])$")
-
-
-def xyz_triples(channels: Sequence[str]) -> list[tuple[str, tuple[str, str, str]]]:
-    """Channels named ``<prefix>x, <prefix>y, <prefix>z`` (any case), as (prefix, triple)."""
-    by_prefix: dict[str, dict[str, str]] = {}
-    for channel in channels:
-        match = _AXIS.match(channel)
-        if match:
-            by_prefix.setdefault(match.group(1), {})[match.group(2).lower()] = channel
-    return [(prefix, tuple(axes[a] for a in "xyz"))
-            for prefix, axes in by_prefix.items() if set(axes) == {"x", "y", "z"}]
 
 
 def auto_magnitude_groups(channels: Sequence[str]) -> tuple:

@@ -17,8 +17,10 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from featurekit.conventions import is_channel_name, safe_channel_name
 from featurekit.io.report import IngestReport, new_table
-from featurekit.panel import CHANNEL_NAME, Panel
+from featurekit.panel import Panel
+from featurekit.validation import format_problems
 
 #: Cells read as NaN besides pandas' defaults (spreadsheet errors, blanks).
 JUNK = ("#DIV/0!", "#VALUE!", "#N/A", "#NUM!", "#REF!", "", " ")
@@ -28,11 +30,6 @@ def _as_list(columns) -> list[str]:
     if columns is None:
         return []
     return [columns] if isinstance(columns, str) else list(columns)
-
-
-def _channel_name(column: str) -> str:
-    name = re.sub(r"[^A-Za-z0-9_.=-]", "_", str(column))
-    return re.sub(r"_{2,}", "_", name).strip("_") or "c"
 
 
 def _check(df: pd.DataFrame, ids, values, label, group, sort) -> list[str]:
@@ -121,7 +118,7 @@ def read_long_table(
         values = list(value_columns)
     problems = _check(df, ids, values, label_column, group_column, sort)
     if problems:
-        raise ValueError(f"cannot read {source}:\n  - " + "\n  - ".join(problems)
+        raise ValueError(format_problems(f"cannot read {source}", problems)
                          + f"\n  (the table has columns {list(df.columns)[:30]}...)")
     rows = []
 
@@ -162,12 +159,12 @@ def read_long_table(
     starts = np.concatenate([[0], np.cumsum(lengths)])
     firsts = order[starts[:-1]]
 
-    channels = [_channel_name(c) for c in numbers]
+    channels = [safe_channel_name(c) for c in numbers]
     renamed = [(c, n) for c, n in zip(numbers, channels, strict=True) if c != n]
     for column, name in renamed:
         report("", "renamed_column", f"column {column!r} is channel {name!r}",
                "renamed (channel names use [A-Za-z0-9_.=-])")
-    if len(set(channels)) != len(channels) or not all(CHANNEL_NAME.match(c) for c in channels):
+    if len(set(channels)) != len(channels) or not all(is_channel_name(c) for c in channels):
         raise ValueError(f"{source}: value columns {list(numbers)} give clashing channel names "
                          f"{channels}; rename the columns first")
     panel_values = np.column_stack([numbers[c][order] for c in numbers])

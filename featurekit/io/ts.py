@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from featurekit.panel import Panel
+from featurekit.validation import raise_problems
 
 _TIMESTAMPED = re.compile(r"\(([^()]*),([^(),]*)\)")
 _COLON_OUTSIDE_PARENS = re.compile(r":(?![^()]*\))")
@@ -83,7 +84,7 @@ def read_ts(
     problems += _check_cases(cases, labels, header, path)
     if problems:
         more = " (stopped after the first problems)" if len(problems) >= _MAX_PROBLEMS else ""
-        raise ValueError(f"cannot read {path}{more}:\n  - " + "\n  - ".join(problems))
+        raise_problems(f"cannot read {path}{more}", problems)
     return _to_panel(cases, labels, header, channels, sampling_rate)
 
 

@@ -1,0 +1,424 @@
+"""MiniRocket (Dempster, Schmidt & Webb, KDD 2021) over ragged multivariate panels.
+
+The 84 fixed kernels of length 9 (weight -1 everywhere, 2 at three of the nine taps),
+dilations fitted from a reference length of the training series, alternating padding, and
+one PPV feature (share of outputs above a bias) per (kernel, dilation, bias). Biases are
+quantiles of the convolution output of a randomly chosen *training* series, one per
+(dilation, kernel) combination; transform never looks back at them. Multivariate panels get
+the paper's random channel combinations: each (dilation, kernel) convolves the sum of 1 to 9
+channels.
+
+Ragged series (the rule of the authors' ``minirocket_multivariate_variable.py``): every series
+is convolved at its own length ``n``, zero-padded beyond its ends, which gives one output per
+sample and is defined for any ``n >= 1``; no resampling and no truncation. The *padded*
+half of the features is the share over those ``n`` outputs. The *unpadded* half (MiniRocket's
+alternating padding) is the share over the outputs whose kernel lies wholly inside the series,
+``t in [4d, n - 4d)``; where a series is too short for any such output (``n <= 8d``) it falls
+back to the padded share, which is what the variable-length variant computes for every
+feature. An empty series gives NaN. (sktime's ``MiniRocketMultivariateVariable`` instead
+refuses series shorter than 9 or pads them to 9 with a constant.)
+
+The reference length defaults to the longest training series (as the variable-length
+variant), at least 9; bias series are drawn uniformly among the non-empty training series.
+
+Compiled with numba only: there is no NumPy fallback, and fitting or transforming without
+numba raises an ``ImportError`` asking for ``pip install "featurekit[fast]"``
+(``FEATUREKIT_NUMBA=0`` does not apply here). Computation is in float64.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field, replace
+from itertools import combinations
+from typing import ClassVar
+
+import numpy as np
+
+from featurekit.features.registry import feature_name, register_block
+
+try:
+    import numba
+except ImportError:  # the ``fast`` extra is not installed
+    numba = None
+
+N_KERNELS = 84
+# Taps with weight 2 of each kernel, in the paper's order (combinations of 3 out of 9).
+KERNEL_TAPS = np.array(list(combinations(range(9), 3)), dtype=np.int64)
+_REFERENCE_MODES = ("max", "mean", "median", "min")
+_MAX_CHANNEL_PART = 40  # longer joined channel names become "conv"
+
+
+def _require_numba() -> None:
+    if numba is None:
+        raise ImportError('featurekit\'s MiniRocket needs numba: pip install "featurekit[fast]"')
+
+
+# --------------------------------------------------------------------------- compiled part
+def _fill_sum(values, start, length, chans, c0, c1, xp, pad):
+    """xp[pad + t] = sum of the channels chans[c0:c1] of sample start + t; zeros after."""
+    for t in range(length):
+        total = 0.0
+        for m in range(c0, c1):
+            total += values[start + t, chans[m]]
+        xp[pad + t] = total
+    for t in range(pad + length, min(len(xp), 2 * pad + length)):
+        xp[t] = 0.0
+
+
+def _sum9(xp, pad, length, d, s9):
+    """s9[t] = sum of the nine taps x[t + (m - 4) d], m = 0..8 (zero beyond the series)."""
+    for t in range(length):
+        s9[t] = xp[pad + t]
+    for m in (0, 1, 2, 3, 5, 6, 7, 8):
+        o = pad + (m - 4) * d
+        for t in range(length):
+            s9[t] += xp[o + t]
+
+
+def _convolve(xp, pad, length, d, taps, s9, out):
+    """Output of a kernel: -1 on all nine taps, +3 more on its three ``taps``."""
+    o0 = pad + (taps[0] - 4) * d
+    o1 = pad + (taps[1] - 4) * d
+    o2 = pad + (taps[2] - 4) * d
+    for t in range(length):
+        out[t] = 3.0 * (xp[o0 + t] + xp[o1 + t] + xp[o2 + t]) - s9[t]
+
+
+def _transform(values, offsets, order, combo_subset, subset_ptr, subset_chans,
+               dilations, first_feature, n_per_dilation, biases, taps):
+    n_series = len(offsets) - 1
+    features = np.full((n_series, len(biases)), np.nan)
+    if n_series == 0:
+        return features
+    max_length = 0
+    for i in range(n_series):
+        max_length = max(max_length, offsets[i + 1] - offsets[i])
+    pad = 4 * dilations.max()
+    xp = np.zeros(max_length + 2 * pad)
+    s9 = np.empty(max_length)
+    out = np.empty(max_length)
+    for i in range(n_series):
+        start, length = offsets[i], offsets[i + 1] - offsets[i]
+        if length == 0:
+            continue
+        current_subset = -1
+        current_dilation = -1
+        for c in order:
+            j, k = c // N_KERNELS, c % N_KERNELS
+            s = combo_subset[c]
+            if s != current_subset:
+                _fill_sum(values, start, length, subset_chans, subset_ptr[s],
+                          subset_ptr[s + 1], xp, pad)
+                current_subset, current_dilation = s, -1
+            d = dilations[j]
+            if j != current_dilation:
+                _sum9(xp, pad, length, d, s9)
+                current_dilation = j
+            _convolve(xp, pad, length, d, taps[k], s9, out)
+            lo, hi = 0, length
+            if (j + k) % 2 == 1 and length > 8 * d:  # unpadded, where the kernel fits
+                lo, hi = 4 * d, length - 4 * d
+            f0 = first_feature[c]
+            for f in range(f0, f0 + n_per_dilation[j]):
+                b = biases[f]
+                count = 0
+                for t in range(lo, hi):
+                    count += out[t] > b
+                features[i, f] = count / (hi - lo)
+    return features
+
+
+def _fit_biases(values, offsets, examples, combo_ptr, combo_chans, dilations,
+                first_feature, n_per_dilation, quantiles, taps):
+    n_combos = len(examples)
+    biases = np.empty(len(quantiles))
+    pad = 4 * dilations.max()
+    max_length = 0
+    for c in range(n_combos):
+        e = examples[c]
+        max_length = max(max_length, offsets[e + 1] - offsets[e])
+    xp = np.zeros(max_length + 2 * pad)
+    s9 = np.empty(max_length)
+    out = np.empty(max_length)
+    for c in range(n_combos):
+        j, k = c // N_KERNELS, c % N_KERNELS
+        e = examples[c]
+        start, length = offsets[e], offsets[e + 1] - offsets[e]
+        _fill_sum(values, start, length, combo_chans, combo_ptr[c], combo_ptr[c + 1], xp, pad)
+        _sum9(xp, pad, length, dilations[j], s9)
+        _convolve(xp, pad, length, dilations[j], taps[k], s9, out)
+        f0, f1 = first_feature[c], first_feature[c] + n_per_dilation[j]
+        biases[f0:f1] = np.quantile(out[:length], quantiles[f0:f1])
+    return biases
+
+
+if numba is not None:
+    def _jit(func):
+        try:
+            return numba.njit(func, cache=True, nogil=True)  # compiled once per machine
+        except RuntimeError:  # no writable cache directory: compile in each process instead
+            return numba.njit(func, nogil=True)
+
+    _fill_sum = _jit(_fill_sum)
+    _sum9 = _jit(_sum9)
+    _convolve = _jit(_convolve)
+    _transform = _jit(_transform)
+    _fit_biases = _jit(_fit_biases)
+
+
+# --------------------------------------------------------------------------- fitting
+def fit_dilations(reference_length: int, n_features: int,
+                  max_dilations_per_kernel: int) -> tuple[np.ndarray, np.ndarray]:
+    """Dilations and the number of features (biases) per dilation and kernel, as the paper:
+    up to ``max_dilations_per_kernel`` exponentially spaced dilations with ``8 d <=
+    reference_length - 1``, the ``n_features // 84`` features per kernel spread over them."""
+    per_kernel = n_features // N_KERNELS
+    n_dilations = min(per_kernel, max_dilations_per_kernel)
+    multiplier = per_kernel / n_dilations
+    max_exponent = np.log2((reference_length - 1) / 8)
+    dilations, counts = np.unique(
+        np.logspace(0, max_exponent, n_dilations, base=2).astype(np.int64), return_counts=True)
+    per_dilation = (counts * multiplier).astype(np.int64)
+    remainder = per_kernel - per_dilation.sum()
+    i = 0
+    while remainder > 0:
+        per_dilation[i] += 1
+        remainder -= 1
+        i = (i + 1) % len(per_dilation)
+    return dilations, per_dilation
+
+
+def _quantiles(n: int) -> np.ndarray:
+    """The paper's low-discrepancy sequence of quantiles, (i * golden ratio) mod 1."""
+    return (np.arange(1, n + 1) * ((np.sqrt(5) + 1) / 2)) % 1
+
+
+@dataclass(frozen=True, eq=False)
+class MiniRocketState:
+    """What ``MiniRocket.fit`` learns from the training panel.
+
+    Combination ``c = j * 84 + k`` is dilation ``dilations[j]`` with kernel ``k``; it sums the
+    channels ``channel_indices[channel_ptr[c]:channel_ptr[c + 1]]`` (positions in
+    ``channels``), its biases are ``biases[first_feature[c]:][:n_per_dilation[j]]`` and were
+    taken from training series ``bias_series[c]`` (a position in the training panel).
+    """
+
+    channels: tuple
+    reference_length: int
+    dilations: np.ndarray
+    n_per_dilation: np.ndarray
+    channel_ptr: np.ndarray
+    channel_indices: np.ndarray
+    bias_series: np.ndarray
+    biases: np.ndarray
+    digest: str = field(default="")
+
+    @property
+    def first_feature(self) -> np.ndarray:
+        per_combo = np.repeat(self.n_per_dilation, N_KERNELS)
+        return np.concatenate([[0], np.cumsum(per_combo)[:-1]]).astype(np.int64)
+
+    def arrays(self) -> tuple[np.ndarray, ...]:
+        return (self.dilations, self.n_per_dilation, self.channel_ptr, self.channel_indices,
+                self.bias_series, self.biases)
+
+    def with_digest(self) -> MiniRocketState:
+        h = hashlib.sha256(repr((self.channels, self.reference_length)).encode())
+        for a in self.arrays():
+            h.update(str(a.dtype).encode())
+            h.update(np.ascontiguousarray(a).tobytes())
+        return replace(self, digest=h.hexdigest())
+
+    def plan(self) -> tuple[np.ndarray, ...]:
+        """Distinct channel subsets (CSR), each combination's subset, and an order of the
+        combinations grouping them by subset, then dilation (to reuse sums in cache)."""
+        n_combos = len(self.channel_ptr) - 1
+        keys = [tuple(self.channel_indices[self.channel_ptr[c]:self.channel_ptr[c + 1]])
+                for c in range(n_combos)]
+        unique = sorted(set(keys), key=lambda s: (len(s), s))
+        index = {s: i for i, s in enumerate(unique)}
+        combo_subset = np.array([index[s] for s in keys], dtype=np.int64)
+        subset_ptr = np.concatenate([[0], np.cumsum([len(s) for s in unique])]).astype(np.int64)
+        subset_chans = np.array([ch for s in unique for ch in s], dtype=np.int64)
+        order = np.lexsort((np.arange(n_combos) // N_KERNELS, combo_subset)).astype(np.int64)
+        return order, combo_subset, subset_ptr, subset_chans
+
+
+def _as_arrays(panel) -> tuple[np.ndarray, np.ndarray]:
+    values = np.ascontiguousarray(panel.values, dtype=np.float64)
+    return values, np.ascontiguousarray(panel.offsets, dtype=np.int64)
+
+
+@register_block
+@dataclass(frozen=True, eq=False)
+class MiniRocket:
+    """MiniRocket's PPV features of every series of a panel, fitted on training series.
+
+    Parameters
+    ----------
+    n_features : int
+        Number of features, rounded down to a multiple of 84 (at least 84); 9,996 by default.
+    max_dilations_per_kernel : int
+        At most this many dilations per kernel (32 as the paper).
+    reference_length : int or {"max", "mean", "median", "min"}
+        Length from which dilations are fitted (largest ``d`` with ``8 d <= length - 1``),
+        or how to take it from the non-empty training series; at least 9.
+    random_state : int
+        Seed of the channel combinations and of the series the biases are taken from.
+    state : MiniRocketState or None
+        The fitted state; set by :meth:`fit`.
+
+    Examples
+    --------
+    >>> import numpy as np, featurekit as fk
+    >>> rng = np.random.default_rng(0)
+    >>> train = fk.Panel.from_arrays([rng.normal(size=(n, 2)) for n in (40, 60, 5)])
+    >>> rocket = MiniRocket(n_features=168).fit(train)
+    >>> rocket.transform(train).shape, rocket.columns(train.channels)[0]
+    ((3, 168), 'c0__ppv__b-0__d-1__k-0')
+    """
+
+    n_features: int = 10_000
+    max_dilations_per_kernel: int = 32
+    reference_length: int | str = "max"
+    random_state: int = 0
+    state: MiniRocketState | None = None
+    family: ClassVar[str] = "convolution"
+    feature: ClassVar[str] = "ppv"
+
+    # ------------------------------------------------------------------ protocol
+    @property
+    def is_fitted(self) -> bool:
+        return self.state is not None
+
+    def _key(self) -> tuple:
+        return (type(self).__name__, self.n_features, self.max_dilations_per_kernel,
+                self.reference_length, self.random_state,
+                None if self.state is None else self.state.digest)
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __eq__(self, other) -> bool:
+        return type(other) is type(self) and self._key() == other._key()
+
+    def __repr__(self) -> str:
+        fitted = "" if self.state is None else f", state=<fitted {self.state.digest[:12]}>"
+        return (f"MiniRocket(n_features={self.n_features}, max_dilations_per_kernel="
+                f"{self.max_dilations_per_kernel}, reference_length={self.reference_length!r}, "
+                f"random_state={self.random_state}{fitted})")
+
+    def _check_params(self, lengths: np.ndarray) -> int:
+        problems = []
+        if not isinstance(self.n_features, (int, np.integer)) or self.n_features < 1:
+            problems.append(f"n_features must be a positive int, got {self.n_features!r}")
+        if (not isinstance(self.max_dilations_per_kernel, (int, np.integer))
+                or self.max_dilations_per_kernel < 1):
+            problems.append("max_dilations_per_kernel must be a positive int, got "
+                            f"{self.max_dilations_per_kernel!r}")
+        ref = self.reference_length
+        if isinstance(ref, str):
+            if ref not in _REFERENCE_MODES:
+                problems.append(f"reference_length must be an int or one of {_REFERENCE_MODES},"
+                                f" got {ref!r}")
+        elif not isinstance(ref, (int, np.integer)) or ref < 1:
+            problems.append(f"reference_length must be a positive int, got {ref!r}")
+        if not (lengths > 0).any():
+            problems.append("MiniRocket is fitted on training series and every one is empty")
+        if problems:
+            raise ValueError("; ".join(problems))
+        if isinstance(ref, str):
+            ref = getattr(np, ref)(lengths[lengths > 0])
+        return max(9, int(ref))
+
+    def fit(self, panel) -> MiniRocket:
+        """A copy fitted on the training ``panel`` (its values choose the biases)."""
+        _require_numba()
+        values, offsets = _as_arrays(panel)
+        lengths = np.diff(offsets)
+        reference = self._check_params(lengths)
+        if values.shape[1] == 0:
+            raise ValueError("MiniRocket needs at least one channel")
+        n_features = max(N_KERNELS, int(self.n_features) // N_KERNELS * N_KERNELS)
+        dilations, n_per_dilation = fit_dilations(reference, n_features,
+                                                  int(self.max_dilations_per_kernel))
+        n_combos = N_KERNELS * len(dilations)
+        rng = np.random.default_rng(self.random_state)
+        n_channels = values.shape[1]
+        most = min(n_channels, 9)
+        sizes = (2 ** rng.uniform(0, np.log2(most + 1), n_combos)).astype(np.int64)
+        sizes = np.clip(sizes, 1, most)
+        channel_indices = np.concatenate(
+            [np.sort(rng.choice(n_channels, size, replace=False)) for size in sizes]
+        ).astype(np.int64)
+        channel_ptr = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+        nonempty = np.flatnonzero(lengths > 0)
+        bias_series = nonempty[rng.integers(0, len(nonempty), n_combos)].astype(np.int64)
+        state = MiniRocketState(
+            channels=tuple(panel.channels), reference_length=reference, dilations=dilations,
+            n_per_dilation=n_per_dilation, channel_ptr=channel_ptr,
+            channel_indices=channel_indices, bias_series=bias_series,
+            biases=np.empty(0))
+        quantiles = _quantiles(n_features)
+        biases = _fit_biases(values, offsets, bias_series, channel_ptr, channel_indices,
+                             dilations, state.first_feature, n_per_dilation, quantiles,
+                             KERNEL_TAPS)
+        return replace(self, state=replace(state, biases=biases).with_digest())
+
+    def _fitted(self) -> MiniRocketState:
+        if self.state is None:
+            raise ValueError("MiniRocket is not fitted: call .fit(training_panel) first "
+                             "(or fit the FeatureExtractor holding it)")
+        return self.state
+
+    def columns(self, channels: list[str]) -> list[str]:
+        """``<channels>__ppv__b-<bias>__d-<dilation>__k-<kernel>`` per feature, in output order.
+
+        The channel part is the combination's channel names joined with ``.`` (the channel
+        itself for a univariate panel), or ``conv`` when that would exceed 40 characters;
+        ``k`` is the kernel (0-83), ``d`` the dilation, ``b`` the bias index of that pair.
+        """
+        state = self._fitted()
+        _check_channels(state, channels)
+        names = []
+        for c in range(len(state.channel_ptr) - 1):
+            j, k = divmod(c, N_KERNELS)
+            members = state.channel_indices[state.channel_ptr[c]:state.channel_ptr[c + 1]]
+            part = ".".join(state.channels[m] for m in members)
+            part = part if len(part) <= _MAX_CHANNEL_PART else "conv"
+            d = int(state.dilations[j])
+            names.extend(feature_name(part, self.feature, {"k": k, "d": d, "b": b})
+                         for b in range(int(state.n_per_dilation[j])))
+        return names
+
+    def transform(self, panel) -> np.ndarray:
+        """(n_series, n_features) float64 PPVs; a row of NaN for an empty series."""
+        state = self._fitted()
+        _require_numba()
+        _check_channels(state, panel.channels)
+        if list(panel.channels) != list(state.channels):
+            panel = panel.select_channels(list(state.channels))
+        values, offsets = _as_arrays(panel)
+        order, combo_subset, subset_ptr, subset_chans = _plan(state)
+        return _transform(values, offsets, order, combo_subset, subset_ptr, subset_chans,
+                          state.dilations, state.first_feature, state.n_per_dilation,
+                          state.biases, KERNEL_TAPS)
+
+
+_PLANS: dict[str, tuple] = {}
+
+
+def _plan(state: MiniRocketState) -> tuple:
+    if state.digest not in _PLANS:
+        if len(_PLANS) > 16:
+            _PLANS.clear()
+        _PLANS[state.digest] = state.plan()
+    return _PLANS[state.digest]
+
+
+def _check_channels(state: MiniRocketState, channels) -> None:
+    missing = [c for c in state.channels if c not in list(channels)]
+    if missing:
+        raise ValueError(f"MiniRocket was fitted on channels {list(state.channels)}; "
+                         f"{missing} are missing from {list(channels)}")

@@ -22,9 +22,7 @@ relative to the handcrafted features measured in the same run).
 from __future__ import annotations
 
 import argparse
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -39,10 +37,8 @@ from featurekit.embeddings import EmbeddingFeatures
 from featurekit.evaluate import cross_validate, scores
 from featurekit.models import make_model
 from featurekit.preprocess import mirror, windows
+from featurekit.encoder import train_encoder
 from featurekit.recipes import COMPARE_SETTINGS
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "pipelines"))
-from train_encoder import train_encoder  # noqa: E402
 
 
 def _embed(encoder, panel) -> pd.DataFrame:

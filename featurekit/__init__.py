@@ -2,7 +2,11 @@
 
 __version__ = "0.1.0"
 
-from featurekit.embeddings import EmbeddingFeatures  # noqa: E402
+from featurekit.embeddings import (  # noqa: E402
+    EmbeddingFeatures,
+    EncoderEmbeddings,
+    TableEmbeddings,
+)
 from featurekit.extraction import FeatureExtractor, extract, extract_to_parquet  # noqa: E402
 from featurekit.features import (  # noqa: E402
     FeatureSet,
@@ -14,9 +18,11 @@ from featurekit.panel import Panel  # noqa: E402
 
 __all__ = [
     "EmbeddingFeatures",
+    "EncoderEmbeddings",
     "FeatureExtractor",
     "FeatureSet",
     "Panel",
+    "TableEmbeddings",
     "__version__",
     "datasets",
     "extract",

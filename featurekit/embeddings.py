@@ -1,9 +1,12 @@
 """Embeddings from a separately trained torch encoder, or from a precomputed table, as features.
 
 Seed 000's best idea was to pretrain a feature extractor on the unlabeled series and feed its
-features, with handcrafted ones, to a tree ensemble. :class:`EmbeddingFeatures` turns a
+features, with handcrafted ones, to a tree ensemble. Two transformers turn a
 :class:`~featurekit.panel.Panel` into such an embedding table, indexed by the panel's ids so
-that it joins the table from :func:`featurekit.extract`.
+that it joins the table from :func:`featurekit.extract`: :class:`EncoderEmbeddings` runs a
+torch encoder (e.g. one trained by :func:`featurekit.encoder.train_encoder`),
+:class:`TableEmbeddings` looks precomputed embeddings up by id. :class:`EmbeddingFeatures`
+(either one, by its arguments) is kept for older code.
 
 torch is optional: it is imported only when an encoder is run. Encoders are loaded as
 TorchScript archives (``torch.jit.load``) or as state dicts with ``torch.load(...,
@@ -35,31 +38,116 @@ def _import_torch():
         import torch
     except ImportError as exc:
         raise ImportError(
-            f"EmbeddingFeatures(encoder=...) runs a torch encoder, but torch is not installed: "
-            f"{_TORCH_FIX}. Precomputed embeddings (table=...) work without torch."
+            f"EncoderEmbeddings (EmbeddingFeatures(encoder=...)) runs a torch encoder, but torch "
+            f"is not installed: {_TORCH_FIX}. Precomputed embeddings (TableEmbeddings, "
+            f"EmbeddingFeatures(table=...)) work without torch."
         ) from exc
     return torch
 
 
-class EmbeddingFeatures(TransformerMixin, BaseEstimator):
-    """Turn a Panel into a table of embeddings, one row per series.
+class _Embeddings(TransformerMixin, BaseEstimator):
+    """What both kinds share: the column names, the Panel check, the output frame."""
 
-    Either runs a torch encoder over the series (batched by length, zero-padded to the
-    longest series of each batch) or looks the series up in a precomputed table.
+    _title = "embeddings"
+
+    def _common_problems(self, X) -> list[str]:
+        problems = []
+        if not isinstance(X, Panel):
+            problems.append(f"X must be a featurekit.Panel, got {type(X).__name__}")
+        if not is_channel_name(self.name):
+            problems.append(f"name {self.name!r} must use only [A-Za-z0-9_.=-] and no '__'")
+        return problems
+
+    def _check_panel(self, X) -> None:
+        check_is_fitted(self, "n_features_out_")
+        if not isinstance(X, Panel):
+            raise ValueError(f"X must be a featurekit.Panel, got {type(X).__name__}")
+
+    def _frame(self, X: Panel, values: np.ndarray) -> pd.DataFrame:
+        return pd.DataFrame(values, index=X.ids.copy(), columns=self.get_feature_names_out())
+
+    def get_feature_names_out(self, input_features=None) -> np.ndarray:
+        """Column names ``emb__<name>__000``, ``emb__<name>__001``, ..."""
+        check_is_fitted(self, "n_features_out_")
+        width = max(3, len(str(self.n_features_out_ - 1)))
+        return np.array([f"emb__{self.name}__{i:0{width}d}"
+                         for i in range(self.n_features_out_)], dtype=object)
+
+
+class TableEmbeddings(_Embeddings):
+    """Look every series of a Panel up in a table of precomputed embeddings (no torch).
 
     Parameters
     ----------
-    encoder : str, path or torch.nn.Module, optional
-        A TorchScript archive (``torch.jit.save``) or a module. It takes a float tensor
-        (batch, channels, time) and, when its ``forward`` has a second argument, the int64
-        lengths (batch,); it returns (batch, dim). A module may declare ``in_channels`` (int)
-        and ``channels`` (list of names) to have the panel checked against them.
-    table : str, path or DataFrame, optional
+    table : str, path or DataFrame
         Precomputed embeddings keyed by series id: Parquet or CSV (an ``id`` column, else the
         index / first column), a DataFrame indexed by id, or a ``.npy`` array with ``table_ids``.
     table_ids : str, path or array-like, optional
         Ids of the rows of a ``.npy`` table: an array, a ``.npy`` file or a text file with
         one id a line and no header.
+    name : str, default "cnn"
+        Middle part of the column names ``emb__<name>__000``, ``emb__<name>__001``, ...
+
+    Attributes
+    ----------
+    table_ : DataFrame
+        The loaded table, indexed by id.
+    channels_ : list of str
+        Channels of the panel seen at ``fit`` (not checked at ``transform``: only ids count).
+    n_features_out_ : int
+        Embedding dimension.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd, featurekit as fk
+    >>> panel = fk.Panel.from_arrays([np.zeros((4, 1))] * 2, ids=["a", "b"])
+    >>> table = pd.DataFrame([[1.0, 2.0], [3.0, 4.0]], index=["b", "a"])
+    >>> TableEmbeddings(table, name="pre").fit_transform(panel)
+       emb__pre__000  emb__pre__001
+    a            3.0            4.0
+    b            1.0            2.0
+    """
+
+    _title = "TableEmbeddings"
+
+    def __init__(self, table=None, *, table_ids=None, name: str = "cnn"):
+        self.table = table
+        self.table_ids = table_ids
+        self.name = name
+
+    def _problems(self, X) -> list[str]:
+        problems = [] if self.table is not None else [
+            "table=... is required (precomputed embeddings: a file or a DataFrame)"]
+        return problems + self._common_problems(X)
+
+    def fit(self, X: Panel, y=None) -> TableEmbeddings:
+        """Check the arguments, load the table and learn the embedding width."""
+        raise_problems(self._title, self._problems(X))
+        self.channels_ = list(X.channels)
+        self.table_ = _read_table(self.table, self.table_ids)
+        self.n_features_out_ = self.table_.shape[1]
+        return self
+
+    def transform(self, X: Panel) -> pd.DataFrame:
+        """Embeddings of every series, indexed by ``X.ids``, columns ``emb__<name>__NNN``."""
+        self._check_panel(X)
+        return self._frame(X, _lookup(self.table_, X.ids))
+
+
+class EncoderEmbeddings(_Embeddings):
+    """Run a torch encoder over the series of a Panel: one embedding row per series.
+
+    Series are batched by length and zero-padded to the longest series of each batch.
+    torch is imported at ``fit``, never at import.
+
+    Parameters
+    ----------
+    encoder : str, path or torch.nn.Module
+        A TorchScript archive (``torch.jit.save``) or a module. It takes a float tensor
+        (batch, channels, time) and, when its ``forward`` has a second argument, the int64
+        lengths (batch,); it returns (batch, dim). A module may declare ``in_channels`` (int)
+        and ``channels`` (list of names) to have the panel checked against them.
+        :func:`featurekit.encoder.train_encoder` trains such an encoder.
     weights : str or path, optional
         A state dict for the ``encoder`` module, read with ``torch.load(weights_only=True)``.
     batch_size : int, default 256
@@ -72,9 +160,9 @@ class EmbeddingFeatures(TransformerMixin, BaseEstimator):
     Attributes
     ----------
     encoder_ : torch.nn.Module
-        The loaded encoder in eval mode, on ``device`` (encoder mode only).
-    table_ : DataFrame
-        The loaded table, indexed by id (table mode only).
+        The loaded encoder in eval mode, on ``device``.
+    takes_lengths_ : bool
+        Whether the encoder's ``forward`` is given the lengths.
     channels_ : list of str
         Channels of the panel seen at ``fit``; ``transform`` requires the same.
     n_features_out_ : int
@@ -87,38 +175,41 @@ class EmbeddingFeatures(TransformerMixin, BaseEstimator):
 
     Examples
     --------
-    >>> emb = EmbeddingFeatures("encoder.pt").fit(panel)          # doctest: +SKIP
+    >>> emb = EncoderEmbeddings("encoder.pt").fit(panel)           # doctest: +SKIP
     >>> table = extract(panel).join(emb.transform(panel))          # doctest: +SKIP
     """
 
-    def __init__(
-        self,
-        encoder=None,
-        *,
-        table=None,
-        table_ids=None,
-        weights=None,
-        batch_size: int = 256,
-        device: str = "cpu",
-        name: str = "cnn",
-    ):
+    _title = "EncoderEmbeddings"
+
+    def __init__(self, encoder=None, *, weights=None, batch_size: int = 256,
+                 device: str = "cpu", name: str = "cnn"):
         self.encoder = encoder
-        self.table = table
-        self.table_ids = table_ids
         self.weights = weights
         self.batch_size = batch_size
         self.device = device
         self.name = name
 
+    def _problems(self, X, *, need_encoder: bool = True) -> list[str]:
+        problems = []
+        if need_encoder and self.encoder is None:
+            problems.append("encoder=... is required (a TorchScript file or a torch.nn.Module)")
+        if self.weights is not None and not _is_module(self.encoder):
+            problems.append("weights=... is a state dict and needs encoder=<an nn.Module>")
+        if not (isinstance(self.batch_size, (int, np.integer)) and self.batch_size >= 1):
+            problems.append(f"batch_size must be a positive int, got {self.batch_size!r}")
+        problems += self._common_problems(X)
+        if isinstance(X, Panel):
+            empty = X.ids[X.lengths == 0]
+            if len(empty):
+                problems.append(f"series {describe_ids(empty)} are empty; drop them before "
+                                "embedding")
+        return problems
+
     # ------------------------------------------------------------------ fit
-    def fit(self, X: Panel, y=None) -> EmbeddingFeatures:
-        """Check the arguments, load the encoder or table and learn the embedding width."""
-        self._check_params(X)
+    def fit(self, X: Panel, y=None) -> EncoderEmbeddings:
+        """Check the arguments, load the encoder and learn the embedding width."""
+        raise_problems(self._title, self._problems(X))
         self.channels_ = list(X.channels)
-        if self.table is not None:
-            self.table_ = _read_table(self.table, self.table_ids)
-            self.n_features_out_ = self.table_.shape[1]
-            return self
         torch = _import_torch()
         self._check_device(torch)
         self.encoder_ = _load_encoder(torch, self.encoder, self.weights, self.device)
@@ -127,27 +218,6 @@ class EmbeddingFeatures(TransformerMixin, BaseEstimator):
         probe = X.take(np.argsort(-X.lengths, kind="stable")[:1])
         self.n_features_out_ = self._embed(probe).shape[1]
         return self
-
-    def _check_params(self, X) -> None:
-        problems = []
-        if not isinstance(X, Panel):
-            problems.append(f"X must be a featurekit.Panel, got {type(X).__name__}")
-        if (self.encoder is None) == (self.table is None):
-            problems.append("give exactly one of encoder=... (a torch encoder) or table=... "
-                            "(precomputed embeddings)")
-        if self.weights is not None and not _is_module(self.encoder):
-            problems.append("weights=... is a state dict and needs encoder=<an nn.Module>")
-        if self.table_ids is not None and self.table is None:
-            problems.append("table_ids=... needs table=<a .npy file>")
-        if not (isinstance(self.batch_size, (int, np.integer)) and self.batch_size >= 1):
-            problems.append(f"batch_size must be a positive int, got {self.batch_size!r}")
-        if not is_channel_name(self.name):
-            problems.append(f"name {self.name!r} must use only [A-Za-z0-9_.=-] and no '__'")
-        if isinstance(X, Panel) and self.encoder is not None:
-            empty = X.ids[X.lengths == 0]
-            if len(empty):
-                problems.append(f"series {describe_ids(empty)} are empty; drop them before embedding")
-        raise_problems("EmbeddingFeatures", problems)
 
     def _check_device(self, torch) -> None:
         kind = str(self.device).split(":")[0]
@@ -190,21 +260,10 @@ class EmbeddingFeatures(TransformerMixin, BaseEstimator):
     # ------------------------------------------------------------------ transform
     def transform(self, X: Panel) -> pd.DataFrame:
         """Embeddings of every series, indexed by ``X.ids``, columns ``emb__<name>__NNN``."""
-        check_is_fitted(self, "n_features_out_")
-        if not isinstance(X, Panel):
-            raise ValueError(f"X must be a featurekit.Panel, got {type(X).__name__}")
-        if self.table is None and list(X.channels) != self.channels_:
+        self._check_panel(X)
+        if list(X.channels) != self.channels_:
             raise ValueError(f"fitted on channels {self.channels_} but got {X.channels}")
-        columns = self.get_feature_names_out()
-        values = _lookup(self.table_, X.ids) if self.table is not None else self._embed(X)
-        return pd.DataFrame(values, index=X.ids.copy(), columns=columns)
-
-    def get_feature_names_out(self, input_features=None) -> np.ndarray:
-        """Column names ``emb__<name>__000``, ``emb__<name>__001``, ..."""
-        check_is_fitted(self, "n_features_out_")
-        width = max(3, len(str(self.n_features_out_ - 1)))
-        return np.array([f"emb__{self.name}__{i:0{width}d}"
-                         for i in range(self.n_features_out_)], dtype=object)
+        return self._frame(X, self._embed(X))
 
     def _embed(self, X: Panel) -> np.ndarray:
         """Run the encoder over length-sorted, zero-padded batches; rows in X's order."""
@@ -246,6 +305,89 @@ class EmbeddingFeatures(TransformerMixin, BaseEstimator):
         return result.detach().float().cpu().numpy()
 
 
+class EmbeddingFeatures(_Embeddings):
+    """Either kind of embeddings behind one estimator: :class:`EncoderEmbeddings` when
+    ``encoder`` is given, :class:`TableEmbeddings` when ``table`` is (exactly one of them).
+
+    Kept for code written before the two were split (0.2.0); new code should use the class
+    it needs. Parameters are those of the two classes.
+
+    Attributes
+    ----------
+    embedder_ : EncoderEmbeddings or TableEmbeddings
+        The fitted embedder that ``transform`` delegates to.
+    channels_, n_features_out_
+        As the embedder's; ``encoder_``, ``takes_lengths_`` (encoder) and ``table_`` (table)
+        read through to it.
+
+    Examples
+    --------
+    >>> emb = EmbeddingFeatures("encoder.pt").fit(panel)          # doctest: +SKIP
+    >>> table = extract(panel).join(emb.transform(panel))          # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        encoder=None,
+        *,
+        table=None,
+        table_ids=None,
+        weights=None,
+        batch_size: int = 256,
+        device: str = "cpu",
+        name: str = "cnn",
+    ):
+        self.encoder = encoder
+        self.table = table
+        self.table_ids = table_ids
+        self.weights = weights
+        self.batch_size = batch_size
+        self.device = device
+        self.name = name
+
+    def fit(self, X: Panel, y=None) -> EmbeddingFeatures:
+        """Check the arguments, then fit the encoder or table embedder."""
+        problems = []
+        if (self.encoder is None) == (self.table is None):
+            problems.append("give exactly one of encoder=... (a torch encoder) or table=... "
+                            "(precomputed embeddings)")
+        if self.table_ids is not None and self.table is None:
+            problems.append("table_ids=... needs table=<a .npy file>")
+        encoder = EncoderEmbeddings(self.encoder, weights=self.weights,
+                                    batch_size=self.batch_size, device=self.device,
+                                    name=self.name)
+        if self.table is not None:
+            embedder = TableEmbeddings(self.table, table_ids=self.table_ids, name=self.name)
+            others = encoder._problems(X, need_encoder=False)
+            if self.encoder is None:  # empty series do not matter to a table lookup
+                others = [p for p in others if not p.startswith("series ")]
+        else:
+            embedder = encoder
+            others = encoder._problems(X, need_encoder=False)
+        raise_problems("EmbeddingFeatures", problems + others)
+        self.embedder_ = embedder.fit(X)
+        self.channels_ = self.embedder_.channels_
+        self.n_features_out_ = self.embedder_.n_features_out_
+        return self
+
+    @property
+    def encoder_(self):
+        return self.embedder_.encoder_
+
+    @property
+    def takes_lengths_(self) -> bool:
+        return self.embedder_.takes_lengths_
+
+    @property
+    def table_(self) -> pd.DataFrame:
+        return self.embedder_.table_
+
+    def transform(self, X: Panel) -> pd.DataFrame:
+        """Embeddings of every series, indexed by ``X.ids``, columns ``emb__<name>__NNN``."""
+        check_is_fitted(self, "n_features_out_")
+        return self.embedder_.transform(X)
+
+
 # ---------------------------------------------------------------------- encoder loading
 class _ScriptBytes(bytes):
     """A TorchScript archive held in memory while an EmbeddingFeatures is pickled."""
@@ -271,7 +413,7 @@ def _load_encoder(torch, encoder, weights, device):
             raise ValueError(
                 f"{str(path)!r} is not a TorchScript archive (save one with torch.jit.save). "
                 "For a state dict pass the module and the file: "
-                "EmbeddingFeatures(encoder=MyEncoder(...), weights=path)") from exc
+                "EncoderEmbeddings(MyEncoder(...), weights=path)") from exc
     elif isinstance(encoder, torch.nn.Module):
         module = encoder
         if weights is not None:

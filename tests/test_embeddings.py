@@ -316,19 +316,9 @@ def test_import_without_torch_only_fails_when_embedding(tmp_path):
     assert "pip install featurekit[torch]" in done.stdout
 
 
-def _load_recipe():
-    import importlib.util
-    from pathlib import Path
-
-    path = Path(__file__).resolve().parents[1] / "pipelines" / "train_encoder.py"
-    spec = importlib.util.spec_from_file_location("train_encoder", path)
-    recipe = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(recipe)
-    return recipe
-
-
 def test_reference_encoder_trains_exports_and_is_seeded(tmp_path):
-    recipe = _load_recipe()
+    from featurekit import encoder as recipe
+
     panel = make_panel(n=12, seed=11, min_len=60, max_len=120)
     kw = dict(window=50, epochs=1, width=8, dim=16, batch_size=8, verbose=False)
     encoder = recipe.train_encoder(panel, seed=3, **kw)
@@ -363,3 +353,22 @@ def test_embeddings_join_handcrafted_features_and_go_through_compare(scripted, t
     assert results["model"].tolist() == [name]
     assert 0 < results["log_loss_mean"].iloc[0] < np.inf
     assert name in (tmp_path / "report.md").read_text()
+
+
+def test_encoder_and_table_embeddings_are_two_classes_that_agree_with_the_old_one(scripted):
+    from featurekit.embeddings import EncoderEmbeddings, TableEmbeddings
+
+    panel = make_panel(n=10, seed=12)
+    old = EmbeddingFeatures(scripted, batch_size=4).fit(panel)
+    new = EncoderEmbeddings(scripted, batch_size=4).fit(panel)
+    pd.testing.assert_frame_equal(new.transform(panel), old.transform(panel))
+    assert isinstance(old.embedder_, EncoderEmbeddings) and old.takes_lengths_
+    table = new.transform(panel)
+    looked_up = TableEmbeddings(table, name="cnn").fit(panel)
+    pd.testing.assert_frame_equal(looked_up.transform(panel), table)
+    assert "table" not in EncoderEmbeddings().get_params()
+    assert "encoder" not in TableEmbeddings().get_params()
+    with pytest.raises(ValueError, match="encoder=... is required"):
+        EncoderEmbeddings().fit(panel)
+    with pytest.raises(ValueError, match="table=... is required"):
+        TableEmbeddings().fit(panel)

@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 from scipy import special, stats
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import check_array, check_is_fitted
 
 TESTS = ("mann", "smir")
 # Elements (rows x columns) ranked at once: 2 million float64 values, 16 MB per array.
@@ -393,21 +393,28 @@ def relevance_table(
 
 
 # ------------------------------------------------------------------ choosing columns
-def _correlation_filter(X: pd.DataFrame, ranked: list, max_corr: float) -> list:
+def _correlation_filter(X: pd.DataFrame, ranked: list, max_corr: float,
+                        block: int = 512) -> list:
     """Greedy: walk ``ranked`` (most relevant first) and keep a column unless its absolute
-    Pearson correlation with an already kept column exceeds ``max_corr``."""
-    if len(ranked) < 2:
-        return list(ranked)
+    Pearson correlation with an already kept column exceeds ``max_corr``. Correlations come
+    block by block from matrix products, so memory stays at rows x (kept + block)."""
     values = X[ranked].to_numpy(dtype=np.float64)
     values = values - values.mean(axis=0)
     norms = np.sqrt((values ** 2).sum(axis=0))
     with np.errstate(divide="ignore", invalid="ignore"):
         values = np.where(norms > 0, values / norms, 0.0)
     kept: list[int] = []
-    for j in range(len(ranked)):
-        if kept and np.max(np.abs(values[:, kept].T @ values[:, j])) > max_corr:
-            continue
-        kept.append(j)
+    for start in range(0, len(ranked), block):
+        candidates = np.arange(start, min(len(ranked), start + block))
+        if kept:
+            with_kept = np.abs(values[:, kept].T @ values[:, candidates]).max(axis=0)
+            candidates = candidates[with_kept <= max_corr]
+        among = np.abs(values[:, candidates].T @ values[:, candidates])
+        chosen: list[int] = []
+        for i in range(len(candidates)):
+            if not chosen or among[i, chosen].max() <= max_corr:
+                chosen.append(i)
+        kept.extend(candidates[chosen].tolist())
     return [ranked[j] for j in kept]
 
 
@@ -502,6 +509,9 @@ class RelevanceSelector(TransformerMixin, BaseEstimator):
         self.fallback = fallback
 
     def fit(self, X, y):
+        if y is None:
+            raise ValueError("RelevanceSelector requires y to be passed, but the target y is "
+                             "None")
         frame = self._frame(X, reset=True)
         numeric = [c for c, dtype in frame.dtypes.items() if pd.api.types.is_numeric_dtype(dtype)]
         passthrough = [c for c in frame.columns if c not in set(numeric)]
@@ -524,11 +534,8 @@ class RelevanceSelector(TransformerMixin, BaseEstimator):
             if reset:
                 self.feature_names_in_ = names
             frame = X
-        else:
-            array = np.asarray(X)
-            if array.ndim != 2:
-                raise ValueError(f"Expected 2D array, got {array.ndim}D input instead: "
-                                 "reshape it to (n_samples, n_features)")
+        else:  # scikit-learn's checks and messages (dense, finite, 2-D, 2+ rows to fit)
+            array = check_array(X, dtype=np.float64, ensure_min_samples=2 if reset else 1)
             if reset and hasattr(self, "feature_names_in_"):
                 del self.feature_names_in_
             frame = pd.DataFrame(array, columns=[f"x{i}" for i in range(array.shape[1])])
@@ -553,8 +560,7 @@ class RelevanceSelector(TransformerMixin, BaseEstimator):
                     raise ValueError(f"X lacks the selected columns {missing[:10]}")
                 return X[list(self.get_feature_names_out())]
             return X.iloc[:, self.get_support(indices=True)]
-        array = np.asarray(X)
-        self._frame(array, reset=False)
+        array = self._frame(X, reset=False).to_numpy()
         return array[:, self.support_]
 
     def get_feature_names_out(self, input_features=None) -> np.ndarray:

@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from sklearn.pipeline import Pipeline
+from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import featurekit as fk
 from featurekit.evaluate import cross_validate
@@ -162,6 +163,13 @@ def test_selector_is_a_pandas_transformer_and_passes_metadata_through():
     pandas_out = RelevanceSelector().set_output(transform="pandas").fit(numeric, y)
     assert list(pandas_out.transform(numeric).columns) == expected.index[
         expected["relevant"]].tolist()
+
+
+@parametrize_with_checks([RelevanceSelector()])
+def test_selector_passes_scikit_learn_checks(estimator, check):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # the fallback's warning on noise
+        check(estimator)
 
 
 FITTED_ROWS = []

@@ -114,24 +114,301 @@ def _shape_sums(values, offsets, means):
 def _lag_sums(values, offsets, means, max_lag):
     n_series, n_channels = len(offsets) - 1, values.shape[1]
     out = np.zeros((n_series, n_channels, max_lag))
+    longest = 0
+    for i in range(n_series):
+        longest = max(longest, offsets[i + 1] - offsets[i])
+    c = np.empty(longest)  # the series, centred, contiguous: each lag's loop runs in SIMD lanes
     for i in range(n_series):
         start, stop = offsets[i], offsets[i + 1]
+        n = stop - start
         for ch in range(n_channels):
-            x = values[start:stop, ch]
             mean = means[i, ch]
-            for lag in range(1, min(max_lag, stop - start - 1) + 1):
+            for t in range(n):
+                c[t] = np.float64(values[start + t, ch]) - mean
+            for lag in range(1, min(max_lag, n - 1) + 1):
                 total = 0.0
-                for t in range(lag, stop - start):
-                    total += (np.float64(x[t]) - mean) * (np.float64(x[t - lag]) - mean)
+                for t in range(n - lag):  # indices provably >= 0: no wraparound test
+                    total += c[t + lag] * c[t]
                 out[i, ch, lag - 1] = total
+    return out
+
+
+def _insertion_sort(a, lo, hi):
+    """Sort ``a[lo:hi]`` in place (small runs)."""
+    for k in range(lo + 1, hi):
+        v = a[k]
+        j = k - 1
+        while j >= lo and a[j] > v:
+            a[j + 1] = a[j]
+            j -= 1
+        a[j + 1] = v
+
+
+def _order_statistics(x, n, ranks, n_ranks, low, high, found, bins, starts, slot, fill,
+                      picked):
+    """``found[r] = the ranks[r]-th smallest of x[:n]`` (ranks ascending), exactly, without
+    sorting x: one pass counts the samples per value bin (bins are monotone in the value),
+    a second copies out only the bins holding a wanted rank, which are then sorted.
+
+    The bins split ``[low, high]`` (the caller's robust range, e.g. mean +- 5 std clipped to
+    min..max); samples outside fall in the first or last bin, so the bins stay ordered.
+    """
+    n_bins = min(max(n // 2, 8), len(starts) - 1)
+    width = high - low
+    scale = n_bins / width if width > 0 else 0.0
+    if not (scale > 0 and scale < 1e300):
+        for k in range(n):
+            picked[k] = x[k]
+        picked[:n].sort()
+        for r in range(n_ranks):
+            found[r] = picked[ranks[r]]
+        return
+    top = n_bins - 0.5
+    for k in range(n):  # clamped, truncated: monotone in x, and the loop runs in SIMD lanes
+        bins[k] = np.int32(min(max((x[k] - low) * scale, 0.0), top))
+    starts[: n_bins + 1] = 0
+    for k in range(n):
+        starts[bins[k] + 1] += 1
+    for b in range(n_bins):
+        starts[b + 1] += starts[b]  # bin b holds sorted positions starts[b]..starts[b+1]-1
+    slot[:n_bins] = -1
+    size = 0
+    b = 0
+    for r in range(n_ranks):
+        while starts[b + 1] <= ranks[r]:
+            b += 1
+        if slot[b] < 0:
+            slot[b] = size
+            fill[b] = size
+            size += starts[b + 1] - starts[b]
+    for k in range(n):
+        b = bins[k]
+        if slot[b] >= 0:
+            picked[fill[b]] = x[k]
+            fill[b] += 1
+    b = 0
+    for r in range(n_ranks):
+        while starts[b + 1] <= ranks[r]:
+            b += 1
+        lo = slot[b]
+        hi = lo + starts[b + 1] - starts[b]
+        if fill[b] >= 0:  # sort each copied bin once
+            if hi - lo <= 24:
+                _insertion_sort(picked, lo, hi)
+            else:
+                first, same = picked[lo], True
+                for k in range(lo + 1, hi):
+                    if picked[k] != first:
+                        same = False
+                        break
+                if not same:
+                    picked[lo:hi].sort()
+            fill[b] = -1
+        found[r] = picked[lo + ranks[r] - starts[b]]
+
+
+def _quantiles(values, offsets, qs, minima, maxima, means, stds, out):
+    n_series, n_q = len(offsets) - 1, len(qs)
+    longest = 0
+    for i in range(n_series):
+        longest = max(longest, offsets[i + 1] - offsets[i])
+    x = np.empty(longest)
+    picked = np.empty(longest)
+    bins = np.empty(longest, dtype=np.int32)
+    n_bins = max(longest // 2, 8)
+    starts = np.empty(n_bins + 1, dtype=np.int64)
+    slot = np.empty(n_bins, dtype=np.int64)
+    fill = np.empty(n_bins, dtype=np.int64)
+    ranks = np.empty(2 * n_q, dtype=np.int64)
+    found = np.empty(2 * n_q)
+    for i in range(n_series):
+        start, stop = offsets[i], offsets[i + 1]
+        n = stop - start
+        if n == 0:
+            out[i, :] = np.nan
+            continue
+        for k in range(n):
+            x[k] = np.float64(values[start + k])
+        # the ranks of the two order statistics each quantile interpolates, ascending
+        n_ranks = 0
+        for j in range(n_q):
+            pos = qs[j] * (n - 1)
+            lo = int(np.floor(pos))
+            for r in (lo, min(lo + 1, n - 1)):
+                at = n_ranks
+                while at > 0 and ranks[at - 1] > r:
+                    at -= 1
+                if at > 0 and ranks[at - 1] == r:
+                    continue
+                for k in range(n_ranks, at, -1):
+                    ranks[k] = ranks[k - 1]
+                ranks[at] = r
+                n_ranks += 1
+        low = max(minima[i], means[i] - 5.0 * stds[i])
+        high = min(maxima[i], means[i] + 5.0 * stds[i])
+        _order_statistics(x, n, ranks, n_ranks, low, high, found, bins, starts, slot, fill,
+                          picked)
+        for j in range(n_q):
+            pos = qs[j] * (n - 1)
+            lo = int(np.floor(pos))
+            hi = min(lo + 1, n - 1)
+            a = b = 0.0
+            for r in range(n_ranks):
+                if ranks[r] == lo:
+                    a = found[r]
+                if ranks[r] == hi:
+                    b = found[r]
+            out[i, j] = a + (pos - lo) * (b - a)
+    return out
+
+
+# Columns of ``spectral_rows``, one row per series (see ``featurekit.features.spectral``).
+SPECTRAL = ("dominant_freq", "dominant_power", "spectral_centroid", "spectral_spread",
+            "spectral_entropy", "spectral_rolloff", "spectral_flatness")
+ROLLOFF = 0.85
+
+
+def _fill_centered(values, starts, lengths, means, positions, out):
+    """Row r of ``out`` = series ``positions[r]`` minus its mean, then zeros (FFT input)."""
+    width = out.shape[1]
+    for r in range(len(positions)):
+        i = positions[r]
+        start, n, mean = starts[i], lengths[i], means[i]
+        for t in range(n):
+            out[r, t] = np.float64(values[start + t]) - mean
+        for t in range(n, width):
+            out[r, t] = 0.0
+
+
+# 1/23, 1/21, ..., 1/3: the atanh series in f**2, highest power first (Horner).
+_ATANH_SERIES = (1 / 23, 1 / 21, 1 / 19, 1 / 17, 1 / 15, 1 / 13, 1 / 11, 1 / 9, 1 / 7, 1 / 5, 1 / 3)
+_LN2_HI, _LN2_LO = 6.93147180369123816490e-01, 1.90821492927058770002e-10  # fdlibm's split
+_SMALLEST_NORMAL = 2.2250738585072014e-308
+_MANTISSA, _ONE = np.uint64(0x000FFFFFFFFFFFFF), np.uint64(0x3FF0000000000000)
+_SHIFT, _BIAS = np.uint64(52), 1023
+
+
+def _log_normal(x, x_bits, mantissa, mantissa_bits, exponent, out, n):
+    """``out[k] = log(x[k])`` for k < n, x positive normal floats or 0 (-> -inf), to about
+    an ulp: log(2**e * m) = e log 2 + 2 atanh((m - 1) / (m + 1)), m in [1/sqrt 2, sqrt 2),
+    the series to f**23. Both loops are element-wise, so they run in SIMD lanes, which
+    NumPy's and libm's log do not here (the log of every spectrum bin was the costliest step
+    of the spectral features). ``*_bits`` are uint64 views of the float buffers."""
+    for k in range(n):
+        bits = x_bits[k]
+        mantissa_bits[k] = (bits & _MANTISSA) | _ONE
+        exponent[k] = np.float64(np.int64(bits >> _SHIFT) - _BIAS)
+    for k in range(n):
+        m = mantissa[k]
+        big = m > 1.4142135623730951
+        m = m * 0.5 if big else m
+        e = exponent[k] + 1.0 if big else exponent[k]
+        f = (m - 1.0) / (m + 1.0)
+        f2 = f * f
+        poly = 0.0
+        for c in _ATANH_SERIES:
+            poly = poly * f2 + c
+        value = e * _LN2_HI + (e * _LN2_LO + 2.0 * f * (poly * f2 + 1.0))
+        out[k] = value if x[k] > 0 else -np.inf
+
+
+def _spectral_rows(spectrum, positions, bin_hz, silent, out, cumulative, cum_start, power,
+                   power_bits, mantissa, mantissa_bits, exponent, log_power):
+    """Every SPECTRAL feature of each row of an rfft batch, and its cumulative power shares.
+
+    Row r is series ``positions[r]``; its power is ``|spectrum[r, 1:]|**2`` in bins of
+    ``bin_hz[r]`` Hz. ``cumulative[cum_start[i] + k]`` receives the share of bins 1..k
+    (k = 0..n_bins), which band powers read. The features follow ``SpectrumBatch``'s
+    definitions; sums run in SIMD lanes, so they agree with NumPy's to rounding.
+    ``power`` ... ``log_power`` are scratch buffers of n_bins.
+    """
+    n_bins = spectrum.shape[1] - 1
+    log_bins = np.log(n_bins)
+    for r in range(len(positions)):
+        i = positions[r]
+        base = cum_start[i]
+        total = 0.0
+        subnormal = 0
+        for k in range(n_bins):
+            z = spectrum[r, k + 1]
+            v = z.real * z.real + z.imag * z.imag
+            power[k] = v
+            total += v
+            subnormal += (v > 0) & (v < _SMALLEST_NORMAL)
+        if not total > 0 or silent[i]:
+            out[i, :] = 0.0
+            cumulative[base:base + n_bins + 1] = 0.0
+            continue
+        if subnormal:
+            for k in range(n_bins):
+                log_power[k] = np.log(power[k])
+        else:
+            _log_normal(power, power_bits, mantissa, mantissa_bits, exponent, log_power, n_bins)
+        hz = bin_hz[r]
+        log_total = np.log(total)
+        weighted = log_sum = entropy = 0.0
+        for k in range(n_bins):
+            p, log_p = power[k], log_power[k]
+            weighted += p * (hz * (k + 1))
+            log_sum += log_p
+            entropy += p * (log_p - log_total) if p > 0 else 0.0
+        centroid = weighted / total
+        spread = 0.0
+        for k in range(n_bins):
+            d = hz * (k + 1) - centroid
+            spread += power[k] * (d * d)
+        running = 0.0
+        best, best_at, rolloff_at = -1.0, 0, -1
+        cumulative[base] = 0.0
+        for k in range(n_bins):  # in order: the cumulative shares are NumPy's cumsum
+            p = power[k]
+            running += p / total
+            cumulative[base + k + 1] = running
+            if p > best:
+                best, best_at = p, k
+            if rolloff_at < 0 and running >= ROLLOFF - 1e-12:
+                rolloff_at = k
+        row = out[i]
+        row[0] = hz * (best_at + 1)
+        row[1] = best / total
+        row[2] = centroid
+        row[3] = np.sqrt(spread / total)
+        row[4] = -(entropy / total) / log_bins
+        row[5] = hz * max(rolloff_at, 0) + hz
+        row[6] = np.exp(log_sum / n_bins) / (total / n_bins)
+
+
+def _bins_below(hz, bin_hz, n_bins):
+    """Number of bins k = 1..n_bins whose frequency ``bin_hz * k`` is below ``hz``."""
+    if np.isinf(hz):
+        return n_bins if hz > 0 else 0
+    count = int(min(max(np.ceil(hz / bin_hz) - 1.0, 0.0), n_bins))
+    if count < n_bins and bin_hz * (count + 1) < hz:
+        count += 1
+    if count > 0 and bin_hz * count >= hz:
+        count -= 1
+    return count
+
+
+def _band_shares(cumulative, cum_start, n_bins, bin_hz, lo, hi, out):
+    for i in range(len(cum_start)):
+        if n_bins[i] <= 0:
+            continue
+        base = cum_start[i]
+        out[i] = (cumulative[base + _bins_below(hi, bin_hz[i], n_bins[i])]
+                  - cumulative[base + _bins_below(lo, bin_hz[i], n_bins[i])])
     return out
 
 
 if numba is not None:
     # Reassociation lets LLVM split each sum over SIMD lanes; inputs are finite (the extractor
     # refuses NaN and inf), so no other fast-math licence is taken.
-    def _jit(func):
-        options = dict(nogil=True, fastmath={"reassoc", "contract"})
+    def _jit(func, exact=False):
+        """Compile ``func``; ``exact`` ones (order statistics, spectra) get no fast-math
+        licence, so their values and comparisons follow NumPy's to the rounding."""
+        options = dict(nogil=True, error_model="numpy")  # x / 0 is inf or NaN, as in NumPy
+        if not exact:
+            options["fastmath"] = {"reassoc", "contract"}
         try:
             return numba.njit(func, cache=True, **options)  # compiled once per machine
         except RuntimeError:  # no writable cache directory: compile in each process instead
@@ -141,6 +418,14 @@ if numba is not None:
     _moment_sums = _jit(_moment_sums)
     _shape_sums = _jit(_shape_sums)
     _lag_sums = _jit(_lag_sums)
+    _insertion_sort = _jit(_insertion_sort, exact=True)
+    _order_statistics = _jit(_order_statistics, exact=True)
+    _quantiles = _jit(_quantiles, exact=True)
+    _fill_centered = _jit(_fill_centered, exact=True)
+    _log_normal = _jit(_log_normal, exact=True)
+    _spectral_rows = _jit(_spectral_rows)
+    _bins_below = _jit(_bins_below, exact=True)
+    _band_shares = _jit(_band_shares, exact=True)
 
 
 def _prepared(values: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -176,3 +461,49 @@ def lag_sums(values: np.ndarray, offsets: np.ndarray, means: np.ndarray,
     values, offsets = _prepared(values, offsets)
     means = np.asarray(means, dtype=np.float64).reshape(len(offsets) - 1, values.shape[1])
     return _lag_sums(values, offsets, means, int(max_lag))
+
+
+def quantiles(values: np.ndarray, offsets: np.ndarray, qs, minima: np.ndarray,
+              maxima: np.ndarray, means: np.ndarray, stds: np.ndarray) -> np.ndarray:
+    """(series, len(qs)) quantiles of a 1-D array of samples, numpy's linear interpolation;
+    NaN for an empty series. ``minima``... ``stds`` (per series) place the value bins of the
+    selection: they change its speed, never its result."""
+    if numba is None:
+        _prepared(values, offsets)  # raises the ImportError that names the fix
+    values = np.asarray(values)
+    if values.dtype not in (np.float32, np.float64):
+        values = values.astype(np.float64)
+    offsets = np.asarray(offsets, dtype=np.int64)
+    qs = np.asarray(qs, dtype=np.float64)
+    out = np.empty((len(offsets) - 1, len(qs)))
+    as_float = [np.asarray(a, dtype=np.float64) for a in (minima, maxima, means, stds)]
+    return _quantiles(values, offsets, qs, *as_float, out)
+
+
+def spectral_rows(spectrum: np.ndarray, positions: np.ndarray, bin_hz: np.ndarray,
+                  silent: np.ndarray, out: np.ndarray, cumulative: np.ndarray,
+                  cum_start: np.ndarray) -> None:
+    """Fill ``out[positions]`` (SPECTRAL columns) and the flat ``cumulative`` power shares
+    from an rfft batch (rows = ``positions``, bins of ``bin_hz`` Hz); ``silent`` series
+    (constant) get 0 everywhere."""
+    n_bins = max(spectrum.shape[1] - 1, 1)
+    power = np.empty(n_bins)
+    mantissa = np.empty(n_bins)
+    _spectral_rows(spectrum, positions, bin_hz, silent, out, cumulative, cum_start, power,
+                   power.view(np.uint64), mantissa, mantissa.view(np.uint64),
+                   np.empty(n_bins), np.empty(n_bins))
+
+
+def fill_centered(values: np.ndarray, starts: np.ndarray, lengths: np.ndarray,
+                  means: np.ndarray, positions: np.ndarray, width: int) -> np.ndarray:
+    """(len(positions), width) float64 rows: each series minus its mean, then zeros."""
+    out = np.empty((len(positions), width))
+    _fill_centered(values, starts, lengths, means, positions, out)
+    return out
+
+
+def band_shares(cumulative: np.ndarray, cum_start: np.ndarray, n_bins: np.ndarray,
+                bin_hz: np.ndarray, lo: float, hi: float) -> np.ndarray:
+    """Per series, cumulative share at ``hi`` minus at ``lo`` Hz (NaN without a spectrum)."""
+    out = np.full(len(cum_start), np.nan)
+    return _band_shares(cumulative, cum_start, n_bins, bin_hz, float(lo), float(hi), out)

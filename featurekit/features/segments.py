@@ -20,6 +20,8 @@ _BUCKET_RATIO = 1.15
 _BUCKET_MAX_CELLS = 8_000_000
 # Lags the compiled lag-product kernel computes together on a cache miss.
 _LAG_BLOCK = 5
+# Quantiles the compiled selection finds together on a cache miss (the stats set's).
+QUANTILES = (0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95)
 
 
 class Layout:
@@ -70,16 +72,31 @@ class Layout:
         return groups
 
     @cached_property
-    def fft_batches(self) -> list[tuple[np.ndarray, int, np.ndarray]]:
-        """(positions, n_fft, gather index) per FFT size; n_fft = next_fast_len(length)."""
+    def fft_sizes(self) -> list[tuple[np.ndarray, int]]:
+        """(positions, n_fft) per FFT size; n_fft = next_fast_len(length)."""
         unique_lengths, inverse = np.unique(self.lengths, return_inverse=True)
         fast = [scipy.fft.next_fast_len(int(n), real=True) if n > 1 else 0 for n in unique_lengths]
         sizes = np.asarray(fast, dtype=np.int64)[inverse]
-        batches = []
-        for size in np.unique(sizes[sizes > 0]):
-            positions = np.flatnonzero(sizes == size)
-            batches.append((positions, int(size), self._gather(positions, int(size))))
-        return batches
+        return [(np.flatnonzero(sizes == size), int(size)) for size in np.unique(sizes[sizes > 0])]
+
+    @cached_property
+    def fft_batches(self) -> list[tuple[np.ndarray, int, np.ndarray]]:
+        """(positions, n_fft, gather index) per FFT size (the NumPy path's padded rows)."""
+        return [(positions, size, self._gather(positions, size))
+                for positions, size in self.fft_sizes]
+
+    @cached_property
+    def spectrum_slots(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per series: bins of its spectrum (n_fft // 2, 0 without one), bin width in Hz,
+        and where its cumulative shares start in a flat array (``n_bins + 1`` slots each)."""
+        n_bins = np.zeros(self.n, dtype=np.int64)
+        bin_hz = np.ones(self.n)
+        for positions, size in self.fft_sizes:
+            n_bins[positions] = size // 2
+            bin_hz[positions] = self.sampling_rate[positions] / size
+        slots = np.where(n_bins > 0, n_bins + 1, 0)
+        cum_start = np.concatenate([[0], np.cumsum(slots)])
+        return n_bins, bin_hz, cum_start
 
 
 class Segments:
@@ -292,7 +309,22 @@ class Segments:
                 for positions, index in self.layout.buckets]
 
     def quantile(self, q: float) -> np.ndarray:
-        """Per-series quantile, numpy's default linear interpolation; NaN for empty series."""
+        """Per-series quantile, numpy's default linear interpolation; NaN for empty series.
+
+        With numba, one compiled selection per series finds the order statistics of every
+        quantile of ``QUANTILES`` (and ``q``) at once, without sorting; without, row-wise
+        sorts of padded length buckets.
+        """
+        if kernels.enabled():
+            found = self.__dict__.setdefault("_quantiles", {})
+            if q not in found:
+                qs = sorted(set(QUANTILES) - set(found) | {q})
+                with np.errstate(invalid="ignore"):
+                    std = np.sqrt(self.central_moment(2))
+                table = kernels.quantiles(self._raw, self.layout.offsets, qs, self.minimum,
+                                          self.maximum, self.mean, std)
+                found.update(zip(qs, table.T, strict=True))
+            return found[q]
         out = np.full(self.n, np.nan)
         for positions, srt in self.sorted_buckets:
             pos = q * (self.lengths[positions] - 1)
@@ -318,6 +350,34 @@ class Segments:
             power = spectrum.real**2 + spectrum.imag**2
             out.append((positions, self.sampling_rate[positions] / size, power))
         return out
+
+    @cached_property
+    def spectral_table(self) -> dict | None:
+        """With numba: every ``kernels.SPECTRAL`` feature per series (NaN without a spectrum)
+        from one compiled pass per FFT batch, plus the flat cumulative shares band powers
+        read; None on the NumPy path (features then use ``power_shares``)."""
+        if not kernels.enabled():
+            return None
+        n_bins, bin_hz, cum_start = self.layout.spectrum_slots
+        table = np.full((self.n, len(kernels.SPECTRAL)), np.nan)
+        cumulative = np.empty(cum_start[-1])
+        values, means, silent = self._raw, self.mean, self.is_constant
+        if values.dtype not in (np.float32, np.float64):
+            values = values.astype(np.float64)
+        for positions, size in self.layout.fft_sizes:
+            padded = kernels.fill_centered(values, self.layout.starts, self.lengths, means,
+                                           positions, size)
+            spectrum = scipy.fft.rfft(padded, axis=1, overwrite_x=True)
+            kernels.spectral_rows(spectrum, positions, bin_hz[positions], silent, table,
+                                  cumulative, cum_start)
+        columns = dict(zip(kernels.SPECTRAL, table.T, strict=True))
+        return {"columns": columns, "cumulative": cumulative}
+
+    def band_share(self, lo: float, hi: float) -> np.ndarray:
+        """Numba path: per series, the share of the power in ``lo <= f < hi`` Hz."""
+        n_bins, bin_hz, cum_start = self.layout.spectrum_slots
+        return kernels.band_shares(self.spectral_table["cumulative"], cum_start[:-1], n_bins,
+                                   bin_hz, lo, hi)
 
     @cached_property
     def power_shares(self) -> list[SpectrumBatch]:

@@ -18,15 +18,20 @@ import warnings
 
 import numpy as np
 
+from featurekit.features.kernels import ROLLOFF
 from featurekit.features.registry import feature_name, register_feature
 from featurekit.features.segments import Segments
 
 DEFAULT_BANDS = ((0.0, 0.5), (0.5, 1.0), (1.0, 2.0), (2.0, 4.0), (4.0, 8.0), (8.0, math.inf))
-ROLLOFF = 0.85
 
 
-def _per_spectrum(seg: Segments, compute) -> np.ndarray:
-    """Apply ``compute(batch) -> (rows,)`` to each FFT-size batch; 0 where there is no power."""
+def _per_spectrum(seg: Segments, compute, name: str | None = None) -> np.ndarray:
+    """Apply ``compute(batch) -> (rows,)`` to each FFT-size batch; 0 where there is no power.
+
+    With numba the feature ``name`` comes instead from ``seg.spectral_table``, where one
+    compiled pass per batch computed every spectral feature the same way."""
+    if name is not None and seg.spectral_table is not None:
+        return seg.spectral_table["columns"][name]
     out = np.full(seg.n, np.nan)
     for batch in seg.power_shares:
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -38,19 +43,20 @@ def _per_spectrum(seg: Segments, compute) -> np.ndarray:
 @register_feature("dominant_freq", family="spectral", min_length=2, cost=2)
 def dominant_freq(seg: Segments) -> np.ndarray:
     """Frequency (Hz) of the strongest bin."""
-    return _per_spectrum(seg, lambda b: b.bin_hz * (b.share.argmax(axis=1) + 1))
+    return _per_spectrum(seg, lambda b: b.bin_hz * (b.share.argmax(axis=1) + 1),
+                         "dominant_freq")
 
 
 @register_feature("dominant_power", family="spectral", min_length=2, cost=2)
 def dominant_power(seg: Segments) -> np.ndarray:
     """Share of the total power in the strongest bin."""
-    return _per_spectrum(seg, lambda b: b.share.max(axis=1))
+    return _per_spectrum(seg, lambda b: b.share.max(axis=1), "dominant_power")
 
 
 @register_feature("spectral_centroid", family="spectral", min_length=2, cost=2)
 def spectral_centroid(seg: Segments) -> np.ndarray:
     """Power-weighted mean frequency (Hz)."""
-    return _per_spectrum(seg, lambda b: (b.share * b.freqs).sum(axis=1))
+    return _per_spectrum(seg, lambda b: (b.share * b.freqs).sum(axis=1), "spectral_centroid")
 
 
 @register_feature("spectral_spread", family="spectral", min_length=2, cost=2)
@@ -61,7 +67,7 @@ def spectral_spread(seg: Segments) -> np.ndarray:
         centroid = (b.share * b.freqs).sum(axis=1, keepdims=True)
         return np.sqrt((b.share * (b.freqs - centroid) ** 2).sum(axis=1))
 
-    return _per_spectrum(seg, compute)
+    return _per_spectrum(seg, compute, "spectral_spread")
 
 
 @register_feature("spectral_entropy", family="spectral", min_length=3, cost=2)
@@ -73,21 +79,23 @@ def spectral_entropy(seg: Segments) -> np.ndarray:
         terms = np.where(b.share > 0, b.share * log_share, 0.0)
         return -terms.sum(axis=1) / np.log(b.share.shape[1])
 
-    return _per_spectrum(seg, compute)
+    return _per_spectrum(seg, compute, "spectral_entropy")
 
 
 @register_feature("spectral_rolloff", family="spectral", min_length=2, cost=2)
 def spectral_rolloff(seg: Segments) -> np.ndarray:
     """Lowest frequency (Hz) below which 85% of the power lies."""
     return _per_spectrum(
-        seg, lambda b: b.bin_hz * (b.cumulative[:, 1:] >= ROLLOFF - 1e-12).argmax(axis=1) + b.bin_hz
+        seg, lambda b: b.bin_hz * (b.cumulative[:, 1:] >= ROLLOFF - 1e-12).argmax(axis=1) + b.bin_hz,
+        "spectral_rolloff",
     )
 
 
 @register_feature("spectral_flatness", family="spectral", min_length=2, cost=2)
 def spectral_flatness(seg: Segments) -> np.ndarray:
     """Geometric over arithmetic mean of the power: 1 for white noise, near 0 for a tone."""
-    return _per_spectrum(seg, lambda b: np.exp(b.log_power.mean(axis=1)) / b.power.mean(axis=1))
+    return _per_spectrum(seg, lambda b: np.exp(b.log_power.mean(axis=1)) / b.power.mean(axis=1),
+                         "spectral_flatness")
 
 
 @register_feature(
@@ -100,6 +108,8 @@ def spectral_flatness(seg: Segments) -> np.ndarray:
 def band_power(seg: Segments, lo: float, hi: float) -> np.ndarray:
     """Share of the total power in ``lo <= f < hi`` Hz (``hi=inf`` reaches Nyquist)."""
     _warn_if_above_nyquist(seg, lo, hi)
+    if seg.spectral_table is not None:
+        return seg.band_share(lo, hi)
 
     def compute(b):
         rows = np.arange(len(b.bin_hz))

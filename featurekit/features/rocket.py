@@ -68,21 +68,34 @@ def _fill_sum(values, start, length, chans, c0, c1, xp, pad):
 
 def _sum9(xp, pad, length, d, s9):
     """s9[t] = sum of the nine taps x[t + (m - 4) d], m = 0..8 (zero beyond the series)."""
+    # Slices first: an index known to be >= 0 lets LLVM vectorize (no wraparound check).
+    x0, x1 = xp[pad - 4 * d:], xp[pad - 3 * d:]
+    x2, x3 = xp[pad - 2 * d:], xp[pad - d:]
+    x4, x5 = xp[pad:], xp[pad + d:]
+    x6, x7, x8 = xp[pad + 2 * d:], xp[pad + 3 * d:], xp[pad + 4 * d:]
     for t in range(length):
-        s9[t] = xp[pad + t]
-    for m in (0, 1, 2, 3, 5, 6, 7, 8):
-        o = pad + (m - 4) * d
-        for t in range(length):
-            s9[t] += xp[o + t]
+        s9[t] = ((x0[t] + x1[t]) + (x2[t] + x3[t])) + ((x4[t] + x5[t]) + (x6[t] + x7[t])) + x8[t]
 
 
 def _convolve(xp, pad, length, d, taps, s9, out):
     """Output of a kernel: -1 on all nine taps, +3 more on its three ``taps``."""
-    o0 = pad + (taps[0] - 4) * d
-    o1 = pad + (taps[1] - 4) * d
-    o2 = pad + (taps[2] - 4) * d
+    a = xp[pad + (taps[0] - 4) * d:]
+    b = xp[pad + (taps[1] - 4) * d:]
+    c = xp[pad + (taps[2] - 4) * d:]
     for t in range(length):
-        out[t] = 3.0 * (xp[o0 + t] + xp[o1 + t] + xp[o2 + t]) - s9[t]
+        out[t] = 3.0 * (a[t] + b[t] + c[t]) - s9[t]
+
+
+def _ppv(out, lo, hi, biases, f0, f1, row):
+    """row[f] = share of out[lo:hi] above biases[f], for f in [f0, f1)."""
+    segment = out[lo:hi]
+    n = len(segment)
+    for f in range(f0, f1):
+        b = biases[f]
+        count = 0
+        for t in range(n):
+            count += segment[t] > b
+        row[f] = count / n
 
 
 def _transform(values, offsets, order, combo_subset, subset_ptr, subset_chans,
@@ -120,12 +133,7 @@ def _transform(values, offsets, order, combo_subset, subset_ptr, subset_chans,
             if (j + k) % 2 == 1 and length > 8 * d:  # unpadded, where the kernel fits
                 lo, hi = 4 * d, length - 4 * d
             f0 = first_feature[c]
-            for f in range(f0, f0 + n_per_dilation[j]):
-                b = biases[f]
-                count = 0
-                for t in range(lo, hi):
-                    count += out[t] > b
-                features[i, f] = count / (hi - lo)
+            _ppv(out, lo, hi, biases, f0, f0 + n_per_dilation[j], features[i])
     return features
 
 
@@ -163,6 +171,7 @@ if numba is not None:
     _fill_sum = _jit(_fill_sum)
     _sum9 = _jit(_sum9)
     _convolve = _jit(_convolve)
+    _ppv = _jit(_ppv)
     _transform = _jit(_transform)
     _fit_biases = _jit(_fit_biases)
 

@@ -27,7 +27,7 @@ import warnings
 import numpy as np
 import pandas as pd
 from scipy import special, stats
-from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin, clone
 from sklearn.utils.validation import check_array, check_is_fitted
 
 TESTS = ("mann", "smir")
@@ -572,3 +572,64 @@ class RelevanceSelector(TransformerMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.target_tags.required = True
         return tags
+
+
+class SelectedClassifier(ClassifierMixin, BaseEstimator):
+    """A classifier fitted on the columns a selector keeps, both fitted on the same rows.
+
+    For models whose ``fit`` takes ``groups`` (``make_model("ensemble")``, a
+    ``CalibratedModel``): a scikit-learn Pipeline would not pass the subjects on, and their
+    inner calibration folds would mix subjects. :func:`with_selection` builds it.
+    """
+
+    def __init__(self, selector, estimator):
+        self.selector = selector
+        self.estimator = estimator
+
+    def fit(self, X, y, groups=None):
+        from featurekit.validation import fit_grouped
+
+        self.selector_ = clone(self.selector).fit(X, y)
+        self.estimator_ = fit_grouped(clone(self.estimator), self.selector_.transform(X), y,
+                                      groups)
+        self.classes_ = self.estimator_.classes_
+        self.n_features_in_ = self.selector_.n_features_in_
+        if hasattr(self.selector_, "feature_names_in_"):
+            self.feature_names_in_ = self.selector_.feature_names_in_
+        return self
+
+    def predict_proba(self, X):
+        check_is_fitted(self, "estimator_")
+        return self.estimator_.predict_proba(self.selector_.transform(X))
+
+    def predict(self, X):
+        check_is_fitted(self, "estimator_")
+        return self.estimator_.predict(self.selector_.transform(X))
+
+
+def with_selection(model, selector=None):
+    """``model`` (a :func:`featurekit.models.make_model` name or estimator) preceded by
+    ``selector`` (default ``RelevanceSelector()``), refitted with it on every training set.
+
+    A Pipeline gets the selector as its first step ``"select"`` (feature importances still
+    name the kept columns); a model whose ``fit`` takes ``groups`` (the ensemble, calibrated
+    models) is wrapped in :class:`SelectedClassifier` so its inner folds still see the
+    subjects.
+
+    Examples
+    --------
+    >>> list(with_selection("rf").named_steps)
+    ['select', 'prep', 'model']
+    """
+    from sklearn.pipeline import Pipeline
+
+    from featurekit.validation import fit_takes_groups
+
+    selector = RelevanceSelector() if selector is None else selector
+    if isinstance(model, str):
+        from featurekit.models import make_model
+
+        model = make_model(model)
+    if isinstance(model, Pipeline) and not fit_takes_groups(model):
+        return Pipeline([("select", selector), *model.steps])
+    return SelectedClassifier(selector, model)

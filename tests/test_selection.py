@@ -6,6 +6,8 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
@@ -17,9 +19,11 @@ from featurekit.features.tsfresh_bridge import to_tsfresh_name, tsfresh_settings
 from featurekit.models import make_model
 from featurekit.selection import (
     RelevanceSelector,
+    SelectedClassifier,
     benjamini_yekutieli,
     relevance_table,
     select_features,
+    with_selection,
 )
 
 
@@ -262,3 +266,33 @@ def test_tsfresh_names_round_trip_and_rebuild_settings():
     expected = pd.concat([ours[picked], fk.extract(panel, "seed", cache=False)["ax__mean"]],
                          axis=1)
     pd.testing.assert_frame_equal(again, expected)
+
+
+GROUPS_SEEN = []
+
+
+class _NeedsGroups(ClassifierMixin, BaseEstimator):
+    """Logistic regression whose fit takes (and records) the subjects, as calibrated models do."""
+
+    def fit(self, X, y, groups=None):
+        GROUPS_SEEN.append((list(X.columns), None if groups is None else list(groups)))
+        self.model_ = LogisticRegression(max_iter=500).fit(X, y)
+        self.classes_ = self.model_.classes_
+        return self
+
+    def predict_proba(self, X):
+        return self.model_.predict_proba(X)
+
+
+def test_with_selection_keeps_groups_for_models_that_split_internally():
+    X, y = _table(240, 3, seed=6)
+    groups = np.repeat(np.arange(12), 20)
+    assert list(with_selection("extratrees").named_steps) == ["select", "prep", "model"]
+    assert isinstance(with_selection(make_model("ensemble")), SelectedClassifier)
+    GROUPS_SEEN.clear()
+    result = cross_validate(with_selection(_NeedsGroups()), X, y.to_numpy(), groups, cv="group",
+                            n_splits=3)
+    assert len(GROUPS_SEEN) == 3
+    for k, (columns, seen) in enumerate(GROUPS_SEEN):
+        assert seen == list(groups[result.fold != k])
+        assert "const" not in columns and "copy" not in columns and "separated" in columns

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from featurekit.features import kernels
-from featurekit.features.cross import magnitude, resolve_magnitude_groups
+from featurekit.features.cross import magnitude_columns, resolve_magnitude_groups
 from featurekit.features.registry import FEATURES, FeatureSet, feature_name
 from featurekit.features.segments import Layout, Segments
 from featurekit.features.tsfresh_bridge import extract_tsfresh
@@ -91,13 +91,11 @@ def compute_features(panel, feature_set: FeatureSet) -> pd.DataFrame:
     moment_sums = (kernels.moment_sums(panel.values, panel.offsets)
                    if plan and kernels.enabled() else None)
 
-    def column(name: str) -> np.ndarray:
-        return panel.values[:, panel.channels.index(name)]
-
     def segments(name: str) -> Segments:
         if name not in live:
             if name in groups:
-                live[name] = Segments(magnitude([column(m) for m in groups[name]]), layout)
+                members = [panel.channels.index(m) for m in groups[name]]
+                live[name] = Segments(magnitude_columns(panel.values, members), layout)
             else:
                 index = panel.channels.index(name)
                 sums = None if moment_sums is None else moment_sums[:, index]

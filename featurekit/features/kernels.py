@@ -262,6 +262,26 @@ def _quantiles(values, offsets, qs, minima, maxima, means, stds, out):
     return out
 
 
+def _pair_sums(a, b, offsets, means_a, means_b):
+    out = np.zeros(len(offsets) - 1)
+    for i in range(len(offsets) - 1):
+        mean_a, mean_b = means_a[i], means_b[i]
+        total = 0.0
+        for t in range(offsets[i], offsets[i + 1]):
+            total += (np.float64(a[t]) - mean_a) * (np.float64(b[t]) - mean_b)
+        out[i] = total
+    return out
+
+
+def _norm(values, columns, out):
+    for t in range(values.shape[0]):
+        total = 0.0
+        for c in columns:
+            v = np.float64(values[t, c])
+            total += v * v
+        out[t] = np.sqrt(total)
+
+
 # Columns of ``spectral_rows``, one row per series (see ``featurekit.features.spectral``).
 SPECTRAL = ("dominant_freq", "dominant_power", "spectral_centroid", "spectral_spread",
             "spectral_entropy", "spectral_rolloff", "spectral_flatness")
@@ -423,6 +443,8 @@ if numba is not None:
     _quantiles = _jit(_quantiles, exact=True)
     _fill_centered = _jit(_fill_centered, exact=True)
     _log_normal = _jit(_log_normal, exact=True)
+    _pair_sums = _jit(_pair_sums)
+    _norm = _jit(_norm, exact=True)
     _spectral_rows = _jit(_spectral_rows)
     _bins_below = _jit(_bins_below, exact=True)
     _band_shares = _jit(_band_shares, exact=True)
@@ -507,3 +529,21 @@ def band_shares(cumulative: np.ndarray, cum_start: np.ndarray, n_bins: np.ndarra
     """Per series, cumulative share at ``hi`` minus at ``lo`` Hz (NaN without a spectrum)."""
     out = np.full(len(cum_start), np.nan)
     return _band_shares(cumulative, cum_start, n_bins, bin_hz, float(lo), float(hi), out)
+
+
+def pair_sums(a: np.ndarray, b: np.ndarray, offsets: np.ndarray, means_a: np.ndarray,
+              means_b: np.ndarray) -> np.ndarray:
+    """Per series, the sum of (a - mean_a) * (b - mean_b) over its samples (0 if empty)."""
+    offsets = np.asarray(offsets, dtype=np.int64)
+    return _pair_sums(a, b, offsets, np.asarray(means_a, dtype=np.float64),
+                      np.asarray(means_b, dtype=np.float64))
+
+
+def norm(values: np.ndarray, columns) -> np.ndarray:
+    """Euclidean norm over ``columns`` of a (samples, channels) array, row by row, in float64
+    (squares summed in the order of ``columns``, as ``cross.magnitude`` does)."""
+    if values.dtype not in (np.float32, np.float64):
+        values = values.astype(np.float64)
+    out = np.empty(len(values))
+    _norm(values, np.asarray(columns, dtype=np.int64), out)
+    return out

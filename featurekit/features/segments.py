@@ -130,6 +130,11 @@ class Segments:
     def values(self) -> np.ndarray:
         return self._values[:-1]
 
+    @property
+    def raw(self) -> np.ndarray:
+        """The samples as given (e.g. a float32 column view of a panel): what kernels read."""
+        return self._raw
+
     # ------------------------------------------------------------------ compiled sums
     @cached_property
     def _kernel_moments(self) -> dict | None:

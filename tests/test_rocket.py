@@ -187,6 +187,15 @@ def test_short_training_series_and_n_features_rounding():
     assert MiniRocket().fit(random_panel(1, n_channels=1)).transform(train).shape[1] == 9996
 
 
+def test_float32_values_give_the_features_of_their_float64_copy():
+    train = random_panel(10, n=12, n_channels=2)
+    single = train.replace(values=train.values.astype(np.float32))
+    double = train.replace(values=single.values.astype(np.float64))
+    rocket = MiniRocket(n_features=336).fit(double)
+    assert MiniRocket(n_features=336).fit(single) == rocket
+    np.testing.assert_array_equal(rocket.transform(single), rocket.transform(double))
+
+
 def test_missing_numba_asks_for_the_fast_extra(monkeypatch):
     monkeypatch.setattr(rocket_module, "numba", None)
     with pytest.raises(ImportError, match=r"featurekit\[fast\]"):

@@ -33,11 +33,11 @@ unshifted then shifted intervals, quantiles); channels come one after another.
 
 Engine: numba is required (``pip install "featurekit[fast]"``); there is no NumPy path, since
 a per-interval NumPy version would loop over every length and interval in Python. The spectra
-are computed with ``scipy.fft`` once per distinct series length (exact length, no padding),
-everything else in one compiled pass over the panel's rows: the leaf intervals of each
-representation are sorted once, the coarser levels are merged from them (a bottom-up merge
-sort whose stages are the dyadic levels) and the shifted intervals are filled from the fully
-sorted series by one stable scatter each.
+are computed with ``scipy.fft`` per distinct series length (exact length, no padding, batched),
+everything else in one compiled pass over the panel's rows: each representation is sorted
+once (integer keys carrying the position, see ``_sort_order``), and each group of intervals
+(a level, or its shifted copy) gets its samples in sorted order by one stable scatter of the
+sorted series; the quantiles are read off those runs.
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ from typing import ClassVar
 import numpy as np
 import scipy.fft
 
-from featurekit.features.registry import feature_name
+from featurekit.features.registry import feature_name, register_block
 
 try:
     import numba
@@ -108,67 +108,46 @@ def _channel_columns(depth: int, div: int, reference_length: int, channel: str) 
 
 
 # ---------------------------------------------------------------------- compiled kernels
-def _insertion_sort(val, idx, lo, hi):
-    for t in range(lo + 1, hi):
-        v, k = val[t], idx[t]
-        u = t - 1
-        while u >= lo and val[u] > v:
-            val[u + 1] = val[u]
-            idx[u + 1] = idx[u]
+_SIGN = np.uint64(1 << 63)
+
+
+def _sort_order(z, length, keys, order, srt):
+    """Positions of z[:length] in increasing order of value (ties in any order) into
+    ``order``, the sorted values into ``srt``.
+
+    The value's bits, flipped so unsigned order is numeric order, keep their high bits and
+    carry the position in the low ``bits`` ones: one sort of plain integers. Values that
+    differ only in the dropped bits (relative gap below 2**(bits - 52)) may come out of
+    order; a final insertion pass on the true values puts them back (one comparison per
+    sample when none are).
+    """
+    bits = 1
+    while (1 << bits) < length:
+        bits += 1
+    low = np.uint64((1 << bits) - 1)
+    raw = z.view(np.uint64)
+    for t in range(length):
+        b = raw[t]
+        flip = (np.uint64(0) - (b >> np.uint64(63))) | _SIGN
+        keys[t] = ((b ^ flip) & ~low) | np.uint64(t)
+    sorted_keys = np.sort(keys[:length])
+    for e in range(length):
+        t = np.int64(sorted_keys[e] & low)
+        v = z[t]
+        u = e - 1
+        while u >= 0 and srt[u] > v:
+            srt[u + 1] = srt[u]
+            order[u + 1] = order[u]
             u -= 1
-        val[u + 1] = v
-        idx[u + 1] = k
+        srt[u + 1] = v
+        order[u + 1] = t
 
 
-def _merge(src_val, src_idx, lo, mid, hi, dst_val, dst_idx):
-    """Stable merge of the sorted runs src[lo:mid] and src[mid:hi] into dst[lo:hi]."""
-    i, j, o = lo, mid, lo
-    while i < mid and j < hi:
-        if src_val[j] < src_val[i]:
-            dst_val[o] = src_val[j]
-            dst_idx[o] = src_idx[j]
-            j += 1
-        else:
-            dst_val[o] = src_val[i]
-            dst_idx[o] = src_idx[i]
-            i += 1
-        o += 1
-    while i < mid:
-        dst_val[o] = src_val[i]
-        dst_idx[o] = src_idx[i]
-        i += 1
-        o += 1
-    while j < hi:
-        dst_val[o] = src_val[j]
-        dst_idx[o] = src_idx[j]
-        j += 1
-        o += 1
-
-
-_RUN = 16  # insertion-sorted runs before merging within a long leaf
-
-
-def _sort_pairs(val, idx, lo, hi, tmp_val, tmp_idx):
-    """Sort val[lo:hi] (idx alongside), using tmp[lo:hi] as scratch."""
-    if hi - lo <= 2 * _RUN:
-        _insertion_sort(val, idx, lo, hi)
-        return
-    for a in range(lo, hi, _RUN):
-        _insertion_sort(val, idx, a, min(a + _RUN, hi))
-    run = _RUN
-    in_tmp = False
-    while run < hi - lo:
-        for a in range(lo, hi, 2 * run):
-            mid, b = min(a + run, hi), min(a + 2 * run, hi)
-            if in_tmp:
-                _merge(tmp_val, tmp_idx, a, mid, b, val, idx)
-            else:
-                _merge(val, idx, a, mid, b, tmp_val, tmp_idx)
-        in_tmp = not in_tmp
-        run *= 2
-    if in_tmp:
-        val[lo:hi] = tmp_val[lo:hi]
-        idx[lo:hi] = tmp_idx[lo:hi]
+def _sum(z, a, b):
+    total = 0.0
+    for t in range(a, b):
+        total += z[t]
+    return total
 
 
 def _emit(srt, z, length, n, count, shift, counts, columns, row, base):
@@ -181,35 +160,36 @@ def _emit(srt, z, length, n, count, shift, counts, columns, row, base):
         m = b - a
         k = counts[j]
         col = base + columns[j]
-        if m == 0:
+        if m <= 1:  # no sample: NaN; one sample: every quantile is it, minus the mean 0
             for q in range(k):
-                row[col + q] = np.nan
+                row[col + q] = np.nan if m == 0 else (0.0 if q & 1 else srt[a])
             continue
+        last = m - 1
         if k == 1:
-            pos = 0.5 * (m - 1)
+            pos = 0.5 * last
             lo = int(pos)
             w = pos - lo
-            hi = min(lo + 1, m - 1)
-            x0, x1 = srt[a + lo], srt[a + hi]
-            row[col] = x0 + w * (x1 - x0) if w < 0.5 else x1 - (x1 - x0) * (1.0 - w)
+            x0, x1 = srt[a + lo], srt[a + min(lo + 1, last)]
+            d = x1 - x0
+            row[col] = x0 + w * d if w < 0.5 else x1 - d * (1.0 - w)
             continue
-        total = 0.0
-        for t in range(a + shift, b + shift):
-            total += z[t]
-        mean = total / m
-        for q in range(k):
-            pos = q / (k - 1) * (m - 1)
+        step = 1.0 / (k - 1)  # numpy's and torch's linspace(0, 1, k): q * step, then 1
+        for q in range(k - 1):
+            pos = (q * step) * last  # < last: lo + 1 stays in the interval
             lo = int(pos)
             w = pos - lo
-            hi = min(lo + 1, m - 1)
-            x0, x1 = srt[a + lo], srt[a + hi]
-            # numpy's and torch's lerp: exact at both ends
-            v = x0 + w * (x1 - x0) if w < 0.5 else x1 - (x1 - x0) * (1.0 - w)
-            row[col + q] = v - mean if q % 2 == 1 else v
+            x0, x1 = srt[a + lo], srt[a + lo + 1]
+            d = x1 - x0
+            # numpy's and torch's lerp, exact at both ends
+            row[col + q] = x0 + w * d if w < 0.5 else x1 - d * (1.0 - w)
+        row[col + k - 1] = srt[a + last]
+        mean = _sum(z, a + shift, b + shift) / m
+        for q in range(1, k, 2):
+            row[col + q] -= mean
 
 
 def _representation(z, length, levels, shifted, counts, columns, row, base,
-                    val_a, idx_a, val_b, idx_b, leaf, scatter, cursor):
+                    keys, order, srt, leaf, scatter, cursor):
     """All columns of one representation ``z[:length]`` of one series and channel."""
     if length <= 0:
         for e in range(levels):
@@ -218,44 +198,29 @@ def _representation(z, length, levels, shifted, counts, columns, row, base,
                     for q in range(counts[e, s, j]):
                         row[base + columns[e, s, j] + q] = np.nan
         return
+    _sort_order(z, length, keys, order, srt)
+    _emit(srt, z, length, 1, 1, 0, counts[0, 0], columns[0, 0], row, base)
     finest = 1 << (levels - 1)
     for j in range(finest):
-        a = (j * length) // finest
-        b = ((j + 1) * length) // finest
-        for t in range(a, b):
-            val_a[t] = z[t]
-            idx_a[t] = t
+        for t in range((j * length) // finest, ((j + 1) * length) // finest):
             leaf[t] = j
-        _sort_pairs(val_a, idx_a, a, b, val_b, idx_b)
-    e = levels - 1
-    _emit(val_a, z, length, finest, finest, 0, counts[e, 0], columns[e, 0], row, base)
-    src_val, src_idx, dst_val, dst_idx = val_a, idx_a, val_b, idx_b
-    for e in range(levels - 2, -1, -1):
-        n = 1 << e
-        for j in range(n):
-            a = (j * length) // n
-            mid = ((2 * j + 1) * length) // (2 * n)
-            b = ((j + 1) * length) // n
-            _merge(src_val, src_idx, a, mid, b, dst_val, dst_idx)
-        src_val, src_idx, dst_val, dst_idx = dst_val, dst_idx, src_val, src_idx
-        _emit(src_val, z, length, n, n, 0, counts[e, 0], columns[e, 0], row, base)
-    # src now holds the whole series sorted, with each sample's position in idx.
+    # Every other interval group: a stable scatter of the sorted samples into its intervals
+    # (leaf j lies in interval j >> drop of level 2**e), then its quantiles.
     for e in range(1, levels):
-        if not shifted[e]:
-            continue
         n = 1 << e
-        shift = (length + 2 * n - 1) // (2 * n)
-        stop = ((n - 1) * length) // n
-        drop = levels - 1 - e  # leaf j lies in interval j >> drop of level n
-        for j in range(n - 1):
-            cursor[j] = (j * length) // n
-        for t in range(length):
-            u = src_idx[t] - shift
-            if 0 <= u < stop:
-                j = leaf[u] >> drop
-                scatter[cursor[j]] = src_val[t]
-                cursor[j] += 1
-        _emit(scatter, z, length, n, n - 1, shift, counts[e, 1], columns[e, 1], row, base)
+        drop = levels - 1 - e
+        for s in range(1 + shifted[e]):
+            shift = s * ((length + 2 * n - 1) // (2 * n))
+            stop = ((n - s) * length) // n
+            for j in range(n - s):
+                cursor[j] = (j * length) // n
+            for i in range(length):
+                u = order[i] - shift
+                if 0 <= u < stop:
+                    j = leaf[u] >> drop
+                    scatter[cursor[j]] = srt[i]
+                    cursor[j] += 1
+            _emit(scatter, z, length, n, n - s, shift, counts[e, s], columns[e, s], row, base)
 
 
 def _quant(values, offsets, spectra, spectrum_offsets, levels, shifted, counts, columns,
@@ -264,11 +229,10 @@ def _quant(values, offsets, spectra, spectrum_offsets, levels, shifted, counts, 
     longest = 1
     for i in range(n_series):
         longest = max(longest, offsets[i + 1] - offsets[i])
-    x = np.empty(longest)
-    z = np.empty(longest)
-    val_a, val_b, scatter = np.empty(longest), np.empty(longest), np.empty(longest)
-    idx_a, idx_b, leaf = (np.empty(longest, dtype=np.int64), np.empty(longest, dtype=np.int64),
-                          np.empty(longest, dtype=np.int64))
+    x, d, z = np.empty(longest), np.empty(longest), np.empty(longest)
+    srt, scatter = np.empty(longest), np.empty(longest)
+    keys = np.empty(longest, dtype=np.uint64)
+    order, leaf = np.empty(longest, dtype=np.int64), np.empty(longest, dtype=np.int64)
     cursor = np.empty(counts.shape[-1], dtype=np.int64)
     for i in range(n_series):
         start, length = offsets[i], offsets[i + 1] - offsets[i]
@@ -278,59 +242,68 @@ def _quant(values, offsets, spectra, spectrum_offsets, levels, shifted, counts, 
             for t in range(length):
                 x[t] = values[start + t, ch]
             _representation(x, length, levels[0], shifted[0], counts[0], columns[0], row,
-                            base, val_a, idx_a, val_b, idx_b, leaf, scatter, cursor)
+                            base, keys, order, srt, leaf, scatter, cursor)
             # first difference, 5-wide moving average with the ends replicated
             m = length - 1
             for t in range(m):
-                total = 0.0
-                for u in range(t - 2, t + 3):
-                    u = min(max(u, 0), m - 1)
-                    total += x[u + 1] - x[u]
-                z[t] = total / 5.0
+                d[t] = x[t + 1] - x[t]
+            for t in range(m):
+                if 2 <= t < m - 2:
+                    z[t] = (d[t - 2] + d[t - 1] + d[t] + d[t + 1] + d[t + 2]) / 5.0
+                else:
+                    total = 0.0
+                    for u in range(t - 2, t + 3):
+                        total += d[min(max(u, 0), m - 1)]
+                    z[t] = total / 5.0
             _representation(z, m, levels[1], shifted[1], counts[1], columns[1], row,
-                            base, val_a, idx_a, val_b, idx_b, leaf, scatter, cursor)
+                            base, keys, order, srt, leaf, scatter, cursor)
             for t in range(length - 2):
                 z[t] = (x[t + 2] - x[t + 1]) - (x[t + 1] - x[t])
             _representation(z, length - 2, levels[2], shifted[2], counts[2], columns[2], row,
-                            base, val_a, idx_a, val_b, idx_b, leaf, scatter, cursor)
+                            base, keys, order, srt, leaf, scatter, cursor)
             f0, f1 = spectrum_offsets[i], spectrum_offsets[i + 1]
-            for t in range(f1 - f0):
-                z[t] = spectra[f0 + t, ch]
-            _representation(z, f1 - f0, levels[3], shifted[3], counts[3], columns[3], row,
-                            base, val_a, idx_a, val_b, idx_b, leaf, scatter, cursor)
+            _representation(spectra[ch, f0:f1], f1 - f0, levels[3], shifted[3], counts[3], columns[3], row,
+                            base, keys, order, srt, leaf, scatter, cursor)
 
 
 if numba is not None:
-    def _jit(func):
+    def _jit(func, **options):
         try:
-            return numba.njit(func, cache=True, nogil=True)  # compiled once per machine
+            return numba.njit(func, cache=True, nogil=True, **options)  # compiled once
         except RuntimeError:  # no writable cache directory: compile in each process instead
-            return numba.njit(func, nogil=True)
+            return numba.njit(func, nogil=True, **options)
 
-    _insertion_sort = _jit(_insertion_sort)
-    _merge = _jit(_merge)
-    _sort_pairs = _jit(_sort_pairs)
+    _sort_order = _jit(_sort_order)
+    _sum = _jit(_sum, fastmath={"reassoc"})  # lets the sum run over SIMD lanes
     _emit = _jit(_emit)
     _representation = _jit(_representation)
     _quant = _jit(_quant)
 
 
+_SPECTRUM_CELLS = 1 << 20  # samples per batched FFT call
+
+
 def _spectra(values: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """|rfft| of every series at its own length, concatenated like ``values``: a scipy call
-    per distinct length (series of one length are transformed together), none per series."""
+    """|rfft| of every series at its own length, one row per channel (channels, bins), series
+    after series: a scipy call per distinct length (batched), none per series."""
     lengths = np.diff(offsets)
     sizes = _rep_lengths(lengths)[3]
     spectrum_offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
-    spectra = np.empty((spectrum_offsets[-1], values.shape[1]))
+    spectra = np.empty((values.shape[1], spectrum_offsets[-1]))
     for length in np.unique(lengths[lengths > 0]):
-        positions = np.flatnonzero(lengths == length)
-        rows = offsets[positions, None] + np.arange(length)
-        batch = scipy.fft.rfft(values[rows].astype(np.float64, copy=False), axis=1)
-        targets = spectrum_offsets[positions, None] + np.arange(length // 2 + 1)
-        spectra[targets] = np.abs(batch)
+        same = np.flatnonzero(lengths == length)
+        step = max(1, _SPECTRUM_CELLS // (int(length) * values.shape[1]))
+        for first in range(0, len(same), step):
+            positions = same[first:first + step]
+            rows = offsets[positions, None] + np.arange(length)
+            batch = np.ascontiguousarray(values[rows].transpose(2, 0, 1), dtype=np.float64)
+            spectrum = scipy.fft.rfft(batch, axis=-1)
+            bins = spectrum_offsets[positions, None] + np.arange(length // 2 + 1)
+            spectra[:, bins] = np.abs(spectrum)
     return spectra, spectrum_offsets
 
 
+@register_block
 @dataclass(frozen=True, eq=False)
 class QuantIntervals:
     """QUANT interval quantiles of every channel, native on ragged panels.

@@ -176,6 +176,10 @@ def test_channels_are_matched_by_name_and_unfitted_use_is_refused():
     with pytest.raises(ValueError, match="empty"):
         MiniRocket().fit(empty)
     assert rocket.transform(train.take([])).shape == (0, 168)
+    broken = train.values.copy()
+    broken[train.offsets[4] + 2, 1] = np.nan
+    with pytest.raises(ValueError, match=r"finite: NaN or inf in series \[4\]"):
+        MiniRocket().fit(train.replace(values=broken))
 
 
 def test_short_training_series_and_n_features_rounding():

@@ -38,6 +38,7 @@ from typing import ClassVar
 import numpy as np
 
 from featurekit.features.registry import feature_name, register_block
+from featurekit.panel import describe_ids
 
 try:
     import numba
@@ -352,6 +353,11 @@ class MiniRocket:
         values, offsets = _as_arrays(panel)
         lengths = np.diff(offsets)
         reference = self._check_params(lengths)
+        finite = np.isfinite(values).all(axis=1)
+        if not finite.all():
+            bad = np.unique(np.searchsorted(offsets, np.flatnonzero(~finite), side="right") - 1)
+            raise ValueError("MiniRocket's biases come from the training values, which must be "
+                             f"finite: NaN or inf in series {describe_ids(panel.ids[bad])}")
         if values.shape[1] == 0:
             raise ValueError("MiniRocket needs at least one channel")
         n_features = max(N_KERNELS, int(self.n_features) // N_KERNELS * N_KERNELS)
@@ -407,7 +413,10 @@ class MiniRocket:
         return names
 
     def transform(self, panel) -> np.ndarray:
-        """(n_series, n_features) float64 PPVs; a row of NaN for an empty series."""
+        """(n_series, n_features) float64 PPVs; a row of NaN for an empty series.
+
+        Values must be finite (``extract`` checks them): a NaN sample counts as not above
+        any bias."""
         state = self._fitted()
         _require_numba()
         _check_channels(state, panel.channels)

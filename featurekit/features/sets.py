@@ -1,13 +1,20 @@
-"""The named feature sets: builders that query the registered features by family."""
+"""The named feature sets: builders that query the registered features by family.
+
+``interval`` (QUANT's interval quantiles) and ``rocket`` (MiniRocket's convolution PPVs) are
+block families fitted on training series (see ``FeatureSet.fit``); ``shape`` is both, and
+``full`` adds them to ``default``.
+"""
 
 from __future__ import annotations
 
+from featurekit.features.interval import QuantIntervals
 from featurekit.features.registry import (
     FeatureSet,
     calls,
     family_members,
     register_feature_set,
 )
+from featurekit.features.rocket import MiniRocket
 from featurekit.features.spectral import DEFAULT_BANDS
 from featurekit.features.stats import SEED
 from featurekit.features.tsfresh_bridge import freeze_settings
@@ -57,6 +64,39 @@ def default_set(*, bands=DEFAULT_BANDS, magnitude_groups=None) -> FeatureSet:
     return stats_set() + spectral_set(bands=bands) + cross_set(
         bands=bands, magnitude_groups=magnitude_groups
     )
+
+
+@register_feature_set("interval")
+def interval_set(*, depth: int = 6, div: int = 4, reference_length: int | None = None
+                 ) -> FeatureSet:
+    """QUANT's interval quantiles per channel; the columns are fixed by the median training
+    length unless ``reference_length`` is given."""
+    return FeatureSet(blocks=(QuantIntervals(depth=depth, div=div,
+                                             fixed_length=reference_length),))
+
+
+@register_feature_set("rocket")
+def rocket_set(*, n_features: int = 10_000, random_state: int = 0) -> FeatureSet:
+    """MiniRocket's PPV features (multivariate, ragged), fitted on training series."""
+    return FeatureSet(blocks=(MiniRocket(n_features=n_features, random_state=random_state),))
+
+
+@register_feature_set("shape")
+def shape_set(*, depth: int = 6, div: int = 4, reference_length: int | None = None,
+              n_features: int = 10_000, random_state: int = 0) -> FeatureSet:
+    """Local shape: the ``interval`` and ``rocket`` families."""
+    return interval_set(depth=depth, div=div, reference_length=reference_length) + rocket_set(
+        n_features=n_features, random_state=random_state)
+
+
+@register_feature_set("full")
+def full_set(*, bands=DEFAULT_BANDS, magnitude_groups=None, depth: int = 6, div: int = 4,
+             reference_length: int | None = None, n_features: int = 10_000,
+             random_state: int = 0) -> FeatureSet:
+    """``default`` plus ``shape``: summaries, spectra, cross-channel, intervals, convolutions."""
+    return default_set(bands=bands, magnitude_groups=magnitude_groups) + shape_set(
+        depth=depth, div=div, reference_length=reference_length, n_features=n_features,
+        random_state=random_state)
 
 
 def tsfresh_set(settings: str | dict) -> FeatureSet:

@@ -11,7 +11,7 @@ import pandas as pd
 from featurekit.features import kernels
 from featurekit.features.cross import magnitude_columns, resolve_magnitude_groups
 from featurekit.features.registry import FEATURES, FeatureSet, feature_name
-from featurekit.features.segments import Layout, Segments
+from featurekit.features.segments import ChannelBlock, Layout, Segments
 from featurekit.features.tsfresh_bridge import extract_tsfresh
 
 
@@ -81,25 +81,32 @@ def compute_features(panel, feature_set: FeatureSet) -> pd.DataFrame:
     """Feature table (index = panel ids) of one panel held in memory.
 
     Each channel's Segments (and its cached intermediates) lives from its first use to its
-    last, so the working set of a chunk stays small and hot in cache. With numba, the moment
-    sums of all input channels come from one compiled pass over the panel's rows.
+    last, so the working set of a chunk stays small and hot in cache. With numba, every kind
+    of compiled sum (moments, shape and lag sums, quantiles, spectra) of all input and
+    magnitude channels comes from one pass over each series' rows (a ChannelBlock).
     """
     feature_set.check_fitted()
     layout = Layout(panel.offsets, panel.sampling_rate)
     plan, columns, last_use, groups = _cached_plan(feature_set, tuple(panel.channels))
     live: dict[str, Segments] = {}
-    moment_sums = (kernels.moment_sums(panel.values, panel.offsets)
-                   if plan and kernels.enabled() else None)
+    block, names = None, list(panel.channels)
+    if plan and kernels.enabled():
+        # Input and magnitude channels side by side: each compiled pass reads a series' rows
+        # once for every channel (see ChannelBlock).
+        members = [[names.index(m) for m in groups[g]] for g in groups]
+        values = kernels.with_norms(panel.values, members) if members else panel.values
+        block, names = ChannelBlock(values, layout), names + list(groups)
 
     def segments(name: str) -> Segments:
         if name not in live:
-            if name in groups:
+            if block is not None:
+                index = names.index(name)
+                live[name] = Segments(block.values[:, index], layout, block, index)
+            elif name in groups:
                 members = [panel.channels.index(m) for m in groups[name]]
                 live[name] = Segments(magnitude_columns(panel.values, members), layout)
             else:
-                index = panel.channels.index(name)
-                sums = None if moment_sums is None else moment_sums[:, index]
-                live[name] = Segments(panel.values[:, index], layout, sums)
+                live[name] = Segments(panel.values[:, panel.channels.index(name)], layout)
         return live[name]
 
     lengths = panel.lengths

@@ -54,10 +54,7 @@ def magnitude_columns(values: np.ndarray, columns: Sequence[int]) -> np.ndarray:
 @register_feature("corr", family="cross", scope="pair")
 def corr(a: Segments, b: Segments) -> np.ndarray:
     """Pearson correlation of two channels within each series; 0 if either is constant."""
-    if kernels.enabled():
-        products = kernels.pair_sums(a.raw, b.raw, a.layout.offsets, a.mean, b.mean)
-    else:
-        products = a.sum(a.centered * b.centered)
+    products = a.product_sum(b)
     with np.errstate(invalid="ignore", divide="ignore"):
         value = products / (
             a.lengths * np.sqrt(a.central_moment(2) * b.central_moment(2)))

@@ -208,7 +208,9 @@ def _order_statistics(x, n, ranks, n_ranks, low, high, found, bins, starts, slot
 
 
 def _quantiles(values, offsets, qs, minima, maxima, means, stds, out):
-    n_series, n_q = len(offsets) - 1, len(qs)
+    """out[i, ch, j] = quantile qs[j] of series i, channel ch of (samples, channels) values;
+    the per-(series, channel) statistics place the value bins."""
+    n_series, n_channels, n_q = len(offsets) - 1, values.shape[1], len(qs)
     longest = 0
     for i in range(n_series):
         longest = max(longest, offsets[i + 1] - offsets[i])
@@ -225,10 +227,8 @@ def _quantiles(values, offsets, qs, minima, maxima, means, stds, out):
         start, stop = offsets[i], offsets[i + 1]
         n = stop - start
         if n == 0:
-            out[i, :] = np.nan
+            out[i, :, :] = np.nan
             continue
-        for k in range(n):
-            x[k] = np.float64(values[start + k])
         # the ranks of the two order statistics each quantile interpolates, ascending
         n_ranks = 0
         for j in range(n_q):
@@ -244,22 +244,87 @@ def _quantiles(values, offsets, qs, minima, maxima, means, stds, out):
                     ranks[k] = ranks[k - 1]
                 ranks[at] = r
                 n_ranks += 1
-        low = max(minima[i], means[i] - 5.0 * stds[i])
-        high = min(maxima[i], means[i] + 5.0 * stds[i])
-        _order_statistics(x, n, ranks, n_ranks, low, high, found, bins, starts, slot, fill,
-                          picked)
-        for j in range(n_q):
-            pos = qs[j] * (n - 1)
-            lo = int(np.floor(pos))
-            hi = min(lo + 1, n - 1)
-            a = b = 0.0
-            for r in range(n_ranks):
-                if ranks[r] == lo:
-                    a = found[r]
-                if ranks[r] == hi:
-                    b = found[r]
-            out[i, j] = a + (pos - lo) * (b - a)
+        for ch in range(n_channels):  # the series' rows stay in cache across its channels
+            for k in range(n):
+                x[k] = np.float64(values[start + k, ch])
+            low = max(minima[i, ch], means[i, ch] - 5.0 * stds[i, ch])
+            high = min(maxima[i, ch], means[i, ch] + 5.0 * stds[i, ch])
+            _order_statistics(x, n, ranks, n_ranks, low, high, found, bins, starts, slot,
+                              fill, picked)
+            for j in range(n_q):
+                pos = qs[j] * (n - 1)
+                lo = int(np.floor(pos))
+                hi = min(lo + 1, n - 1)
+                a = b = 0.0
+                for r in range(n_ranks):
+                    if ranks[r] == lo:
+                        a = found[r]
+                    if ranks[r] == hi:
+                        b = found[r]
+                out[i, ch, j] = a + (pos - lo) * (b - a)
     return out
+
+
+def _centred_sums(values, offsets, means, max_lag, shapes, lags, pairs):
+    """SHAPE_SUMS, lag sums (1..max_lag) and channel-pair sums of c_a * c_b of every series
+    and channel of (samples, channels) values, reading each series' rows once."""
+    n_series, n_channels = len(offsets) - 1, values.shape[1]
+    longest = 0
+    for i in range(n_series):
+        longest = max(longest, offsets[i + 1] - offsets[i])
+    c = np.empty((n_channels, longest))
+    x = np.empty(longest)
+    for i in range(n_series):
+        start, stop = offsets[i], offsets[i + 1]
+        n = stop - start
+        if n == 0:
+            continue
+        for ch in range(n_channels):
+            mean = means[i, ch]
+            centred = c[ch]
+            for t in range(n):
+                v = np.float64(values[start + t, ch])
+                x[t] = v
+                centred[t] = v - mean
+            # each sum in a loop of its own, without a carried scalar: SIMD lanes
+            change = trend = 0.0
+            above = crossings = 0
+            for t in range(n - 1):
+                change += abs(x[t + 1] - x[t])
+                crossings += (centred[t + 1] > 0) != (centred[t] > 0)
+            for t in range(n):
+                above += centred[t] > 0
+                trend += t * centred[t]
+            row = shapes[i, ch]
+            row[0], row[1], row[2], row[3] = change, above, crossings, trend
+            for lag in range(1, min(max_lag, n - 1) + 1):
+                total = 0.0
+                for t in range(n - lag):
+                    total += centred[t + lag] * centred[t]
+                lags[i, ch, lag - 1] = total
+        at = 0
+        for a in range(n_channels):
+            for b in range(a + 1, n_channels):
+                total = 0.0
+                for t in range(n):
+                    total += c[a, t] * c[b, t]
+                pairs[i, at] = total
+                at += 1
+
+
+def _with_norms(values, members, counts, out):
+    """out = values as float64, then one column per group: the Euclidean norm of its member
+    columns, squares summed in member order (as ``cross.magnitude``)."""
+    n_channels = values.shape[1]
+    for t in range(values.shape[0]):
+        for ch in range(n_channels):
+            out[t, ch] = np.float64(values[t, ch])
+        for g in range(len(counts)):
+            total = 0.0
+            for j in range(counts[g]):
+                v = out[t, members[g, j]]
+                total += v * v
+            out[t, n_channels + g] = np.sqrt(total)
 
 
 def _pair_sums(a, b, offsets, means_a, means_b):
@@ -289,15 +354,19 @@ ROLLOFF = 0.85
 
 
 def _fill_centered(values, starts, lengths, means, positions, out):
-    """Row r of ``out`` = series ``positions[r]`` minus its mean, then zeros (FFT input)."""
-    width = out.shape[1]
+    """Row r * channels + ch of ``out`` = channel ch of series ``positions[r]`` minus its
+    mean, then zeros (FFT input)."""
+    width, n_channels = out.shape[1], values.shape[1]
     for r in range(len(positions)):
         i = positions[r]
-        start, n, mean = starts[i], lengths[i], means[i]
-        for t in range(n):
-            out[r, t] = np.float64(values[start + t]) - mean
-        for t in range(n, width):
-            out[r, t] = 0.0
+        start, n = starts[i], lengths[i]
+        for ch in range(n_channels):
+            row = out[r * n_channels + ch]
+            mean = means[i, ch]
+            for t in range(n):
+                row[t] = np.float64(values[start + t, ch]) - mean
+            for t in range(n, width):
+                row[t] = 0.0
 
 
 # 1/23, 1/21, ..., 1/3: the atanh series in f**2, highest power first (Horner).
@@ -334,6 +403,8 @@ def _log_normal(x, x_bits, mantissa, mantissa_bits, exponent, out, n):
 
 def _spectral_rows(spectrum, positions, bin_hz, silent, out, cumulative, cum_start, power,
                    power_bits, mantissa, mantissa_bits, exponent, log_power):
+    # Row r is channel r % channels of series positions[r // channels]; out is
+    # (series, channels, SPECTRAL), cumulative (channels, slots), silent (series, channels).
     """Every SPECTRAL feature of each row of an rfft batch, and its cumulative power shares.
 
     Row r is series ``positions[r]``; its power is ``|spectrum[r, 1:]|**2`` in bins of
@@ -343,10 +414,12 @@ def _spectral_rows(spectrum, positions, bin_hz, silent, out, cumulative, cum_sta
     ``power`` ... ``log_power`` are scratch buffers of n_bins.
     """
     n_bins = spectrum.shape[1] - 1
+    n_channels = out.shape[1]
     log_bins = np.log(n_bins)
-    for r in range(len(positions)):
-        i = positions[r]
+    for r in range(spectrum.shape[0]):
+        i, ch = positions[r // n_channels], r % n_channels
         base = cum_start[i]
+        cumulative_ch = cumulative[ch]
         total = 0.0
         subnormal = 0
         for k in range(n_bins):
@@ -355,16 +428,16 @@ def _spectral_rows(spectrum, positions, bin_hz, silent, out, cumulative, cum_sta
             power[k] = v
             total += v
             subnormal += (v > 0) & (v < _SMALLEST_NORMAL)
-        if not total > 0 or silent[i]:
-            out[i, :] = 0.0
-            cumulative[base:base + n_bins + 1] = 0.0
+        if not total > 0 or silent[i, ch]:
+            out[i, ch, :] = 0.0
+            cumulative_ch[base:base + n_bins + 1] = 0.0
             continue
         if subnormal:
             for k in range(n_bins):
                 log_power[k] = np.log(power[k])
         else:
             _log_normal(power, power_bits, mantissa, mantissa_bits, exponent, log_power, n_bins)
-        hz = bin_hz[r]
+        hz = bin_hz[r // n_channels]
         log_total = np.log(total)
         weighted = log_sum = entropy = 0.0
         for k in range(n_bins):
@@ -379,16 +452,16 @@ def _spectral_rows(spectrum, positions, bin_hz, silent, out, cumulative, cum_sta
             spread += power[k] * (d * d)
         running = 0.0
         best, best_at, rolloff_at = -1.0, 0, -1
-        cumulative[base] = 0.0
+        cumulative_ch[base] = 0.0
         for k in range(n_bins):  # in order: the cumulative shares are NumPy's cumsum
             p = power[k]
             running += p / total
-            cumulative[base + k + 1] = running
+            cumulative_ch[base + k + 1] = running
             if p > best:
                 best, best_at = p, k
             if rolloff_at < 0 and running >= ROLLOFF - 1e-12:
                 rolloff_at = k
-        row = out[i]
+        row = out[i, ch]
         row[0] = hz * (best_at + 1)
         row[1] = best / total
         row[2] = centroid
@@ -445,6 +518,8 @@ if numba is not None:
     _log_normal = _jit(_log_normal, exact=True)
     _pair_sums = _jit(_pair_sums)
     _norm = _jit(_norm, exact=True)
+    _centred_sums = _jit(_centred_sums)
+    _with_norms = _jit(_with_norms, exact=True)
     _spectral_rows = _jit(_spectral_rows)
     _bins_below = _jit(_bins_below, exact=True)
     _band_shares = _jit(_band_shares, exact=True)
@@ -485,28 +560,71 @@ def lag_sums(values: np.ndarray, offsets: np.ndarray, means: np.ndarray,
     return _lag_sums(values, offsets, means, int(max_lag))
 
 
-def quantiles(values: np.ndarray, offsets: np.ndarray, qs, minima: np.ndarray,
-              maxima: np.ndarray, means: np.ndarray, stds: np.ndarray) -> np.ndarray:
-    """(series, len(qs)) quantiles of a 1-D array of samples, numpy's linear interpolation;
-    NaN for an empty series. ``minima``... ``stds`` (per series) place the value bins of the
-    selection: they change its speed, never its result."""
+def _as_2d(values: np.ndarray) -> np.ndarray:
     if numba is None:
-        _prepared(values, offsets)  # raises the ImportError that names the fix
+        raise ImportError("featurekit's compiled kernels need numba: "
+                          'pip install "featurekit[fast]"')
     values = np.asarray(values)
     if values.dtype not in (np.float32, np.float64):
         values = values.astype(np.float64)
+    return values[:, None] if values.ndim == 1 else values
+
+
+def _per_channel(a, shape) -> np.ndarray:
+    return np.asarray(a, dtype=np.float64).reshape(shape)
+
+
+def quantiles(values: np.ndarray, offsets: np.ndarray, qs, minima: np.ndarray,
+              maxima: np.ndarray, means: np.ndarray, stds: np.ndarray) -> np.ndarray:
+    """(series, channels, len(qs)) quantiles of (samples, channels) values, numpy's linear
+    interpolation; NaN for an empty series. ``minima``... ``stds`` (series, channels) place
+    the value bins of the selection: they change its speed, never its result. 1-D values
+    give (series, len(qs))."""
+    flat = np.asarray(values).ndim == 1
+    values = _as_2d(values)
     offsets = np.asarray(offsets, dtype=np.int64)
     qs = np.asarray(qs, dtype=np.float64)
-    out = np.empty((len(offsets) - 1, len(qs)))
-    as_float = [np.asarray(a, dtype=np.float64) for a in (minima, maxima, means, stds)]
-    return _quantiles(values, offsets, qs, *as_float, out)
+    shape = (len(offsets) - 1, values.shape[1])
+    out = np.empty(shape + (len(qs),))
+    stats = [_per_channel(a, shape) for a in (minima, maxima, means, stds)]
+    _quantiles(values, offsets, qs, *stats, out)
+    return out[:, 0] if flat else out
+
+
+def centred_sums(values: np.ndarray, offsets: np.ndarray, means: np.ndarray,
+                 max_lag: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """SHAPE_SUMS (series, channels, 4), lag sums (series, channels, max_lag) and pair sums
+    (series, channel pairs in ``itertools.combinations`` order) in one pass per series."""
+    values = _as_2d(values)
+    offsets = np.asarray(offsets, dtype=np.int64)
+    n, k = len(offsets) - 1, values.shape[1]
+    shapes = np.zeros((n, k, 4))
+    lags = np.zeros((n, k, max_lag))
+    pairs = np.zeros((n, k * (k - 1) // 2))
+    _centred_sums(values, offsets, _per_channel(means, (n, k)), int(max_lag), shapes, lags,
+                  pairs)
+    return shapes, lags, pairs
+
+
+def with_norms(values: np.ndarray, groups) -> np.ndarray:
+    """(samples, channels + groups) float64: the values, then the norm of each group's
+    member columns (a sequence of column-index sequences)."""
+    values = _as_2d(values)
+    counts = np.asarray([len(g) for g in groups], dtype=np.int64)
+    members = np.zeros((len(groups), max(counts, default=0)), dtype=np.int64)
+    for g, columns in enumerate(groups):
+        members[g, :len(columns)] = columns
+    out = np.empty((len(values), values.shape[1] + len(groups)))
+    _with_norms(values, members, counts, out)
+    return out
 
 
 def spectral_rows(spectrum: np.ndarray, positions: np.ndarray, bin_hz: np.ndarray,
                   silent: np.ndarray, out: np.ndarray, cumulative: np.ndarray,
                   cum_start: np.ndarray) -> None:
-    """Fill ``out[positions]`` (SPECTRAL columns) and the flat ``cumulative`` power shares
-    from an rfft batch (rows = ``positions``, bins of ``bin_hz`` Hz); ``silent`` series
+    """Fill ``out[positions]`` (series, channels, SPECTRAL) and the flat ``cumulative`` power
+    shares (channels, slots) from an rfft batch whose row r * channels + ch is channel ch of
+    series ``positions[r]`` (bins of ``bin_hz[r]`` Hz); ``silent`` (series, channels) ones
     (constant) get 0 everywhere."""
     n_bins = max(spectrum.shape[1] - 1, 1)
     power = np.empty(n_bins)
@@ -518,9 +636,12 @@ def spectral_rows(spectrum: np.ndarray, positions: np.ndarray, bin_hz: np.ndarra
 
 def fill_centered(values: np.ndarray, starts: np.ndarray, lengths: np.ndarray,
                   means: np.ndarray, positions: np.ndarray, width: int) -> np.ndarray:
-    """(len(positions), width) float64 rows: each series minus its mean, then zeros."""
-    out = np.empty((len(positions), width))
-    _fill_centered(values, starts, lengths, means, positions, out)
+    """(len(positions) * channels, width) float64 rows: each series' channel minus its mean
+    (``means`` is (series, channels)), then zeros."""
+    values = _as_2d(values)
+    out = np.empty((len(positions) * values.shape[1], width))
+    _fill_centered(values, starts, lengths, _per_channel(means, (len(starts), values.shape[1])),
+                   positions, out)
     return out
 
 

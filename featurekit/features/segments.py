@@ -22,6 +22,8 @@ _BUCKET_MAX_CELLS = 8_000_000
 _LAG_BLOCK = 5
 # Quantiles the compiled selection finds together on a cache miss (the stats set's).
 QUANTILES = (0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95)
+# Input cells (float64) of one rfft call of the compiled spectral path: about a megabyte.
+_SPECTRUM_CELLS = 131_072
 
 
 class Layout:
@@ -99,22 +101,119 @@ class Layout:
         return n_bins, bin_hz, cum_start
 
 
-class Segments:
-    """Samples of one channel for many series: ``values`` laid out as ``layout`` says.
-
-    ``moment_sums`` optionally gives this channel's ``kernels.moment_sums`` row block when the
-    caller computed it for all channels of a panel at once (one compiled pass per series).
+class ChannelBlock:
+    """Numba path: the compiled per-series sums of several channels of one chunk, the columns
+    of a (samples, channels) array, each kind computed for every channel at once on first
+    request. One pass over each series' rows per kind, while they are in cache, replaces a
+    pass over the whole chunk per kind and channel (a chunk is larger than the caches).
     """
 
     def __init__(self, values: np.ndarray, layout: Layout, moment_sums: np.ndarray | None = None):
+        self.values = values
+        self.layout = layout
+        self.n_channels = values.shape[1]
+        if moment_sums is not None:
+            self.__dict__["moments"] = moment_sums
+        self._centred = None
+        self._quantiles: dict = {}
+
+    @cached_property
+    def moments(self) -> np.ndarray:
+        """``kernels.moment_sums``: (series, channels, MOMENT_SUMS)."""
+        return kernels.moment_sums(self.values, self.layout.offsets)
+
+    def moment(self, name: str) -> np.ndarray:
+        return self.moments[:, :, kernels.MOMENT_SUMS.index(name)]
+
+    @cached_property
+    def mean(self) -> np.ndarray:
+        """(series, channels) means, clipped into [min, max] as ``Segments.mean``."""
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.clip(self.moment("sum") / self.layout.lengths[:, None],
+                           self.moment("min"), self.moment("max"))
+
+    @cached_property
+    def variance(self) -> np.ndarray:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return self.moment("c2") / self.layout.lengths[:, None]
+
+    @cached_property
+    def is_constant(self) -> np.ndarray:
+        """As ``Segments.is_constant``, per (series, channel)."""
+        eps = np.finfo(np.float64).resolution * 10
+        return self.variance <= (eps * self.mean) ** 2
+
+    def centred(self, max_lag: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``kernels.centred_sums``: shape sums, lag sums for lags 1..>= max_lag, pair sums."""
+        if self._centred is None or self._centred[1].shape[2] < max_lag:
+            self._centred = kernels.centred_sums(self.values, self.layout.offsets, self.mean,
+                                                 max(max_lag, _LAG_BLOCK))
+        return self._centred
+
+    def quantile(self, q: float) -> np.ndarray:
+        """(series, channels) quantile ``q``; QUANTILES come together on the first call."""
+        if q not in self._quantiles:
+            qs = sorted(set(QUANTILES) - set(self._quantiles) | {q})
+            table = kernels.quantiles(self.values, self.layout.offsets, qs,
+                                      self.moment("min"), self.moment("max"), self.mean,
+                                      np.sqrt(self.variance))
+            self._quantiles.update(zip(qs, np.moveaxis(table, 2, 0), strict=True))
+        return self._quantiles[q]
+
+    @cached_property
+    def spectra(self) -> tuple[np.ndarray, np.ndarray]:
+        """(series, channels, SPECTRAL) features (NaN without a spectrum) and the
+        (channels, slots) cumulative power shares band powers read.
+
+        Per FFT size, a few series at a time (their padded rows about a megabyte): fill the
+        demeaned, zero-padded rows of all channels, rfft them, and one compiled pass
+        computes every spectral feature of each row.
+        """
+        layout = self.layout
+        n_bins, bin_hz, cum_start = layout.spectrum_slots
+        table = np.full((layout.n, self.n_channels, len(kernels.SPECTRAL)), np.nan)
+        cumulative = np.empty((self.n_channels, cum_start[-1]))
+        means, silent = self.mean, self.is_constant
+        for positions, size in layout.fft_sizes:
+            step = max(1, _SPECTRUM_CELLS // (size * self.n_channels))
+            for first in range(0, len(positions), step):
+                batch = positions[first:first + step]
+                padded = kernels.fill_centered(self.values, layout.starts, layout.lengths,
+                                               means, batch, size)
+                spectrum = scipy.fft.rfft(padded, axis=1, overwrite_x=True)
+                kernels.spectral_rows(spectrum, batch, bin_hz[batch], silent, table,
+                                      cumulative, cum_start)
+        return table, cumulative
+
+
+class Segments:
+    """Samples of one channel for many series: ``values`` laid out as ``layout`` says.
+
+    On the numba path the compiled sums come from a :class:`ChannelBlock`: ``block`` and
+    ``index`` name this channel's column in one the caller shares between the channels of a
+    chunk (``values`` is then that column); without one, Segments makes its own.
+    """
+
+    def __init__(self, values: np.ndarray, layout: Layout, block: ChannelBlock | None = None,
+                 index: int = 0):
         self._raw = values
         self.layout = layout
         self.lengths = layout.lengths
         self.sampling_rate = layout.sampling_rate
         self.n = layout.n
-        if moment_sums is not None:
-            self.__dict__["_kernel_moments"] = dict(
-                zip(kernels.MOMENT_SUMS, moment_sums.T, strict=True))
+        if block is not None:
+            self.__dict__["block"] = block
+        self.index = index
+
+    @cached_property
+    def block(self) -> ChannelBlock | None:
+        """The ChannelBlock holding this channel's compiled sums; None on the NumPy path."""
+        if not kernels.enabled():
+            return None
+        values = self._raw
+        if values.dtype not in (np.float32, np.float64):
+            values = values.astype(np.float64)
+        return ChannelBlock(values[:, None], self.layout)
 
     @cached_property
     def _values(self) -> np.ndarray:
@@ -139,17 +238,17 @@ class Segments:
     @cached_property
     def _kernel_moments(self) -> dict | None:
         """``kernels.moment_sums`` of this channel by name, or None on the NumPy path."""
-        if not kernels.enabled():
+        if self.block is None:
             return None
-        sums = kernels.moment_sums(self._raw, self.layout.offsets)[:, 0]
+        sums = self.block.moments[:, self.index]
         return dict(zip(kernels.MOMENT_SUMS, sums.T, strict=True))
 
     @cached_property
     def _kernel_shapes(self) -> dict | None:
-        """``kernels.shape_sums`` of this channel by name, or None on the NumPy path."""
-        if not kernels.enabled():
+        """``kernels.SHAPE_SUMS`` of this channel by name, or None on the NumPy path."""
+        if self.block is None:
             return None
-        sums = kernels.shape_sums(self._raw, self.layout.offsets, self.mean[:, None])[:, 0]
+        sums = self.block.centred(_LAG_BLOCK)[0][:, self.index]
         return dict(zip(kernels.SHAPE_SUMS, sums.T, strict=True))
 
     # ------------------------------------------------------------------ reductions
@@ -199,8 +298,9 @@ class Segments:
     def mean(self) -> np.ndarray:
         """Per-series mean, clipped into [min, max]: rounding never puts the mean of a
         constant series off its value (which would make every sample 'above the mean')."""
-        total = (self._kernel_moments["sum"] if self._kernel_moments is not None
-                 else self.sum(self.values))
+        if self.block is not None:
+            return self.block.mean[:, self.index]
+        total = self.sum(self.values)
         with np.errstate(invalid="ignore", divide="ignore"):
             return np.clip(total / self.lengths, self.minimum, self.maximum)
 
@@ -288,16 +388,25 @@ class Segments:
 
     def lag_product_sum(self, lag: int) -> np.ndarray:
         """Per-series sum of c[t] * c[t - lag] (c = x - mean) over the pairs within a series."""
-        if not kernels.enabled():
+        if self.block is None:
             c = self.centered
             return self.sum_shifted(c[lag:] * c[: len(c) - lag], lag)
-        table = self.__dict__.get("_lag_table")
-        if table is None or table.shape[1] < lag:
-            # One compiled pass serves a block of lags (autocorr's grid asks for 1..5 in turn).
-            table = kernels.lag_sums(self._raw, self.layout.offsets, self.mean[:, None],
-                                     lag + _LAG_BLOCK - 1)[:, 0]
-            self.__dict__["_lag_table"] = table
-        return table[:, lag - 1]
+        # One compiled pass serves a block of lags (autocorr's grid asks for 1..5 in turn).
+        return self.block.centred(lag)[1][:, self.index, lag - 1]
+
+    def product_sum(self, other: Segments) -> np.ndarray:
+        """Per-series sum of (x - mean) * (y - mean of y), ``other`` a channel of the same
+        series."""
+        block = self.block
+        if block is None:
+            return self.sum(self.centered * other.centered)
+        if other.__dict__.get("block") is block and other.index != self.index:
+            a, b = sorted((self.index, other.index))
+            k = block.n_channels
+            pair = a * (2 * k - a - 1) // 2 + (b - a - 1)  # itertools.combinations order
+            return block.centred(_LAG_BLOCK)[2][:, pair]
+        return kernels.pair_sums(self._raw, other.raw, self.layout.offsets, self.mean,
+                                 other.mean)
 
     @cached_property
     def trend_sum(self) -> np.ndarray:
@@ -320,16 +429,8 @@ class Segments:
         quantile of ``QUANTILES`` (and ``q``) at once, without sorting; without, row-wise
         sorts of padded length buckets.
         """
-        if kernels.enabled():
-            found = self.__dict__.setdefault("_quantiles", {})
-            if q not in found:
-                qs = sorted(set(QUANTILES) - set(found) | {q})
-                with np.errstate(invalid="ignore"):
-                    std = np.sqrt(self.central_moment(2))
-                table = kernels.quantiles(self._raw, self.layout.offsets, qs, self.minimum,
-                                          self.maximum, self.mean, std)
-                found.update(zip(qs, table.T, strict=True))
-            return found[q]
+        if self.block is not None:
+            return self.block.quantile(q)[:, self.index]
         out = np.full(self.n, np.nan)
         for positions, srt in self.sorted_buckets:
             pos = q * (self.lengths[positions] - 1)
@@ -359,24 +460,13 @@ class Segments:
     @cached_property
     def spectral_table(self) -> dict | None:
         """With numba: every ``kernels.SPECTRAL`` feature per series (NaN without a spectrum)
-        from one compiled pass per FFT batch, plus the flat cumulative shares band powers
-        read; None on the NumPy path (features then use ``power_shares``)."""
-        if not kernels.enabled():
+        and the flat cumulative shares band powers read, from the block's compiled spectral
+        pass; None on the NumPy path (features then use ``power_shares``)."""
+        if self.block is None:
             return None
-        n_bins, bin_hz, cum_start = self.layout.spectrum_slots
-        table = np.full((self.n, len(kernels.SPECTRAL)), np.nan)
-        cumulative = np.empty(cum_start[-1])
-        values, means, silent = self._raw, self.mean, self.is_constant
-        if values.dtype not in (np.float32, np.float64):
-            values = values.astype(np.float64)
-        for positions, size in self.layout.fft_sizes:
-            padded = kernels.fill_centered(values, self.layout.starts, self.lengths, means,
-                                           positions, size)
-            spectrum = scipy.fft.rfft(padded, axis=1, overwrite_x=True)
-            kernels.spectral_rows(spectrum, positions, bin_hz[positions], silent, table,
-                                  cumulative, cum_start)
-        columns = dict(zip(kernels.SPECTRAL, table.T, strict=True))
-        return {"columns": columns, "cumulative": cumulative}
+        table, cumulative = self.block.spectra
+        columns = dict(zip(kernels.SPECTRAL, table[:, self.index].T, strict=True))
+        return {"columns": columns, "cumulative": cumulative[self.index]}
 
     def band_share(self, lo: float, hi: float) -> np.ndarray:
         """Numba path: per series, the share of the power in ``lo <= f < hi`` Hz."""

@@ -14,6 +14,12 @@ sines plus noise) is measured side by side in one run, every method on one core:
   one Rayon thread), pycatch22 catch24 per series and channel, tsfel statistical + spectral
   domains (n_jobs=None: in process).
 
+With ``--before DIR`` (a checkout of an earlier commit, e.g. ``git worktree add
+/tmp/fk-before <commit>``), a second interpreter imports featurekit from DIR, builds the same
+panel and times its ``default`` set (both engines) in the same rounds, so today's speed-up is
+measured against the earlier implementation on the same machine at the same time; the
+tables of the two are compared on the first ``--subset`` series.
+
 Slow methods run on the first ``--subset`` series (tsfel on ``--tsfel-subset``); rates are per
 series, so they compare. Peers get their input in the format they document (a wide DataFrame
 with an ``id`` column for tsfresh; one array per series otherwise), built outside the timing.
@@ -23,12 +29,15 @@ the rise of resident memory during a run. Prints the table and writes
 
     .venv/bin/python benchmarks/extract_speed.py            # 20,000 series
     .venv/bin/python benchmarks/extract_speed.py --quick    # smoke test, a few seconds
+    git worktree add /tmp/fk-before <commit>                  # then, side by side:
+    .venv/bin/python benchmarks/extract_speed.py --before /tmp/fk-before
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import subprocess
 import sys
 import time
 import warnings
@@ -61,7 +70,8 @@ RATIO_TARGETS = [
     ("seed >= 40x tsfresh Minimal", "seed", "tsfresh Minimal", 40.0),
     ("seed >= 10x tsfresh-rs Minimal", "seed", "tsfresh-rs Minimal", 10.0),
 ]
-DEFAULT_MIN_RATE = 3_000.0
+DEFAULT_MIN_RATE = 10_000.0  # issue 15
+BEFORE_MIN_RATIO = 2.5  # issue 15: default against the implementation in --before
 # Series per chunk of the plain numpy pass: ~1 MB per channel, so temporaries stay in cache
 # (measured optimum here; chunks of 1,000 series run at about half the rate).
 NUMPY_CHUNK = 100
@@ -92,6 +102,82 @@ def make_panel(n_series: int, seed: int = 0) -> fk.Panel:
     offsets = np.concatenate([[0], np.cumsum(lengths)])
     return fk.Panel(make_values(lengths, rng), offsets, channels=CHANNELS,
                     sampling_rate=RATE_HZ)
+
+
+# ---------------------------------------------------------------------------- --before
+_WORKER = """
+import os, sys
+root, here, n_series, seed, subset = sys.argv[1], sys.argv[2], *map(int, sys.argv[3:6])
+sys.path[:0] = [root, here]
+import numpy as np
+import extract_speed as bench  # this script's panel, with featurekit imported from root
+from _common import measure
+fk = bench.fk
+assert os.path.realpath(fk.__file__).startswith(os.path.realpath(root)), fk.__file__
+panel = bench.make_panel(n_series, seed)
+fk.extract(panel.take(np.arange(5)), "default", progress=False)
+print("ready", flush=True)
+for line in sys.stdin:
+    words = line.split()
+    if words[0] == "table":
+        table = fk.extract(panel.take(np.arange(subset)), "default", progress=False)
+        np.save(words[1], table.to_numpy())
+        print(",".join(table.columns), flush=True)
+        continue
+    os.environ["FEATUREKIT_NUMBA"] = words[1]
+    m = measure(lambda: fk.extract(panel, words[0], n_jobs=1, progress=False), max_repeats=1)
+    print(m.wall, m.cpu, m.peak_rss_delta, flush=True)
+"""
+
+
+class Before:
+    """featurekit from another checkout, in a second interpreter holding the same panel."""
+
+    def __init__(self, root: str, n_series: int, seed: int, subset: int):
+        self.root = os.path.abspath(root)
+        self.commit = subprocess.run(["git", "-C", self.root, "log", "-1", "--format=%h"],
+                                     capture_output=True, text=True).stdout.strip() or "?"
+        here = os.path.dirname(os.path.abspath(__file__))
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", _WORKER, self.root, here, str(n_series), str(seed),
+             str(subset)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        if self._ask(None) != "ready":
+            raise RuntimeError(f"the featurekit in {self.root} did not start")
+
+    def _ask(self, line: str | None) -> str:
+        if line is not None:
+            self.process.stdin.write(line + "\n")
+            self.process.stdin.flush()
+        return self.process.stdout.readline().strip()
+
+    def timed(self, name: str, numba: bool) -> Measurement:
+        wall, cpu, rss = map(float, self._ask(f"{name} {int(numba)}").split())
+        return Measurement(wall, cpu, 1, rss)
+
+    def table(self, path: str) -> tuple[np.ndarray, list[str]]:
+        columns = self._ask(f"table {path}").split(",")
+        return np.load(path), columns
+
+    def close(self) -> None:
+        self.process.stdin.close()
+        self.process.wait()
+
+
+def compare_tables(panel: fk.Panel, before: Before) -> str:
+    """Largest relative difference (floor 1e-9) between today's default table and before's."""
+    import tempfile
+
+    ours = fk.extract(panel, "default", progress=False)
+    with tempfile.TemporaryDirectory() as tmp:
+        theirs, columns = before.table(os.path.join(tmp, "before.npy"))
+    if list(ours.columns) != columns:
+        return "columns differ"
+    a, b = ours.to_numpy(), theirs
+    if (np.isnan(a) != np.isnan(b)).any():
+        return "NaN positions differ"
+    with np.errstate(invalid="ignore"):
+        worst = np.nanmax(np.abs(a - b) / np.maximum(np.abs(b), 1e-9))
+    return f"{worst:.1e}"
 
 
 # ---------------------------------------------------------------------------- methods
@@ -235,11 +321,13 @@ def _warm_up(panel: fk.Panel) -> None:
         fn()
 
 
-def run(n_series: int, subset: int, tsfel_subset: int, seed: int = 0, rounds: int = 3) -> str:
+def run(n_series: int, subset: int, tsfel_subset: int, seed: int = 0, rounds: int = 3,
+        before: str | None = None) -> str:
     """Measure every method and return the Markdown report."""
     t0 = time.perf_counter()
     panel = make_panel(n_series, seed)
     subset, tsfel_subset = min(subset, n_series), min(tsfel_subset, n_series)
+    earlier = Before(before, n_series, seed, subset) if before else None
     print(f"panel: {len(panel):,} series, {panel.values.nbytes / 1e6:,.0f} MB float64, "
           f"built in {time.perf_counter() - t0:.1f} s")
     _warm_up(panel.take(np.arange(min(5, n_series))))
@@ -250,10 +338,17 @@ def run(n_series: int, subset: int, tsfel_subset: int, seed: int = 0, rounds: in
     # then hits one run of several methods, not every run of one method.
     results = {}
     methods = _methods(panel, subset, tsfel_subset)
+    if earlier is not None:
+        agree = compare_tables(panel.take(np.arange(subset)), earlier)
+        label = f"featurekit default, before ({earlier.commit})"
+        methods[2:2] = [
+            (label, n_series, ("default", True), f"--before {earlier.root}, numba kernels"),
+            (f"{label}, NumPy path", n_series, ("default", False), "FEATUREKIT_NUMBA=0"),
+        ]
     for r in range(rounds):
         print(f"round {r + 1}/{rounds}")
         for name, n, fn, note in methods:
-            m = measure(fn, max_repeats=1)
+            m = earlier.timed(*fn) if isinstance(fn, tuple) else measure(fn, max_repeats=1)
             m.result = None
             if name in results:
                 best = results[name][1]
@@ -285,6 +380,17 @@ def run(n_series: int, subset: int, tsfel_subset: int, seed: int = 0, rounds: in
     checks.append(f"- {'PASS' if default_rate >= DEFAULT_MIN_RATE else 'FAIL'}: default >= "
                   f"{DEFAULT_MIN_RATE:,.0f} series/s on one core (measured {default_rate:,.0f} "
                   f"by wall time, {cpu_rate['featurekit default']:,.0f} by CPU time)")
+    if earlier is not None:
+        label = f"featurekit default, before ({earlier.commit})"
+        ratio = default_rate / rate[label]
+        cpu_ratio = cpu_rate["featurekit default"] / cpu_rate[label]
+        checks.append(
+            f"- {'PASS' if ratio >= BEFORE_MIN_RATIO else 'FAIL'}: default >= "
+            f"{BEFORE_MIN_RATIO}x before ({earlier.commit}) in the same run (measured "
+            f"{ratio:.2f}x wall, {cpu_ratio:.2f}x CPU time; NumPy paths "
+            f"{rate['featurekit default, NumPy path'] / rate[label + ', NumPy path']:.2f}x); "
+            f"tables agree to {agree} relative on the first {subset:,} series")
+        earlier.close()
     read = rate["np.sum (memory read)"]
     fractions = (
         f"Memory-read speed (np.sum over the same array): {read * mb_per_series:,.0f} MB/s. "
@@ -311,7 +417,7 @@ def run(n_series: int, subset: int, tsfel_subset: int, seed: int = 0, rounds: in
         "",
         table,
         "",
-        "Targets (issues 2 and 6):",
+        "Targets (issues 2, 6 and 15):",
         "",
         *checks,
         "",
@@ -319,7 +425,8 @@ def run(n_series: int, subset: int, tsfel_subset: int, seed: int = 0, rounds: in
         "",
         "Re-run: `.venv/bin/python benchmarks/extract_speed.py"
         + ("" if n_series == 20_000 else f" --n-series {n_series}")
-        + f" --subset {subset} --tsfel-subset {tsfel_subset}`",
+        + f" --subset {subset} --tsfel-subset {tsfel_subset}"
+        + (f" --before {before}`" if before else "`"),
     ])
     return text
 
@@ -333,6 +440,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--rounds", type=int, default=3,
                         help="rounds over all methods; the best time of each is kept")
+    parser.add_argument("--before", metavar="DIR",
+                        help="checkout of an earlier commit whose default set is timed "
+                             "side by side (e.g. from git worktree add)")
     parser.add_argument("--quick", action="store_true",
                         help="smoke test: 300 series, subsets of 20 and 3")
     parser.add_argument("--out", default="extract_speed",
@@ -344,7 +454,7 @@ def main(argv: list[str] | None = None) -> None:
             args.out = "-"
     warnings.filterwarnings("ignore")
     text = run(args.n_series, args.subset, args.tsfel_subset, args.seed,
-               rounds=1 if args.quick else args.rounds)
+               rounds=1 if args.quick else args.rounds, before=args.before)
     print()
     print(text)
     if args.out != "-":

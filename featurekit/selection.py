@@ -482,6 +482,10 @@ class RelevanceSelector(TransformerMixin, BaseEstimator):
     max_corr : optional; drop a relevant column whose absolute correlation with a more
         relevant kept column exceeds it.
     fallback : when no column is relevant, keep this many with the smallest p-values and warn.
+    nan : ``"raise"`` (default: NaN is refused, as tsfresh's tests refuse it; impute first) or
+        ``"median"``: a NaN is replaced by its column's median of the training rows for the
+        tests only (the output keeps the NaN, for models that take it). Infinite values are
+        refused either way.
 
     Attributes
     ----------
@@ -492,13 +496,14 @@ class RelevanceSelector(TransformerMixin, BaseEstimator):
 
     Notes
     -----
-    Input with NaN or inf is refused (impute first), as tsfresh's tests refuse it.
+    With ``nan="median"`` the tests of a column holding NaN are no longer tsfresh's (tsfresh
+    refuses such a column); a column that is entirely NaN becomes constant and is dropped.
     """
 
     def __init__(self, fdr: float = 0.05, *, test: str = "mann", multiclass: bool = False,
                  n_significant: int = 1, hypotheses_independent: bool = False,
                  drop_duplicates: bool = True, max_corr: float | None = None,
-                 fallback: int = 10):
+                 fallback: int = 10, nan: str = "raise"):
         self.fdr = fdr
         self.test = test
         self.multiclass = multiclass
@@ -507,6 +512,7 @@ class RelevanceSelector(TransformerMixin, BaseEstimator):
         self.drop_duplicates = drop_duplicates
         self.max_corr = max_corr
         self.fallback = fallback
+        self.nan = nan
 
     def fit(self, X, y):
         if y is None:
@@ -515,13 +521,18 @@ class RelevanceSelector(TransformerMixin, BaseEstimator):
         frame = self._frame(X, reset=True)
         numeric = [c for c, dtype in frame.dtypes.items() if pd.api.types.is_numeric_dtype(dtype)]
         passthrough = [c for c in frame.columns if c not in set(numeric)]
+        if self.nan not in ("raise", "median"):
+            raise ValueError(f"nan must be 'raise' or 'median', got {self.nan!r}")
+        tested = frame[numeric]
+        if self.nan == "median" and tested.isna().to_numpy().any():
+            tested = tested.fillna(tested.median()).fillna(0.0)
         table = relevance_table(
-            frame[numeric], y, fdr=self.fdr, test=self.test, multiclass=self.multiclass,
+            tested, y, fdr=self.fdr, test=self.test, multiclass=self.multiclass,
             n_significant=self.n_significant,
             hypotheses_independent=self.hypotheses_independent,
             drop_duplicates=self.drop_duplicates,
         )
-        keep = set(choose_columns(table, frame[numeric], max_corr=self.max_corr,
+        keep = set(choose_columns(table, tested, max_corr=self.max_corr,
                                   fallback=self.fallback)) | set(passthrough)
         self.relevance_table_ = table
         self.support_ = np.array([c in keep for c in frame.columns], dtype=bool)
@@ -535,7 +546,8 @@ class RelevanceSelector(TransformerMixin, BaseEstimator):
                 self.feature_names_in_ = names
             frame = X
         else:  # scikit-learn's checks and messages (dense, finite, 2-D, 2+ rows to fit)
-            array = check_array(X, dtype=np.float64, ensure_min_samples=2 if reset else 1)
+            array = check_array(X, dtype=np.float64, ensure_min_samples=2 if reset else 1,
+                                ensure_all_finite=True if self.nan == "raise" else "allow-nan")
             if reset and hasattr(self, "feature_names_in_"):
                 del self.feature_names_in_
             frame = pd.DataFrame(array, columns=[f"x{i}" for i in range(array.shape[1])])
@@ -571,6 +583,7 @@ class RelevanceSelector(TransformerMixin, BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.target_tags.required = True
+        tags.input_tags.allow_nan = self.nan == "median"
         return tags
 
 

@@ -296,3 +296,17 @@ def test_with_selection_keeps_groups_for_models_that_split_internally():
     for k, (columns, seen) in enumerate(GROUPS_SEEN):
         assert seen == list(groups[result.fold != k])
         assert "const" not in columns and "copy" not in columns and "separated" in columns
+
+
+def test_nan_is_refused_or_filled_with_the_training_median_for_the_tests_only():
+    X, y = _table(300, 3, seed=7)
+    X.loc[:9, "separated"] = np.nan
+    with pytest.raises(ValueError, match="hold NaN or inf"):
+        RelevanceSelector().fit(X, y)
+    selector = RelevanceSelector(nan="median").fit(X, y)
+    out = selector.transform(X)
+    assert "separated" in out.columns and out["separated"].isna().sum() == 10
+    filled = X.fillna({"separated": X["separated"].median()})
+    assert list(out.columns) == list(RelevanceSelector().fit(filled, y).get_feature_names_out())
+    array = RelevanceSelector(nan="median").fit(X.to_numpy(), y.to_numpy())
+    assert np.isnan(array.transform(X.to_numpy())).sum() == 10

@@ -5,7 +5,8 @@ walks) in one run. Both methods are fitted first (outside the timing; featurekit
 are compiled by a warm-up call) and only ``transform`` is timed, on one core: BLAS/OpenMP
 and numba pinned to one thread, ``torch.set_num_threads(1)``. featurekit gets the Panel,
 aeon the (series, channels, samples) array it documents. The outputs are checked to agree
-(aeon computes in float32). Best time of up to ``--rounds`` runs each. Prints the table and
+(aeon computes in float32). Rounds alternate between the methods; the best wall and CPU
+time of each are kept, and the verdict uses CPU time (the machine is shared). Prints the table and
 writes ``benchmarks/results/interval_speed.md`` (not with ``--quick``).
 
     .venv/bin/python benchmarks/interval_speed.py            # 2,000 series
@@ -54,10 +55,7 @@ def main() -> None:
 
     block = QuantIntervals().fit(panel)
     block.transform(panel.take([0, 1]))  # compile the kernels outside the timing
-    ours = measure(lambda: block.transform(panel), max_repeats=args.rounds)
-    rows = [["featurekit QuantIntervals", ours.wall, ours.result.shape[1]]]
-
-    aeon = None
+    methods = {"featurekit QuantIntervals": lambda: block.transform(panel)}
     try:
         import torch
         from aeon.transformations.collection.interval_based import QUANTTransformer
@@ -66,26 +64,42 @@ def main() -> None:
     else:
         torch.set_num_threads(1)
         quant = QUANTTransformer().fit(X)
-        aeon = measure(lambda: quant.transform(X), max_repeats=args.rounds)
-        rows.append(["aeon QUANTTransformer (torch)", aeon.wall, aeon.result.shape[1]])
-        scale = np.abs(aeon.result).max()
-        agree = np.allclose(ours.result, aeon.result, rtol=1e-4, atol=1e-5 * scale)
-        if not agree:
-            raise SystemExit("featurekit's values differ from aeon's")
-
-    headers = ["method", "seconds", "series/s", "columns", "x aeon"]
-    table = markdown_table(headers, [
-        [name, fmt(wall), fmt(args.n_series / wall), f"{columns:,}",
-         fmt(aeon.wall / wall) if aeon else "-"] for name, wall, columns in rows])
+        methods["aeon QUANTTransformer (torch)"] = lambda: quant.transform(X)
+    # Rounds alternate between the methods, so load from other processes hits both alike;
+    # the best wall and CPU time of each are kept.
+    best = {name: [float("inf"), float("inf"), None] for name in methods}
+    for _ in range(args.rounds):
+        for name, run in methods.items():
+            m = measure(run, max_repeats=1)
+            best[name][0] = min(best[name][0], m.wall)
+            best[name][1] = min(best[name][1], m.cpu)
+            best[name][2] = m.result.shape[1]
+            result = m.result
+            if name.startswith("featurekit"):
+                ours = result
+            else:
+                scale = np.abs(result).max()
+                if not np.allclose(ours, result, rtol=1e-4, atol=1e-5 * scale):
+                    raise SystemExit("featurekit's values differ from aeon's")
+            del m, result
+    aeon = best.get("aeon QUANTTransformer (torch)")
+    headers = ["method", "wall s", "CPU s", "series/s (CPU)", "columns", "x aeon (CPU)",
+               "x aeon (wall)"]
+    rows = [[name, fmt(wall), fmt(cpu), fmt(args.n_series / cpu), f"{columns:,}",
+             fmt(aeon[1] / cpu) if aeon else "-", fmt(aeon[0] / wall) if aeon else "-"]
+            for name, (wall, cpu, columns) in best.items()]
     lines = [f"# Interval family speed ({args.n_series:,} series x 3 channels x "
              f"{args.length:,} samples, transform only, one core)", "",
              machine_info(("numpy", "scipy", "numba", "torch", "aeon", "featurekit")), "",
-             table, ""]
+             markdown_table(headers, rows), "",
+             f"Best of {args.rounds} alternating rounds. On a shared machine CPU time is the "
+             "fairer measure (both methods run on one thread); wall time is shown as well.", ""]
     if aeon:
-        ratio = aeon.wall / ours.wall
+        ours_cpu = best["featurekit QuantIntervals"][1]
+        ratio = aeon[1] / ours_cpu
         verdict = "PASS" if ratio >= TARGET else "FAIL"
-        lines.append(f"- {verdict}: featurekit is {ratio:.1f}x aeon's QUANTTransformer "
-                     f"(target >= {TARGET:.0f}x); values agree to float32 precision")
+        lines.append(f"- {verdict}: featurekit is {ratio:.1f}x aeon's QUANTTransformer in CPU "
+                     f"time (target >= {TARGET:.0f}x); values agree to float32 precision")
     text = "\n".join(lines)
     print(text)
     if not args.quick:

@@ -231,3 +231,16 @@ def test_empty_panel_and_empty_series():
     assert block.transform(empty).shape == (0, len(block.columns(["a", "b"])))
     only_empty = Panel(np.zeros((0, 2)), [0, 0, 0], channels=["a", "b"])
     assert np.isnan(block.transform(only_empty)).all()
+
+
+def test_near_ties_in_reverse_order_are_sorted_exactly_and_quickly():
+    """Values agreeing in all but their last mantissa bits share a sort key; decreasing ones
+    would make the key sort's fix-up quadratic: the exact fallback takes over."""
+    n = 20_000
+    x = 1e6 + np.arange(n)[::-1] * np.spacing(1e6)  # 1e6 + k ulp, decreasing
+    x[::7] += 0.25  # and a few distinct values
+    panel = Panel.from_arrays([np.column_stack([x, -x])], channels=["a", "b"])
+    block = QuantIntervals(depth=3).fit(panel)
+    got = block.transform(panel)
+    np.testing.assert_allclose(got[0], reference_features(panel.values, n, depth=3),
+                               rtol=1e-12, atol=1e-7)  # rounding at the 1e6 scale

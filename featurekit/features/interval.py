@@ -119,7 +119,8 @@ def _sort_order(z, length, keys, order, srt):
     carry the position in the low ``bits`` ones: one sort of plain integers. Values that
     differ only in the dropped bits (relative gap below 2**(bits - 52)) may come out of
     order; a final insertion pass on the true values puts them back (one comparison per
-    sample when none are).
+    sample when none are), or a plain merge sort if there are many (values agreeing in
+    nearly all their bits, e.g. a large offset with tiny jitter).
     """
     bits = 1
     while (1 << bits) < length:
@@ -130,17 +131,24 @@ def _sort_order(z, length, keys, order, srt):
         b = raw[t]
         flip = (np.uint64(0) - (b >> np.uint64(63))) | _SIGN
         keys[t] = ((b ^ flip) & ~low) | np.uint64(t)
-    sorted_keys = np.sort(keys[:length])
+    keys[:length].sort()
+    budget = 8 * length  # moves; more means long runs of near-ties: sort them exactly
     for e in range(length):
-        t = np.int64(sorted_keys[e] & low)
+        t = np.int64(keys[e] & low)
         v = z[t]
         u = e - 1
         while u >= 0 and srt[u] > v:
             srt[u + 1] = srt[u]
             order[u + 1] = order[u]
             u -= 1
+        budget -= e - 1 - u
         srt[u + 1] = v
         order[u + 1] = t
+        if budget < 0:
+            order[:length] = np.argsort(z[:length], kind="mergesort")
+            for i in range(length):
+                srt[i] = z[order[i]]
+            return
 
 
 def _sum(z, a, b):
@@ -150,77 +158,106 @@ def _sum(z, a, b):
     return total
 
 
-def _emit(srt, z, length, n, count, shift, counts, columns, row, base):
+def _positions(length, levels, shifted, counts, columns, low, high, base, coef):
+    """Where each quantile of a representation of ``length`` samples reads its group's sorted
+    buffer: ``buffer[base] + coef * (buffer[high] - buffer[low])`` is numpy's and torch's
+    linear interpolation, ``x0 + w (x1 - x0)`` below w = 0.5 and ``x1 - (1 - w)(x1 - x0)``
+    from it (exact at both ends), without a branch. Depends on the length only."""
+    for e in range(levels):
+        n = 1 << e
+        for s in range(1 + shifted[e]):
+            for j in range(n - s):
+                a = (j * length) // n
+                last = max(((j + 1) * length) // n - a - 1, 0)  # an empty one reads srt[a]
+                k = counts[e, s, j]
+                col = columns[e, s, j]
+                step = 1.0 / (k - 1) if k > 1 else 0.0
+                for q in range(k):
+                    # the median, or numpy's and torch's linspace(0, 1, k): q * step, then 1
+                    level = 0.5 if k == 1 else (q * step if q < k - 1 else 1.0)
+                    pos = level * last
+                    lo = int(pos)
+                    w = pos - lo
+                    hi = min(lo + 1, last)
+                    low[col + q] = a + lo
+                    high[col + q] = a + hi
+                    base[col + q] = a + (lo if w < 0.5 else hi)
+                    coef[col + q] = w if w < 0.5 else w - 1.0
+
+
+def _emit(srt, z, length, n, count, shift, counts, columns, low, high, base, coef, row,
+          offset):
     """Quantiles of ``count`` intervals of level ``n`` whose sorted samples are
     srt[floor(j * length / n):floor((j + 1) * length / n)]; their samples in ``z`` start
-    ``shift`` later."""
+    ``shift`` later. Odd-numbered quantiles have the interval mean subtracted."""
+    first, stop = columns[0], columns[count - 1] + counts[count - 1]
+    for c in range(first, stop):
+        x0 = srt[low[c]]
+        row[offset + c] = srt[base[c]] + coef[c] * (srt[high[c]] - x0)
     for j in range(count):
         a = (j * length) // n
-        b = ((j + 1) * length) // n
-        m = b - a
+        m = ((j + 1) * length) // n - a
         k = counts[j]
-        col = base + columns[j]
-        if m <= 1:  # no sample: NaN; one sample: every quantile is it, minus the mean 0
+        col = offset + columns[j]
+        if m == 0:
             for q in range(k):
-                row[col + q] = np.nan if m == 0 else (0.0 if q & 1 else srt[a])
-            continue
-        last = m - 1
-        if k == 1:
-            pos = 0.5 * last
-            lo = int(pos)
-            w = pos - lo
-            x0, x1 = srt[a + lo], srt[a + min(lo + 1, last)]
-            d = x1 - x0
-            row[col] = x0 + w * d if w < 0.5 else x1 - d * (1.0 - w)
-            continue
-        step = 1.0 / (k - 1)  # numpy's and torch's linspace(0, 1, k): q * step, then 1
-        for q in range(k - 1):
-            pos = (q * step) * last  # < last: lo + 1 stays in the interval
-            lo = int(pos)
-            w = pos - lo
-            x0, x1 = srt[a + lo], srt[a + lo + 1]
-            d = x1 - x0
-            # numpy's and torch's lerp, exact at both ends
-            row[col + q] = x0 + w * d if w < 0.5 else x1 - d * (1.0 - w)
-        row[col + k - 1] = srt[a + last]
-        mean = _sum(z, a + shift, b + shift) / m
-        for q in range(1, k, 2):
-            row[col + q] -= mean
+                row[col + q] = np.nan
+        elif k > 1:
+            mean = _sum(z, a + shift, a + shift + m) / m
+            for q in range(1, k, 2):
+                row[col + q] -= mean
 
 
-def _representation(z, length, levels, shifted, counts, columns, row, base,
-                    keys, order, srt, leaf, scatter, cursor):
-    """All columns of one representation ``z[:length]`` of one series and channel."""
+def _representation(z, length, levels, shifted, counts, columns, row, offset,
+                    keys, order, srt, leaf, scatter, cursor, low, high, base, coef):
+    """All columns of one representation ``z[:length]`` of one series and channel; the
+    position tables (see ``_positions``) are those of this length."""
     if length <= 0:
         for e in range(levels):
             for s in range(2):
                 for j in range(1 << e):
                     for q in range(counts[e, s, j]):
-                        row[base + columns[e, s, j] + q] = np.nan
+                        row[offset + columns[e, s, j] + q] = np.nan
         return
     _sort_order(z, length, keys, order, srt)
-    _emit(srt, z, length, 1, 1, 0, counts[0, 0], columns[0, 0], row, base)
+    _emit(srt, z, length, 1, 1, 0, counts[0, 0], columns[0, 0], low, high, base, coef, row,
+          offset)
     finest = 1 << (levels - 1)
     for j in range(finest):
         for t in range((j * length) // finest, ((j + 1) * length) // finest):
             leaf[t] = j
     # Every other interval group: a stable scatter of the sorted samples into its intervals
     # (leaf j lies in interval j >> drop of level 2**e), then its quantiles.
+    sorted_leaf = keys.view(np.int64)  # the keys are spent: reuse their buffer
+    for i in range(length):
+        sorted_leaf[i] = leaf[order[i]]
     for e in range(1, levels):
         n = 1 << e
         drop = levels - 1 - e
-        for s in range(1 + shifted[e]):
-            shift = s * ((length + 2 * n - 1) // (2 * n))
-            stop = ((n - s) * length) // n
-            for j in range(n - s):
-                cursor[j] = (j * length) // n
-            for i in range(length):
-                u = order[i] - shift
-                if 0 <= u < stop:
-                    j = leaf[u] >> drop
-                    scatter[cursor[j]] = srt[i]
-                    cursor[j] += 1
-            _emit(scatter, z, length, n, n - s, shift, counts[e, s], columns[e, s], row, base)
+        for j in range(n):
+            cursor[j] = (j * length) // n
+        for i in range(length):
+            j = sorted_leaf[i] >> drop
+            p = cursor[j]
+            scatter[p] = srt[i]
+            cursor[j] = p + 1
+        _emit(scatter, z, length, n, n, 0, counts[e, 0], columns[e, 0], low, high, base,
+              coef, row, offset)
+        if not shifted[e]:
+            continue
+        shift = (length + 2 * n - 1) // (2 * n)
+        stop = ((n - 1) * length) // n
+        for j in range(n - 1):
+            cursor[j] = (j * length) // n
+        for i in range(length):
+            u = order[i] - shift
+            if 0 <= u < stop:
+                j = leaf[u] >> drop
+                p = cursor[j]
+                scatter[p] = srt[i]
+                cursor[j] = p + 1
+        _emit(scatter, z, length, n, n - 1, shift, counts[e, 1], columns[e, 1], low, high,
+              base, coef, row, offset)
 
 
 def _quant(values, offsets, spectra, spectrum_offsets, levels, shifted, counts, columns,
@@ -234,15 +271,29 @@ def _quant(values, offsets, spectra, spectrum_offsets, levels, shifted, counts, 
     keys = np.empty(longest, dtype=np.uint64)
     order, leaf = np.empty(longest, dtype=np.int64), np.empty(longest, dtype=np.int64)
     cursor = np.empty(counts.shape[-1], dtype=np.int64)
+    # quantile positions per column (all representations side by side), and the
+    # representation length they were computed for
+    low, high, base = (np.empty(n_columns, dtype=np.int64), np.empty(n_columns, dtype=np.int64),
+                       np.empty(n_columns, dtype=np.int64))
+    coef = np.empty(n_columns)
+    table_length = np.full(4, -1, dtype=np.int64)
     for i in range(n_series):
         start, length = offsets[i], offsets[i + 1] - offsets[i]
+        f0, f1 = spectrum_offsets[i], spectrum_offsets[i + 1]
+        lengths = (length, length - 1, length - 2, f1 - f0)
+        for r in range(4):
+            if lengths[r] > 0 and lengths[r] != table_length[r]:
+                _positions(lengths[r], levels[r], shifted[r], counts[r], columns[r], low, high,
+                           base, coef)
+                table_length[r] = lengths[r]
         row = out[i]
         for ch in range(n_channels):
-            base = ch * n_columns
+            offset = ch * n_columns
             for t in range(length):
                 x[t] = values[start + t, ch]
             _representation(x, length, levels[0], shifted[0], counts[0], columns[0], row,
-                            base, keys, order, srt, leaf, scatter, cursor)
+                            offset, keys, order, srt, leaf, scatter, cursor, low, high, base,
+                            coef)
             # first difference, 5-wide moving average with the ends replicated
             m = length - 1
             for t in range(m):
@@ -256,14 +307,16 @@ def _quant(values, offsets, spectra, spectrum_offsets, levels, shifted, counts, 
                         total += d[min(max(u, 0), m - 1)]
                     z[t] = total / 5.0
             _representation(z, m, levels[1], shifted[1], counts[1], columns[1], row,
-                            base, keys, order, srt, leaf, scatter, cursor)
+                            offset, keys, order, srt, leaf, scatter, cursor, low, high, base,
+                            coef)
             for t in range(length - 2):
                 z[t] = (x[t + 2] - x[t + 1]) - (x[t + 1] - x[t])
             _representation(z, length - 2, levels[2], shifted[2], counts[2], columns[2], row,
-                            base, keys, order, srt, leaf, scatter, cursor)
-            f0, f1 = spectrum_offsets[i], spectrum_offsets[i + 1]
-            _representation(spectra[ch, f0:f1], f1 - f0, levels[3], shifted[3], counts[3], columns[3], row,
-                            base, keys, order, srt, leaf, scatter, cursor)
+                            offset, keys, order, srt, leaf, scatter, cursor, low, high, base,
+                            coef)
+            _representation(spectra[ch, f0:f1], f1 - f0, levels[3], shifted[3], counts[3],
+                            columns[3], row, offset, keys, order, srt, leaf, scatter, cursor,
+                            low, high, base, coef)
 
 
 if numba is not None:
@@ -275,6 +328,7 @@ if numba is not None:
 
     _sort_order = _jit(_sort_order)
     _sum = _jit(_sum, fastmath={"reassoc"})  # lets the sum run over SIMD lanes
+    _positions = _jit(_positions)
     _emit = _jit(_emit)
     _representation = _jit(_representation)
     _quant = _jit(_quant)

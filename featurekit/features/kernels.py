@@ -316,6 +316,16 @@ def _with_norms(values, members, counts, out):
     """out = values as float64, then one column per group: the Euclidean norm of its member
     columns, squares summed in member order (as ``cross.magnitude``)."""
     n_channels = values.shape[1]
+    if n_channels == 3 and len(counts) == 1 and counts[0] == 3:
+        # one x/y/z sensor, the common case: loops without inner loops run ~3x faster
+        m0, m1, m2 = members[0, 0], members[0, 1], members[0, 2]
+        for t in range(values.shape[0]):
+            row = values[t]
+            a, b, c = np.float64(row[0]), np.float64(row[1]), np.float64(row[2])
+            out[t, 0], out[t, 1], out[t, 2] = a, b, c
+            x, y, z = np.float64(row[m0]), np.float64(row[m1]), np.float64(row[m2])
+            out[t, 3] = np.sqrt(x * x + y * y + z * z)
+        return
     for t in range(values.shape[0]):
         for ch in range(n_channels):
             out[t, ch] = np.float64(values[t, ch])
@@ -369,34 +379,34 @@ def _fill_centered(values, starts, lengths, means, positions, out):
                 row[t] = 0.0
 
 
-# 1/23, 1/21, ..., 1/3: the atanh series in f**2, highest power first (Horner).
-_ATANH_SERIES = (1 / 23, 1 / 21, 1 / 19, 1 / 17, 1 / 15, 1 / 13, 1 / 11, 1 / 9, 1 / 7, 1 / 5, 1 / 3)
 _LN2_HI, _LN2_LO = 6.93147180369123816490e-01, 1.90821492927058770002e-10  # fdlibm's split
 _SMALLEST_NORMAL = 2.2250738585072014e-308
 _MANTISSA, _ONE = np.uint64(0x000FFFFFFFFFFFFF), np.uint64(0x3FF0000000000000)
+_TWO_52 = np.uint64(0x4330000000000000)
 _SHIFT, _BIAS = np.uint64(52), 1023
 
 
-def _log_normal(x, x_bits, mantissa, mantissa_bits, exponent, out, n):
+def _log_normal(x, x_bits, mantissa, mantissa_bits, exponent, exponent_bits, out, n):
     """``out[k] = log(x[k])`` for k < n, x positive normal floats or 0 (-> -inf), to about
     an ulp: log(2**e * m) = e log 2 + 2 atanh((m - 1) / (m + 1)), m in [1/sqrt 2, sqrt 2),
     the series to f**23. Both loops are element-wise, so they run in SIMD lanes, which
     NumPy's and libm's log do not here (the log of every spectrum bin was the costliest step
     of the spectral features). ``*_bits`` are uint64 views of the float buffers."""
-    for k in range(n):
+    for k in range(n):  # integer operations only (AVX2 has no int64 -> float64 conversion)
         bits = x_bits[k]
         mantissa_bits[k] = (bits & _MANTISSA) | _ONE
-        exponent[k] = np.float64(np.int64(bits >> _SHIFT) - _BIAS)
+        exponent_bits[k] = (bits >> _SHIFT) | _TWO_52  # the float 2**52 + biased exponent
     for k in range(n):
         m = mantissa[k]
         big = m > 1.4142135623730951
         m = m * 0.5 if big else m
-        e = exponent[k] + 1.0 if big else exponent[k]
+        e = exponent[k] - (4503599627370496.0 + _BIAS)
+        e = e + 1.0 if big else e
         f = (m - 1.0) / (m + 1.0)
         f2 = f * f
-        poly = 0.0
-        for c in _ATANH_SERIES:
-            poly = poly * f2 + c
+        poly = ((((((((((1 / 23 * f2 + 1 / 21) * f2 + 1 / 19) * f2 + 1 / 17) * f2 + 1 / 15)
+                     * f2 + 1 / 13) * f2 + 1 / 11) * f2 + 1 / 9) * f2 + 1 / 7) * f2 + 1 / 5)
+                * f2 + 1 / 3)  # the atanh series in f**2, Horner, unrolled
         value = e * _LN2_HI + (e * _LN2_LO + 2.0 * f * (poly * f2 + 1.0))
         out[k] = value if x[k] > 0 else -np.inf
 
@@ -413,7 +423,7 @@ def _spectral_rows(spectrum, positions, bin_hz, silent, out, cumulative, cum_sta
     definitions; sums run in SIMD lanes, so they agree with NumPy's to rounding.
     ``power`` ... ``log_power`` are scratch buffers of n_bins.
     """
-    n_bins = spectrum.shape[1] - 1
+    n_bins = spectrum.shape[1] // 2 - 1
     n_channels = out.shape[1]
     log_bins = np.log(n_bins)
     for r in range(spectrum.shape[0]):
@@ -422,9 +432,10 @@ def _spectral_rows(spectrum, positions, bin_hz, silent, out, cumulative, cum_sta
         cumulative_ch = cumulative[ch]
         total = 0.0
         subnormal = 0
+        parts = spectrum[r]  # re, im of bin 0, re, im of bin 1, ... (a float64 view)
         for k in range(n_bins):
-            z = spectrum[r, k + 1]
-            v = z.real * z.real + z.imag * z.imag
+            re, im = parts[2 * k + 2], parts[2 * k + 3]
+            v = re * re + im * im
             power[k] = v
             total += v
             subnormal += (v > 0) & (v < _SMALLEST_NORMAL)
@@ -436,7 +447,8 @@ def _spectral_rows(spectrum, positions, bin_hz, silent, out, cumulative, cum_sta
             for k in range(n_bins):
                 log_power[k] = np.log(power[k])
         else:
-            _log_normal(power, power_bits, mantissa, mantissa_bits, exponent, log_power, n_bins)
+            _log_normal(power, power_bits, mantissa, mantissa_bits, exponent,
+                        exponent.view(np.uint64), log_power, n_bins)
         hz = bin_hz[r // n_channels]
         log_total = np.log(total)
         weighted = log_sum = entropy = 0.0
@@ -451,23 +463,30 @@ def _spectral_rows(spectrum, positions, bin_hz, silent, out, cumulative, cum_sta
             d = hz * (k + 1) - centroid
             spread += power[k] * (d * d)
         running = 0.0
-        best, best_at, rolloff_at = -1.0, 0, -1
         cumulative_ch[base] = 0.0
-        for k in range(n_bins):  # in order: the cumulative shares are NumPy's cumsum
-            p = power[k]
-            running += p / total
+        for k in range(n_bins):  # in order, as NumPy's cumsum of the shares
+            running += power[k] / total
             cumulative_ch[base + k + 1] = running
-            if p > best:
-                best, best_at = p, k
-            if rolloff_at < 0 and running >= ROLLOFF - 1e-12:
-                rolloff_at = k
+        best, best_at = power[0], 0
+        for k in range(1, n_bins):
+            if power[k] > best:
+                best, best_at = power[k], k
+        # first bin whose cumulative share reaches the rolloff (the shares only grow)
+        lo, hi = 0, n_bins
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if cumulative_ch[base + mid + 1] >= ROLLOFF - 1e-12:
+                hi = mid
+            else:
+                lo = mid + 1
+        rolloff_at = lo if lo < n_bins else 0
         row = out[i, ch]
         row[0] = hz * (best_at + 1)
         row[1] = best / total
         row[2] = centroid
         row[3] = np.sqrt(spread / total)
         row[4] = -(entropy / total) / log_bins
-        row[5] = hz * max(rolloff_at, 0) + hz
+        row[5] = hz * rolloff_at + hz
         row[6] = np.exp(log_sum / n_bins) / (total / n_bins)
 
 
@@ -629,7 +648,8 @@ def spectral_rows(spectrum: np.ndarray, positions: np.ndarray, bin_hz: np.ndarra
     n_bins = max(spectrum.shape[1] - 1, 1)
     power = np.empty(n_bins)
     mantissa = np.empty(n_bins)
-    _spectral_rows(spectrum, positions, bin_hz, silent, out, cumulative, cum_start, power,
+    _spectral_rows(spectrum.view(np.float64), positions, bin_hz, silent, out, cumulative,
+                   cum_start, power,
                    power.view(np.uint64), mantissa, mantissa.view(np.uint64),
                    np.empty(n_bins), np.empty(n_bins))
 

@@ -188,26 +188,115 @@ def _append_table(writer: pq.ParquetWriter | None, path: Path, table: pd.DataFra
     return writer
 
 
-class FeatureExtractor(TransformerMixin, BaseEstimator):
-    """scikit-learn transformer: a Panel ``X`` in, its feature table out.
+def as_panel(X, *, sampling_rate=None) -> Panel:
+    """The series of ``X`` as a Panel, for :class:`FeatureExtractor`.
 
-    Parameters are those of :func:`extract`; ``options`` is a dict of feature-set options.
+    Parameters
+    ----------
+    X : Panel, ndarray, list of arrays or DataFrame
+        - a :class:`~featurekit.Panel`, returned as is;
+        - a 3-D array in aeon's (and sktime's) layout ``(n_series, n_channels, length)``,
+          or a 2-D array ``(n_series, length)`` of univariate series;
+        - a list of arrays, one series each, in aeon's orientation ``(n_channels, length)``
+          (1-D: one channel). This is the transpose of what
+          :meth:`Panel.from_arrays <featurekit.Panel.from_arrays>` takes, ``(length,
+          channels)``; a list whose arrays share their second axis but not their first is
+          refused as probably transposed;
+        - tsfresh's long DataFrame, columns ``id``, ``kind``, ``value`` and optionally
+          ``time``, or its wide one (``id``, optional ``time``, one column per channel). For
+          other column names build the Panel with :meth:`Panel.from_long
+          <featurekit.Panel.from_long>`. A long table has one row per sample, so it cannot be
+          split by scikit-learn's CV: convert it to a Panel first.
+    sampling_rate : float, optional
+        Samples per second of inputs that carry no rate (all but a Panel); 1.0 when None.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> as_panel(np.zeros((4, 3, 50)))
+    Panel(4 series x 3 channels [c0, c1, c2], length 50, 1 Hz, meta [])
+    """
+    if isinstance(X, Panel):
+        return X
+    if isinstance(X, pd.DataFrame):
+        columns = set(X.columns)
+        time = "time" if "time" in columns else None
+        if {"id", "kind", "value"} <= columns:
+            return Panel.from_long(X, "id", time, "kind", "value", sampling_rate=sampling_rate)
+        if "id" in columns:
+            return Panel.from_wide(X, "id", time, sampling_rate=sampling_rate)
+        raise ValueError("a DataFrame X must be tsfresh's long format (columns id, kind, value "
+                         "and optionally time) or its wide one (an id column, optionally time, "
+                         f"one column per channel); got columns {list(X.columns)[:10]}")
+    if isinstance(X, np.ndarray):
+        if X.ndim == 3:
+            return Panel.from_numpy3d(X, sampling_rate=sampling_rate)
+        if X.ndim == 2:
+            return Panel.from_numpy3d(X[:, None, :], sampling_rate=sampling_rate)
+        raise ValueError("an array X must be 3-D (n_series, n_channels, length), as aeon's, or "
+                         f"2-D (n_series, length); got shape {X.shape}")
+    if isinstance(X, (list, tuple)):
+        arrays = [np.asarray(a) for a in X]
+        bad = [i for i, a in enumerate(arrays) if a.ndim not in (1, 2)]
+        if bad:
+            raise ValueError(f"a list X holds one (n_channels, length) array per series; items "
+                             f"{bad[:10]} are not 1-D or 2-D")
+        arrays = [a[None, :] if a.ndim == 1 else a for a in arrays]
+        first = {a.shape[0] for a in arrays}
+        second = {a.shape[1] for a in arrays}
+        if len(first) > 1 and len(second) == 1:
+            raise ValueError(
+                f"the arrays of X have {len(first)} different first-axis sizes and one "
+                f"second-axis size ({second.pop()}): they look like (length, n_channels). "
+                "FeatureExtractor takes aeon's orientation (n_channels, length): transpose "
+                "them, or build Panel.from_arrays(arrays), which takes (length, n_channels)")
+        return Panel.from_arrays([a.T for a in arrays], sampling_rate=sampling_rate)
+    raise TypeError("FeatureExtractor takes a featurekit.Panel, a 3-D array (n_series, "
+                    "n_channels, length), a list of (n_channels, length) arrays or tsfresh's "
+                    f"long DataFrame as X, got {type(X).__name__}")
+
+
+class FeatureExtractor(TransformerMixin, BaseEstimator):
+    """scikit-learn transformer: series in, their feature table out.
+
+    ``X`` is a :class:`~featurekit.Panel` or anything :func:`as_panel` reads: a 3-D array in
+    aeon's layout ``(n_series, n_channels, length)``, a list of ``(n_channels, length)``
+    arrays (aeon's orientation, the transpose of :meth:`Panel.from_arrays
+    <featurekit.Panel.from_arrays>`'s) or tsfresh's long DataFrame. A Panel, an array or a
+    list can be split by scikit-learn, so the extractor works as the first step of a
+    Pipeline inside ``cross_val_score`` and ``GridSearchCV``; fitted feature families
+    (convolution kernels' biases, interval reference lengths) are then fitted on each
+    training fold only.
+
+    Parameters are those of :func:`extract`; ``options`` is a dict of feature-set options;
+    ``sampling_rate`` is the rate of inputs that carry none (arrays, lists, DataFrames).
     The output is a DataFrame whatever ``set_output`` says. scikit-learn's
-    ``check_estimator`` does not apply: its checks feed 2-D arrays, and this transformer
-    takes a Panel (ragged series), as aeon's transformers take their own containers.
+    ``check_estimator`` does not apply: its checks feed 2-D feature arrays, and this
+    transformer takes series, as aeon's transformers take their own containers.
+
+    Examples
+    --------
+    >>> from sklearn.ensemble import RandomForestClassifier
+    >>> from sklearn.model_selection import GroupKFold, cross_val_score
+    >>> from sklearn.pipeline import Pipeline
+    >>> from featurekit.datasets import load_watch
+    >>> panel = load_watch()
+    >>> pipe = Pipeline([("fe", FeatureExtractor("seed")), ("m", RandomForestClassifier())])
+    >>> scores = cross_val_score(pipe, panel, panel.meta["label"], groups=panel.meta["group"],
+    ...                          cv=GroupKFold(5))  # doctest: +SKIP
     """
 
     def __init__(self, features="default", *, n_jobs=1, chunk_size=None, cache=None,
-                 options=None):
+                 options=None, sampling_rate=None):
         self.features = features
         self.n_jobs = n_jobs
         self.chunk_size = chunk_size
         self.cache = cache
         self.options = options
+        self.sampling_rate = sampling_rate
 
-    def fit(self, X: Panel, y=None):
-        if not isinstance(X, Panel):
-            raise TypeError(f"FeatureExtractor takes a featurekit.Panel as X, got {type(X)}")
+    def fit(self, X, y=None):
+        X = as_panel(X, sampling_rate=self.sampling_rate)
         # Fitted families (convolution biases...) see the training series only.
         self.feature_set_ = get_feature_set(self.features, **(self.options or {})).fit(X)
         self.channels_ = list(X.channels)
@@ -223,8 +312,9 @@ class FeatureExtractor(TransformerMixin, BaseEstimator):
         return extract(X, self.feature_set_, n_jobs=self.n_jobs, chunk_size=self.chunk_size,
                        cache=self.cache, progress=False)
 
-    def transform(self, X: Panel) -> pd.DataFrame:
+    def transform(self, X) -> pd.DataFrame:
         check_is_fitted(self, "feature_set_")
+        X = as_panel(X, sampling_rate=self.sampling_rate)
         if list(X.channels) != self.channels_:
             raise ValueError(f"X has channels {X.channels}, fitted on {self.channels_}")
         return self._extract(X)[list(self.feature_names_out_)]

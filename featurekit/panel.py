@@ -71,6 +71,51 @@ def _meta_in_series_order(meta, ids: pd.Index) -> pd.DataFrame:
     return meta
 
 
+def _source_rows(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """Row of ``values`` for every sample of the series starting at ``starts``, in order.
+
+    One int64 array, built in place as a cumulative sum of steps (1 within a series, a jump
+    between series): indexing with it copies the samples once, with one index per sample.
+    """
+    nonempty = lengths > 0
+    first, size = starts[nonempty], lengths[nonempty]
+    steps = np.ones(int(size.sum()), dtype=np.int64)
+    if len(steps):
+        previous_last = np.concatenate([[-1], first[:-1] + size[:-1] - 1])
+        steps[np.concatenate([[0], np.cumsum(size)[:-1]])] = first - previous_last
+        np.cumsum(steps, out=steps)
+        steps -= 1
+    return steps
+
+
+def _as_offsets(offsets) -> np.ndarray:
+    """``offsets`` as int64; a non-integer value (``2.5``) is refused, not truncated."""
+    offsets = np.asarray(offsets)
+    if offsets.dtype == bool or not (np.issubdtype(offsets.dtype, np.integer)
+                                     or np.issubdtype(offsets.dtype, np.floating)):
+        raise TypeError(f"offsets must be integers (sample positions), got dtype "
+                        f"{offsets.dtype}")
+    if np.issubdtype(offsets.dtype, np.floating):
+        whole = np.isfinite(offsets) & (offsets == np.round(offsets))
+        if not whole.all():
+            raise ValueError(f"offsets must be whole sample positions, got "
+                             f"{describe_ids(offsets[~whole].tolist())}")
+    return offsets.astype(np.int64)
+
+
+def _as_rates(sampling_rate, n: int) -> np.ndarray:
+    """One float rate per series from a scalar or a sequence of length ``n``."""
+    rate = np.asarray(1.0 if sampling_rate is None else sampling_rate)
+    if rate.dtype == bool or not (np.issubdtype(rate.dtype, np.integer)
+                                  or np.issubdtype(rate.dtype, np.floating)):
+        raise TypeError(f"sampling_rate must be a number (samples per second) or one per "
+                        f"series, got {sampling_rate!r:.80}")
+    if rate.ndim > 1 or (rate.ndim == 1 and len(rate) != n):
+        raise ValueError(f"sampling_rate must be one number or one per series ({n}), got "
+                         f"shape {rate.shape}")
+    return np.broadcast_to(rate.astype(np.float64), (n,)).copy()
+
+
 class Panel:
     """A collection of ragged multivariate time series.
 
@@ -103,12 +148,23 @@ class Panel:
         values = np.asarray(values)
         if values.ndim == 1:
             values = values[:, None]
+        if np.iscomplexobj(values):
+            raise TypeError("values are complex: a Panel holds real samples; pass the real "
+                            "part, the modulus (np.abs) or both as separate channels")
         if not np.issubdtype(values.dtype, np.floating):
-            values = values.astype(np.float64)
+            try:
+                values = values.astype(np.float64)
+            except (TypeError, ValueError) as error:
+                raise TypeError(f"values must be numbers, got dtype {values.dtype}: "
+                                f"{error}") from None
         self.values = np.ascontiguousarray(values)
-        self.offsets = np.asarray(offsets, dtype=np.int64)
+        self.offsets = _as_offsets(offsets)
         n = max(len(self.offsets) - 1, 0)
         ids = np.arange(n) if ids is None else ids
+        if isinstance(ids, pd.MultiIndex) or any(isinstance(i, (tuple, list)) for i in (
+                ids.tolist() if isinstance(ids, (np.ndarray, pd.Index)) else list(ids))):
+            raise TypeError("ids must be scalars (ints or strings), got tuples: join their parts "
+                            "into one string per series, e.g. 'user01:3'")
         # An array or Index keeps its dtype (an empty int64 store chunk stays int64, so its
         # table matches the others'); a list or an object array gets one inferred.
         typed = isinstance(ids, (np.ndarray, pd.Index)) and ids.dtype != object
@@ -117,8 +173,7 @@ class Panel:
         self.channels = (
             [f"c{i}" for i in range(n_channels)] if channels is None else [str(c) for c in channels]
         )
-        rate = 1.0 if sampling_rate is None else sampling_rate
-        self.sampling_rate = np.broadcast_to(np.asarray(rate, dtype=np.float64), (n,)).copy()
+        self.sampling_rate = _as_rates(sampling_rate, n)
         self.meta = (pd.DataFrame(index=self.ids) if meta is None
                      else _meta_in_series_order(meta, self.ids))
         self._validate()
@@ -159,9 +214,11 @@ class Panel:
             problems.append(f"ids are not unique, e.g. {dup}")
         if len(self.meta) != n:
             problems.append(f"meta has {len(self.meta)} rows for {n} series")
-        if not np.all(self.sampling_rate > 0):
-            bad = np.flatnonzero(~(self.sampling_rate > 0))
-            problems.append(f"sampling_rate must be > 0; not so for series {self._name_ids(bad)}")
+        rate = self.sampling_rate
+        if not np.all((rate > 0) & np.isfinite(rate)):
+            bad = np.flatnonzero(~((rate > 0) & np.isfinite(rate)))
+            problems.append(f"sampling_rate must be finite and > 0 (samples per second); not "
+                            f"so for series {self._name_ids(bad)}: {describe_ids(rate[bad])}")
         raise_problems("Invalid Panel", problems)
 
     def _name_ids(self, positions) -> str:
@@ -182,7 +239,13 @@ class Panel:
         meta=None,
         sampling_rate=None,
     ) -> Panel:
-        """Build a Panel from a list of (samples x channels) arrays (1-D means one channel)."""
+        """Build a Panel from a list of (length x channels) arrays (1-D means one channel).
+
+        Each array holds one series with time along its first axis. That is the transpose of
+        aeon's unequal-length collections (a list of (n_channels, length) arrays), which
+        :class:`~featurekit.FeatureExtractor` takes as they are; see also
+        :meth:`from_numpy3d`.
+        """
         arrays = [np.asarray(a) for a in arrays]
         arrays = [a[:, None] if a.ndim == 1 else a for a in arrays]
         widths = {a.shape[1] for a in arrays}
@@ -200,7 +263,11 @@ class Panel:
 
     @classmethod
     def from_numpy3d(cls, X, *, ids=None, channels=None, meta=None, sampling_rate=None) -> Panel:
-        """Build from an equal-length array of shape (n_series, n_channels, length)."""
+        """Build from an equal-length array of shape (n_series, n_channels, length).
+
+        That is aeon's and sktime's ``numpy3D`` layout: channels before time, the opposite
+        of the (length, channels) arrays :meth:`from_arrays` takes.
+        """
         X = np.asarray(X)
         if X.ndim != 3:
             raise ValueError(f"expected (n_series, n_channels, length), got shape {X.shape}")
@@ -333,11 +400,42 @@ class Panel:
     def __len__(self) -> int:
         return len(self.offsets) - 1
 
+    @property
+    def shape(self) -> tuple[int]:
+        """``(n_series,)``: a Panel is a sequence of series for scikit-learn.
+
+        scikit-learn counts samples with ``shape[0]`` and, seeing a ``shape``, slices rows with
+        ``X[indices, ...]`` (``sklearn.utils._safe_indexing``), which :meth:`__getitem__`
+        answers with one :meth:`take`. The shape is 1-D on purpose: series are ragged, so there
+        is no column axis to index.
+        """
+        return (len(self),)
+
+    def __array__(self, dtype=None, copy=None):
+        raise TypeError(
+            "a Panel holds ragged series and has no 2-D array form; turn it into a feature "
+            "table first (featurekit.extract, or FeatureExtractor as the first Pipeline step), "
+            "or use panel.to_numpy3d() for an (n_series, n_channels, length) array"
+        )
+
     def __repr__(self) -> str:
         lengths = self.lengths
-        span = f"{lengths.min()}-{lengths.max()}" if len(lengths) else "-"
-        return (f"Panel({len(self)} series, channels={self.channels}, lengths {span}, "
-                f"meta={list(self.meta.columns)})")
+        span = (f"{lengths.min()}" if len(lengths) and lengths.min() == lengths.max()
+                else f"{lengths.min()}-{lengths.max()}" if len(lengths) else "-")
+        channels = (", ".join(self.channels) if len(self.channels) <= 6
+                    else f"{', '.join(self.channels[:3])}, ... {self.channels[-1]}")
+        rates = np.unique(self.sampling_rate)
+        rate = (f"{rates[0]:g} Hz" if len(rates) == 1
+                else f"{rates.min():g}-{rates.max():g} Hz" if len(rates) else "-")
+        meta = list(self.meta.columns)
+        meta = meta if len(meta) <= 6 else [*meta[:5], f"... {len(meta) - 5} more"]
+        return (f"Panel({len(self)} series x {self.n_channels} channels [{channels}], "
+                f"length {span}, {rate}, meta {meta})")
+
+    def _repr_html_(self) -> str:
+        import html
+
+        return f"<pre>{html.escape(repr(self))}</pre>"
 
     @property
     def lengths(self) -> np.ndarray:
@@ -378,8 +476,7 @@ class Panel:
         if len(positions) and np.all(np.diff(positions) == 1):
             values = self.values[starts[0]:starts[0] + lengths.sum()]
         else:
-            rows = np.repeat(starts - np.concatenate([[0], np.cumsum(lengths)[:-1]]), lengths)
-            values = self.values[rows + np.arange(lengths.sum())]
+            values = self.values[_source_rows(starts, lengths)]
         return Panel(
             values,
             np.concatenate([[0], np.cumsum(lengths)]),
@@ -399,6 +496,17 @@ class Panel:
         return self.take(positions)
 
     def __getitem__(self, key) -> Panel:
+        """Series by position: an int, a slice, an integer array or a boolean mask.
+
+        ``panel[key, ...]`` (how ``sklearn.utils._safe_indexing`` indexes anything with a
+        ``shape``) is ``panel[key]``, so cross-validation splitters, ``cross_val_score`` and
+        ``GridSearchCV`` slice a Panel with one copy of the selected samples.
+        """
+        if isinstance(key, tuple):
+            if len(key) == 2 and key[1] is Ellipsis:
+                key = key[0]
+            else:
+                raise IndexError(f"a Panel is indexed by series only, got {key!r}")
         if isinstance(key, slice):
             return self.take(np.arange(len(self))[key])
         if isinstance(key, (int, np.integer)):

@@ -91,19 +91,12 @@ def fit_predict_anchor(name, train, test) -> tuple[np.ndarray, np.ndarray]:
     return model.predict_proba(to_numpy3d(test)), np.asarray(model.classes_)
 
 
-def _model(name: str):
-    from featurekit.families import FamilyEnsemble
-    from featurekit.models import make_model
-
-    return FamilyEnsemble() if name == "family-ensemble" else make_model(name)
-
-
 def fit_predict_featurekit(train, test, *, features: str, model: str, groups=None):
     import featurekit as fk
 
     extractor = fk.FeatureExtractor(features, cache=False).fit(train)
     X_train, X_test = extractor.transform(train), extractor.transform(test)
-    classifier = _model(model)
+    classifier = make_model(model)
     y = train.meta["label"].to_numpy()
     if groups is not None:
         classifier.fit(X_train, y, groups=groups)

@@ -180,7 +180,7 @@ class CalibratedModel(ClassifierMixin, BaseEstimator):
         y = check_labels(y)
         self.classes_, codes = np.unique(y, return_inverse=True)
         self.n_features_in_ = n_features(X)
-        if isinstance(self.estimator, _SELF_CALIBRATED):
+        if _calibrates_itself(self.estimator):
             # already calibrates on its own inner folds: fit it once, with this method
             self.calibrator_ = None
             self.estimator_ = clone(self.estimator).set_params(method=self.method)
@@ -307,4 +307,8 @@ class CalibratedEnsemble(ClassifierMixin, BaseEstimator):
         return self.classes_[np.argmax(proba, axis=1)]
 
 
-_SELF_CALIBRATED = (CalibratedModel, CalibratedEnsemble)
+def _calibrates_itself(estimator) -> bool:
+    """True for estimators that calibrate on their own inner folds (they expose
+    ``predict_proba_raw`` and a ``method``): CalibratedModel, CalibratedEnsemble,
+    featurekit.families.FamilyEnsemble."""
+    return hasattr(estimator, "predict_proba_raw") and "method" in estimator.get_params()

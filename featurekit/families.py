@@ -17,7 +17,6 @@ import numpy as np
 import pandas as pd
 from scipy.special import softmax
 from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin, clone
-from sklearn.ensemble import ExtraTreesClassifier
 from sklearn.linear_model import RidgeClassifierCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -69,12 +68,13 @@ class RidgeProbaClassifier(ClassifierMixin, BaseEstimator):
     does on inner folds (a temperature on these values is a calibrated ridge).
     """
 
-    def __init__(self, alphas=tuple(np.logspace(-3, 3, 10))):
+    def __init__(self, alphas=tuple(np.logspace(-3, 3, 10)), class_weight=None):
         self.alphas = alphas
+        self.class_weight = class_weight
 
     def fit(self, X, y):
-        self.model_ = make_pipeline(StandardScaler(with_mean=False),
-                                    RidgeClassifierCV(alphas=np.asarray(self.alphas)))
+        ridge = RidgeClassifierCV(alphas=np.asarray(self.alphas), class_weight=self.class_weight)
+        self.model_ = make_pipeline(StandardScaler(with_mean=False), ridge)
         self.model_.fit(np.nan_to_num(np.asarray(X, dtype=float)), y)
         self.classes_ = self.model_.classes_
         self.n_features_in_ = np.shape(X)[1]
@@ -94,18 +94,21 @@ class RidgeProbaClassifier(ClassifierMixin, BaseEstimator):
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
 
 
-def default_members(random_state: int = 0) -> list[tuple[str, tuple, object]]:
+def default_members(random_state: int = 0, class_weight=None) -> list[tuple[str, tuple, object]]:
     """``(name, families, learner)`` per member; fixed a priori, not tuned per dataset.
 
-    - summaries and intervals: extremely randomised trees with QUANT's settings (entropy,
-      10% of the columns per split), which handle thousands of interval quantiles;
+    - summaries, intervals and other columns (metadata are one-hot encoded): extremely
+      randomised trees with QUANT's settings (entropy, 10% of the columns per split), which
+      handle thousands of interval quantiles;
     - convolution PPVs: a calibrated ridge, MiniRocket's own learner.
     """
-    trees = ExtraTreesClassifier(n_estimators=300, max_features=0.1, criterion="entropy",
-                                 n_jobs=-1, random_state=random_state)
+    from featurekit.models import make_model
+
+    trees = make_model("extratrees", n_estimators=300, max_features=0.1, criterion="entropy",
+                       random_state=random_state, class_weight=class_weight)
     return [
         ("trees", (*SUMMARY, "interval", OTHER), trees),
-        ("convolution", ("convolution",), RidgeProbaClassifier()),
+        ("convolution", ("convolution",), RidgeProbaClassifier(class_weight=class_weight)),
     ]
 
 
@@ -119,12 +122,16 @@ class FamilyEnsemble(ClassifierMixin, BaseEstimator):
     weights : list of float, optional
         Weights of the members present in ``X`` (equal by default).
     method, cv, random_state
-        Calibration, as in :class:`~featurekit.calibration.CalibratedEnsemble`.
+        Calibration, as in :class:`~featurekit.calibration.CalibratedEnsemble`;
+        ``random_state`` also seeds the default members.
+    class_weight : "balanced", dict or None
+        Passed to the default members' learners.
     """
 
     def __init__(self, members=None, weights=None, method: str = "temperature",
-                 cv: int | None = None, random_state=0):
+                 cv: int | None = None, random_state=0, class_weight=None):
         self.members = members
+        self.class_weight = class_weight
         self.weights = weights
         self.method = method
         self.cv = cv
@@ -135,7 +142,7 @@ class FamilyEnsemble(ClassifierMixin, BaseEstimator):
             raise TypeError("FamilyEnsemble reads families from column names: X must be a "
                             f"DataFrame from featurekit.extract, got {type(X).__name__}")
         members = self.members if self.members is not None else default_members(
-            self.random_state)
+            self.random_state, self.class_weight)
         present = [(name, make_pipeline(FamilyColumns(families), clone(learner)))
                    for name, families, learner in members if columns_of(X.columns, families)]
         if not present:

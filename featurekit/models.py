@@ -35,7 +35,8 @@ from sklearn.utils.validation import check_is_fitted
 from featurekit.calibration import CalibratedEnsemble
 from featurekit.validation import check_labels, delegated_tags, n_features
 
-MODELS = ("seed-rf", "rf", "extratrees", "xgboost", "lightgbm", "logreg", "ensemble")
+MODELS = ("seed-rf", "rf", "extratrees", "xgboost", "lightgbm", "logreg", "ensemble",
+          "family-ensemble")
 ENSEMBLE_MEMBERS = ("extratrees", "logreg")
 
 
@@ -201,13 +202,16 @@ def make_model(
 
     Parameters
     ----------
-    name : {"seed-rf", "rf", "extratrees", "xgboost", "lightgbm", "logreg", "ensemble"}
-        ``seed-rf`` is seed 000's recipe exactly: StandardScaler +
+    name : str
+        One of ``MODELS``. ``seed-rf`` is seed 000's recipe exactly: StandardScaler +
         RandomForestClassifier(n_estimators=300, random_state=42, n_jobs=-1); its seed stays
         42 whatever ``random_state`` says. ``ensemble`` returns a
         :class:`~featurekit.calibration.CalibratedEnsemble` of ``members`` (model names or
         ``(name, estimator)`` pairs; default ``ENSEMBLE_MEMBERS``), each itself a pipeline;
         it calibrates itself, and its ``**params`` go to ``CalibratedEnsemble``.
+        ``family-ensemble`` returns a :class:`~featurekit.families.FamilyEnsemble` (one
+        calibrated member per feature family, for tables with ``interval``/``rocket``
+        columns; the best pipeline); its ``**params`` go to it.
     gpu : bool
         XGBoost only: train with ``device="cuda"``; without a CUDA device it falls back to the
         CPU with one ``RuntimeWarning``.
@@ -236,6 +240,10 @@ def make_model(
         raise ValueError(f"gpu=True is only available for 'xgboost', not {name!r}")
     if name == "ensemble":
         return _ensemble(class_weight, random_state, dict(params))
+    if name == "family-ensemble":
+        from featurekit.families import FamilyEnsemble
+
+        return FamilyEnsemble(random_state=random_state, class_weight=class_weight, **params)
     numeric = "passthrough"
     if name == "seed-rf":
         settings = dict(n_estimators=300, random_state=42, n_jobs=-1, class_weight=class_weight)

@@ -73,3 +73,14 @@ def test_grouped_fit_and_a_plain_array_is_refused():
     assert model.members_ == ["trees"]
     with pytest.raises(TypeError, match="DataFrame"):
         FamilyEnsemble().fit(X.drop(columns="sensor").to_numpy(), y)
+
+
+def test_make_model_family_ensemble_one_hot_encodes_metadata_for_the_trees():
+    from featurekit.models import make_model
+
+    X, y = _table()
+    model = make_model("family-ensemble", class_weight="balanced", random_state=3)
+    assert model.get_params()["random_state"] == 3
+    model.fit(X, y)
+    assert model.members_ == ["trees"]
+    assert np.mean(model.predict(X) == y) > 0.8

@@ -403,7 +403,7 @@ class QuantIntervals:
             value = getattr(self, name)
             if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
                 problems.append(f"{name} must be an int >= 1, got {value!r}")
-        if self.depth > 16:
+        if isinstance(self.depth, (int, np.integer)) and self.depth > 16:
             problems.append(f"depth must be <= 16 (2**15 intervals per level), got {self.depth}")
         if self.fixed_length is not None and not (
                 isinstance(self.fixed_length, (int, np.integer)) and self.fixed_length >= 1):

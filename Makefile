@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 # torch is pinned to the CPU build this machine provides; an unpinned torch pulls GBs of CUDA.
 TORCH ?= torch==2.13.0
 
-.PHONY: baseline compare encoder test bench bench-ingest lint clean
+.PHONY: baseline compare encoder test test-quick bench bench-ingest lint clean
 
 $(VENV)/.core: pyproject.toml
 	python3 -m venv $(VENV)
@@ -28,8 +28,14 @@ compare: $(VENV)/.core
 encoder: $(VENV)/.dev
 	$(PY) pipelines/train_encoder.py --out $(or $(OUT),encoder.pt)
 
+# Everything, doctests included. --dist loadfile keeps each test module on one worker, so
+# its module fixtures (and the session fixtures of tests/conftest.py) are built once.
 test: $(VENV)/.dev
-	$(PY) -m pytest -q -n 2
+	$(PY) -m pytest -q -n 2 --dist loadfile
+
+# The quick tier (under 2 minutes on 2 cores): leaves out tests marked slow or bench.
+test-quick: $(VENV)/.dev
+	$(PY) -m pytest -q -n 2 --dist loadfile -m "not slow and not bench"
 
 bench: $(VENV)/.dev
 	$(PY) benchmarks/run_all.py

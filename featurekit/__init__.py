@@ -1,6 +1,6 @@
 """featurekit: wearable-sensor time series to feature tables and calibrated classifiers."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 from featurekit.embeddings import (  # noqa: E402
     EmbeddingFeatures,

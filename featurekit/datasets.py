@@ -33,15 +33,16 @@ WATCH_HZ = 50.0
 BASIC_MOTIONS_HZ = 10.0
 
 
-_MOVED = {"ACTIVITIES": "schema", "SMARTWATCH_HZ": "schema", "VICON_HZ": "schema",
-          "make_competition": "synthetic"}
-
-
 def __getattr__(name: str):
-    if name in _MOVED:  # moved to featurekit.competition in 0.2.0
-        import importlib
+    # moved to featurekit.competition in 0.2.0; loaded on first use only
+    if name in ("ACTIVITIES", "SMARTWATCH_HZ", "VICON_HZ"):
+        import featurekit.competition.schema as schema
 
-        return getattr(importlib.import_module(f"featurekit.competition.{_MOVED[name]}"), name)
+        return getattr(schema, name)
+    if name == "make_competition":
+        from featurekit.competition.synthetic import make_competition
+
+        return make_competition
     raise AttributeError(f"module 'featurekit.datasets' has no attribute {name!r}")
 
 

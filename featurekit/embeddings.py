@@ -102,10 +102,9 @@ class TableEmbeddings(_Embeddings):
     >>> import numpy as np, pandas as pd, featurekit as fk
     >>> panel = fk.Panel.from_arrays([np.zeros((4, 1))] * 2, ids=["a", "b"])
     >>> table = pd.DataFrame([[1.0, 2.0], [3.0, 4.0]], index=["b", "a"])
-    >>> TableEmbeddings(table, name="pre").fit_transform(panel)
-       emb__pre__000  emb__pre__001
-    a            3.0            4.0
-    b            1.0            2.0
+    >>> out = TableEmbeddings(table, name="pre").fit_transform(panel)
+    >>> out.columns.tolist(), out.loc["a"].tolist()
+    (['emb__pre__000', 'emb__pre__001'], [3.0, 4.0])
     """
 
     _title = "TableEmbeddings"

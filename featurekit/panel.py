@@ -161,13 +161,13 @@ class Panel:
         self.offsets = _as_offsets(offsets)
         n = max(len(self.offsets) - 1, 0)
         ids = np.arange(n) if ids is None else ids
-        if isinstance(ids, pd.MultiIndex) or any(isinstance(i, (tuple, list)) for i in (
-                ids.tolist() if isinstance(ids, (np.ndarray, pd.Index)) else list(ids))):
+        typed = isinstance(ids, (np.ndarray, pd.Index)) and ids.dtype != object
+        if isinstance(ids, pd.MultiIndex) or (not typed and any(
+                isinstance(i, (tuple, list)) for i in ids)):
             raise TypeError("ids must be scalars (ints or strings), got tuples: join their parts "
                             "into one string per series, e.g. 'user01:3'")
         # An array or Index keeps its dtype (an empty int64 store chunk stays int64, so its
         # table matches the others'); a list or an object array gets one inferred.
-        typed = isinstance(ids, (np.ndarray, pd.Index)) and ids.dtype != object
         self.ids = pd.Index(ids if typed else list(ids), name="id")
         n_channels = self.values.shape[1] if self.values.ndim == 2 else 0
         self.channels = (
@@ -217,8 +217,9 @@ class Panel:
         rate = self.sampling_rate
         if not np.all((rate > 0) & np.isfinite(rate)):
             bad = np.flatnonzero(~((rate > 0) & np.isfinite(rate)))
-            problems.append(f"sampling_rate must be finite and > 0 (samples per second); not "
-                            f"so for series {self._name_ids(bad)}: {describe_ids(rate[bad])}")
+            problems.append(f"sampling_rate must be > 0 and finite (samples per second); not "
+                            f"so for series {self._name_ids(bad)}: "
+                            f"{describe_ids(rate[bad].tolist())}")
         raise_problems("Invalid Panel", problems)
 
     def _name_ids(self, positions) -> str:

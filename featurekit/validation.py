@@ -12,12 +12,18 @@ lowest layer (:mod:`featurekit.panel`) can use it.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Iterable
+import math
+import numbers
+from collections.abc import Iterable, Mapping
 
 import numpy as np
 
 __all__ = [
+    "check_bands",
+    "check_count",
     "check_labels",
+    "check_rate",
+    "check_sampling_rates",
     "delegated_tags",
     "fit_grouped",
     "fit_takes_groups",
@@ -140,3 +146,132 @@ def fit_grouped(model, X, y, groups=None):
     if groups is not None and fit_takes_groups(model):
         return model.fit(X, y, groups=groups)
     return model.fit(X, y)
+
+
+# ---------------------------------------------------------------------- arguments
+def _is_real(value) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def check_count(value, name: str, *, minimum: int = 1, allow_none: bool = False):
+    """``value`` as an int ``>= minimum`` (None passes when ``allow_none``); a TypeError or
+    ValueError naming the argument otherwise.
+
+    Examples
+    --------
+    >>> check_count(5, "chunk_size")
+    5
+    >>> check_count(-5, "chunk_size")
+    Traceback (most recent call last):
+    ...
+    ValueError: chunk_size must be an integer >= 1, got -5
+    """
+    if value is None and allow_none:
+        return None
+    allowed = f"an integer >= {minimum}" + (" or None" if allow_none else "")
+    if not isinstance(value, numbers.Integral) or isinstance(value, bool):
+        raise TypeError(f"{name} must be {allowed}, got {value!r} ({type(value).__name__})")
+    if value < minimum:
+        raise ValueError(f"{name} must be {allowed}, got {value!r}")
+    return int(value)
+
+
+def check_rate(value, name: str = "sampling_rate") -> float:
+    """A sampling rate as a float: a finite real number > 0 (samples per second).
+
+    Examples
+    --------
+    >>> check_rate(50)
+    50.0
+    >>> check_rate("100Hz", "sampling_rates['vicon']")
+    Traceback (most recent call last):
+    ...
+    TypeError: sampling_rates['vicon'] must be a number of samples per second (finite, > 0), got '100Hz'
+    """
+    allowed = "a number of samples per second (finite, > 0)"
+    if not _is_real(value):
+        raise TypeError(f"{name} must be {allowed}, got {value!r}")
+    if not (math.isfinite(value) and value > 0):
+        raise ValueError(f"{name} must be {allowed}, got {value!r}")
+    return float(value)
+
+
+def check_sampling_rates(rates, known: Iterable[str], *, name: str = "sampling_rates"
+                         ) -> dict:
+    """A ``{key: rate}`` mapping whose keys are all ``known`` and whose rates are None
+    (unknown) or pass :func:`check_rate`; every problem in one ValueError.
+
+    A typo such as ``{"smartwach": 50}`` would otherwise leave the rate at its default
+    without a word.
+
+    Examples
+    --------
+    >>> check_sampling_rates({"vicon": 100}, ["smartwatch", "vicon"])
+    {'vicon': 100.0}
+    >>> check_sampling_rates({"smartwach": 50}, ["smartwatch", "vicon"])
+    Traceback (most recent call last):
+    ...
+    ValueError: Invalid sampling_rates:
+      - unknown keys ['smartwach']; known: ['smartwatch', 'vicon']
+    """
+    if rates is None:
+        return {}
+    if not isinstance(rates, Mapping):
+        raise TypeError(f"{name} must be a dict {{name: samples per second}}, got "
+                        f"{type(rates).__name__} {rates!r:.80}")
+    known = sorted(str(k) for k in known)
+    problems, out = [], {}
+    unknown = [k for k in rates if str(k) not in known]
+    if unknown:
+        problems.append(f"unknown keys {unknown}; known: {known}")
+    for key, value in rates.items():
+        if value is None:
+            out[key] = None
+            continue
+        try:
+            out[key] = check_rate(value, f"{name}[{key!r}]")
+        except (TypeError, ValueError) as error:
+            problems.append(str(error))
+    raise_problems(f"Invalid {name}", problems)
+    return out
+
+
+def check_bands(bands, name: str = "bands") -> tuple[tuple[float, float], ...]:
+    """Frequency bands as ``((lo, hi), ...)`` floats with ``0 <= lo < hi`` (``hi`` may be
+    inf); a ValueError or TypeError naming every bad band otherwise.
+
+    Examples
+    --------
+    >>> check_bands([(0, 1), (1, float("inf"))])
+    ((0.0, 1.0), (1.0, inf))
+    >>> check_bands([(5, 1)])
+    Traceback (most recent call last):
+    ...
+    ValueError: Invalid bands:
+      - band 0 (5, 1): lo must be below hi
+    """
+    if isinstance(bands, (str, bytes)) or not isinstance(bands, Iterable):
+        raise TypeError(f"{name} must be a list of (lo, hi) pairs in Hz, e.g. [(0, 1), (1, 3)]"
+                        f", got {bands!r:.80}")
+    bands = list(bands)
+    if not bands:
+        raise ValueError(f"{name} is empty: give at least one (lo, hi) pair in Hz")
+    problems, out = [], []
+    for i, band in enumerate(bands):
+        try:
+            lo, hi = band
+        except (TypeError, ValueError):
+            problems.append(f"band {i} {band!r}: not a (lo, hi) pair")
+            continue
+        if not (_is_real(lo) and _is_real(hi)):
+            problems.append(f"band {i} {band!r}: lo and hi must be numbers (Hz)")
+        elif math.isnan(lo) or math.isnan(hi):
+            problems.append(f"band {i} {band!r}: NaN bound")
+        elif not lo < hi:
+            problems.append(f"band {i} {band!r}: lo must be below hi")
+        elif lo < 0 or math.isinf(lo):
+            problems.append(f"band {i} {band!r}: lo must be finite and >= 0")
+        else:
+            out.append((float(lo), float(hi)))
+    raise_problems(f"Invalid {name}", problems)
+    return tuple(out)

@@ -20,6 +20,8 @@ from featurekit.datasets import (
 from featurekit.models import make_model
 from featurekit.recipes import baseline_watch
 
+pytestmark = pytest.mark.slow  # end-to-end recipes and their scripts
+
 ROOT = Path(__file__).resolve().parents[1]
 
 

@@ -14,6 +14,8 @@ sys.path.insert(0, str(BENCH))
 
 from _common import markdown_table, measure, peak_rss_mib, reset_peak_rss  # noqa: E402
 
+pytestmark = pytest.mark.bench  # smoke runs of the benchmark scripts
+
 
 def test_extract_speed_quick_runs_every_method():
     done = subprocess.run([sys.executable, str(BENCH / "extract_speed.py"), "--quick"],

@@ -28,6 +28,7 @@ def test_nan_message_gives_a_fix_that_works():
     assert table.index.tolist() == ["a", "b"] and np.isfinite(table.to_numpy()).all()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("n_jobs", [1, 2])
 def test_chunk_warnings_reach_the_caller_once_per_extraction(n_jobs):
     """Regression: with n_jobs=2 each worker printed the band warnings itself, once per

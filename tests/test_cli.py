@@ -1,24 +1,36 @@
 """The featurekit console script: help for every subcommand, extract -> compare -> submit."""
 
 import subprocess
+import sys
 import tracemalloc
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from featurekit.cli import _split_table, main
-from featurekit.datasets import ACTIVITIES, SMARTWATCH_HZ, VICON_HZ, make_competition
-from featurekit.io import ingest_competition, read_series
+from featurekit.competition.ingest import ingest_competition
+from featurekit.competition.schema import ACTIVITIES, SMARTWATCH_HZ, VICON_HZ
+from featurekit.io import read_series
 
 COMMANDS = ["ingest", "extract", "compare", "baseline", "submit"]
 
 
 def test_console_script_help():
-    script = Path(__file__).resolve().parents[1] / ".venv" / "bin" / "featurekit"
-    run = subprocess.run([str(script), "--help"], capture_output=True, text=True, check=True)
+    # the interpreter running the tests, whatever its environment (no path to a venv)
+    run = subprocess.run([sys.executable, "-m", "featurekit.cli", "--help"],
+                         capture_output=True, text=True, check=True)
     assert all(c in run.stdout for c in COMMANDS)
+
+
+def test_python_dash_m_featurekit_is_the_cli(monkeypatch, capsys):
+    import runpy
+
+    monkeypatch.setattr(sys, "argv", ["featurekit", "--help"])
+    with pytest.raises(SystemExit) as stop:
+        runpy.run_module("featurekit", run_name="__main__")
+    assert stop.value.code == 0
+    assert all(c in capsys.readouterr().out for c in COMMANDS)
 
 
 @pytest.mark.parametrize("command", COMMANDS)
@@ -29,6 +41,7 @@ def test_every_subcommand_has_help(command, capsys):
     assert f"featurekit {command}" in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_extract_then_compare(tmp_path, capsys):
     features = tmp_path / "f.parquet"
     assert main(["extract", "--features", "seed", "--window", "200", "--step", "200",
@@ -55,6 +68,7 @@ def _features(n, labeled, seed):
     return X
 
 
+@pytest.mark.slow
 def test_submit_and_validate(tmp_path, capsys, monkeypatch):
     train, test = tmp_path / "train.parquet", tmp_path / "test.parquet"
     _features(144, True, 0).to_parquet(train)
@@ -98,12 +112,12 @@ BOOKKEEPING = {"file", "rows_read", "n_samples", "nan_samples", "chunk", "offset
 
 
 @pytest.fixture(scope="module")
-def store_features(tmp_path_factory):
-    """A small competition store in 4-series chunks and its `extract --store` table."""
+def store_features(competition_dir, tmp_path_factory):
+    """The shared synthetic competition (tests/conftest.py) ingested in 4-series chunks, and
+    its `extract --store` table."""
     root = tmp_path_factory.mktemp("cli-store")
-    data = make_competition(root / "data", n_series=48, seed=5)
     store = root / "store"
-    ingest_competition(data, store, chunk_size=4, n_jobs=1, progress=False,
+    ingest_competition(competition_dir, store, chunk_size=4, n_jobs=1, progress=False,
                        sampling_rates={"smartwatch": SMARTWATCH_HZ, "vicon": VICON_HZ})
     features = root / "features.parquet"
     assert main(["extract", "--store", str(store), "--features", "seed",

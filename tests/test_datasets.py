@@ -30,6 +30,7 @@ def test_load_watch_matches_the_raw_npy():
     assert panel.meta.loc[raw["side"] == 1, "side"].eq("right").all()
 
 
+@pytest.mark.slow
 def test_loaders_do_not_import_the_host_packages():
     code = ("import sys; from featurekit.datasets import load_watch, load_basic_motions; "
             "load_watch(); load_basic_motions(); "

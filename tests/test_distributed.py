@@ -5,19 +5,18 @@ import pandas as pd
 import pytest
 
 import featurekit as fk
-from featurekit.datasets import make_competition
-from featurekit.io import ingest_competition, load_store
+from featurekit.io import load_store
 from featurekit.preprocess import PanelTransformer, fill_nan
+
+pytestmark = pytest.mark.slow  # a real Dask LocalCluster
 
 FILL = PanelTransformer(fill_nan)
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory):
-    root = tmp_path_factory.mktemp("competition")
-    data = make_competition(root / "data", n_series=48, seed=3)
-    ingest_competition(data, root / "store", n_jobs=1, progress=False, chunk_size=12)
-    return root / "store"
+def store(competition_store):
+    """48 synthetic series in chunks of 12 (tests/conftest.py)."""
+    return competition_store
 
 
 @pytest.fixture(scope="module")

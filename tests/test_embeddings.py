@@ -284,6 +284,7 @@ def test_fitted_estimator_pickles(kind, scripted, module):
     pd.testing.assert_frame_equal(again.transform(panel), emb.transform(panel))
 
 
+@pytest.mark.slow
 def test_import_without_torch_only_fails_when_embedding(tmp_path):
     # A finder that refuses torch, as if it were not installed. (sys.modules["torch"] = None
     # is not enough: scipy.stats then fails on import, looking for torch.Tensor.)
@@ -316,6 +317,7 @@ def test_import_without_torch_only_fails_when_embedding(tmp_path):
     assert "pip install featurekit[torch]" in done.stdout
 
 
+@pytest.mark.slow
 def test_reference_encoder_trains_exports_and_is_seeded(tmp_path):
     from featurekit import encoder as recipe
 
@@ -333,6 +335,7 @@ def test_reference_encoder_trains_exports_and_is_seeded(tmp_path):
         EmbeddingFeatures(path).fit(panel.rename_channels({"wz": "gz"}))
 
 
+@pytest.mark.slow
 def test_embeddings_join_handcrafted_features_and_go_through_compare(scripted, tmp_path):
     import featurekit as fk
     from featurekit.models import make_model

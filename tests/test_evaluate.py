@@ -163,6 +163,7 @@ def test_temperature_scaler_caps_the_loss_after_perfect_calibration_rows():
     assert out[0, 0] > 0.9  # still sharpened: the calibration rows do say it is confident
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("method", ["temperature", "logistic"])
 def test_calibration_reports_before_and_after(data, method):
     X, y, groups = data
@@ -228,6 +229,7 @@ def test_inner_folds_by_default_10_on_small_sets_3_on_large(n_rows, expected):
     assert _inner_splitter(codes, None, 5, 0).get_n_splits() == 5  # an explicit cv wins
 
 
+@pytest.mark.slow
 def test_compare_writes_report(data, tmp_path, capsys):
     X, y, groups = data
     X = X.assign(side=np.where(np.arange(len(y)) % 2, "left", "right"))
@@ -253,6 +255,7 @@ def test_compare_leaky_report_says_so(data, tmp_path):
     assert "LEAKY" in (tmp_path / "report.md").read_text()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("with_groups", "leaky"), [(True, True), (False, False)])
 def test_compare_stratified_report_is_leaky_only_with_subjects(data, tmp_path, with_groups,
                                                                 leaky):

@@ -13,6 +13,7 @@ from featurekit.preprocess import PanelTransformer, fill_nan
 from tests.test_features import ragged_panel
 
 
+@pytest.mark.slow
 def test_chunks_and_jobs_do_not_change_the_table():
     panel = ragged_panel(n=30)
     whole = fk.extract(panel, "default")
@@ -34,6 +35,7 @@ def test_inf_is_refused():
         fk.extract(panel, "seed")
 
 
+@pytest.mark.slow
 def test_float32_single_series_single_channel_string_ids():
     x = np.random.default_rng(0).normal(size=(100, 1))
     p64 = fk.Panel.from_arrays([x], ids=["only"], channels=["x"], sampling_rate=20)
@@ -122,6 +124,7 @@ TSFRESH_PAIRS = {
 }
 
 
+@pytest.mark.slow
 def test_overlapping_features_match_tsfresh():
     pytest.importorskip("tsfresh")
     from tsfresh import extract_features

@@ -51,6 +51,7 @@ def test_ridge_probabilities_rank_like_its_decisions():
     assert np.mean(binary.predict(numeric[y != "c"]) == y[y != "c"]) > 0.8
 
 
+@pytest.mark.slow
 def test_members_without_columns_are_left_out():
     X, y = _table()
     numeric = X.drop(columns="sensor")
@@ -66,6 +67,7 @@ def test_members_without_columns_are_left_out():
         FamilyEnsemble([members[1]]).fit(numeric, y)
 
 
+@pytest.mark.slow
 def test_grouped_fit_and_a_plain_array_is_refused():
     X, y = _table()
     groups = np.tile(np.arange(6), len(y) // 6)

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from featurekit.io import competition
+from featurekit.competition import ingest as competition
 from featurekit.competition.ingest import ingest_competition
 from featurekit.io.report import IngestReport
 from featurekit.io.store import load_store, store_chunks
@@ -269,6 +269,7 @@ def test_interrupted_ingest_resumes_without_redoing_chunks(tmp_path, monkeypatch
                                       .astype(np.float32))
 
 
+@pytest.mark.slow
 def test_parallel_ingest_equals_serial(tmp_path, broken):
     root, report, panel = broken
     again = ingest_competition(root, tmp_path / "store", n_jobs=2, progress=False,

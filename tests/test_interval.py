@@ -117,6 +117,7 @@ def reference_features(x, reference, depth=6, div=4):
     return np.array(out)
 
 
+@pytest.mark.slow
 def test_ragged_panel_equals_plain_per_series_reference():
     rng = np.random.default_rng(7)
     lengths = rng.integers(0, 300, 60)

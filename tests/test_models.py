@@ -125,6 +125,7 @@ def _members():
             ("logreg", make_model("logreg"))]
 
 
+@pytest.mark.slow
 def test_ensemble_is_the_mean_of_separately_calibrated_members(table):
     X, y = table
     groups = np.repeat([f"user{i}" for i in range(6)], 40)
@@ -141,6 +142,7 @@ def test_ensemble_is_the_mean_of_separately_calibrated_members(table):
     np.testing.assert_allclose(clone.predict_proba(X), reference)
 
 
+@pytest.mark.slow
 def test_ensemble_default_members_and_weights(table):
     X, y = table
     vote = make_model("ensemble", weights=[3, 1])
@@ -152,6 +154,7 @@ def test_ensemble_default_members_and_weights(table):
     np.testing.assert_allclose(vote.predict_proba(X), 0.75 * members[0] + 0.25 * members[1])
 
 
+@pytest.mark.slow
 def test_calibrated_model_does_not_calibrate_an_ensemble_twice(table):
     X, y = table
     groups = np.repeat([f"user{i}" for i in range(6)], 40)
@@ -163,6 +166,7 @@ def test_calibrated_model_does_not_calibrate_an_ensemble_twice(table):
     np.testing.assert_allclose(wrapped.predict_proba_raw(X), alone.predict_proba_raw(X))
 
 
+@pytest.mark.slow
 def test_ensemble_in_cross_validate_with_a_class_absent_from_training(table):
     X, y = table
     y = y.astype(object)
@@ -192,10 +196,12 @@ def test_ensemble_bad_parameters_listed_together(table):
 # scikit-learn models. Around XGBoost, LabelEncodedClassifier still fails six checks, all on
 # XGBoost's own behaviour (its error messages, and histogram splits that make weights
 # differ slightly from repeated rows), not on the wrapper.
+# cv=3 inner folds instead of the default 10 on these small sets: the same checks, about 3x
+# cheaper (the sparse checks refit every wrapped model for each of ~10 sparse formats).
 @parametrize_with_checks([
-    CalibratedModel(LogisticRegression()),
+    CalibratedModel(LogisticRegression(), cv=3),
     CalibratedEnsemble([("lr", LogisticRegression()),
-                        ("tree", DecisionTreeClassifier(random_state=0))]),
+                        ("tree", DecisionTreeClassifier(random_state=0))], cv=3),
     LabelEncodedClassifier(LogisticRegression()),
 ])
 def test_meta_estimators_pass_sklearn_checks(estimator, check):

@@ -82,6 +82,7 @@ def biases_reference(train, state: MiniRocketState) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------- tests
+@pytest.mark.slow
 @pytest.mark.parametrize("n_channels", [1, 2, 4])
 @pytest.mark.parametrize("integer", [True, False])
 def test_features_equal_per_series_numpy_reference(n_channels, integer):
@@ -191,6 +192,7 @@ def test_short_training_series_and_n_features_rounding():
     assert MiniRocket().fit(random_panel(1, n_channels=1)).transform(train).shape[1] == 9996
 
 
+@pytest.mark.slow
 def test_float32_values_give_the_features_of_their_float64_copy():
     train = random_panel(10, n=12, n_channels=2)
     single = train.replace(values=train.values.astype(np.float32))

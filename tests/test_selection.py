@@ -60,6 +60,7 @@ CASES = [  # rows, classes, multiclass, n_significant, test
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("n, n_classes, multiclass, n_significant, test", CASES)
 def test_relevance_table_agrees_with_tsfresh(n, n_classes, multiclass, n_significant, test):
     relevance = pytest.importorskip("tsfresh.feature_selection.relevance")
@@ -232,6 +233,7 @@ def test_from_columns_refuses_unknown_names_and_channels(watch):
             from_columns([f"ax__{next(iter(BLOCKS))}"])
 
 
+@pytest.mark.slow
 def test_tsfresh_names_round_trip_and_rebuild_settings():
     pytest.importorskip("tsfresh")
     from tsfresh import extract_features

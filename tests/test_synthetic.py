@@ -15,6 +15,8 @@ from featurekit.datasets import ACTIVITIES, SMARTWATCH_HZ, VICON_HZ, make_compet
 from featurekit.panel import Panel
 from featurekit.competition.synthetic import MEASUREMENT_TYPES, competition_metadata
 
+pytestmark = pytest.mark.slow  # a 700-series synthetic dataset
+
 N = 700
 LAYOUT = Path(__file__).resolve().parents[1] / "docs" / "competition-layout.md"
 

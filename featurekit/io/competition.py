@@ -1,7 +1,11 @@
-"""Moved to :mod:`featurekit.competition.ingest` (0.2.0); this name stays an alias of it."""
-
-import sys
+"""Moved to :mod:`featurekit.competition.ingest` (0.2.0); its names are still importable from here."""
 
 from featurekit.competition import ingest as _moved
 
-sys.modules[__name__] = _moved
+
+def __getattr__(name: str):
+    return getattr(_moved, name)
+
+
+def __dir__() -> list[str]:
+    return dir(_moved)

@@ -25,7 +25,10 @@ import hashlib
 import io
 import json
 import os
+import socket
+import stat
 import time
+import uuid
 from pathlib import Path
 
 import numpy as np
@@ -39,9 +42,9 @@ from featurekit.competition.schema import (
     CSV_COLUMNS,
     DROPPED_TYPES,
     HEADERS,
+    MEASUREMENT_TYPES,
     META_ALIASES,
     META_COLUMNS,
-    MEASUREMENT_TYPES,
     METADATA_CSV,
     RATE_COLUMN,
     SERIES_DIR,
@@ -50,7 +53,7 @@ from featurekit.competition.schema import (
 )
 from featurekit.io import store as st
 from featurekit.io.report import IngestReport, new_table
-from featurekit.validation import raise_problems
+from featurekit.validation import check_count, check_sampling_rates, raise_problems
 
 NA_TOKENS = {"", "nan", "NaN", "NA", "N/A", "null", "NULL", "None", "-nan", "#N/A"}
 
@@ -138,10 +141,34 @@ def _forgiving(data: bytes, sensor: str, out: _Parsed):
     return kind, values.to_numpy(np.float64).reshape(-1, 3)
 
 
-def parse_series_file(path: Path, sensor: str, sequence_length=None) -> _Parsed:
-    """Read one per-series file: acceleration (smartwatch) or positions (vicon) as (n, 3)."""
+def _non_finite(values: np.ndarray, out: _Parsed, float32: bool) -> np.ndarray:
+    """Report ``inf`` cells (written as such, or numbers beyond float32's range when the
+    store is float32) and set them to NaN, as a non-numeric cell is."""
+    limit = np.finfo(np.float32).max if float32 else np.inf
+    with np.errstate(invalid="ignore"):
+        bad = np.isinf(values) | (np.abs(values) > limit)
+    if not bad.any():
+        return values
+    r, c = np.argwhere(bad)[0]
+    what = "inf or beyond float32's range (3.4e38)" if float32 else "inf"
+    out.add("non_finite", f"{int(bad.sum())} cells are {what}, first {values[r, c]!r} at data "
+            f"row {r + 1} column {'xyz'[c]!r}", f"repaired: set {int(bad.sum())} cells to NaN")
+    return np.where(bad, np.nan, values)
+
+
+def parse_series_file(path: Path, sensor: str, sequence_length=None, *,
+                      float32: bool = True) -> _Parsed:
+    """Read one per-series file: acceleration (smartwatch) or positions (vicon) as (n, 3).
+
+    ``float32``: the store keeps float32, so finite numbers beyond its range count as inf."""
     out = _Parsed()
     try:
+        mode = os.stat(path).st_mode
+        if not stat.S_ISREG(mode):  # a FIFO would block read_bytes forever
+            kind = "a named pipe (FIFO)" if stat.S_ISFIFO(mode) else (
+                "a directory" if stat.S_ISDIR(mode) else "not a regular file")
+            out.add("read_error", f"{path.name} is {kind}, not a regular file", "skipped")
+            return out
         data = path.read_bytes()
     except FileNotFoundError:
         out.add("missing", f"no file {path.name} for this id", "skipped")
@@ -158,6 +185,13 @@ def parse_series_file(path: Path, sensor: str, sequence_length=None) -> _Parsed:
     parsed = _fast(data, sensor)
     if parsed is None:
         parsed = _forgiving(data, sensor, out)
+    elif not data.endswith((b"\n", b"\r")) and b"\n" in data.rstrip(b"\r\n"):
+        # no final newline: the file may have lost tail bytes inside its last number
+        # (0.943137 -> 0.9431), which pyarrow reads as a valid shorter number
+        kind, values = parsed
+        out.add("truncated", "no final newline: the last line may be cut short",
+                "repaired: dropped the last line")
+        parsed = (kind if kind is None else (kind[0][:-1], kind[1])), values[:-1]
     kind, values = parsed
     out.rows_read = len(values)
     if kind is not None:  # (codes, names): rows filtered on integer codes, not strings
@@ -179,6 +213,7 @@ def parse_series_file(path: Path, sensor: str, sequence_length=None) -> _Parsed:
             "a header but no data rows")
         out.add("empty", what, "skipped")
         return out
+    values = _non_finite(values, out, float32)
     nan_rows = np.isnan(values).any(axis=1)
     if nan_rows.all():
         out.add("nan_only", f"all {len(values)} samples are NaN",
@@ -204,15 +239,50 @@ def _chunk_done(store, chunk: int) -> bool:
     return st.part_path(store, chunk).exists() and _sidecar(store, chunk, "series.parquet").exists()
 
 
+def _source_state(data_dir: Path, records: list[dict]) -> list:
+    """What a chunk was read from: per file its sensor, sequence length, size and mtime
+    (None when absent), so a resumed ingest sees a file that was fixed or edited since."""
+    state = []
+    for rec in records:
+        try:
+            info = os.stat(data_dir / rec["file"])
+            found = [info.st_size, info.st_mtime_ns]
+        except OSError:
+            found = None
+        seq = rec["sequence_length"]
+        state.append([str(rec["id"]), rec["sensor"], None if pd.isna(seq) else int(seq), found])
+    return state
+
+
+def _chunk_is_current(data_dir: Path, store: Path, chunk: int, records: list[dict]) -> bool:
+    """Whether chunk ``chunk`` is written and its source files are unchanged since."""
+    if not _chunk_done(store, chunk):
+        return False
+    try:
+        recorded = json.loads(_sidecar(store, chunk, "sources.json").read_text())
+    except (OSError, ValueError):
+        return False  # written by an older featurekit: no way to tell, read it again
+    return recorded == _source_state(data_dir, records)
+
+
+class _LockLost(RuntimeError):
+    """Another ingest took the store over: this (orphaned) worker must stop writing."""
+
+
 def _ingest_chunk(data_dir: Path, store: Path, chunk: int, records: list[dict],
-                  dtype: str) -> int:
-    """Parse the files of one chunk and write its samples and sidecars; return files read."""
+                  dtype: str, token: str | None = None) -> int:
+    """Parse the files of one chunk and write its samples and sidecars; return files read.
+
+    ``token`` is the owning ingest's lock token: a worker whose ingest died and was taken
+    over by another (its lock replaced) stops before writing anything."""
     arrays, stats, problems = [], [], []
     offset = 0
+    sources = _source_state(data_dir, records)  # before reading: a later edit is seen next time
+    extra = {} if dtype == "float32" else {"float32": False}
     for rec in records:
         try:
             parsed = parse_series_file(data_dir / rec["file"], rec["sensor"],
-                                       rec["sequence_length"])
+                                       rec["sequence_length"], **extra)
         except Exception as err:  # an unforeseen defect: report it, go on with the others
             parsed = _Parsed()
             parsed.add("read_error", f"{type(err).__name__}: {err}", "skipped")
@@ -228,6 +298,9 @@ def _ingest_chunk(data_dir: Path, store: Path, chunk: int, records: list[dict],
         offset += n
     stats = pd.DataFrame(stats, columns=["id", "rows_read", "n_samples", "nan_samples",
                                          "chunk", "offset"]).astype("int64")
+    if token is not None and _lock_token(store) != token:
+        raise _LockLost(f"{store}: another ingest owns the store now; chunk {chunk} not written")
+    _sidecar(store, chunk, "sources.json").unlink(missing_ok=True)  # stale until rewritten
     st.atomic_write(_sidecar(store, chunk, "report.csv"),
                     lambda tmp: new_table(problems).to_csv(tmp, index=False))
     st.atomic_write(_sidecar(store, chunk, "series.parquet"),
@@ -235,7 +308,86 @@ def _ingest_chunk(data_dir: Path, store: Path, chunk: int, records: list[dict],
     values = np.concatenate(arrays) if arrays else np.empty((0, 3), dtype=dtype)
     st.write_samples(st.part_path(store, chunk), stats["id"].to_numpy(), values,
                      stats["n_samples"].to_numpy(), STORE_CHANNELS)
+    st.write_json(_sidecar(store, chunk, "sources.json"), sources)  # last: marks it current
     return len(records)
+
+
+# ---------------------------------------------------------------------- one writer per store
+LOCK_NAME = "ingest.lock"
+
+
+def _process_start(pid: int) -> str | None:
+    """Start time of process ``pid`` (Linux /proc), to tell it from a later one reusing its
+    pid; None where unknown."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return None
+
+
+def _read_lock(store: Path) -> dict | None:
+    try:
+        return json.loads((store / LOCK_NAME).read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def _lock_token(store: Path) -> str | None:
+    return (_read_lock(store) or {}).get("token")
+
+
+def _owner_alive(owner: dict) -> bool:
+    """Whether the ingest that wrote ``owner`` still runs (on this host; another host's
+    lock counts as alive)."""
+    if owner.get("host") != socket.gethostname():
+        return True
+    pid = owner.get("pid")
+    if not isinstance(pid, int) or pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    started = owner.get("started")
+    return started is None or _process_start(pid) in (None, started)
+
+
+def _acquire_lock(store: Path) -> str:
+    """Take ``store/ingest.lock`` for this process, or refuse while its owner is alive.
+
+    A lock left by a dead ingest (killed with SIGKILL) is taken over; its orphaned workers
+    then find the token changed and stop before writing (see :func:`_ingest_chunk`)."""
+    path = store / LOCK_NAME
+    token = uuid.uuid4().hex
+    mine = dict(pid=os.getpid(), host=socket.gethostname(), token=token,
+                started=_process_start(os.getpid()), since=time.strftime("%Y-%m-%dT%H:%M:%S"))
+    for _ in range(3):
+        try:
+            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            owner = _read_lock(store)
+            if owner is None:
+                if time.time() - path.stat().st_mtime < 5:  # being written right now
+                    time.sleep(0.2)
+                    continue
+            elif _owner_alive(owner):
+                raise RuntimeError(
+                    f"another ingest (pid {owner.get('pid')} on {owner.get('host')}, since "
+                    f"{owner.get('since')}) is writing into {store}; wait for it to finish, or "
+                    f"if that process is gone, delete {path}") from None
+            path.unlink(missing_ok=True)  # stale: its owner is dead
+            continue
+        with os.fdopen(fd, "w") as fh:
+            json.dump(mine, fh)
+        return token
+    raise RuntimeError(f"could not take the lock {path}; delete it if no ingest is running")
+
+
+def _release_lock(store: Path, token: str) -> None:
+    if _lock_token(store) == token:
+        (store / LOCK_NAME).unlink(missing_ok=True)
 
 
 # ---------------------------------------------------------------------- the whole layout
@@ -266,7 +418,7 @@ def _read_tables(data_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame, set]:
         frames.append(table)
     raise_problems(f"cannot ingest {data_dir}", errors)
     table = pd.concat(frames, ignore_index=True)
-    listed = set(table["id"].str.strip())
+    listed = {_id_key(i) for i in table["id"]}
     table["activity"] = table["activity"].replace("", None)
     problems = []
     numeric = pd.to_numeric(table["id"].str.strip(), errors="coerce")
@@ -275,7 +427,8 @@ def _read_tables(data_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame, set]:
         problems.append(dict(id=r["id"], file=r["source"], problem="bad_id",
                              detail=f"row {r['row']}: id {r['id']!r} is not an integer",
                              action="skipped"))
-    table = table[~bad].assign(id=numeric[~bad].astype("int64"))
+    written = table["id"].str.strip()
+    table = table[~bad].assign(id=numeric[~bad].astype("int64"), written=written[~bad])
     sensor = table["sensor"].str.strip().str.lower()
     bad = ~sensor.isin(HEADERS)
     for _, r in table[bad].iterrows():
@@ -285,27 +438,45 @@ def _read_tables(data_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame, set]:
     table = table[~bad].assign(sensor=sensor[~bad])
     dup = table["id"].duplicated(keep="first")
     first = table.drop_duplicates("id").set_index("id")
+    compared = ["activity", *[c for c in CSV_COLUMNS if c != "id"]]
     for _, r in table[dup].iterrows():
         kept = first.loc[r["id"]]
-        same = all(kept[c] == r[c] for c in CSV_COLUMNS[:4])
+        differ = [f"{c} {kept[c]!r} vs {r[c]!r}" for c in compared
+                  if not (pd.isna(kept[c]) and pd.isna(r[c])) and str(kept[c]).strip()
+                  != str(r[c]).strip()]
+        what = "same metadata" if not differ else "different " + ", ".join(differ)
         problems.append(dict(id=r["id"], file=r["source"], problem="duplicate_id",
                              detail=f"row {r['row']} repeats id {r['id']} of {kept['source']} "
-                             f"row {kept['row']} ({'same' if same else 'different'} metadata)",
+                             f"row {kept['row']} ({what})",
                              action="skipped this row, kept the first"))
     table = table[~dup]
     table["sequence_length"] = pd.to_numeric(table["sequence_length"], errors="coerce")
-    table["file"] = [str(SERIES_DIR / f"{i}.csv") for i in table["id"]]
+    # the file is <id>.csv; an id written zero-padded (001640) may name its file so too
+    table["file"] = [str(SERIES_DIR / f"{w}.csv") if w != str(i) and (
+        data_dir / SERIES_DIR / f"{w}.csv").is_file() else str(SERIES_DIR / f"{i}.csv")
+        for i, w in zip(table["id"], table["written"], strict=True)]
     meta = table.sort_values("id")[META_COLUMNS].reset_index(drop=True)
     return meta, new_table(problems), listed
 
 
+def _id_key(text: str):
+    """An id as the CSVs and file names may write it: ``1640``, ``001640`` and ``1640.0``
+    are the same integer id; anything else stays text."""
+    text = str(text).strip()
+    try:
+        number = float(text)
+    except ValueError:
+        return text
+    return int(number) if number.is_integer() else text
+
+
 def _orphans(data_dir: Path, known: set) -> pd.DataFrame:
-    """Series files whose id is in neither CSV."""
+    """Series files whose id is in neither CSV (ids compared as integers where they are)."""
     with os.scandir(data_dir / SERIES_DIR) as entries:
         names = [e.name for e in entries if e.name.endswith(".csv")]
     rows = [dict(id=n[:-4], file=str(SERIES_DIR / n), problem="orphan_file",
                  detail="id in neither train.csv nor metadata.csv", action="skipped")
-            for n in sorted(names) if n[:-4] not in known]
+            for n in sorted(names) if _id_key(n[:-4]) not in known]
     return new_table(rows)
 
 
@@ -338,7 +509,11 @@ def ingest_competition(data_dir, store, *, n_jobs: int = -1, progress: bool = Tr
         Folder with train.csv, metadata.csv and unlabeled/unlabeled/<id>.csv.
     store : path
         Output directory (layout in :mod:`featurekit.io.store`). Chunks already written by an
-        interrupted run are kept and not read again.
+        earlier or interrupted run are kept and not read again, unless one of their source
+        files changed since (size or modification time; also its sensor or sequence length
+        in the CSVs): those chunks are read again. The report counts both. One ingest at a
+        time writes into a store: a second one is refused while the first is alive (the
+        lock ``store/ingest.lock`` holds its pid); a dead one's lock is taken over.
     n_jobs : int
         joblib workers (-1 = all cores); each task reads one chunk of files.
     progress : bool
@@ -348,6 +523,8 @@ def ingest_competition(data_dir, store, *, n_jobs: int = -1, progress: bool = Tr
     sampling_rates : dict, optional
         Samples per second per sensor, e.g. ``{"smartwatch": 20.0, "vicon": 100.0}``; stored
         in the manifest. Unknown rates are stored as null and loaded as 1.0 (time in samples).
+        A sensor name other than smartwatch or vicon, or a rate that is not a finite number
+        > 0, is refused before anything is read.
     dtype : {"float32", "float64"}
         Sample type in the store (see :mod:`featurekit.io.store` for why float32).
 
@@ -357,16 +534,16 @@ def ingest_competition(data_dir, store, *, n_jobs: int = -1, progress: bool = Tr
         Every missing, empty, malformed or suspicious file and what was done; also written to
         ``store/report.csv``.
     """
-    from joblib import Parallel, delayed
-    from tqdm.auto import tqdm
-
     t0 = time.perf_counter()
     data_dir, store = Path(data_dir), Path(store)
-    if chunk_size < 1:
-        raise ValueError(f"chunk_size must be >= 1, got {chunk_size}")
-    if np.dtype(dtype) not in (np.float32, np.float64):
-        raise ValueError(f"dtype must be float32 or float64, got {dtype!r}")
+    chunk_size = check_count(chunk_size, "chunk_size")
+    if n_jobs is not None and (check_count(n_jobs, "n_jobs", minimum=-10**6) == 0):
+        raise ValueError("n_jobs must be a number of workers >= 1, or negative as in joblib "
+                         "(-1 = all cores), got 0")
+    if dtype not in ("float32", "float64", np.float32, np.float64):
+        raise ValueError(f"dtype must be 'float32' or 'float64', got {dtype!r}")
     dtype = np.dtype(dtype).name
+    sampling_rates = check_sampling_rates(sampling_rates, HEADERS)
     meta, csv_problems, listed = _read_tables(data_dir)
     if meta.empty:
         problems = "; ".join(f"{p.problem}: {p.detail}" for p in csv_problems.head(3).itertuples())
@@ -376,15 +553,32 @@ def ingest_competition(data_dir, store, *, n_jobs: int = -1, progress: bool = Tr
     orphans = _orphans(data_dir, listed)
     for sub in ("samples", "chunks"):
         (store / sub).mkdir(parents=True, exist_ok=True)
-    _plan(store, meta, chunk_size, dtype)
+    token = _acquire_lock(store)
+    try:
+        return _ingest_locked(data_dir, store, meta, csv_problems, orphans, token, t0,
+                              n_jobs=n_jobs, progress=progress, chunk_size=chunk_size,
+                              sampling_rates=sampling_rates, dtype=dtype)
+    finally:
+        _release_lock(store, token)
 
+
+def _ingest_locked(data_dir, store, meta, csv_problems, orphans, token, t0, *, n_jobs,
+                   progress, chunk_size, sampling_rates, dtype) -> IngestReport:
+    """The ingest proper, while this process holds the store's lock."""
+    from joblib import Parallel, delayed
+    from tqdm.auto import tqdm
+
+    _plan(store, meta, chunk_size, dtype)
     records = meta[["id", "file", "sensor", "sequence_length"]].to_dict("records")
     chunks = [records[i:i + chunk_size] for i in range(0, len(records), chunk_size)]
-    todo = [i for i in range(len(chunks)) if not _chunk_done(store, i)]
-    done_files = sum(len(c) for i, c in enumerate(chunks) if i not in set(todo))
+    written = [i for i in range(len(chunks)) if _chunk_done(store, i)]
+    current = {i for i in written if _chunk_is_current(data_dir, store, i, chunks[i])}
+    todo = [i for i in range(len(chunks)) if i not in current]
+    reread = [i for i in written if i not in current]  # written, but their files changed
+    done_files = sum(len(chunks[i]) for i in current)
     bar = tqdm(total=len(records), initial=done_files, unit="file", disable=not progress,
                desc="ingest")
-    jobs = (delayed(_ingest_chunk)(data_dir, store, i, chunks[i], dtype) for i in todo)
+    jobs = (delayed(_ingest_chunk)(data_dir, store, i, chunks[i], dtype, token) for i in todo)
     for n in Parallel(n_jobs=n_jobs, return_as="generator_unordered")(jobs):
         bar.update(n)
     bar.close()
@@ -401,9 +595,11 @@ def ingest_competition(data_dir, store, *, n_jobs: int = -1, progress: bool = Tr
                       or [new_table()], ignore_index=True)
     report = IngestReport(table=new_table(table.to_dict("records")), n_series=len(series),
                           n_files=len(records), n_samples=int(series["n_samples"].sum()),
-                          seconds=time.perf_counter() - t0, source=str(data_dir))
+                          seconds=time.perf_counter() - t0, source=str(data_dir),
+                          files_reused=done_files,
+                          files_reread=sum(len(chunks[i]) for i in reread))
     st.atomic_write(store / "report.csv", report.to_csv)
-    rates = {s: (sampling_rates or {}).get(s) for s in HEADERS}
+    rates = {s: sampling_rates.get(s) for s in HEADERS}
     st.write_json(store / "manifest.json", dict(
         format=st.FORMAT, version=st.FORMAT_VERSION, channels=STORE_CHANNELS, dtype=dtype,
         sampling_rates=rates, rate_column=RATE_COLUMN, meta_aliases=META_ALIASES, chunk_size=chunk_size, n_chunks=len(chunks),

@@ -30,7 +30,8 @@ PROBLEMS = {
     "duplicate_id": "an id listed more than once in train.csv/metadata.csv",
     "orphan_file": "a series file whose id is in neither train.csv nor metadata.csv",
     "length_mismatch": "rows read differ from sequence_length in the CSV",
-    "read_error": "the file could not be read at all",
+    "read_error": "the file could not be read at all (or is not a regular file)",
+    "non_finite": "cells that are inf, or beyond float32's range in a float32 store",
     "mostly_nan_column": "a column dropped because most of its cells are NaN",
     "small_class": "a class with too few series for a stratified/grouped split",
     "mixed_labels": "one series whose rows carry more than one label",
@@ -64,6 +65,10 @@ class IngestReport:
         Wall time of the read.
     source : str
         What was read (a directory or a file).
+    files_reused : int
+        Files not read again because an earlier run stored them and they are unchanged.
+    files_reread : int
+        Files read again because they (or a file of their chunk) changed since an earlier run.
     """
 
     table: pd.DataFrame = field(default_factory=new_table)
@@ -72,6 +77,8 @@ class IngestReport:
     n_samples: int = 0
     seconds: float = 0.0
     source: str = ""
+    files_reused: int = 0
+    files_reread: int = 0
 
     def add(self, id, file, problem: str, detail: str, action: str) -> None:
         """Add one row (for small reports; bulk readers build ``table`` directly)."""
@@ -94,6 +101,11 @@ class IngestReport:
         lines = [f"read {self.source}: {self.n_series} series, {self.n_samples} samples "
                  f"from {self.n_files} file{'s' * (self.n_files != 1)} in {self.seconds:.1f} s; "
                  f"{len(self.table)} problems"]
+        if self.files_reused or self.files_reread:
+            read = self.n_files - self.files_reused
+            lines.append(f"  resumed: {self.files_reused} files reused from an earlier run "
+                         f"(unchanged), {read} read now, {self.files_reread} of them again "
+                         "because their chunk's files changed")
         for problem, n in self.counts.items():
             first = self.of(problem).iloc[0]
             lines.append(f"  {problem:<20} {n:>6}  e.g. id {first['id']} ({first['file']}): "

@@ -42,6 +42,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from featurekit.panel import Panel, describe_ids, meta_mask
+from featurekit.validation import check_sampling_rates
 
 FORMAT = "featurekit-store"
 FORMAT_VERSION = 1
@@ -138,8 +139,10 @@ def _rates(manifest: dict, meta: pd.DataFrame, sampling_rates) -> np.ndarray:
     """Per-series sampling rate from the manifest's ``rate_column`` (the competition's
     sensor); 1.0 (time in samples) where unknown."""
     rates = dict(manifest.get("sampling_rates") or {})
-    rates.update(sampling_rates or {})
     column = manifest.get("rate_column", _V1_DEFAULTS["rate_column"])
+    if sampling_rates is not None:
+        known = set(rates) | (set(meta[column].dropna().astype(str)) if column in meta else set())
+        rates.update(check_sampling_rates(sampling_rates, known))
     if column not in meta.columns:
         return np.ones(len(meta))
     mapped = meta[column].map({k: v for k, v in rates.items() if v is not None}).astype(float)

@@ -60,24 +60,22 @@ def read_ts(
     problems: list[str] = []
     in_data = False
 
-    # utf-8-sig also reads files saved with a byte-order mark (as Windows editors write them)
-    with path.open(encoding="utf-8-sig", errors="replace") as fh:
-        for lineno, raw in enumerate(fh, start=1):
-            line = raw.strip()
-            if not line or line[0] in "#%":
-                continue
-            if not in_data:
-                in_data = _parse_header_line(line, header, path, lineno, problems)
-                continue
-            try:
-                case, label = _parse_case(line, header)
-            except ValueError as err:
-                problems.append(f"{path.name}:{lineno}: {err}")
-                if len(problems) >= _MAX_PROBLEMS:
-                    break
-                continue
-            cases.append(case)
-            labels.append(label)
+    for lineno, raw in enumerate(_lines(_decode(path)), start=1):
+        line = raw.strip()
+        if not line or line[0] in "#%":
+            continue
+        if not in_data:
+            in_data = _parse_header_line(line, header, path, lineno, problems)
+            continue
+        try:
+            case, label = _parse_case(line, header)
+        except ValueError as err:
+            problems.append(f"{path.name}:{lineno}: {err}")
+            if len(problems) >= _MAX_PROBLEMS:
+                break
+            continue
+        cases.append(case)
+        labels.append(label)
 
     if not in_data and not problems:
         problems.append(f"{path.name}: no '@data' line; is this a .ts file?")
@@ -86,6 +84,34 @@ def read_ts(
         more = " (stopped after the first problems)" if len(problems) >= _MAX_PROBLEMS else ""
         raise_problems(f"cannot read {path}{more}", problems)
     return _to_panel(cases, labels, header, channels, sampling_rate)
+
+
+def _lines(text: str) -> list[str]:
+    """Lines split at \\n, \\r\\n or \\r only (as a file opened in text mode), so line
+    numbers match an editor's."""
+    return text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+
+
+def _decode(path: Path) -> str:
+    """The file's text as UTF-8 (with or without a byte-order mark, as Windows editors
+    write it); a UTF-16 file or a byte that is not UTF-8 is one clear error naming the file,
+    the line and the fix, never a replacement character (``é`` and ``è`` would both become
+    ``\ufffd``: one class)."""
+    data = path.read_bytes()
+    head = data[:4096]
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or (head and head.count(b"\x00") > len(head) // 4):
+        raise ValueError(f"cannot read {path}: the file is UTF-16 encoded (byte-order mark or "
+                         "NUL bytes); read_ts reads UTF-8: re-save it as UTF-8, e.g. "
+                         f"iconv -f UTF-16 -t UTF-8 {path.name} > {path.stem}-utf8{path.suffix}")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        line = data[:err.start].count(b"\n") + 1
+        bad = data[err.start:err.start + 1].hex()
+        raise ValueError(
+            f"cannot read {path}: line {line} holds byte 0x{bad}, which is not UTF-8 (the file "
+            "looks Latin-1 / cp1252 encoded); read_ts reads UTF-8: re-save it as UTF-8, e.g. "
+            f"iconv -f latin1 -t UTF-8 {path.name} > {path.stem}-utf8{path.suffix}") from None
 
 
 def _parse_header_line(line: str, header: dict, path: Path, lineno: int, problems: list) -> bool:

@@ -24,6 +24,7 @@ from tqdm.auto import tqdm
 from featurekit.features import compute_features, kernels
 from featurekit.features.registry import FeatureSet
 from featurekit.panel import Panel, describe_ids
+from featurekit.validation import check_count
 
 # Samples (of 3 channels) per in-memory chunk, by feature-set cost: cheap NumPy reductions
 # run fastest on chunks that stay in cache; sorts and FFTs amortize their per-batch overhead
@@ -62,6 +63,27 @@ def check_finite(panel: Panel) -> None:
         "preprocess=PanelTransformer(fill_nan) (from featurekit.preprocess) to fill each "
         "chunk, or drop those series."
     )
+
+
+def check_chunk_args(*, n_jobs=1, chunk_size=None, backend="joblib", client=None) -> None:
+    """Refuse bad chunking arguments at entry, naming the argument and what is allowed
+    (a deep failure such as "No objects to concatenate" says neither)."""
+    check_count(chunk_size, "chunk_size", allow_none=True)
+    if n_jobs is not None and check_count(n_jobs, "n_jobs", minimum=-(10**6)) == 0:
+        raise ValueError("n_jobs must be a number of workers >= 1, negative as in joblib "
+                         "(-1 = all cores) or None, got 0")
+    if backend not in BACKENDS:
+        raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
+    if client is None:
+        return
+    if backend != "dask":
+        raise ValueError(f"client= is used only with backend='dask' (got backend={backend!r})")
+    if isinstance(client, (str, os.PathLike)):
+        raise TypeError(f"client must be a distributed.Client, got the address {client!r}: "
+                        f"connect first, client = distributed.Client({str(client)!r})")
+    if not callable(getattr(client, "submit", None)):
+        raise TypeError(f"client must be a distributed.Client (with submit), got "
+                        f"{type(client).__name__}")
 
 
 @runtime_checkable
@@ -175,8 +197,7 @@ def _dask_client(client, n_workers: int):
 def iter_tables(source, job: ChunkJob, *, n_jobs: int | None = 1, backend: str = "joblib",
                 client=None, progress: bool = False) -> Iterator[pd.DataFrame]:
     """Feature tables of the source's chunks, in order, computed with joblib or Dask."""
-    if backend not in BACKENDS:
-        raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
+    check_chunk_args(n_jobs=n_jobs, chunk_size=job.chunk_size, backend=backend, client=client)
     tasks = _tasks(source, job)
     shown = set()
 

@@ -17,6 +17,7 @@ __all__ = [
     "GRAVITY_CUTOFF_HZ",
     "MIRROR_PSEUDOVECTOR_AXES",
     "MIRROR_VECTOR_AXES",
+    "check_magnitude_groups",
     "default_accelerometer",
     "default_mirror_signs",
     "is_channel_name",
@@ -92,6 +93,38 @@ def magnitude_name(prefix: str) -> str:
     ('mag', 'amag', 'acc_mag')
     """
     return f"{prefix}mag"
+
+
+def check_magnitude_groups(groups) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """``{name: channels}`` (or ``[(name, channels), ...]``) as ``((name, (channel, ...)),
+    ...)``; a name that is not a valid channel name (``a__b`` would give columns that
+    :func:`featurekit.parse_feature_name` cannot read back) or a group without channels is
+    refused, every problem in one ValueError.
+
+    Examples
+    --------
+    >>> check_magnitude_groups({"acc": ["x", "y", "z"]})
+    (('acc', ('x', 'y', 'z')),)
+    """
+    if isinstance(groups, (str, bytes)):
+        raise TypeError(f"magnitude_groups must be a dict {{name: [channels]}}, got {groups!r}")
+    try:
+        items = list(groups.items() if hasattr(groups, "items") else groups)
+        resolved = [(name, tuple([members] if isinstance(members, str) else members))
+                    for name, members in items]
+    except (TypeError, ValueError):
+        raise TypeError("magnitude_groups must be a dict {name: [channels]} or a list of "
+                        f"(name, [channels]) pairs, got {groups!r:.80}") from None
+    problems = []
+    for name, members in resolved:
+        if not is_channel_name(name):
+            problems.append(f"group name {name!r} must use only [{CHANNEL_NAME_CHARS}-] and no "
+                            "'__' (it becomes the magnitude channel's name)")
+        if not members:
+            problems.append(f"group {name!r} names no channel")
+    if problems:
+        raise ValueError("Invalid magnitude_groups:\n  - " + "\n  - ".join(problems))
+    return tuple((name, tuple(str(m) for m in members)) for name, members in resolved)
 
 
 def magnitude_groups(channels: Sequence[str]) -> dict[str, tuple[str, str, str]]:

@@ -11,7 +11,10 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from featurekit.conventions import xyz_triples  # noqa: F401  (the one x/y/z rule; re-exported)
+from featurekit.conventions import (
+    check_magnitude_groups,
+    xyz_triples,  # noqa: F401  (the one x/y/z rule; re-exported)
+)
 from featurekit.features import kernels
 from featurekit.features.registry import register_feature
 from featurekit.features.segments import Segments
@@ -26,8 +29,7 @@ def resolve_magnitude_groups(groups: Mapping | Sequence | None, channels: Sequen
     """Groups as ``((name, (channel, ...)), ...)``; ``None`` means automatic triples."""
     if groups is None:
         return auto_magnitude_groups(channels)
-    items = groups.items() if isinstance(groups, Mapping) else groups
-    resolved = tuple((str(name), tuple(members)) for name, members in items)
+    resolved = check_magnitude_groups(groups)
     unknown = sorted({c for _, members in resolved for c in members} - set(channels))
     if unknown:
         raise ValueError(f"magnitude groups name unknown channels {unknown}; have {list(channels)}")

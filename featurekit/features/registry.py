@@ -278,7 +278,16 @@ def get_feature_set(features: str | FeatureSet | Iterable[str], **options) -> Fe
         if options:
             raise ValueError(f"options {sorted(options)} cannot modify an explicit FeatureSet")
         return features
-    names = [features] if isinstance(features, str) else list(features)
+    allowed = (f"a set name ({', '.join(sorted(FEATURE_SETS))}), a list of them or a "
+               "FeatureSet")
+    if isinstance(features, str):
+        names = [features]
+    elif isinstance(features, Iterable) and not isinstance(features, Mapping):
+        names = list(features)
+        if not all(isinstance(n, str) for n in names):
+            raise TypeError(f"features must be {allowed}, got {features!r:.80}")
+    else:
+        raise TypeError(f"features must be {allowed}, got {features!r:.80}")
     unknown = [n for n in names if n not in FEATURE_SETS]
     if unknown or not names:
         raise ValueError(f"unknown feature sets {unknown}; known: {sorted(FEATURE_SETS)}")

@@ -7,6 +7,7 @@ block families fitted on training series (see ``FeatureSet.fit``); ``shape`` is 
 
 from __future__ import annotations
 
+from featurekit.conventions import check_magnitude_groups
 from featurekit.features.interval import QuantIntervals
 from featurekit.features.registry import (
     FeatureSet,
@@ -18,17 +19,17 @@ from featurekit.features.rocket import MiniRocket
 from featurekit.features.spectral import DEFAULT_BANDS
 from featurekit.features.stats import SEED
 from featurekit.features.tsfresh_bridge import freeze_settings
+from featurekit.validation import check_bands
 
 
 def _band_grid(bands) -> dict:
-    return {"band_power": [{"lo": float(lo), "hi": float(hi)} for lo, hi in bands]}
+    return {"band_power": [{"lo": lo, "hi": hi} for lo, hi in check_bands(bands)]}
 
 
 def _groups(magnitude_groups) -> tuple | None:
     if magnitude_groups is None:
         return None
-    items = magnitude_groups.items() if hasattr(magnitude_groups, "items") else magnitude_groups
-    return tuple((str(name), tuple(members)) for name, members in items)
+    return check_magnitude_groups(magnitude_groups)
 
 
 @register_feature_set("seed")

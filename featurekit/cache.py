@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import logging
 import os
 import pickle
 import types
+import warnings
+from contextlib import contextmanager
 from pathlib import Path
 
 import joblib
@@ -30,7 +33,9 @@ def panel_fingerprint(panel) -> str:
 def get_memory(cache: str | os.PathLike | bool | None) -> joblib.Memory | None:
     """joblib.Memory at ``cache`` (or $FEATUREKIT_CACHE when ``cache`` is None); None = off.
 
-    ``cache=False`` turns caching off even when the environment variable is set.
+    ``cache=False`` turns caching off even when the environment variable is set. A directory
+    that cannot be written (or a file in its place) gives None and one warning: the table
+    is computed without the cache instead of losing the work.
     """
     if cache is False:
         return None
@@ -39,7 +44,59 @@ def get_memory(cache: str | os.PathLike | bool | None) -> joblib.Memory | None:
         if cache is True:
             raise ValueError(f"cache=True needs a directory in ${ENV_VAR}")
         return None
+    reason = unwritable_reason(location)
+    if reason:
+        warnings.warn(f"extract: not using the cache, {location} cannot be written ({reason}); "
+                      "computing without it", UserWarning, stacklevel=3)
+        return None
     return joblib.Memory(Path(location), verbose=0)
+
+
+def unwritable_reason(location) -> str | None:
+    """Why the directory ``location`` cannot hold cache entries (a file in its place, no
+    write permission, a read-only disk), or None when a test file can be written there."""
+    location = Path(location)
+    try:
+        location.mkdir(parents=True, exist_ok=True)
+        probe = location / f".featurekit-probe-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as error:
+        return f"{type(error).__name__}: {error.strerror or error}"
+    return None
+
+
+class _LoadFailures(logging.Filter):
+    """Swallows joblib's "Exception while loading results" log record (a 40-line traceback)
+    and keeps the error's last line."""
+
+    def __init__(self):
+        super().__init__()
+        self.errors: list[str] = []
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if "Exception while loading results" not in message:
+            return True
+        self.errors.append(message.strip().splitlines()[-1].strip())
+        return False
+
+
+@contextmanager
+def quiet_load_failures(location):
+    """Around a cached call: a corrupted cache entry is recomputed (joblib does that) with
+    one short warning instead of joblib's logged traceback."""
+    failures = _LoadFailures()
+    logger = logging.getLogger("joblib")
+    logger.addFilter(failures)
+    try:
+        yield
+    finally:
+        logger.removeFilter(failures)
+    if failures.errors:
+        warnings.warn(f"extract: a cache entry in {location} could not be read "
+                      f"({failures.errors[0]}); recomputed the table and stored it again",
+                      UserWarning, stacklevel=4)
 
 
 def step_fingerprint(step) -> str:

@@ -21,8 +21,13 @@ import pyarrow.parquet as pq
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from featurekit.cache import get_memory, panel_fingerprint, step_fingerprint
-from featurekit.chunking import ChunkJob, check_finite, iter_tables
+from featurekit.cache import (
+    get_memory,
+    panel_fingerprint,
+    quiet_load_failures,
+    step_fingerprint,
+)
+from featurekit.chunking import ChunkJob, check_chunk_args, check_finite, iter_tables
 from featurekit.features import feature_columns, get_feature_set
 from featurekit.features.registry import FeatureSet
 from featurekit.panel import Panel
@@ -103,6 +108,7 @@ def extract(
     """
     from featurekit import __version__
 
+    check_chunk_args(n_jobs=n_jobs, chunk_size=chunk_size, backend=backend, client=client)
     job = ChunkJob(get_feature_set(features, **options), preprocess, chunk_size)
     job.feature_set.check_fitted()
     show = _show_progress(source, progress)
@@ -118,8 +124,9 @@ def extract(
         warnings.warn(f"extract: not using the cache, {error}", stacklevel=2)
         return _extract_chunks(source, job, n_jobs, show)
     cached = memory.cache(_cached_extract, ignore=["job", "panel", "n_jobs", "progress"])
-    return cached(panel_fingerprint(source), job.feature_set, step, __version__, job, source,
-                  n_jobs, show)
+    with quiet_load_failures(memory.location):
+        return cached(panel_fingerprint(source), job.feature_set, step, __version__, job,
+                      source, n_jobs, show)
 
 
 def extract_to_parquet(
@@ -141,6 +148,7 @@ def extract_to_parquet(
     index is written as column ``id``; the file appears only when complete, and a failure
     leaves no partial file behind.
     """
+    check_chunk_args(n_jobs=n_jobs, chunk_size=chunk_size, backend=backend, client=client)
     job = ChunkJob(get_feature_set(features, **options), preprocess, chunk_size)
     job.feature_set.check_fitted()
     tables = iter_tables(source, job, n_jobs=n_jobs, backend=backend, client=client,

@@ -14,7 +14,7 @@ def proba():
     p = rng.dirichlet(np.ones(len(ACTIVITIES)), size=6)
     p[0, 3] = 0.0  # must be clipped away from 0
     p[1, 5] = 1e-20  # would print as 1e-20
-    return p
+    return p / p.sum(axis=1, keepdims=True)  # rows of probabilities sum to 1
 
 
 def test_roundtrip_in_layout_order(tmp_path, proba):

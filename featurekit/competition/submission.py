@@ -41,6 +41,29 @@ def _template_columns(template) -> tuple[list[str], pd.Index | None]:
     return [str(c) for c in frame.columns if c != ID_COLUMN], ids
 
 
+SUM_TOLERANCE = 1e-3
+"""How far a row of probabilities may sum from 1 and still be renormalized (rounding);
+farther, it is not a probability row (raw scores, logits) and is refused."""
+
+
+def _probability_problems(proba: np.ndarray, ids: pd.Index) -> list[str]:
+    """Values outside [0, 1] and rows far from summing to 1, with the first offending row:
+    clipping raw scores (5, 4, -3) would write a valid-looking but meaningless file."""
+    problems = []
+    outside = (proba < 0) | (proba > 1)
+    if outside.any():
+        r, c = np.argwhere(outside)[0]
+        problems.append(f"{int(outside.any(axis=1).sum())} rows hold values outside [0, 1], "
+                        f"e.g. id {ids[r]} column {c}: {float(proba[r, c])!r} (pass probabilities, "
+                        "e.g. model.predict_proba, not scores or logits)")
+    sums = proba.sum(axis=1)
+    far = np.flatnonzero(np.abs(sums - 1) > SUM_TOLERANCE)
+    if len(far):
+        problems.append(f"{len(far)} rows do not sum to 1 (more than {SUM_TOLERANCE:g} off), "
+                        f"e.g. id {ids[far[0]]} sums to {sums[far[0]]:.6g}")
+    return problems
+
+
 def write_submission(ids, proba, classes, path, *, template=None, metadata=None) -> pd.DataFrame:
     """Write a submission CSV and return it as a DataFrame.
 
@@ -60,13 +83,19 @@ def write_submission(ids, proba, classes, path, *, template=None, metadata=None)
     metadata : str, Path or DataFrame, optional
         ``metadata.csv`` (column ``id``): every id must be one of its ids.
 
-    Probabilities are clipped to [1e-15, 1] and renormalized; numbers are written in plain
-    decimal notation with 15 decimals.
+    Probabilities must lie in [0, 1] with rows summing to 1 (to within
+    :data:`SUM_TOLERANCE`); they are clipped to [1e-15, 1] and renormalized; numbers are
+    written in plain decimal notation with 15 decimals.
     """
     columns, expected = _template_columns(template)
     classes = [str(c) for c in np.asarray(classes).tolist()]
-    proba = np.asarray(proba, dtype=float)
+    try:
+        proba = np.asarray(proba, dtype=float)
+    except (TypeError, ValueError) as error:
+        raise TypeError(f"proba must be an (n, n_classes) array of numbers: {error}") from None
     ids = pd.Index(np.asarray(ids))
+    if len(ids) == 0:
+        raise ValueError("ids is empty: a submission needs at least one row")
     problems = []
     if proba.ndim != 2 or proba.shape != (len(ids), len(classes)):
         problems.append(f"proba has shape {proba.shape}, expected ({len(ids)}, {len(classes)}) "
@@ -97,6 +126,8 @@ def write_submission(ids, proba, classes, path, *, template=None, metadata=None)
                             f"{unknown[:5].tolist()})")
     if proba.ndim == 2 and not np.isfinite(proba).all():
         problems.append(f"proba has NaN/inf in {int((~np.isfinite(proba)).any(axis=1).sum())} rows")
+    elif proba.ndim == 2 and proba.size:
+        problems += _probability_problems(proba, ids)
     if problems:
         raise_problems("Cannot write the submission", problems)
 
@@ -108,6 +139,17 @@ def write_submission(ids, proba, classes, path, *, template=None, metadata=None)
     return frame
 
 
+def _template_ids_text(template) -> pd.Index | None:
+    """The template's ids as written (text), or None without a template or rows."""
+    if template is None:
+        return None
+    frame = template.astype(str) if isinstance(template, pd.DataFrame) else pd.read_csv(
+        template, dtype=str, keep_default_na=False)
+    if ID_COLUMN not in frame or frame.empty:
+        return None
+    return pd.Index(frame[ID_COLUMN].str.strip())
+
+
 def validate_submission(path, template=None) -> pd.DataFrame:
     """Check a written submission against the template; raise one ValueError listing problems.
 
@@ -115,10 +157,13 @@ def validate_submission(path, template=None) -> pd.DataFrame:
     (the template's ids when it has rows), probabilities in [0, 1] summing to 1, and no
     scientific notation. Returns the parsed submission.
     """
-    columns, expected = _template_columns(template)
+    columns, _ = _template_columns(template)
+    expected = _template_ids_text(template)
+    text = pd.read_csv(path, dtype=str, keep_default_na=False)
     frame = pd.read_csv(path)
-    text = pd.read_csv(path, dtype=str)
     problems = []
+    if text.empty:
+        problems.append(f"{path} has a header but no rows: a submission needs one row per id")
     header = list(frame.columns)
     if header != [ID_COLUMN, *columns]:
         problems.append(f"header of {path} is {header[:5]}..., expected "
@@ -130,15 +175,23 @@ def validate_submission(path, template=None) -> pd.DataFrame:
                         "(write_submission does)")
     if ID_COLUMN in frame and frame[ID_COLUMN].duplicated().any():
         problems.append(f"ids repeated: {frame[ID_COLUMN][frame[ID_COLUMN].duplicated()][:10].tolist()}")
-    if expected is not None and ID_COLUMN in frame:
-        got = pd.Index(frame[ID_COLUMN])
+    if expected is not None and ID_COLUMN in text:
+        got = pd.Index(text[ID_COLUMN].str.strip())  # as written: 236.0 is not 236
         absent, unknown = expected[~expected.isin(got)], got[~got.isin(expected)]
         if len(absent) or len(unknown):
             problems.append(f"{len(absent)} template ids missing (e.g. {absent[:5].tolist()}), "
                             f"{len(unknown)} ids not in the template (e.g. {unknown[:5].tolist()})")
     present = [c for c in columns if c in frame]
-    values = frame[present].to_numpy(dtype=float) if present else np.zeros((0, 0))
-    if values.size:
+    cells = text[present].apply(lambda c: c.str.strip())
+    numeric = cells.apply(pd.to_numeric, errors="coerce")
+    junk = numeric.isna().to_numpy()
+    if junk.any():
+        r, c = np.argwhere(junk)[0]
+        row_id = text[ID_COLUMN].iloc[r] if ID_COLUMN in text else "?"
+        problems.append(f"{int(junk.sum())} cells are not numbers, first {cells.iat[r, c]!r} "
+                        f"at data row {r + 1} ({ID_COLUMN} {row_id}) column {present[c]!r}")
+    values = numeric.to_numpy(dtype=float) if present else np.zeros((0, 0))
+    if values.size and not junk.any():
         if np.isnan(values).any() or (values < 0).any() or (values > 1).any():
             problems.append("probabilities must be numbers in [0, 1]")
         sums = values.sum(axis=1)

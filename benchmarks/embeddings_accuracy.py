@@ -34,10 +34,10 @@ from featurekit import extract
 from featurekit.calibration import align_proba
 from featurekit.datasets import load_watch
 from featurekit.embeddings import EmbeddingFeatures
+from featurekit.encoder import train_encoder
 from featurekit.evaluate import cross_validate, scores
 from featurekit.models import make_model
 from featurekit.preprocess import mirror, windows
-from featurekit.encoder import train_encoder
 from featurekit.recipes import COMPARE_SETTINGS
 
 

@@ -20,14 +20,7 @@ import pandas as pd
 from featurekit.io.ts import read_ts
 from featurekit.panel import Panel
 
-__all__ = [
-    "ACTIVITIES",
-    "SMARTWATCH_HZ",
-    "VICON_HZ",
-    "load_basic_motions",
-    "load_watch",
-    "make_competition",
-]
+__all__ = ["load_basic_motions", "load_watch"]
 
 WATCH_HZ = 50.0
 BASIC_MOTIONS_HZ = 10.0

@@ -9,6 +9,7 @@ Each recipe composes library calls (datasets, preprocess, extract, evaluate, rep
 from __future__ import annotations
 
 import time
+
 import pandas as pd
 
 from featurekit.evaluate import LEAK_WARNING, cross_validate

@@ -80,8 +80,8 @@ def baseline_competition(data_dir, out=".", *, store=None, model: str = "seed-rf
     Returns the CV table.
     """
     from featurekit.calibration import CalibratedModel
-    from featurekit.models import make_model
     from featurekit.competition.submission import validate_submission, write_submission
+    from featurekit.models import make_model
 
     data_dir, out = Path(data_dir), Path(out)
     out.mkdir(parents=True, exist_ok=True)

@@ -75,23 +75,61 @@ def raise_problems(title: str, problems: Iterable[str]) -> None:
         raise ValueError(format_problems(title, problems))
 
 
-def check_labels(y) -> np.ndarray:
+def check_labels(y, groups=None) -> np.ndarray:
     """``y`` as a 1-D array of class labels; a missing, NaN, inf, 2-D or continuous target is
-    refused with scikit-learn's messages.
+    refused with scikit-learn's messages, and so are labels mixing numbers and strings
+    (``[1, "1", "a"]``: 1 and "1" would be two classes).
+
+    With ``groups`` (the subject of each row, for subject-grouped inner folds): one per row,
+    and not every class held by a single subject, since grouped folds would then never train
+    on the class they validate on.
 
     Examples
     --------
     >>> check_labels(["a", "b", "a"]).tolist()
     ['a', 'b', 'a']
+    >>> check_labels([1, "1", "a"])
+    Traceback (most recent call last):
+    ...
+    TypeError: y mixes numbers and strings ([1, '1', 'a']): 1 and '1' would be different classes; convert the labels to one type, e.g. np.asarray(y).astype(str)
     """
     from sklearn.utils.multiclass import check_classification_targets
     from sklearn.utils.validation import check_array, column_or_1d
 
     if y is None:
         raise ValueError("this classifier requires y to be passed, but the target y is None")
+    raw = y.to_numpy() if hasattr(y, "to_numpy") else np.asarray(y, dtype=object)
+    if raw.size == 0:
+        raise ValueError("y is empty (0 rows): fitting needs at least one labeled row")
+    if raw.dtype == object:  # before check_array, which would turn 1 into '1'
+        kinds = {isinstance(v, (str, bytes)) for v in raw.ravel()
+                 if isinstance(v, (str, bytes, numbers.Number))}
+        if len(kinds) > 1:
+            shown = list(dict.fromkeys(raw.ravel().tolist()))[:5]
+            raise TypeError(f"y mixes numbers and strings ({shown}): 1 and '1' would be "
+                            "different classes; convert the labels to one type, e.g. "
+                            "np.asarray(y).astype(str)")
     y = column_or_1d(check_array(y, ensure_2d=False, dtype=None), warn=True)
     check_classification_targets(y)
+    if groups is not None:
+        _check_groups(y, groups)
     return y
+
+
+def _check_groups(y: np.ndarray, groups) -> None:
+    groups = np.asarray(groups)
+    if groups.shape != y.shape:
+        raise ValueError(f"groups must hold one subject per row of y ({len(y)}), got shape "
+                         f"{groups.shape}")
+    classes = np.unique(y)
+    if len(classes) < 2 or len(np.unique(groups)) < 2:
+        return  # nothing to calibrate across subjects; the estimator says so itself
+    subjects_per_class = {c: np.unique(groups[y == c]).tolist() for c in classes.tolist()}
+    if all(len(s) == 1 for s in subjects_per_class.values()):
+        shown = [f"{c!r} only in subject {s[0]!r}" for c, s in subjects_per_class.items()][:3]
+        raise ValueError(f"groups: every class is held by a single subject ({'; '.join(shown)}"
+                         "), so subject-grouped inner folds never train on the class they "
+                         "validate on; give training data where subjects share classes")
 
 
 def n_features(X) -> int:

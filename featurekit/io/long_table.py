@@ -117,6 +117,9 @@ def read_long_table(
     else:
         values = list(value_columns)
     problems = _check(df, ids, values, label_column, group_column, sort)
+    if df.empty:
+        problems.insert(0, "the table has a header but no data rows" if len(df.columns)
+                        else "the table is empty (no header, no rows)")
     if problems:
         raise ValueError(format_problems(f"cannot read {source}", problems)
                          + f"\n  (the table has columns {list(df.columns)[:30]}...)")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from functools import lru_cache
 from itertools import combinations
 
@@ -77,20 +78,12 @@ def _cached_plan(feature_set: FeatureSet, channels: tuple) -> tuple[list, pd.Ind
     return plan, columns, last_use, groups
 
 
-def compute_features(panel, feature_set: FeatureSet) -> pd.DataFrame:
-    """Feature table (index = panel ids) of one panel held in memory.
-
-    Each channel's Segments (and its cached intermediates) lives from its first use to its
-    last, so the working set of a chunk stays small and hot in cache. With numba, every kind
-    of compiled sum (moments, shape and lag sums, quantiles, spectra) of all input and
-    magnitude channels comes from one pass over each series' rows (a ChannelBlock).
-    """
-    feature_set.check_fitted()
+def _plan_columns(panel, plan, last_use, groups, out) -> ChannelBlock | None:
+    """Fill ``out[:, :len(plan)]`` with the registered features; return the numba block."""
     layout = Layout(panel.offsets, panel.sampling_rate)
-    plan, columns, last_use, groups = _cached_plan(feature_set, tuple(panel.channels))
     live: dict[str, Segments] = {}
     block, names = None, list(panel.channels)
-    if plan and kernels.enabled():
+    if kernels.enabled():
         # Input and magnitude channels side by side: each compiled pass reads a series' rows
         # once for every channel (see ChannelBlock).
         members = [[names.index(m) for m in groups[g]] for g in groups]
@@ -111,7 +104,6 @@ def compute_features(panel, feature_set: FeatureSet) -> pd.DataFrame:
 
     lengths = panel.lengths
     shortest = int(lengths.min()) if len(lengths) else 0
-    out = np.empty((len(panel), len(columns)), dtype=np.float64)
     for step, (_, (scope, feature, params, operands)) in enumerate(plan):
         spec = FEATURES[feature]
         if scope == "channel":
@@ -126,6 +118,123 @@ def compute_features(panel, feature_set: FeatureSet) -> pd.DataFrame:
         for name in _operands(scope, operands):
             if last_use[name] == step:
                 live.pop(name, None)
+    return block
+
+
+# A series channel whose largest |sample| lies outside [2**-200, 2**200] is computed scaled:
+# fourth powers of (x - mean) then stay within float64 for any length below 2**100.
+_LARGE, _SMALL = 2.0**200, 2.0**-200
+
+
+def _max_abs(panel, block: ChannelBlock | None) -> np.ndarray | None:
+    """(series, input channels) largest |sample| (0 for empty series); None when no series
+    can be extreme (float32 samples never are)."""
+    n_in = panel.n_channels
+    if block is not None and "moments" in block.__dict__:  # computed anyway: free
+        with np.errstate(invalid="ignore"):
+            largest = np.fmax(np.abs(block.moment("min")[:, :n_in]),
+                              np.abs(block.moment("max")[:, :n_in]))
+        return np.where(panel.lengths[:, None] > 0, largest, 0.0)
+    if panel.values.dtype.itemsize < 8 or not panel.values.size:
+        return None
+    nonempty = panel.lengths > 0
+    starts = panel.offsets[:-1][nonempty]
+    largest = np.zeros((len(panel), n_in))
+    largest[nonempty] = np.fmax(np.abs(np.minimum.reduceat(panel.values, starts, axis=0)),
+                                np.abs(np.maximum.reduceat(panel.values, starts, axis=0)))
+    return largest
+
+
+def _scaled(panel, exponents: np.ndarray):
+    """``panel`` with series ``i``, channel ``c`` multiplied by ``2**-exponents[i, c]``."""
+    shifts = np.repeat(-exponents, panel.lengths, axis=0)
+    return panel.replace(values=np.ldexp(panel.values.astype(np.float64), shifts))
+
+
+def _rescale_extreme_rows(panel, plan, groups, out, block) -> None:
+    """Recompute, scaled by a power of two, the rows of series whose samples are extreme.
+
+    Each input channel of such a series is divided by ``2**e`` with ``e`` its largest
+    |sample|'s binary exponent (exact: only exponent bits change); magnitude channels and
+    group features use one exponent per magnitude group (the largest of its members'), in
+    a second pass. A feature of degree ``d`` is multiplied back by ``2**(d * e)``: std and
+    quantiles come back exactly, shares and correlations are unchanged, and energy (degree 2)
+    of samples beyond about 1e154 is inf because float64 cannot hold it. Features of
+    unknown degree keep their unscaled values.
+    """
+    largest = _max_abs(panel, block)
+    if largest is None:
+        return
+    exponent = np.frexp(np.where(np.isfinite(largest), largest, 0.0))[1]
+    extreme = np.isfinite(largest) & ((largest > _LARGE) | ((largest > 0) & (largest < _SMALL)))
+    rows = np.flatnonzero(extreme.any(axis=1))
+    if not len(rows):
+        return
+    sub = panel.take(rows)
+    own = np.where(extreme[rows], exponent[rows], 0).astype(np.int64)
+    shared = own.copy()  # one exponent per connected set of magnitude-group members
+    members = [[panel.channels.index(m) for m in groups[g]] for g in groups]
+    for _ in range(len(members)):
+        for idx in members:
+            shared[:, idx] = shared[:, idx].max(axis=1, keepdims=True)
+    channel_names = list(panel.channels)
+    passes = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the first pass said what there was to say
+        for key, exponents in (("own", own), ("shared", shared)):
+            if key == "shared" and not members:
+                continue
+            values = np.empty((len(sub), out.shape[1]))
+            _plan_columns(_scaled(sub, exponents), plan, _last_use(plan), groups, values)
+            passes[key] = (values, exponents)
+    with np.errstate(over="ignore"):
+        for step, (_, (scope, feature, _params, operands)) in enumerate(plan):
+            degree = FEATURES[feature].degree
+            if degree is None or (scope == "pair" and degree != 0):
+                continue  # unknown scaling: keep the unscaled value
+            if scope == "channel" and operands in channel_names:
+                values, exponents = passes["own"]
+                shift = exponents[:, channel_names.index(operands)]
+            elif scope == "pair":
+                values, shift = passes["own"][0], 0
+            else:  # a magnitude channel or a group feature
+                values, exponents = passes["shared"]
+                group = operands if scope == "channel" else None
+                first = groups[group][0] if group is not None else operands[0]
+                shift = exponents[:, channel_names.index(first)]
+            out[rows, step] = np.ldexp(values[:, step], degree * np.asarray(shift))
+
+
+def _last_use(plan) -> dict:
+    last_use = {}
+    for step, (_, (scope, _, _, operands)) in enumerate(plan):
+        for name in _operands(scope, operands):
+            last_use[name] = step
+    return last_use
+
+
+def compute_features(panel, feature_set: FeatureSet) -> pd.DataFrame:
+    """Feature table (index = panel ids) of one panel held in memory.
+
+    Each channel's Segments (and its cached intermediates) lives from its first use to its
+    last, so the working set of a chunk stays small and hot in cache. With numba, every kind
+    of compiled sum (moments, shape and lag sums, quantiles, spectra) of all input and
+    magnitude channels comes from one pass over each series' rows (a ChannelBlock).
+
+    Series with samples beyond ``2**200`` (about 1e60) in magnitude, or all below
+    ``2**-200``, would overflow (or underflow) their squares and fourth powers: their
+    registered features are computed again on the series scaled by a power of two per
+    channel (exact), then scaled back by each feature's ``degree`` (see
+    :func:`_rescale_extreme_rows`).
+    """
+    feature_set.check_fitted()
+    plan, columns, last_use, groups = _cached_plan(feature_set, tuple(panel.channels))
+    out = np.empty((len(panel), len(columns)), dtype=np.float64)
+    if plan:
+        # rows whose powers overflow are recomputed scaled below: no warning for them here
+        with np.errstate(over="ignore", invalid="ignore"):
+            channel_block = _plan_columns(panel, plan, last_use, groups, out)
+        _rescale_extreme_rows(panel, plan, groups, out, channel_block)
     start = len(plan)
     for block in feature_set.blocks:
         values = block.transform(panel)

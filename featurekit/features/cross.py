@@ -53,7 +53,7 @@ def magnitude_columns(values: np.ndarray, columns: Sequence[int]) -> np.ndarray:
     return magnitude([values[:, c] for c in columns])
 
 
-@register_feature("corr", family="cross", scope="pair")
+@register_feature("corr", family="cross", scope="pair", degree=0)
 def corr(a: Segments, b: Segments) -> np.ndarray:
     """Pearson correlation of two channels within each series; 0 if either is constant."""
     products = a.product_sum(b)
@@ -63,7 +63,7 @@ def corr(a: Segments, b: Segments) -> np.ndarray:
     return np.where(a.is_constant | b.is_constant, 0.0, value)
 
 
-@register_feature("sma", family="cross", scope="group", cost=0)
+@register_feature("sma", family="cross", scope="group", cost=0, degree=1)
 def sma(members: Sequence[Segments]) -> np.ndarray:
     """Signal magnitude area: mean over time of the sum of absolute values of the members."""
     with np.errstate(invalid="ignore", divide="ignore"):

@@ -46,6 +46,11 @@ class FeatureSpec:
         NumPy passes without), 1 for a few vectorized passes over the samples, 2 for
         features that build padded matrices (sorts, FFTs); extraction sizes its chunks by
         the largest cost in a set.
+    degree : how the feature scales with its input: multiplying a series by ``s`` multiplies
+        the value by ``s ** degree`` (0 for shares, correlations, counts; 1 for locations and
+        spreads; 2 for energy). Series with samples beyond about 1e60 (or all below 1e-60
+        in magnitude) are computed scaled by a power of two so that their moments stay
+        finite, then scaled back with it; None (unknown) keeps the unscaled value.
     """
 
     name: str
@@ -56,6 +61,7 @@ class FeatureSpec:
     scope: str = "channel"
     cost: int = 1
     description: str = ""
+    degree: int | None = None
 
     def min_length_for(self, params: Mapping) -> int:
         return self.min_length(params) if callable(self.min_length) else self.min_length
@@ -129,6 +135,7 @@ def register_feature(
     min_length: int | Callable[[dict], int] = 1,
     scope: str = "channel",
     cost: int = 1,
+    degree: int | None = None,
 ):
     """Decorator recording a feature function under ``name``; names must be unique."""
     if name in FEATURES or name in BLOCKS:
@@ -147,6 +154,7 @@ def register_feature(
             min_length=min_length,
             scope=scope,
             cost=cost,
+            degree=degree,
             description=(func.__doc__ or "").strip().splitlines()[0] if func.__doc__ else "",
         )
         return func

@@ -40,26 +40,26 @@ def _per_spectrum(seg: Segments, compute, name: str | None = None) -> np.ndarray
     return out
 
 
-@register_feature("dominant_freq", family="spectral", min_length=2, cost=2)
+@register_feature("dominant_freq", family="spectral", min_length=2, cost=2, degree=0)
 def dominant_freq(seg: Segments) -> np.ndarray:
     """Frequency (Hz) of the strongest bin."""
     return _per_spectrum(seg, lambda b: b.bin_hz * (b.share.argmax(axis=1) + 1),
                          "dominant_freq")
 
 
-@register_feature("dominant_power", family="spectral", min_length=2, cost=2)
+@register_feature("dominant_power", family="spectral", min_length=2, cost=2, degree=0)
 def dominant_power(seg: Segments) -> np.ndarray:
     """Share of the total power in the strongest bin."""
     return _per_spectrum(seg, lambda b: b.share.max(axis=1), "dominant_power")
 
 
-@register_feature("spectral_centroid", family="spectral", min_length=2, cost=2)
+@register_feature("spectral_centroid", family="spectral", min_length=2, cost=2, degree=0)
 def spectral_centroid(seg: Segments) -> np.ndarray:
     """Power-weighted mean frequency (Hz)."""
     return _per_spectrum(seg, lambda b: (b.share * b.freqs).sum(axis=1), "spectral_centroid")
 
 
-@register_feature("spectral_spread", family="spectral", min_length=2, cost=2)
+@register_feature("spectral_spread", family="spectral", min_length=2, cost=2, degree=0)
 def spectral_spread(seg: Segments) -> np.ndarray:
     """Power-weighted standard deviation of frequency (Hz)."""
 
@@ -70,7 +70,7 @@ def spectral_spread(seg: Segments) -> np.ndarray:
     return _per_spectrum(seg, compute, "spectral_spread")
 
 
-@register_feature("spectral_entropy", family="spectral", min_length=3, cost=2)
+@register_feature("spectral_entropy", family="spectral", min_length=3, cost=2, degree=0)
 def spectral_entropy(seg: Segments) -> np.ndarray:
     """Shannon entropy of the power shares, divided by log(number of bins): in [0, 1]."""
 
@@ -82,7 +82,7 @@ def spectral_entropy(seg: Segments) -> np.ndarray:
     return _per_spectrum(seg, compute, "spectral_entropy")
 
 
-@register_feature("spectral_rolloff", family="spectral", min_length=2, cost=2)
+@register_feature("spectral_rolloff", family="spectral", min_length=2, cost=2, degree=0)
 def spectral_rolloff(seg: Segments) -> np.ndarray:
     """Lowest frequency (Hz) below which 85% of the power lies."""
     return _per_spectrum(
@@ -91,7 +91,7 @@ def spectral_rolloff(seg: Segments) -> np.ndarray:
     )
 
 
-@register_feature("spectral_flatness", family="spectral", min_length=2, cost=2)
+@register_feature("spectral_flatness", family="spectral", min_length=2, cost=2, degree=0)
 def spectral_flatness(seg: Segments) -> np.ndarray:
     """Geometric over arithmetic mean of the power: 1 for white noise, near 0 for a tone."""
     return _per_spectrum(seg, lambda b: np.exp(b.log_power.mean(axis=1)) / b.power.mean(axis=1),
@@ -104,6 +104,7 @@ def spectral_flatness(seg: Segments) -> np.ndarray:
     grid=[{"lo": lo, "hi": hi} for lo, hi in DEFAULT_BANDS],
     min_length=2,
     cost=2,
+    degree=0,
 )
 def band_power(seg: Segments, lo: float, hi: float) -> np.ndarray:
     """Share of the total power in ``lo <= f < hi`` Hz (``hi=inf`` reaches Nyquist)."""

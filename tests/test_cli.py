@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from featurekit.cli import _split_table, main
+from featurekit.cli import UserError, _split_table, main
 from featurekit.competition.ingest import ingest_competition
 from featurekit.competition.schema import ACTIVITIES, SMARTWATCH_HZ, VICON_HZ
 from featurekit.io import read_series
@@ -30,7 +30,8 @@ def test_python_dash_m_featurekit_is_the_cli(monkeypatch, capsys):
     with pytest.raises(SystemExit) as stop:
         runpy.run_module("featurekit", run_name="__main__")
     assert stop.value.code == 0
-    assert all(c in capsys.readouterr().out for c in COMMANDS)
+    out = capsys.readouterr().out  # read once: a second read returns nothing
+    assert all(c in out for c in COMMANDS)
 
 
 @pytest.mark.parametrize("command", COMMANDS)
@@ -44,7 +45,7 @@ def test_every_subcommand_has_help(command, capsys):
 @pytest.mark.slow
 def test_extract_then_compare(tmp_path, capsys):
     features = tmp_path / "f.parquet"
-    assert main(["extract", "--features", "seed", "--window", "200", "--step", "200",
+    assert main(["extract", "--demo", "--features", "seed", "--window", "200", "--step", "200",
                  "--out", str(features)]) == 0
     table = pd.read_parquet(features)
     assert {"label", "group", "parent_id", "ax__mean"} <= set(table.columns)
@@ -85,7 +86,7 @@ def test_submit_and_validate(tmp_path, capsys, monkeypatch):
     assert submission.sample_id.tolist() == list(test_table.index)
     assert main(["submit", "--validate", str(out), "--template", str(template)]) == 0
     pd.read_csv(out).iloc[:, ::-1].to_csv(out, index=False)
-    assert main(["submit", "--validate", str(out), "--template", str(template)]) == 2
+    assert main(["submit", "--validate", str(out), "--template", str(template)]) == 1
     assert "header" in capsys.readouterr().err
 
     # Regression: the self-calibrating ensemble was fitted without subjects when
@@ -128,7 +129,7 @@ def store_features(competition_dir, tmp_path_factory):
 def test_extract_store_feeds_models_features_and_metadata_only(store_features, tmp_path,
                                                                 capsys):
     _, features = store_features
-    table = pd.read_parquet(features)
+    table = pd.read_parquet(features).set_index("id")  # ids are written once, as a column
     assert set(table.columns) >= BOOKKEEPING  # kept in the file, to trace rows back
     _, X = _split_table(features, "label", "group", [])
     assert set(X.columns) == {c for c in table.columns if "__" in c} | {"body_part", "sensor"}
@@ -160,7 +161,7 @@ def test_keep_adds_named_metadata_and_refuses_unknown(store_features):
     _, X = _split_table(features, "label", "group", ["side"])
     assert {"body_part", "sensor", "side"} <= set(X.columns)
     assert not BOOKKEEPING & set(X.columns)
-    with pytest.raises(SystemExit, match="sid"):
+    with pytest.raises(UserError, match="sid"):
         _split_table(features, "label", "group", ["sid"])
 
 

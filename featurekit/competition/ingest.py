@@ -151,8 +151,9 @@ def _non_finite(values: np.ndarray, out: _Parsed, float32: bool) -> np.ndarray:
         return values
     r, c = np.argwhere(bad)[0]
     what = "inf or beyond float32's range (3.4e38)" if float32 else "inf"
-    out.add("non_finite", f"{int(bad.sum())} cells are {what}, first {values[r, c]!r} at data "
-            f"row {r + 1} column {'xyz'[c]!r}", f"repaired: set {int(bad.sum())} cells to NaN")
+    out.add("non_finite", f"{int(bad.sum())} cells are {what}, first {float(values[r, c])!r} "
+            f"at sample {r + 1} column {'xyz'[c]!r}",
+            f"repaired: set {int(bad.sum())} cells to NaN")
     return np.where(bad, np.nan, values)
 
 

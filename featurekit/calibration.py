@@ -5,15 +5,26 @@ gives probability 0 to classes no tree voted for, and one such row costs ``-log(
 boosted trees are often overconfident. :class:`CalibratedModel` learns a small map from the
 base model's probabilities to calibrated ones on inner out-of-fold predictions, grouped by
 subject so that the calibration data is as unseen as the real test data.
+
+Groups reach the inner folds through ``fit(X, y, groups=...)``. Inside scikit-learn's tools
+(``cross_val_score``, ``GridSearchCV``, a ``Pipeline``), turn on metadata routing,
+``sklearn.set_config(enable_metadata_routing=True)``, and pass ``params={"groups": g}``: the
+calibrated models request ``groups`` by default, so it reaches them through any Pipeline.
+Without groups they calibrate on ungrouped folds and warn once
+(:class:`UngroupedCalibrationWarning`).
 """
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+import logging
 import warnings
 
 import numpy as np
 from scipy.optimize import minimize
 from scipy.special import log_softmax
+from sklearn import get_config
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold, cross_val_predict
@@ -27,6 +38,8 @@ from featurekit.validation import (  # noqa: F401
     n_features,
     raise_problems,
 )
+
+logger = logging.getLogger(__name__)
 
 METHODS = ("temperature", "logistic")
 # Inner folds when cv=None. The map is fitted to out-of-fold models but applied to the model
@@ -97,6 +110,48 @@ def _scaler(method: str):
     return TemperatureScaler() if method == "temperature" else _LogisticScaler()
 
 
+class UngroupedCalibrationWarning(UserWarning):
+    """Calibration ran on ungrouped inner folds because ``fit`` got no ``groups``.
+
+    Right for independent rows (UCR series): silence it with
+    ``warnings.filterwarnings("ignore", category=UngroupedCalibrationWarning)``.
+    """
+
+
+_warned_ungrouped = False
+_independent_rows = contextvars.ContextVar("independent_rows", default=False)
+
+
+@contextlib.contextmanager
+def independent_rows():
+    """Inside this block the caller has declared that rows have no subjects (UCR series), so
+    calibrating on ungrouped folds is right and :class:`UngroupedCalibrationWarning` is not
+    raised (``featurekit.evaluate.cross_validate`` uses it when given no groups)."""
+    token = _independent_rows.set(True)
+    try:
+        yield
+    finally:
+        _independent_rows.reset(token)
+
+
+def _warn_ungrouped() -> None:
+    """Warn, once per process, that calibration fell back to ungrouped folds, naming the fix."""
+    global _warned_ungrouped
+    if _warned_ungrouped or _independent_rows.get():
+        return
+    _warned_ungrouped = True
+    warnings.warn(
+        "calibration fell back to ungrouped inner folds: fit() got no groups, so windows of "
+        "one subject can sit on both sides and the calibration map comes out overconfident. "
+        "Pass fit(X, y, groups=subjects); inside cross_val_score, GridSearchCV or a Pipeline "
+        "call sklearn.set_config(enable_metadata_routing=True) and pass params={'groups': "
+        "subjects} (calibrated models request groups by default). Rows without subjects "
+        "are fine ungrouped: filter UngroupedCalibrationWarning. (Shown once per process.)",
+        UngroupedCalibrationWarning,
+        stacklevel=4,
+    )
+
+
 def _inner_splitter(codes, groups, cv: int | None, random_state):
     """Inner folds for calibration: grouped by subject whenever ``groups`` is given.
 
@@ -110,6 +165,7 @@ def _inner_splitter(codes, groups, cv: int | None, random_state):
     if np.bincount(codes).size < 2 or n_splits < 2:
         return None
     if groups is None:
+        _warn_ungrouped()
         return StratifiedKFold(n_splits, shuffle=True, random_state=random_state)
     n_groups = len(np.unique(groups))
     if n_groups < 2:
@@ -126,12 +182,35 @@ def _out_of_fold_proba(estimator, X, y, groups, splitter) -> np.ndarray:
 
     A class with fewer rows than folds cannot have a row in every test fold. That is
     expected with 10 folds on small sets (every row still gets its out-of-fold prediction),
-    so scikit-learn's warning about it is silenced here.
+    so scikit-learn's warning about it is silenced here; so is its "Number of classes in
+    training fold" warning (an inner training fold without a class gives it probability 0,
+    which the calibration map's floor repairs), logged once per call instead.
+
+    With metadata routing on, ``groups`` goes through ``params`` (scikit-learn refuses
+    ``groups=`` then) and also reaches an inner model that requests it.
     """
-    with warnings.catch_warnings():
+    params = {}
+    if groups is not None:
+        params = ({"params": {"groups": groups}} if get_config()["enable_metadata_routing"]
+                  else {"groups": groups})
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         warnings.filterwarnings("ignore", message="The least populated class in y has only")
-        return cross_val_predict(clone(estimator), X, y, groups=groups, cv=splitter,
-                                 method="predict_proba")
+        proba = cross_val_predict(clone(estimator), X, y, cv=splitter, method="predict_proba",
+                                  **params)
+    missing = [w for w in caught if "Number of classes in training fold" in str(w.message)]
+    if missing:
+        logger.info("calibration: %d inner training fold(s) of %s lacked a class (its "
+                    "probability there is 0 until calibrated)", len(missing),
+                    type(estimator).__name__)
+    for w in caught:  # the others as they came, each text once (Python's default filter)
+        if w not in missing:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno,
+                                   registry=_REISSUED)
+    return proba
+
+
+_REISSUED: dict = {}  # warning registry of the warnings _out_of_fold_proba passes on
 
 
 def align_proba(proba, model_classes, classes) -> np.ndarray:
@@ -168,6 +247,10 @@ class CalibratedModel(ClassifierMixin, BaseEstimator):
     ``CalibratedModel``) is not calibrated twice: it is fitted once with ``method``.
     """
 
+    # groups requested by default: routed to fit through any Pipeline when metadata routing
+    # is on (set_fit_request(groups=False) to refuse it)
+    __metadata_request__fit = {"groups": True}
+
     def __init__(self, estimator, method: str = "temperature", cv: int | None = None,
                  random_state=0):
         self.estimator = estimator
@@ -177,7 +260,7 @@ class CalibratedModel(ClassifierMixin, BaseEstimator):
 
     def fit(self, X, y, groups=None):
         _scaler(self.method)  # validates the method name before any fitting
-        y = check_labels(y)
+        y = check_labels(y, groups)
         self.classes_, codes = np.unique(y, return_inverse=True)
         self.n_features_in_ = n_features(X)
         if _calibrates_itself(self.estimator):
@@ -246,6 +329,8 @@ class CalibratedEnsemble(ClassifierMixin, BaseEstimator):
     >>> vote = CalibratedEnsemble([("et", ExtraTreesClassifier()), ("lr", LogisticRegression())])
     """
 
+    __metadata_request__fit = {"groups": True}  # see CalibratedModel
+
     def __init__(self, estimators, weights=None, method: str = "temperature",
                  cv: int | None = None, random_state=0):
         self.estimators = estimators
@@ -270,7 +355,7 @@ class CalibratedEnsemble(ClassifierMixin, BaseEstimator):
     def fit(self, X, y, groups=None):
         self.weights_ = self._weights()
         _scaler(self.method)
-        y = check_labels(y)
+        y = check_labels(y, groups)
         self.classes_, codes = np.unique(y, return_inverse=True)
         self.n_features_in_ = n_features(X)
         splitter = _inner_splitter(codes, groups, self.cv, self.random_state)

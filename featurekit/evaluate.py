@@ -10,6 +10,7 @@ Data without subjects, whose rows are independent (UCR series), splits with
 
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import dataclass, field
 
@@ -26,7 +27,7 @@ from sklearn.model_selection import (
     StratifiedKFold,
 )
 
-from featurekit.calibration import CalibratedModel, align_proba
+from featurekit.calibration import CalibratedModel, align_proba, independent_rows
 from featurekit.models import feature_importances
 from featurekit.proba import clip_proba
 from featurekit.validation import fit_grouped, raise_problems
@@ -258,7 +259,9 @@ def cross_validate(
     for k, (train, test) in enumerate(splits):
         g_train = None if groups is None else groups[train]
         start = time.perf_counter()
-        fitted = fit_grouped(clone(model), X.iloc[train], y[train], g_train)
+        # no groups: the caller declared rows without subjects, ungrouped calibration is right
+        with independent_rows() if groups is None else contextlib.nullcontext():
+            fitted = fit_grouped(clone(model), X.iloc[train], y[train], g_train)
         fit_seconds = time.perf_counter() - start
         start = time.perf_counter()
         oof[test] = clip_proba(align_proba(fitted.predict_proba(X.iloc[test]), fitted.classes_, classes))

@@ -128,6 +128,9 @@ class FamilyEnsemble(ClassifierMixin, BaseEstimator):
         Passed to the default members' learners.
     """
 
+    # groups requested by default, as CalibratedModel's: metadata routing brings them here
+    __metadata_request__fit = {"groups": True}
+
     def __init__(self, members=None, weights=None, method: str = "temperature",
                  cv: int | None = None, random_state=0, class_weight=None):
         self.members = members

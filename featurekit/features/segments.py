@@ -390,7 +390,7 @@ class Segments:
         """Per-series sum of c[t] * c[t - lag] (c = x - mean) over the pairs within a series."""
         if self.block is None:
             c = self.centered
-            return self.sum_shifted(c[lag:] * c[: len(c) - lag], lag)
+            return self.sum_shifted(c[lag:] * c[: max(len(c) - lag, 0)], lag)
         # One compiled pass serves a block of lags (autocorr's grid asks for 1..5 in turn).
         return self.block.centred(lag)[1][:, self.index, lag - 1]
 

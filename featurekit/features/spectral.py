@@ -70,7 +70,7 @@ def spectral_spread(seg: Segments) -> np.ndarray:
     return _per_spectrum(seg, compute, "spectral_spread")
 
 
-@register_feature("spectral_entropy", family="spectral", min_length=3, cost=2, degree=0)
+@register_feature("spectral_entropy", family="spectral", min_length=4, cost=2, degree=0)
 def spectral_entropy(seg: Segments) -> np.ndarray:
     """Shannon entropy of the power shares, divided by log(number of bins): in [0, 1]."""
 

@@ -11,6 +11,7 @@ Data without subjects, whose rows are independent (UCR series), splits with
 from __future__ import annotations
 
 import contextlib
+import logging
 import time
 from dataclasses import dataclass, field
 
@@ -35,6 +36,7 @@ from featurekit.validation import fit_grouped, raise_problems
 GROUPED = ("stratified-group", "group", "logo")
 ROW_WISE = ("stratified",)  # right for independent rows; leaks when there are subjects
 LEAKY = ("kfold", "sequential")
+logger = logging.getLogger(__name__)
 LEAK_WARNING = (
     "LEAKY: this split ignores subjects, so windows of the same subject (and of the same "
     "series) sit in both train and test; these figures overstate what a new subject scores."
@@ -135,7 +137,7 @@ def aggregate_windows(proba: pd.DataFrame, parent) -> pd.DataFrame:
     return pd.DataFrame(softmax(mean.to_numpy(), axis=1), index=mean.index, columns=proba.columns)
 
 
-@dataclass
+@dataclass(repr=False)  # the generated repr printed every array: hundreds of lines
 class CVResult:
     """Everything one cross-validation produced.
 
@@ -159,6 +161,32 @@ class CVResult:
     importances: pd.Series | None = None
     parent: np.ndarray | None = None
     fold_confusions: list = field(default_factory=list)
+
+    def __repr__(self) -> str:
+        """A few lines, as pandas and scikit-learn summarise: the split, the data, and each
+        metric's mean ± sd over folds next to its pooled value."""
+        n_groups = "" if self.groups is None else f", {len(np.unique(self.groups))} groups"
+        lines = [f"CVResult({self.name!r}: {self.cv}, {len(self.folds)} folds, "
+                 f"{len(self.y)} rows, {len(self.classes)} classes{n_groups})"]
+        if self.leaky:
+            lines.append("  LEAKY: the split ignores subjects")
+        lines.append(f"  {'metric':<13}{'fold mean ± sd':>18}{'pooled':>9}")
+        for metric in ("log_loss", "log_loss_raw", "accuracy", "macro_f1"):
+            if metric not in self.folds:
+                continue
+            values = self.folds[metric]
+            pooled = self.overall.get(metric)
+            pooled = "" if pooled is None else f"{pooled:.3f}"
+            lines.append(f"  {metric:<13}{values.mean():>10.3f} ± {values.std(ddof=0):.3f}"
+                         f"{pooled:>9}")
+        if "fit_seconds" in self.folds:
+            lines.append(f"  fit {self.folds['fit_seconds'].sum():.1f} s over all folds")
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        import html
+
+        return f"<pre>{html.escape(repr(self))}</pre>"
 
     @property
     def leaky(self) -> bool:
@@ -274,6 +302,8 @@ def cross_validate(
             row["log_loss_raw"] = log_loss(y[test], oof_raw[test], labels=classes)
         row.update(fit_seconds=fit_seconds, predict_seconds=predict_seconds)
         rows.append(row)
+        logger.info("%s fold %d/%d: log loss %.3f, accuracy %.3f (fit %.1f s)", name, k + 1,
+                    len(splits), row["log_loss"], row["accuracy"], fit_seconds)
         pred = classes[np.argmax(oof[test], axis=1)]
         confusions.append(confusion_matrix(y[test], pred, labels=classes))
         imp = _importances(fitted)

@@ -35,9 +35,10 @@ Engine: numba is required (``pip install "featurekit[fast]"``); there is no NumP
 a per-interval NumPy version would loop over every length and interval in Python. The spectra
 are computed with ``scipy.fft`` per distinct series length (exact length, no padding, batched),
 everything else in one compiled pass over the panel's rows: each representation is sorted
-once (integer keys carrying the position, see ``_sort_order``), and each group of intervals
-(a level, or its shifted copy) gets its samples in sorted order by one stable scatter of the
-sorted series; the quantiles are read off those runs.
+once (a three-digit radix sort of its order-preserving integer keys, then an exact insertion
+pass, see ``_sort_order``), and each group of intervals (a level, or its shifted copy) gets
+its samples in sorted order by one stable scatter of the sorted series; the quantiles are
+read off those runs.
 """
 
 from __future__ import annotations
@@ -111,30 +112,63 @@ def _channel_columns(depth: int, div: int, reference_length: int, channel: str) 
 _SIGN = np.uint64(1 << 63)
 
 
-def _sort_order(z, length, keys, order, srt):
+def _sort_order(z, length, keys, order, srt, spare, count):
     """Positions of z[:length] in increasing order of value (ties in any order) into
     ``order``, the sorted values into ``srt``.
 
-    The value's bits, flipped so unsigned order is numeric order, keep their high bits and
-    carry the position in the low ``bits`` ones: one sort of plain integers. Values that
-    differ only in the dropped bits (relative gap below 2**(bits - 52)) may come out of
-    order; a final insertion pass on the true values puts them back (one comparison per
-    sample when none are), or a plain merge sort if there are many (values agreeing in
-    nearly all their bits, e.g. a large offset with tiny jitter).
+    The value's bits, flipped so unsigned order is numeric order, are the keys; an LSD radix
+    sort (three 8-bit digits, counts taken in one pass) orders the positions by the top 24
+    bits of ``key - min(key)``. Values closer than that resolution may come out of order; a
+    final insertion pass on the true values puts them back (one comparison per sample when
+    none are), or a plain merge sort if there are many (values agreeing in nearly all their
+    bits, e.g. a large offset with tiny jitter, or a few huge values among tiny ones).
     """
-    bits = 1
-    while (1 << bits) < length:
-        bits += 1
-    low = np.uint64((1 << bits) - 1)
     raw = z.view(np.uint64)
+    smallest, largest = ~np.uint64(0), np.uint64(0)
     for t in range(length):
         b = raw[t]
         flip = (np.uint64(0) - (b >> np.uint64(63))) | _SIGN
-        keys[t] = ((b ^ flip) & ~low) | np.uint64(t)
-    keys[:length].sort()
+        key = b ^ flip
+        keys[t] = key
+        smallest = min(smallest, key)
+        largest = max(largest, key)
+    span = largest - smallest
+    shift = 0
+    while (span >> np.uint64(shift)) >= np.uint64(1 << 24):
+        shift += 1
+    count[:] = 0
+    for t in range(length):
+        d = (keys[t] - smallest) >> np.uint64(shift)
+        keys[t] = d  # the 24-bit digit key from here on
+        count[0, d & np.uint64(255)] += 1
+        count[1, (d >> np.uint64(8)) & np.uint64(255)] += 1
+        count[2, d >> np.uint64(16)] += 1
+    for r in range(3):
+        total = 0
+        for v in range(256):
+            c = count[r, v]
+            count[r, v] = total
+            total += c
+    for t in range(length):  # digit 0: positions -> spare
+        v = keys[t] & np.uint64(255)
+        p = count[0, v]
+        spare[p] = t
+        count[0, v] = p + 1
+    for i in range(length):  # digit 1: spare -> order
+        t = spare[i]
+        v = (keys[t] >> np.uint64(8)) & np.uint64(255)
+        p = count[1, v]
+        order[p] = t
+        count[1, v] = p + 1
+    for i in range(length):  # digit 2: order -> spare
+        t = order[i]
+        v = keys[t] >> np.uint64(16)
+        p = count[2, v]
+        spare[p] = t
+        count[2, v] = p + 1
     budget = 8 * length  # moves; more means long runs of near-ties: sort them exactly
     for e in range(length):
-        t = np.int64(keys[e] & low)
+        t = spare[e]
         v = z[t]
         u = e - 1
         while u >= 0 and srt[u] > v:
@@ -208,10 +242,11 @@ def _emit(srt, z, length, n, count, shift, counts, columns, low, high, base, coe
                 row[col + q] -= mean
 
 
-def _representation(z, length, levels, shifted, counts, columns, row, offset,
-                    keys, order, srt, leaf, scatter, cursor, low, high, base, coef):
+def _representation(z, length, levels, shifted, counts, columns, row, offset, work, tables):
     """All columns of one representation ``z[:length]`` of one series and channel; the
     position tables (see ``_positions``) are those of this length."""
+    keys, order, srt, leaf, scatter, spare, count, cursor = work
+    low, high, base, coef = tables
     if length <= 0:
         for e in range(levels):
             for s in range(2):
@@ -219,7 +254,7 @@ def _representation(z, length, levels, shifted, counts, columns, row, offset,
                     for q in range(counts[e, s, j]):
                         row[offset + columns[e, s, j] + q] = np.nan
         return
-    _sort_order(z, length, keys, order, srt)
+    _sort_order(z, length, keys, order, srt, spare, count)
     _emit(srt, z, length, 1, 1, 0, counts[0, 0], columns[0, 0], low, high, base, coef, row,
           offset)
     finest = 1 << (levels - 1)
@@ -270,12 +305,15 @@ def _quant(values, offsets, spectra, spectrum_offsets, levels, shifted, counts, 
     srt, scatter = np.empty(longest), np.empty(longest)
     keys = np.empty(longest, dtype=np.uint64)
     order, leaf = np.empty(longest, dtype=np.int64), np.empty(longest, dtype=np.int64)
+    spare, count = np.empty(longest, dtype=np.int64), np.empty((3, 256), dtype=np.int64)
     cursor = np.empty(counts.shape[-1], dtype=np.int64)
+    work = (keys, order, srt, leaf, scatter, spare, count, cursor)
     # quantile positions per column (all representations side by side), and the
     # representation length they were computed for
     low, high, base = (np.empty(n_columns, dtype=np.int64), np.empty(n_columns, dtype=np.int64),
                        np.empty(n_columns, dtype=np.int64))
     coef = np.empty(n_columns)
+    tables = (low, high, base, coef)
     table_length = np.full(4, -1, dtype=np.int64)
     for i in range(n_series):
         start, length = offsets[i], offsets[i + 1] - offsets[i]
@@ -292,8 +330,7 @@ def _quant(values, offsets, spectra, spectrum_offsets, levels, shifted, counts, 
             for t in range(length):
                 x[t] = values[start + t, ch]
             _representation(x, length, levels[0], shifted[0], counts[0], columns[0], row,
-                            offset, keys, order, srt, leaf, scatter, cursor, low, high, base,
-                            coef)
+                            offset, work, tables)
             # first difference, 5-wide moving average with the ends replicated
             m = length - 1
             for t in range(m):
@@ -307,16 +344,13 @@ def _quant(values, offsets, spectra, spectrum_offsets, levels, shifted, counts, 
                         total += d[min(max(u, 0), m - 1)]
                     z[t] = total / 5.0
             _representation(z, m, levels[1], shifted[1], counts[1], columns[1], row,
-                            offset, keys, order, srt, leaf, scatter, cursor, low, high, base,
-                            coef)
+                            offset, work, tables)
             for t in range(length - 2):
                 z[t] = (x[t + 2] - x[t + 1]) - (x[t + 1] - x[t])
             _representation(z, length - 2, levels[2], shifted[2], counts[2], columns[2], row,
-                            offset, keys, order, srt, leaf, scatter, cursor, low, high, base,
-                            coef)
+                            offset, work, tables)
             _representation(spectra[ch, f0:f1], f1 - f0, levels[3], shifted[3], counts[3],
-                            columns[3], row, offset, keys, order, srt, leaf, scatter, cursor,
-                            low, high, base, coef)
+                            columns[3], row, offset, work, tables)
 
 
 if numba is not None:

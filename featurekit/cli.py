@@ -274,11 +274,16 @@ def _compare(args) -> None:
     parent = table.loc[labeled, args.parent].to_numpy() if args.parent else None
     models = ({f"{m}+select": _model(m, True) for m in args.models} if args.select
               else list(args.models))
-    compare(X[labeled], table.loc[labeled, args.label].astype(str).to_numpy(),
-            table.loc[labeled, args.group].to_numpy() if args.group else None,
-            models=models, out=args.out, cv=args.cv, n_splits=args.n_splits,
-            calibrate=None if args.calibrate == "none" else args.calibrate, parent=parent,
-            verbose=not args.quiet)
+    from featurekit.report import _summary_table
+
+    results = compare(X[labeled], table.loc[labeled, args.label].astype(str).to_numpy(),
+                      table.loc[labeled, args.group].to_numpy() if args.group else None,
+                      models=models, out=args.out, cv=args.cv, n_splits=args.n_splits,
+                      calibrate=None if args.calibrate == "none" else args.calibrate,
+                      parent=parent, verbose=not args.quiet)
+    print("mean ± sd over folds, sorted by log loss:")
+    print(_summary_table(results).to_string(index=False))
+    print(f"report: {args.out / 'report.html'}")
 
 
 def _baseline(args) -> None:

@@ -375,7 +375,8 @@ def _compare(features, y, groups, models, out, *, cv, n_splits, calibrate, paren
     shown = _summary_table(table)
     if is_leaky(cv, groups is not None):
         logger.warning(LEAK_WARNING)
-    logger.info("mean ± sd over folds, sorted by log loss:\n%s", shown.to_string(index=False))
+    # the returned table is the product (the CLI prints it); the log has it for the record
+    logger.debug("mean ± sd over folds, sorted by log loss:\n%s", shown.to_string(index=False))
     if out is not None:
         context = dict(features=features, y=y, groups=groups, cv=cv, n_splits=n_splits,
                        calibrate=calibrate, random_state=random_state)

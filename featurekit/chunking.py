@@ -24,7 +24,7 @@ from tqdm.auto import tqdm
 from featurekit.features import compute_features, kernels
 from featurekit.features.registry import FeatureSet
 from featurekit.panel import Panel, describe_ids
-from featurekit.validation import check_count
+from featurekit.validation import check_count, check_n_jobs
 
 # Samples (of 3 channels) per in-memory chunk, by feature-set cost: cheap NumPy reductions
 # run fastest on chunks that stay in cache; sorts and FFTs amortize their per-batch overhead
@@ -69,9 +69,7 @@ def check_chunk_args(*, n_jobs=1, chunk_size=None, backend="joblib", client=None
     """Refuse bad chunking arguments at entry, naming the argument and what is allowed
     (a deep failure such as "No objects to concatenate" says neither)."""
     check_count(chunk_size, "chunk_size", allow_none=True)
-    if n_jobs is not None and check_count(n_jobs, "n_jobs", minimum=-(10**6)) == 0:
-        raise ValueError("n_jobs must be a number of workers >= 1, negative as in joblib "
-                         "(-1 = all cores) or None, got 0")
+    check_n_jobs(n_jobs)
     if backend not in BACKENDS:
         raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
     if client is None:

@@ -22,6 +22,7 @@ __all__ = [
     "check_bands",
     "check_count",
     "check_labels",
+    "check_n_jobs",
     "check_rate",
     "check_sampling_rates",
     "delegated_tags",
@@ -212,6 +213,28 @@ def check_count(value, name: str, *, minimum: int = 1, allow_none: bool = False)
     if value < minimum:
         raise ValueError(f"{name} must be {allowed}, got {value!r}")
     return int(value)
+
+
+def check_n_jobs(n_jobs) -> int | None:
+    """``n_jobs`` as joblib takes it: workers >= 1, negative counting back from all cores
+    (-1 = all), or None (one).
+
+    Examples
+    --------
+    >>> check_n_jobs(0)
+    Traceback (most recent call last):
+    ...
+    ValueError: n_jobs must be an integer: workers >= 1, or negative as in joblib (-1 = all cores), or None; got 0
+    """
+    allowed = ("an integer: workers >= 1, or negative as in joblib (-1 = all cores), or None; "
+               f"got {n_jobs!r}")
+    if n_jobs is None:
+        return None
+    if not isinstance(n_jobs, numbers.Integral) or isinstance(n_jobs, bool):
+        raise TypeError(f"n_jobs must be {allowed}")
+    if n_jobs == 0:
+        raise ValueError(f"n_jobs must be {allowed}")
+    return int(n_jobs)
 
 
 def check_rate(value, name: str = "sampling_rate") -> float:

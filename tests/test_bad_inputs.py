@@ -77,6 +77,8 @@ def f(tmp_path_factory):
     # long table
     ns.header_only = root / "header_only.csv"
     ns.header_only.write_text("id,ax,ay\n")
+    ns.zero_bytes = root / "zero.csv"
+    ns.zero_bytes.write_bytes(b"")
     # competition layout, for the argument checks (never ingested by them)
     ns.data = root / "data"
     write_layout(ns.data, {"1.csv": GOOD, "2.csv": VICON}, [row(1), row(2, "vicon")])
@@ -119,6 +121,8 @@ REFUSED = [
     # extract arguments ---------------------------------------------------------------------
     ("extract chunk_size=-5", lambda f: fk.extract(f.panel, "seed", chunk_size=-5),
      ValueError, r"chunk_size must be an integer >= 1 or None, got -5"),
+    ("extract n_jobs=0", lambda f: fk.extract(f.panel, "seed", n_jobs=0),
+     ValueError, r"n_jobs must be an integer: workers >= 1, or negative .*got 0"),
     ("extract features=None", lambda f: fk.extract(f.panel, None),
      TypeError, r"features must be a set name .*got None"),
     ("extract bands=5", lambda f: fk.extract(f.panel, "spectral", bands=5),
@@ -172,7 +176,12 @@ REFUSED = [
     ("long table with a header only",
      lambda f: read_long_table(f.header_only, id_columns="id", value_columns=["ax", "ay"]),
      ValueError, r"header but no data rows"),
+    ("long table, a 0-byte file",
+     lambda f: read_long_table(f.zero_bytes, id_columns="id", value_columns=["ax"]),
+     ValueError, r"zero.csv: the file is empty"),
     # submissions -----------------------------------------------------------------------------
+    ("validate_submission of a 0-byte file", lambda f: validate_submission(f.zero_bytes),
+     ValueError, r"zero.csv: the file is empty"),
     ("write_submission of raw scores (5, 4, -3)",
      lambda f: write_submission([236, 237], _scores(len(ACTIVITIES)), ACTIVITIES,
                                 f.root / "w1.csv"),

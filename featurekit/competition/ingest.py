@@ -53,7 +53,12 @@ from featurekit.competition.schema import (
 )
 from featurekit.io import store as st
 from featurekit.io.report import IngestReport, new_table
-from featurekit.validation import check_count, check_sampling_rates, raise_problems
+from featurekit.validation import (
+    check_count,
+    check_n_jobs,
+    check_sampling_rates,
+    raise_problems,
+)
 
 NA_TOKENS = {"", "nan", "NaN", "NA", "N/A", "null", "NULL", "None", "-nan", "#N/A"}
 
@@ -538,9 +543,7 @@ def ingest_competition(data_dir, store, *, n_jobs: int = -1, progress: bool = Tr
     t0 = time.perf_counter()
     data_dir, store = Path(data_dir), Path(store)
     chunk_size = check_count(chunk_size, "chunk_size")
-    if n_jobs is not None and (check_count(n_jobs, "n_jobs", minimum=-10**6) == 0):
-        raise ValueError("n_jobs must be a number of workers >= 1, or negative as in joblib "
-                         "(-1 = all cores), got 0")
+    check_n_jobs(n_jobs)
     if dtype not in ("float32", "float64", np.float32, np.float64):
         raise ValueError(f"dtype must be 'float32' or 'float64', got {dtype!r}")
     dtype = np.dtype(dtype).name

@@ -159,7 +159,11 @@ def validate_submission(path, template=None) -> pd.DataFrame:
     """
     columns, _ = _template_columns(template)
     expected = _template_ids_text(template)
-    text = pd.read_csv(path, dtype=str, keep_default_na=False)
+    try:
+        text = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except pd.errors.EmptyDataError:
+        raise ValueError(f"Invalid submission {path}: the file is empty (no header, no "
+                         "rows)") from None
     frame = pd.read_csv(path)
     problems = []
     if text.empty:

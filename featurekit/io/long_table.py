@@ -108,8 +108,12 @@ def read_long_table(
         df = path_or_df
     else:
         source = str(path_or_df)
-        df = pd.read_csv(path_or_df, na_values=list(na_values), low_memory=False,
-                         **(read_csv_kwargs or {}))
+        try:
+            df = pd.read_csv(path_or_df, na_values=list(na_values), low_memory=False,
+                             **(read_csv_kwargs or {}))
+        except pd.errors.EmptyDataError:
+            raise ValueError(f"cannot read {source}: the file is empty (no header, no "
+                             "rows)") from None
     ids, sort = _as_list(id_columns), _as_list(sort_column)
     if isinstance(value_columns, str):
         pattern = re.compile(value_columns)

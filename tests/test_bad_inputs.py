@@ -145,13 +145,10 @@ REFUSED = [
      TypeError, r"y mixes numbers and strings \(\[1, '1', 'a'\]\)"),
     ("0-row X", lambda f: make_model("ensemble").fit(f.X.iloc[:0], []),
      ValueError, r"y is empty \(0 rows\)"),
-    pytest.param(
-        "ensemble, each subject one class",
-        lambda f: make_model("ensemble").fit(f.X, np.repeat(["a", "b", "c"], 10),
-                                             groups=np.repeat([1, 2, 3], 10)),
-        ValueError, r"every class is held by a single subject \('a' only in subject 1",
-        # calibration.py passes groups to check_labels in a change not committed yet
-        marks=pytest.mark.xfail(strict=False, reason="calibration.py change pending")),
+    ("ensemble, each subject one class",
+     lambda f: make_model("ensemble").fit(f.X, np.repeat(["a", "b", "c"], 10),
+                                          groups=np.repeat([1, 2, 3], 10)),
+     ValueError, r"every class is held by a single subject \('a' only in subject 1"),
     # sampling rates --------------------------------------------------------------------------
     ("ingest sampling_rates={'smartwach': 50}",
      lambda f: ingest_competition(f.data, f.root / "s1", progress=False,
@@ -201,7 +198,7 @@ REFUSED = [
 
 
 @pytest.mark.parametrize(("case", "call", "error", "message"), REFUSED,
-                         ids=[(c.values if hasattr(c, "values") else c)[0] for c in REFUSED])
+                         ids=[c[0] for c in REFUSED])
 def test_refused(f, case, call, error, message):
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # refused before any warning

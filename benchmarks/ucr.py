@@ -93,6 +93,7 @@ def fit_predict_anchor(name, train, test) -> tuple[np.ndarray, np.ndarray]:
 
 def fit_predict_featurekit(train, test, *, features: str, model: str, groups=None):
     import featurekit as fk
+    from featurekit.models import make_model
 
     extractor = fk.FeatureExtractor(features, cache=False).fit(train)
     X_train, X_test = extractor.transform(train), extractor.transform(test)

@@ -317,8 +317,11 @@ class FeatureExtractor(TransformerMixin, BaseEstimator):
         return self
 
     def _extract(self, X: Panel) -> pd.DataFrame:
-        return extract(X, self.feature_set_, n_jobs=self.n_jobs, chunk_size=self.chunk_size,
-                       cache=self.cache, progress=False)
+        from featurekit.logs import collapse_warnings
+
+        with collapse_warnings():  # e.g. one band warning with a count, not one per band
+            return extract(X, self.feature_set_, n_jobs=self.n_jobs,
+                           chunk_size=self.chunk_size, cache=self.cache, progress=False)
 
     def transform(self, X) -> pd.DataFrame:
         check_is_fitted(self, "feature_set_")

@@ -21,7 +21,7 @@ from collections.abc import Iterator
 logger = logging.getLogger("featurekit")
 logger.addHandler(logging.NullHandler())
 
-_NUMBER = re.compile(r"[-+]?\d+(\.\d+)?([eE][-+]?\d+)?")
+_NUMBER = re.compile(r"[-+]?(\d+(\.\d+)?([eE][-+]?\d+)?|(inf|nan)(?![A-Za-z]))")
 
 
 def get_logger(name: str) -> logging.Logger:

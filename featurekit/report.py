@@ -194,24 +194,29 @@ def plot_importance(importances, path=None, *, title: str, top: int = 30,
 
 
 # ---------------------------------------------------------------------- importance
-class _OnColumns:
-    """``model`` seen through a subset of columns: the others keep their held-out values, so
-    scikit-learn's permutation_importance permutes only ``columns``."""
+def _on_columns(model, X: pd.DataFrame, columns):
+    """``model`` (fitted) seen through a subset of columns: the others keep their held-out
+    values, so scikit-learn's permutation_importance permutes only ``columns``."""
+    from sklearn.base import BaseEstimator, ClassifierMixin
 
-    def __init__(self, model, X: pd.DataFrame, columns):
-        self.model, self.X, self.columns = model, X, list(columns)
-        self.classes_ = model.classes_
+    class OnColumns(ClassifierMixin, BaseEstimator):
+        def __init__(self, model=None, X=None, columns=None):
+            self.model, self.X, self.columns = model, X, columns
 
-    def fit(self, X, y):  # permutation_importance never refits; scorers check for fit
-        return self
+        def fit(self, X, y=None):  # never called: permutation_importance does not refit
+            return self
 
-    def predict_proba(self, X_sub):
-        X = self.X.copy()
-        X[self.columns] = np.asarray(X_sub)
-        return self.model.predict_proba(X)
+        def predict_proba(self, X_sub):
+            X = self.X.copy()
+            X[list(self.columns)] = np.asarray(X_sub)
+            return self.model.predict_proba(X)
 
-    def predict(self, X_sub):
-        return self.classes_[np.argmax(self.predict_proba(X_sub), axis=1)]
+        def predict(self, X_sub):
+            return self.classes_[np.argmax(self.predict_proba(X_sub), axis=1)]
+
+    view = OnColumns(model, X, list(columns))
+    view.classes_ = model.classes_
+    return view
 
 
 def _log_loss_increase(model, X, y, classes, columns, rng, n_repeats) -> float:
@@ -264,7 +269,7 @@ def permutation_importances(model, X, y, groups, fold, *, n_repeats: int = 3,
         order = (prior.reindex(numeric).fillna(0).sort_values(ascending=False).index
                  if prior is not None else numeric)
         columns = list(order[:max_columns])
-    view = _OnColumns(fitted, held, columns)
+    view = _on_columns(fitted, held, columns)
     result = permutation_importance(view, held[columns], y[test], scoring="neg_log_loss",
                                     n_repeats=n_repeats, random_state=random_state)
     out = {"column": pd.Series(result.importances_mean, index=columns)}

@@ -3,6 +3,7 @@ of every kind for `extract`, ids written once, help with defaults, and a fast st
 
 import subprocess
 import sys
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -181,6 +182,22 @@ def test_extract_reads_a_ts_file(tmp_path):
     table = pd.read_parquet(out)
     assert table["dim_0__mean"].tolist() == [2.5, 6.0]
     assert table["label"].tolist() == ["walk", "run"]
+
+
+def test_band_warnings_collapse_to_one(tmp_path, capsys):
+    """A .ts file read without --rate is at 1 Hz: every band from 0.5 Hz up is above
+    Nyquist; five warnings of ~400 characters became one, with the count."""
+    path = tmp_path / "slow.ts"
+    rows = "\n".join(",".join(str(v) for v in np.sin(np.arange(64) * k)) + ":a"
+                     for k in (1, 2, 3))
+    path.write_text("@problemName Slow\n@univariate true\n@equalLength true\n"
+                    f"@classLabel true a\n@data\n{rows}\n")
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        assert main(["extract", str(path), "--features", "spectral",
+                     "--out", str(tmp_path / "f.parquet")]) == 0
+    bands = [str(w.message) for w in seen if "band_power" in str(w.message)]
+    assert len(bands) == 1 and bands[0].endswith("[and 4 more like it]")
 
 
 def test_extract_table_needs_id(tmp_path, capsys):

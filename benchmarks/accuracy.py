@@ -11,12 +11,19 @@ aeon's BasicMotions (80 series, stratified 5-fold, each series its own group) an
 synthetic competition folder (``make_competition(n_series=1500)``, user-grouped
 StratifiedGroupKFold(5)). Writes benchmarks/results/accuracy.md.
 
-    .venv/bin/python benchmarks/accuracy.py [--quick] [--no-others]
+A third table (issue 13) puts feature selection in front of the ``extratrees`` and
+``ensemble`` pipelines on the watch folds: none, ``RelevanceSelector(nan="median")`` (FRESH
+tests, Benjamini-Yekutieli at FDR 0.05) and the same with ``max_corr=0.95``, refitted on
+every training fold by ``featurekit.selection.with_selection``. ``--selection-only`` runs
+just those rows and rewrites only that section of accuracy.md (the rest keeps its own run).
+
+    .venv/bin/python benchmarks/accuracy.py [--quick] [--no-others] [--selection-only]
 """
 
 from __future__ import annotations
 
 import argparse
+import re
 import tempfile
 import time
 from pathlib import Path
@@ -24,6 +31,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from _common import machine_info, markdown_table, write_results
+from sklearn.base import clone
 from sklearn.linear_model import RidgeClassifierCV
 from sklearn.metrics import accuracy_score, f1_score
 from sklearn.model_selection import GroupKFold
@@ -34,6 +42,7 @@ from featurekit import extract
 from featurekit.evaluate import cross_validate
 from featurekit.models import make_model
 from featurekit.recipes import watch_windows
+from featurekit.selection import RelevanceSelector, with_selection
 
 TARGET = "target: accuracy >= 0.90 and log loss <= 0.33"
 NOTES = """## Tried on the way (same folds, not in the table)
@@ -83,6 +92,114 @@ def _pipelines(trees):
             ("ensemble (extratrees + logreg)",
              make_model("ensemble", members=[("extratrees", extratrees),
                                              ("logreg", make_model("logreg"))]))]
+
+
+SELECTION_HEADING = "## Feature selection in front of the models (issue 13)"
+SELECTORS = [
+    ("none", None),
+    ("FRESH, FDR 0.05", RelevanceSelector(nan="median")),
+    ("FRESH, FDR 0.05, then max_corr=0.95",
+     RelevanceSelector(max_corr=0.95, nan="median")),
+]
+
+
+def selection_rows(windows, trees):
+    """extratrees and the ensemble with and without selection, on the same GroupKFold(5).
+
+    extratrees with selection is a Pipeline (selector first) that ``calibrate="temperature"``
+    wraps as usual, so the selector is refitted on the inner calibration folds too. The
+    ensemble calibrates its members itself (temperature, as in the main table), but
+    ``with_selection`` wraps it in a ``SelectedClassifier``, which ``CalibratedModel`` would
+    not recognise as self-calibrating and would calibrate a second time; so that row is
+    cross-validated with ``calibrate=None``: the same recipe as the baseline, the selector
+    fitted once per outer training fold, no log loss before calibration to report.
+    """
+    X = extract(windows, "default", cache=CACHE)
+    meta = windows.meta
+    y = meta["label"].to_numpy()
+    rows = []
+    for label, model in _pipelines(trees):
+        if label == "logreg":
+            continue
+        for selection, selector in SELECTORS:
+            start = time.perf_counter()
+            calibrate = "temperature"
+            if selector is not None:
+                ensemble = label.startswith("ensemble")
+                model_ = with_selection(model, selector)
+                calibrate = None if ensemble else "temperature"
+            else:
+                model_ = model
+            result = cross_validate(model_, X, y, meta["group"], cv="group",
+                                    calibrate=calibrate, parent=meta["parent_id"])
+            row = _result_row(f"default + {label}, temperature", result, start)
+            kept = [X.shape[1]] if selector is None else [
+                int(clone(selector).fit(X[result.fold != k], y[result.fold != k]).support_.sum())
+                for k in range(result.fold.max() + 1)]
+            rows.append({**row, "selection": selection, "columns": np.mean(kept),
+                         "columns_min": np.min(kept), "columns_max": np.max(kept)})
+            print(rows[-1], flush=True)
+    return pd.DataFrame(rows), X.shape
+
+
+def selection_section(table, shape, quick, only=False) -> str:
+    def show(v):
+        return "n/a" if pd.isna(v) else f"{v:.3f}"
+
+    def columns(r):
+        return (f"{r.columns:.0f}" if r.columns_min == r.columns_max
+                else f"{r.columns:.0f} ({r.columns_min}-{r.columns_max})")
+
+    md = markdown_table(
+        ["pipeline", "selection", "columns kept (mean, range over folds)", "accuracy",
+         "macro-F1", "log loss", "log loss before calibration", "seconds"],
+        [[r.pipeline, r.selection, columns(r), show(r.accuracy), show(r.macro_f1),
+          show(r.log_loss), show(r.log_loss_uncalibrated), f"{r.seconds:.0f}"]
+         for r in table.itertuples()])
+    return "\n\n".join([
+        SELECTION_HEADING,
+        f"The watch windows and folds of the first table ({shape[0]} rows x {shape[1]} "
+        "`default` columns, GroupKFold(5) by subject), all rows in one run"
+        + (" (--quick)" if quick else "") + ". The selector is "
+        "`featurekit.selection.RelevanceSelector(nan=\"median\")` (tsfresh's FRESH tests, "
+        "class against the rest, Benjamini-Yekutieli at FDR 0.05, exact duplicates dropped; "
+        "NaN replaced by the training median for the tests only), optionally followed by "
+        "`max_corr=0.95` (drop a relevant column whose |Pearson r| with a more relevant kept "
+        "column exceeds 0.95), put in front of the model by `with_selection` and refitted on "
+        "every training fold, never on test rows. Columns kept are counted by refitting the "
+        "selector on each outer training fold. Seconds are wall time under the load average "
+        "given below: compare them within this table only.",
+        md,
+        "The `extratrees` rows with selection are a Pipeline (selector, then the model) "
+        "wrapped in temperature calibration as usual, so the selector is also refitted on the "
+        "inner calibration folds. The `ensemble` calibrates its members itself (temperature); "
+        "`with_selection` wraps it in a `SelectedClassifier`, which `cross_validate(..., "
+        "calibrate=\"temperature\")` would calibrate a second time, so those rows run with "
+        "`calibrate=None`: the same recipe as the row without selection, the selector fitted "
+        "once per outer training fold, and no log loss before calibration to report.",
+        ("This section alone was re-run with `--selection-only` (date below); the tables "
+         "above and the notes below come from the full run dated at the end of the file, so "
+         "the rows without selection here are this run's re-measurement of theirs. "
+         if only else "")
+        + f"Re-run: `.venv/bin/python benchmarks/accuracy.py --selection-only`. {machine_info()}",
+    ])
+
+
+def write_selection_only(section: str):
+    """Replace (or add, before the notes) only the selection section of accuracy.md."""
+    from _common import RESULTS_DIR
+
+    path = RESULTS_DIR / "accuracy.md"
+    text = path.read_text() if path.exists() else "# Accuracy on load_watch() windows\n"
+    pattern = re.compile(re.escape(SELECTION_HEADING) + r".*?(?=\n## |\Z)", re.S)
+    if pattern.search(text):
+        text = pattern.sub(lambda _: section + "\n", text, count=1)
+    elif "\n## Tried on the way" in text:
+        text = text.replace("\n## Tried on the way",
+                            "\n" + section + "\n\n## Tried on the way", 1)
+    else:
+        text = text.rstrip() + "\n\n" + section
+    return write_results("accuracy", text)
 
 
 def other_datasets(trees):
@@ -154,9 +271,18 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="fewer trees")
     parser.add_argument("--no-others", action="store_true",
                         help="skip the BasicMotions and synthetic competition table")
+    parser.add_argument("--selection-only", action="store_true",
+                        help="run only the watch rows with and without feature selection and "
+                             "rewrite only that section of accuracy.md")
     args = parser.parse_args()
     trees = 100 if args.quick else 500
     windows = watch_windows()
+    if args.selection_only:
+        table, shape = selection_rows(windows, trees)
+        section = selection_section(table, shape, args.quick, only=True)
+        print("\n" + section)
+        print(f"wrote {write_selection_only(section)}")
+        return
     runs = [("seed recipe: seed features + seed-rf", "seed", make_model("seed-rf"), None)]
     runs += [(f"featurekit: default + {label}, temperature", "default", model, "temperature")
              for label, model in _pipelines(trees)]
@@ -204,6 +330,8 @@ def main() -> None:
                   "Checks that the ensemble is a general default, not one tuned to the watch "
                   "windows (its members and equal weights were fixed a priori).", other_md]
         print("\n" + other_md)
+    selection, shape = selection_rows(windows, trees)
+    parts.append(selection_section(selection, shape, args.quick))
     parts += [NOTES, f"Re-run: `.venv/bin/python benchmarks/accuracy.py`. {machine_info()}"]
     text = "\n\n".join(parts)
     print(f"wrote {write_results('accuracy', text)}")

@@ -190,6 +190,17 @@ def _ensemble(class_weight, random_state, params) -> CalibratedEnsemble:
     return CalibratedEnsemble(estimators, random_state=random_state, **params)
 
 
+class LabeledPipeline(Pipeline):
+    """scikit-learn's Pipeline whose ``fit`` first checks the labels with
+    :func:`featurekit.validation.check_labels`: scikit-learn's forests and logistic
+    regression turn ``[1, "1", "a"]`` into classes ``'1'`` and ``'a'`` without a word."""
+
+    def fit(self, X, y=None, **params):
+        if y is not None:
+            check_labels(y)
+        return super().fit(X, y, **params)
+
+
 def make_model(
     name: str,
     *,
@@ -266,7 +277,7 @@ def make_model(
                         random_state=random_state)
         model = LogisticRegression(**{**settings, **params})
         numeric = make_pipeline(SimpleImputer(strategy="median"), StandardScaler())
-    return Pipeline([("prep", _preprocessor(numeric)), ("model", model)])
+    return LabeledPipeline([("prep", _preprocessor(numeric)), ("model", model)])
 
 
 def feature_importances(pipeline: Pipeline):

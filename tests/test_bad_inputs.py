@@ -143,6 +143,9 @@ REFUSED = [
     # models --------------------------------------------------------------------------------
     ("labels [1, '1', 'a']", lambda f: make_model("ensemble").fit(f.X, [1, "1", "a"] * 10),
      TypeError, r"y mixes numbers and strings \(\[1, '1', 'a'\]\)"),
+    ("labels [1, '1', 'a'] to a forest",
+     lambda f: make_model("rf", n_estimators=5).fit(f.X, [1, "1", "a"] * 10),
+     TypeError, r"y mixes numbers and strings"),
     ("0-row X", lambda f: make_model("ensemble").fit(f.X.iloc[:0], []),
      ValueError, r"y is empty \(0 rows\)"),
     ("ensemble, each subject one class",

@@ -59,6 +59,7 @@ from _common import (  # noqa: E402
 )
 
 import featurekit as fk  # noqa: E402
+from featurekit.features import kernels  # noqa: E402  (featurekit's exports are lazy)
 
 RATE_HZ = 50.0
 CHANNELS = ["x", "y", "z"]
@@ -281,7 +282,7 @@ def _methods(panel: fk.Panel, subset: int, tsfel_subset: int) -> list[tuple]:
     n = len(panel)
     seed = lambda: fk.extract(panel, "seed", n_jobs=1, progress=False)  # noqa: E731
     default = lambda: fk.extract(panel, "default", n_jobs=1, progress=False)  # noqa: E731
-    engine = "numba kernels" if fk.features.kernels.enabled() else "numba missing: NumPy"
+    engine = "numba kernels" if kernels.enabled() else "numba missing: NumPy"
     return [
         ("featurekit seed", n, seed, f"extract, n_jobs=1, {engine}"),
         ("featurekit default", n, default, f"extract, n_jobs=1, {engine}"),

@@ -189,7 +189,9 @@ def _panels(args):
     return [panel], f"{args.source}: {panel!r}"
 
 
-def _extract(args) -> None:
+def _feature_table(args):
+    """The feature table of the input series (windows first with ``--window``), indexed by
+    ``id``, with the series' metadata columns."""
     import pandas as pd
 
     from featurekit import extract
@@ -209,7 +211,11 @@ def _extract(args) -> None:
             meta = panel.meta[[c for c in panel.meta.columns if c not in X.columns]]
             tables.append(X.join(meta))
     table = pd.concat(tables)
-    table = table.drop(columns=[c for c in table.columns if c == "id"]).rename_axis("id")
+    return table.drop(columns=[c for c in table.columns if c == "id"]).rename_axis("id")
+
+
+def _extract(args) -> None:
+    table = _feature_table(args)
     table.reset_index().to_parquet(args.out, index=False)  # ids once, as column `id`
     n_features = sum("__" in str(c) for c in table.columns)
     print(f"wrote {args.out}: {len(table)} rows, {n_features} features + meta "
@@ -233,14 +239,16 @@ def _model_inputs(columns, label: str, group: str | None,
     return features, [c for c in columns if c in allowed and "__" not in c]
 
 
-def _split_table(path, label: str, group: str | None, keep: list[str]):
-    """The feature file (indexed by its ``id`` column) and its model inputs."""
+def _split_table(path, label: str, group: str | None, keep: list[str], table=None):
+    """The feature file (indexed by its ``id`` column), or ``table`` extracted from ``path``,
+    and its model inputs."""
     import pandas as pd
 
-    _existing(path, "feature file")
-    table = pd.read_parquet(path)
-    if "id" in table.columns:
-        table = table.set_index("id")
+    if table is None:
+        _existing(path, "feature file")
+        table = pd.read_parquet(path)
+        if "id" in table.columns:
+            table = table.set_index("id")
     missing = [c for c in [label, group, *keep] if c and c not in table.columns]
     if missing:
         raise UserError(f"{path}: no column(s) {missing}; columns are "
@@ -264,13 +272,28 @@ def _model(name: str, select: bool, random_state: int = 0):
     return model
 
 
+def _is_feature_file(args) -> bool:
+    """Whether compare's input is a feature Parquet (else series to extract first)."""
+    source = args.source if args.source is not None else args.store
+    return (not args.demo and args.store is None and not args.id and source is not None
+            and source.suffix.lower() in (".parquet", ".pq"))
+
+
 def _compare(args) -> None:
     from featurekit.report import compare
 
-    table, X = _split_table(args.table, args.label, args.group, args.keep)
+    if _is_feature_file(args):
+        table, X = _split_table(args.source, args.label, args.group, args.keep)
+    else:
+        extracted = _feature_table(args)  # the table's label/group columns are now meta
+        args.label, args.group = "label", args.group and "group"
+        if args.window and not args.parent:
+            args.parent = "parent_id"  # score series too, from their windows
+        table, X = _split_table(args.source or "the series", args.label, args.group,
+                                args.keep, table=extracted)
     labeled = table[args.label].notna().to_numpy()
     if args.parent and args.parent not in table.columns:
-        raise UserError(f"{args.table}: no --parent column {args.parent!r}")
+        raise UserError(f"{args.source}: no --parent column {args.parent!r}")
     parent = table.loc[labeled, args.parent].to_numpy() if args.parent else None
     models = ({f"{m}+select": _model(m, True) for m in args.models} if args.select
               else list(args.models))
@@ -356,11 +379,13 @@ class _Formatter(argparse.RawDescriptionHelpFormatter):
         return f"{text} (default: {default})"
 
 
-def _source_options(p) -> None:
+def _source_options(p, *, labels: bool = True, feature_file: bool = False) -> None:
     p.add_argument("source", nargs="?", type=Path, metavar="INPUT",
-                   help="a store directory from `featurekit ingest` (streamed chunk by chunk, "
-                        "prepared as the competition recipe), a .ts file, or a table "
-                        "(.csv, .tsv, .parquet) with one row per sample (needs --id)")
+                   help=("a feature Parquet from `featurekit extract`, or series to extract "
+                         "first: " if feature_file else "")
+                   + "a store directory from `featurekit ingest` (streamed chunk by chunk, "
+                     "prepared as the competition recipe), a .ts file, or a table "
+                     "(.csv, .tsv, .parquet) with one row per sample (needs --id)")
     p.add_argument("--store", type=Path, help="the store directory (same as INPUT; kept for "
                    "older scripts)")
     p.add_argument("--demo", action="store_true",
@@ -379,12 +404,25 @@ def _source_options(p) -> None:
     p.add_argument("--channels", nargs="+", metavar="COLUMN",
                    help="table: the channel columns (default: every numeric column but id, "
                         "time, label and group)")
-    p.add_argument("--label", dest="label", metavar="COLUMN",
-                   help="table: the class column, kept as meta column `label`")
-    p.add_argument("--group", dest="group", metavar="COLUMN",
-                   help="table: the subject column, kept as meta column `group`")
+    if labels:
+        p.add_argument("--label", dest="label", metavar="COLUMN",
+                       help="table: the class column, kept as meta column `label`")
+        p.add_argument("--group", dest="group", metavar="COLUMN",
+                       help="table: the subject column, kept as meta column `group`")
     p.add_argument("--rate", type=_positive_float, metavar="HZ",
                    help=".ts file or table: sampling rate in Hz (default: 1, time in samples)")
+
+
+def _extraction_options(p) -> None:
+    p.add_argument("--features", default="default",
+                   help="feature set: seed, stats, spectral, cross, default, interval, "
+                        "rocket, shape, full, tsfresh-minimal... (featurekit.list_feature_sets())")
+    p.add_argument("--window", type=_positive_int, metavar="SAMPLES",
+                   help="cut windows of this many samples first (default: whole series)")
+    p.add_argument("--step", type=_positive_int, metavar="SAMPLES",
+                   help="window step in samples (default: --window, no overlap)")
+    p.add_argument("--n-jobs", type=_n_jobs, default=1,
+                   help="parallel chunks (-1 = all cores)")
 
 
 def _model_options(p, default_calibrate: str) -> None:
@@ -438,26 +476,21 @@ def _parser() -> argparse.ArgumentParser:
                                    "series (or window), ids in column `id`, the features "
                                    "(<channel>__<feature>) and the series' metadata.")
     _source_options(p)
-    p.add_argument("--features", default="default",
-                   help="feature set: seed, stats, spectral, cross, default, interval, "
-                        "rocket, shape, full, tsfresh-minimal... (featurekit.list_feature_sets())")
-    p.add_argument("--window", type=_positive_int, metavar="SAMPLES",
-                   help="cut windows of this many samples first (default: whole series)")
-    p.add_argument("--step", type=_positive_int, metavar="SAMPLES",
-                   help="window step in samples (default: --window, no overlap)")
-    p.add_argument("--n-jobs", type=_n_jobs, default=1,
-                   help="parallel chunks (-1 = all cores)")
+    _extraction_options(p)
     p.add_argument("--out", type=Path, default=Path("features.parquet"), help="output file")
     p.set_defaults(run=_extract, parser=p)
 
     p = sub.add_parser("compare", formatter_class=_Formatter,
-                       help="cross-validate models on a feature file, write a report",
-                       description="Cross-validate models on a feature file grouped by "
-                                   "subject; write report.html, report.md, results.csv and "
-                                   "out-of-fold predictions.")
-    p.add_argument("table", type=Path, metavar="FEATURES",
-                   help="Parquet from `featurekit extract`; models get its "
-                        "<channel>__<feature> columns, body_part/sensor and --keep")
+                       help="cross-validate models on a feature file or on series, write a "
+                            "report",
+                       description="Cross-validate models grouped by subject on a feature "
+                                   "file, or on series whose features are extracted first "
+                                   "(--features, --window); write report.html, report.md, "
+                                   "results.csv and out-of-fold predictions. Models get the "
+                                   "<channel>__<feature> columns, body_part/sensor and "
+                                   "--keep.")
+    _source_options(p, labels=False, feature_file=True)
+    _extraction_options(p)
     p.add_argument("--models", nargs="+", default=list(MODEL_NAMES), choices=MODEL_NAMES,
                    metavar="MODEL", help=f"models to compare, from {', '.join(MODEL_NAMES)}")
     p.add_argument("--cv", default="stratified-group", choices=CV_NAMES,
@@ -469,7 +502,7 @@ def _parser() -> argparse.ArgumentParser:
                         "by averaging their windows (default: rows are series)")
     p.add_argument("--out", type=Path, default=Path("reports/compare"), help="report folder")
     _model_options(p, "temperature")
-    p.set_defaults(run=_compare)
+    p.set_defaults(run=_compare, parser=p)
 
     p = sub.add_parser("baseline", formatter_class=_Formatter,
                        help="seed recipe: load_watch() figures, or a competition folder's "
@@ -526,10 +559,13 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``featurekit`` console script; returns the exit code."""
     parser = _parser()
     args = parser.parse_args(argv)  # usage errors exit 2 here, as argparse does
-    if args.command == "extract" and not (args.source or args.store or args.demo):
-        args.parser.error("no input: give a store directory (from `featurekit ingest`), a "
-                          ".ts file or a table (.csv/.parquet, with --id), or --demo for the "
-                          "bundled watch data")
+    if args.command in ("extract", "compare") and not (args.source or args.store
+                                                       or args.demo):
+        args.parser.error("no input: give " + ("a feature Parquet, or " if args.command ==
+                                               "compare" else "")
+                          + "a store directory (from `featurekit ingest`), a .ts file or a "
+                            "table (.csv/.parquet, with --id), or --demo for the bundled "
+                            "watch data")
     from featurekit.logs import console_logging
 
     try:

@@ -100,6 +100,7 @@ def test_missing_paths_are_one_line_and_exit_1(argv, capsys):
     (["extract", "--demo", "--window", "200", "--step", "0"], "--step: must be a positive"),
     (["extract", "--demo", "--n-jobs", "0"], "--n-jobs: must be >= 1"),
     (["extract"], "no input"),
+    (["compare"], "no input"),
     (["extract", "--frobnicate"], "unrecognized arguments"),
     (["compare", "f.parquet", "--models", "nope"], "invalid choice"),
 ])
@@ -218,3 +219,17 @@ def test_compare_with_select(tmp_path):
     assert main(["compare", str(tmp_path / "f.parquet"), "--models", "logreg", "--select",
                  "--calibrate", "none", "--n-splits", "5", "--out", str(tmp_path / "r")]) == 0
     assert pd.read_csv(tmp_path / "r" / "results.csv")["model"].tolist() == ["logreg+select"]
+
+
+@pytest.mark.slow
+def test_compare_extracts_series_first(tmp_path, capsys):
+    """compare takes series too: --features and --window extract them first, and windows
+    are scored back on their series (parent_id) without being asked."""
+    out = tmp_path / "report"
+    assert main(["compare", "--demo", "--features", "seed", "--window", "400", "--step",
+                 "400", "--models", "logreg", "--calibrate", "none", "--cv", "group",
+                 "--n-splits", "3", "--out", str(out)]) == 0
+    results = pd.read_csv(out / "results.csv")
+    assert results["model"].tolist() == ["logreg"] and "series_log_loss" in results
+    assert "mean ± sd over folds" in capsys.readouterr().out
+    assert (out / "report.html").exists()

@@ -324,8 +324,8 @@ def test_second_ingest_refused_while_first_alive_and_stale_lock_taken_over(tmp_p
         lock = dict(pid=alive.pid, host=ingest.socket.gethostname(), token="other",
                     started=ingest._process_start(alive.pid))
         (store / "ingest.lock").write_text(json.dumps(lock))
-        with pytest.raises(RuntimeError, match=rf"another ingest \(pid {alive.pid} .*is "
-                                               "writing into"):
+        with pytest.raises(ingest.StoreLockedError, match=rf"another ingest \(pid {alive.pid} "
+                           ".*is writing into"):
             ingest_competition(data, store, n_jobs=1, progress=False)
     finally:
         alive.kill()

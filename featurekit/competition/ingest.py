@@ -271,6 +271,10 @@ def _chunk_is_current(data_dir: Path, store: Path, chunk: int, records: list[dic
     return recorded == _source_state(data_dir, records)
 
 
+class StoreLockedError(FileExistsError):
+    """Another ingest, still alive, holds the store's lock (``store/ingest.lock``)."""
+
+
 class _LockLost(RuntimeError):
     """Another ingest took the store over: this (orphaned) worker must stop writing."""
 
@@ -379,7 +383,7 @@ def _acquire_lock(store: Path) -> str:
                     time.sleep(0.2)
                     continue
             elif _owner_alive(owner):
-                raise RuntimeError(
+                raise StoreLockedError(
                     f"another ingest (pid {owner.get('pid')} on {owner.get('host')}, since "
                     f"{owner.get('since')}) is writing into {store}; wait for it to finish, or "
                     f"if that process is gone, delete {path}") from None
@@ -388,7 +392,8 @@ def _acquire_lock(store: Path) -> str:
         with os.fdopen(fd, "w") as fh:
             json.dump(mine, fh)
         return token
-    raise RuntimeError(f"could not take the lock {path}; delete it if no ingest is running")
+    raise StoreLockedError(f"could not take the lock {path}; delete it if no ingest is "
+                           "running")
 
 
 def _release_lock(store: Path, token: str) -> None:

@@ -487,6 +487,7 @@ _CSS = """
 body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1100px; color: #222; }
 table { border-collapse: collapse; margin: 0.5em 0 1.5em; font-size: 0.9em; }
 th, td { border: 1px solid #ccc; padding: 3px 8px; text-align: right; }
+td { white-space: nowrap; }
 th { background: #f2f2f2; } td:first-child, th:first-child { text-align: left; }
 .leak { background: #fde2e2; border: 1px solid #c00; padding: 0.6em; font-weight: bold; }
 .note { color: #555; font-size: 0.9em; } img { max-width: 100%; }

@@ -263,10 +263,11 @@ class CalibratedModel(ClassifierMixin, BaseEstimator):
         y = check_labels(y, groups)
         self.classes_, codes = np.unique(y, return_inverse=True)
         self.n_features_in_ = n_features(X)
-        if _calibrates_itself(self.estimator):
+        method_param = calibration_param(self.estimator)
+        if method_param is not None:
             # already calibrates on its own inner folds: fit it once, with this method
             self.calibrator_ = None
-            self.estimator_ = clone(self.estimator).set_params(method=self.method)
+            self.estimator_ = clone(self.estimator).set_params(**{method_param: self.method})
             fit_grouped(self.estimator_, X, y, groups)
             return self
         splitter = _inner_splitter(codes, groups, self.cv, self.random_state)
@@ -392,8 +393,19 @@ class CalibratedEnsemble(ClassifierMixin, BaseEstimator):
         return self.classes_[np.argmax(proba, axis=1)]
 
 
-def _calibrates_itself(estimator) -> bool:
-    """True for estimators that calibrate on their own inner folds (they expose
-    ``predict_proba_raw`` and a ``method``): CalibratedModel, CalibratedEnsemble,
-    featurekit.families.FamilyEnsemble."""
-    return hasattr(estimator, "predict_proba_raw") and "method" in estimator.get_params()
+def calibration_param(estimator) -> str | None:
+    """The parameter setting the calibration method of an estimator that calibrates itself on
+    its own inner folds, None for any other estimator.
+
+    Self-calibrating estimators expose ``predict_proba_raw`` and a ``method`` parameter
+    (CalibratedModel, CalibratedEnsemble, featurekit.families.FamilyEnsemble); a wrapper of
+    one (``featurekit.selection.SelectedClassifier``) answers ``"estimator__method"``, so
+    wrapping never calibrates twice.
+    """
+    if not hasattr(estimator, "predict_proba_raw"):
+        return None
+    if "method" in estimator.get_params(deep=False):
+        return "method"
+    inner = getattr(estimator, "estimator", None)
+    name = calibration_param(inner) if isinstance(inner, BaseEstimator) else None
+    return None if name is None else f"estimator__{name}"

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 from scipy import special, stats
 from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin, clone
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_array, check_is_fitted
 
 TESTS = ("mann", "smir")
@@ -614,6 +615,12 @@ class SelectedClassifier(ClassifierMixin, BaseEstimator):
     def predict_proba(self, X):
         check_is_fitted(self, "estimator_")
         return self.estimator_.predict_proba(self.selector_.transform(X))
+
+    @available_if(lambda self: hasattr(self.estimator, "predict_proba_raw"))
+    def predict_proba_raw(self, X):
+        """The wrapped model's probabilities before its own calibration (when it has one)."""
+        check_is_fitted(self, "estimator_")
+        return self.estimator_.predict_proba_raw(self.selector_.transform(X))
 
     def predict(self, X):
         check_is_fitted(self, "estimator_")

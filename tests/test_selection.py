@@ -312,3 +312,27 @@ def test_nan_is_refused_or_filled_with_the_training_median_for_the_tests_only():
     assert list(out.columns) == list(RelevanceSelector().fit(filled, y).get_feature_names_out())
     array = RelevanceSelector(nan="median").fit(X.to_numpy(), y.to_numpy())
     assert np.isnan(array.transform(X.to_numpy())).sum() == 10
+
+
+def test_calibrated_model_does_not_calibrate_a_selected_ensemble_twice():
+    from sklearn.linear_model import LogisticRegression
+
+    from featurekit.calibration import CalibratedEnsemble, CalibratedModel, calibration_param
+    from featurekit.selection import RelevanceSelector, with_selection
+
+    rng = np.random.default_rng(0)
+    y = np.repeat(["a", "b"], 60)
+    X = pd.DataFrame({"x__mean": (y == "b") * 2.0 + rng.normal(size=120),
+                      "x__std": rng.normal(size=120)})
+    groups = np.tile(np.arange(6), 20)
+    ensemble = CalibratedEnsemble([("lr", LogisticRegression())], cv=3)
+    selected = with_selection(ensemble, RelevanceSelector(fallback=1))
+    assert calibration_param(selected) == "estimator__method"
+    assert calibration_param(LogisticRegression()) is None
+    model = CalibratedModel(selected, method="logistic").fit(X, y, groups=groups)
+    assert model.calibrator_ is None
+    assert model.estimator_.estimator_.method == "logistic"
+    np.testing.assert_allclose(model.predict_proba(X),
+                               model.estimator_.estimator_.predict_proba(
+                                   model.estimator_.selector_.transform(X)))
+    assert model.predict_proba_raw(X).shape == (120, 2)

@@ -78,8 +78,12 @@ def _cached_plan(feature_set: FeatureSet, channels: tuple) -> tuple[list, pd.Ind
     return plan, columns, last_use, groups
 
 
-def _plan_columns(panel, plan, last_use, groups, out) -> ChannelBlock | None:
-    """Fill ``out[:, :len(plan)]`` with the registered features; return the numba block."""
+def _plan_columns(panel, plan, last_use, groups, out, extremes: dict | None = None
+                  ) -> ChannelBlock | None:
+    """Fill ``out[:, :len(plan)]`` with the registered features; return the numba block.
+
+    On the NumPy path, ``extremes`` (if given) collects each input channel's per-series
+    (minimum, maximum) where a feature computed them anyway."""
     layout = Layout(panel.offsets, panel.sampling_rate)
     live: dict[str, Segments] = {}
     block, names = None, list(panel.channels)
@@ -117,7 +121,10 @@ def _plan_columns(panel, plan, last_use, groups, out) -> ChannelBlock | None:
                                                                      value, np.nan)
         for name in _operands(scope, operands):
             if last_use[name] == step:
-                live.pop(name, None)
+                seg = live.pop(name, None)
+                if extremes is not None and seg is not None and name in panel.channels and (
+                        "minimum" in seg.__dict__ and "maximum" in seg.__dict__):
+                    extremes[name] = (seg.minimum, seg.maximum)
     return block
 
 
@@ -126,23 +133,31 @@ def _plan_columns(panel, plan, last_use, groups, out) -> ChannelBlock | None:
 _LARGE, _SMALL = 2.0**200, 2.0**-200
 
 
-def _max_abs(panel, block: ChannelBlock | None) -> np.ndarray | None:
+def _max_abs(panel, block: ChannelBlock | None, extremes: dict) -> np.ndarray | None:
     """(series, input channels) largest |sample| (0 for empty series); None when no series
-    can be extreme (float32 samples never are)."""
+    can be extreme (float32 samples never are).
+
+    Free where the features computed the extremes already (the block's moments on the numba
+    path, ``min``/``max`` features' on the NumPy path); one reduceat per channel otherwise."""
     n_in = panel.n_channels
-    if block is not None and "moments" in block.__dict__:  # computed anyway: free
-        with np.errstate(invalid="ignore"):
-            largest = np.fmax(np.abs(block.moment("min")[:, :n_in]),
-                              np.abs(block.moment("max")[:, :n_in]))
-        return np.where(panel.lengths[:, None] > 0, largest, 0.0)
-    if panel.values.dtype.itemsize < 8 or not panel.values.size:
-        return None
     nonempty = panel.lengths > 0
-    starts = panel.offsets[:-1][nonempty]
-    largest = np.zeros((len(panel), n_in))
-    largest[nonempty] = np.fmax(np.abs(np.minimum.reduceat(panel.values, starts, axis=0)),
-                                np.abs(np.maximum.reduceat(panel.values, starts, axis=0)))
-    return largest
+    if block is not None and "moments" in block.__dict__:
+        low, high = block.moment("min")[:, :n_in], block.moment("max")[:, :n_in]
+    elif panel.values.dtype.itemsize < 8 or not panel.values.size:
+        return None
+    else:
+        starts = panel.offsets[:-1][nonempty]
+        low, high = np.zeros((len(panel), n_in)), np.zeros((len(panel), n_in))
+        for j, name in enumerate(panel.channels):
+            if name in extremes:
+                low[:, j], high[:, j] = extremes[name]
+            else:
+                column = panel.values[:, j]
+                low[nonempty, j] = np.minimum.reduceat(column, starts)
+                high[nonempty, j] = np.maximum.reduceat(column, starts)
+    with np.errstate(invalid="ignore"):
+        largest = np.fmax(np.abs(low), np.abs(high))
+    return np.where(nonempty[:, None], largest, 0.0)
 
 
 def _scaled(panel, exponents: np.ndarray):
@@ -151,7 +166,7 @@ def _scaled(panel, exponents: np.ndarray):
     return panel.replace(values=np.ldexp(panel.values.astype(np.float64), shifts))
 
 
-def _rescale_extreme_rows(panel, plan, groups, out, block) -> None:
+def _rescale_extreme_rows(panel, plan, groups, out, block, extremes: dict) -> None:
     """Recompute, scaled by a power of two, the rows of series whose samples are extreme.
 
     Each input channel of such a series is divided by ``2**e`` with ``e`` its largest
@@ -162,7 +177,7 @@ def _rescale_extreme_rows(panel, plan, groups, out, block) -> None:
     of samples beyond about 1e154 is inf because float64 cannot hold it. Features of
     unknown degree keep their unscaled values.
     """
-    largest = _max_abs(panel, block)
+    largest = _max_abs(panel, block, extremes)
     if largest is None:
         return
     exponent = np.frexp(np.where(np.isfinite(largest), largest, 0.0))[1]
@@ -233,8 +248,9 @@ def compute_features(panel, feature_set: FeatureSet) -> pd.DataFrame:
     if plan:
         # rows whose powers overflow are recomputed scaled below: no warning for them here
         with np.errstate(over="ignore", invalid="ignore"):
-            channel_block = _plan_columns(panel, plan, last_use, groups, out)
-        _rescale_extreme_rows(panel, plan, groups, out, channel_block)
+            extremes: dict = {}
+            channel_block = _plan_columns(panel, plan, last_use, groups, out, extremes)
+        _rescale_extreme_rows(panel, plan, groups, out, channel_block, extremes)
     start = len(plan)
     for block in feature_set.blocks:
         values = block.transform(panel)

@@ -383,10 +383,11 @@ def _acquire_lock(store: Path) -> str:
                     time.sleep(0.2)
                     continue
             elif _owner_alive(owner):
+                since = f", since {owner['since']}" if owner.get("since") else ""
                 raise StoreLockedError(
-                    f"another ingest (pid {owner.get('pid')} on {owner.get('host')}, since "
-                    f"{owner.get('since')}) is writing into {store}; wait for it to finish, or "
-                    f"if that process is gone, delete {path}") from None
+                    f"another ingest (pid {owner.get('pid')} on {owner.get('host')}{since}) is "
+                    f"writing into {store}; wait for it to finish, or if that process is gone, "
+                    f"delete {path}") from None
             path.unlink(missing_ok=True)  # stale: its owner is dead
             continue
         with os.fdopen(fd, "w") as fh:

@@ -67,20 +67,23 @@ def _positive_float(text: str) -> float:
     return value
 
 
-def _rates(pairs: list[str] | None) -> dict | None:
-    """``["smartwatch=50", "vicon=100"]`` -> ``{"smartwatch": 50.0, "vicon": 100.0}``."""
-    if not pairs:
-        return None
-    rates = {}
-    for pair in pairs:
-        sensor, sep, hz = pair.partition("=")
-        try:
-            rates[sensor] = float(hz)
-        except ValueError:
-            sep = ""
-        if not sep or not sensor:
-            raise ValueError(f"--rates takes SENSOR=HZ pairs such as vicon=100, got {pair!r}")
-    return rates
+def _rate_pair(pair: str) -> tuple[str, float]:
+    """``"vicon=100"`` -> ``("vicon", 100.0)``; anything else is a usage error (exit 2).
+    Sensor names and rate values are checked by the library (unknown sensors listed)."""
+    sensor, sep, hz = pair.partition("=")
+    try:
+        value = float(hz)
+    except ValueError:
+        sep = ""
+    if not sep or not sensor:
+        raise argparse.ArgumentTypeError(f"takes SENSOR=HZ pairs such as vicon=100, got "
+                                         f"{pair!r}")
+    return sensor, value
+
+
+def _rates(pairs: list[tuple[str, float]] | None) -> dict | None:
+    """``[("smartwatch", 50.0), ("vicon", 100.0)]`` -> ``{"smartwatch": 50.0, ...}``."""
+    return dict(pairs) if pairs else None
 
 
 def _existing(path: Path | None, what: str) -> Path | None:
@@ -439,7 +442,7 @@ def _model_options(p, default_calibrate: str) -> None:
 
 
 def _rates_option(p) -> None:
-    p.add_argument("--rates", nargs="*", metavar="SENSOR=HZ",
+    p.add_argument("--rates", nargs="*", metavar="SENSOR=HZ", type=_rate_pair,
                    help="sampling rates as SENSOR=HZ, e.g. smartwatch=50 vicon=100 (default: "
                         "none, time is counted in samples)")
 

@@ -62,8 +62,10 @@ def test_competition_baseline_writes_valid_submission(competition, tmp_path, cap
 
 
 def test_bad_rates_are_refused(competition, tmp_path, capsys):
-    assert main(["baseline", "--data", str(competition), "--out", str(tmp_path),
-                 "--rates", "vicon:100"]) == 2
+    with pytest.raises(SystemExit) as stop:  # a usage error, reported by argparse
+        main(["baseline", "--data", str(competition), "--out", str(tmp_path),
+              "--rates", "vicon:100"])
+    assert stop.value.code == 2
     assert "SENSOR=HZ" in capsys.readouterr().err
 
 

@@ -43,8 +43,9 @@ def test_import_featurekit_is_light_and_names_still_resolve():
     run = _run_python("import sys, featurekit as fk\n"
                       f"print([m for m in {HEAVY!r} if m in sys.modules])\n"
                       "from featurekit import Panel, FeatureExtractor, extract\n"
-                      "print(fk.Panel is Panel, callable(extract), 'extract' in dir(fk))")
-    assert run.stdout.splitlines() == ["[]", "True True True"]
+                      "print(fk.Panel is Panel, callable(extract), 'extract' in dir(fk))\n"
+                      "print(callable(fk.features.tsfresh_set), fk.panel.Panel is Panel)")
+    assert run.stdout.splitlines() == ["[]", "True True True", "True True"]
 
 
 def test_model_names_match_the_library():

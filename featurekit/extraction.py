@@ -13,6 +13,7 @@ import warnings
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -61,12 +62,12 @@ def extract(
     *,
     n_jobs: int | None = 1,
     chunk_size: int | None = None,
-    cache=None,
+    cache: str | os.PathLike | bool | None = None,
     progress: bool | None = None,
     preprocess: Callable | None = None,
     backend: str = "joblib",
-    client=None,
-    **options,
+    client: Any = None,
+    **options: Any,
 ) -> pd.DataFrame:
     """Feature table: one row per series (indexed by its ids), one column per feature.
 
@@ -98,6 +99,16 @@ def extract(
     **options
         Passed to the feature-set builders, e.g. ``bands=[(0, 1), (1, 3)]`` or
         ``magnitude_groups={"acc": ["x", "y", "z"]}``.
+
+    Returns
+    -------
+    DataFrame
+        One row per series, indexed by id; one float column per feature.
+
+    Raises
+    ------
+    ValueError
+        Bad chunking arguments, an unknown feature set, or series holding NaN or inf.
 
     Examples
     --------
@@ -139,14 +150,33 @@ def extract_to_parquet(
     progress: bool | None = None,
     preprocess: Callable | None = None,
     backend: str = "joblib",
-    client=None,
-    **options,
+    client: Any = None,
+    **options: Any,
 ) -> Path:
     """Like :func:`extract`, but write the table to one Parquet file, chunk by chunk.
 
     Memory holds one chunk's table at a time, so a store of any size streams through. The
     index is written as column ``id``; the file appears only when complete, and a failure
     leaves no partial file behind.
+
+    Parameters
+    ----------
+    source : Panel or path
+        As for :func:`extract`.
+    path : path
+        The Parquet file to write (replaced if it exists).
+    features, n_jobs, chunk_size, progress, preprocess, backend, client, **options
+        As for :func:`extract` (there is no cache).
+
+    Returns
+    -------
+    Path
+        ``path``.
+
+    Raises
+    ------
+    ValueError
+        As for :func:`extract`, or the source holds no chunk.
     """
     check_chunk_args(n_jobs=n_jobs, chunk_size=chunk_size, backend=backend, client=client)
     job = ChunkJob(get_feature_set(features, **options), preprocess, chunk_size)
@@ -196,7 +226,7 @@ def _append_table(writer: pq.ParquetWriter | None, path: Path, table: pd.DataFra
     return writer
 
 
-def as_panel(X, *, sampling_rate=None) -> Panel:
+def as_panel(X: Any, *, sampling_rate: float | None = None) -> Panel:
     """The series of ``X`` as a Panel, for :class:`FeatureExtractor`.
 
     Parameters
@@ -217,6 +247,18 @@ def as_panel(X, *, sampling_rate=None) -> Panel:
           split by scikit-learn's CV: convert it to a Panel first.
     sampling_rate : float, optional
         Samples per second of inputs that carry no rate (all but a Panel); 1.0 when None.
+
+    Returns
+    -------
+    Panel
+
+    Raises
+    ------
+    ValueError
+        An array, list or table of a shape or columns it cannot read (or a list that looks
+        transposed).
+    TypeError
+        Any other type.
 
     Examples
     --------
@@ -276,8 +318,19 @@ class FeatureExtractor(TransformerMixin, BaseEstimator):
     (convolution kernels' biases, interval reference lengths) are then fitted on each
     training fold only.
 
-    Parameters are those of :func:`extract`; ``options`` is a dict of feature-set options;
-    ``sampling_rate`` is the rate of inputs that carry none (arrays, lists, DataFrames).
+    Parameters
+    ----------
+    features : str, list of str or FeatureSet, default "default"
+        As for :func:`extract`.
+    n_jobs, chunk_size, cache
+        As for :func:`extract`.
+    options : dict, optional
+        Feature-set options (the ``**options`` of :func:`extract`).
+    sampling_rate : float, optional
+        Rate of inputs that carry none (arrays, lists, DataFrames).
+
+    Notes
+    -----
     The output is a DataFrame whatever ``set_output`` says. scikit-learn's
     ``check_estimator`` does not apply: its checks feed 2-D feature arrays, and this
     transformer takes series, as aeon's transformers take their own containers.
@@ -294,8 +347,10 @@ class FeatureExtractor(TransformerMixin, BaseEstimator):
     ...                          cv=GroupKFold(5))  # doctest: +SKIP
     """
 
-    def __init__(self, features="default", *, n_jobs=1, chunk_size=None, cache=None,
-                 options=None, sampling_rate=None):
+    def __init__(self, features: str | FeatureSet | list[str] = "default", *,
+                 n_jobs: int | None = 1, chunk_size: int | None = None,
+                 cache: str | os.PathLike | bool | None = None, options: dict | None = None,
+                 sampling_rate: float | None = None):
         self.features = features
         self.n_jobs = n_jobs
         self.chunk_size = chunk_size
@@ -303,7 +358,21 @@ class FeatureExtractor(TransformerMixin, BaseEstimator):
         self.options = options
         self.sampling_rate = sampling_rate
 
-    def fit(self, X, y=None):
+    def fit(self, X: Any, y: Any = None) -> FeatureExtractor:
+        """Resolve the feature set and fit its fitted families on ``X``.
+
+        Parameters
+        ----------
+        X : Panel or anything :func:`as_panel` reads
+            Training series.
+        y : ignored
+            Accepted for Pipeline compatibility.
+
+        Returns
+        -------
+        FeatureExtractor
+            ``self``.
+        """
         X = as_panel(X, sampling_rate=self.sampling_rate)
         # Fitted families (convolution biases...) see the training series only.
         self.feature_set_ = get_feature_set(self.features, **(self.options or {})).fit(X)
@@ -323,13 +392,41 @@ class FeatureExtractor(TransformerMixin, BaseEstimator):
             return extract(X, self.feature_set_, n_jobs=self.n_jobs,
                            chunk_size=self.chunk_size, cache=self.cache, progress=False)
 
-    def transform(self, X) -> pd.DataFrame:
+    def transform(self, X: Any) -> pd.DataFrame:
+        """Feature table of ``X``, columns in the order of :meth:`get_feature_names_out`.
+
+        Parameters
+        ----------
+        X : Panel or anything :func:`as_panel` reads
+            Series with the channels seen in :meth:`fit`.
+
+        Returns
+        -------
+        DataFrame
+            One row per series, indexed by id.
+
+        Raises
+        ------
+        ValueError
+            The channels differ from those seen in :meth:`fit`.
+        """
         check_is_fitted(self, "feature_set_")
         X = as_panel(X, sampling_rate=self.sampling_rate)
         if list(X.channels) != self.channels_:
             raise ValueError(f"X has channels {X.channels}, fitted on {self.channels_}")
         return self._extract(X)[list(self.feature_names_out_)]
 
-    def get_feature_names_out(self, input_features=None) -> np.ndarray:
+    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
+        """Names of the output columns.
+
+        Parameters
+        ----------
+        input_features : ignored
+            Accepted for scikit-learn compatibility.
+
+        Returns
+        -------
+        ndarray of str (object dtype)
+        """
         check_is_fitted(self, "feature_names_out_")
         return self.feature_names_out_.copy()

@@ -7,20 +7,40 @@ instead of looping over series.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 
 from featurekit.conventions import CHANNEL_NAME, is_channel_name  # noqa: F401  (re-exported)
 from featurekit.validation import raise_problems
 
 
-def meta_mask(table: pd.DataFrame, where) -> np.ndarray:
+def meta_mask(table: pd.DataFrame,
+              where: Mapping | Callable[[pd.DataFrame], ArrayLike] | ArrayLike | None
+              ) -> np.ndarray:
     """Boolean mask over the rows of a metadata table from a ``where=`` condition.
 
-    ``None`` selects every row; a dict ``{column: value or list of values}`` the rows matching
-    every item; a callable receives the table and returns a mask; a boolean array is used as is.
+    Parameters
+    ----------
+    table : DataFrame
+        The metadata table, one row per series.
+    where : dict, callable, boolean array or None
+        ``None`` selects every row; a dict ``{column: value or list of values}`` the rows
+        matching every item; a callable receives the table and returns a mask; a boolean array
+        is used as is.
+
+    Returns
+    -------
+    ndarray of bool, shape (len(table),)
+
+    Raises
+    ------
+    ValueError
+        A dict names unknown columns, or the mask is not one boolean per row.
+    TypeError
+        ``where`` is a string.
     """
     n = len(table)
     if where is None:
@@ -45,8 +65,21 @@ def meta_mask(table: pd.DataFrame, where) -> np.ndarray:
     return mask
 
 
-def describe_ids(ids, limit: int = 10) -> str:
-    """The first ``limit`` ids as a list, then how many more: for error messages."""
+def describe_ids(ids: Sequence | np.ndarray | pd.Index, limit: int = 10) -> str:
+    """The first ``limit`` ids as a list, then how many more: for error messages.
+
+    Parameters
+    ----------
+    ids : iterable
+        The ids (or any values) to name.
+    limit : int, default 10
+        How many to show.
+
+    Returns
+    -------
+    str
+        E.g. ``"[1, 2, 3] and 7 more"``.
+    """
     ids = list(ids)
     more = f" and {len(ids) - limit} more" if len(ids) > limit else ""
     return f"{ids[:limit]}{more}"
@@ -136,6 +169,13 @@ class Panel:
         A table whose index holds exactly the ids is aligned by id; any other is taken row by
         row in series order.
 
+    Raises
+    ------
+    ValueError
+        The parts do not fit together (every problem listed in one message).
+    TypeError
+        Values are not real numbers, or ids are tuples.
+
     Examples
     --------
     >>> import numpy as np
@@ -144,7 +184,10 @@ class Panel:
     (2, [5, 7])
     """
 
-    def __init__(self, values, offsets, *, ids=None, channels=None, sampling_rate=None, meta=None):
+    def __init__(self, values: ArrayLike, offsets: ArrayLike, *, ids: Sequence | None = None,
+                 channels: Sequence[str] | None = None,
+                 sampling_rate: float | ArrayLike | None = None,
+                 meta: pd.DataFrame | None = None):
         values = np.asarray(values)
         if values.ndim == 1:
             values = values[:, None]
@@ -235,10 +278,10 @@ class Panel:
         cls,
         arrays: Sequence[np.ndarray],
         *,
-        ids=None,
-        channels=None,
-        meta=None,
-        sampling_rate=None,
+        ids: Sequence | None = None,
+        channels: Sequence[str] | None = None,
+        meta: pd.DataFrame | None = None,
+        sampling_rate: float | ArrayLike | None = None,
     ) -> Panel:
         """Build a Panel from a list of (length x channels) arrays (1-D means one channel).
 
@@ -246,6 +289,22 @@ class Panel:
         aeon's unequal-length collections (a list of (n_channels, length) arrays), which
         :class:`~featurekit.FeatureExtractor` takes as they are; see also
         :meth:`from_numpy3d`.
+
+        Parameters
+        ----------
+        arrays : sequence of arrays of shape (length,) or (length, n_channels)
+            One array per series, all with the same number of channels.
+        ids, channels, meta, sampling_rate
+            As for :class:`Panel`.
+
+        Returns
+        -------
+        Panel
+
+        Raises
+        ------
+        ValueError
+            The arrays have different numbers of channels.
         """
         arrays = [np.asarray(a) for a in arrays]
         arrays = [a[:, None] if a.ndim == 1 else a for a in arrays]
@@ -263,11 +322,28 @@ class Panel:
                    sampling_rate=sampling_rate)
 
     @classmethod
-    def from_numpy3d(cls, X, *, ids=None, channels=None, meta=None, sampling_rate=None) -> Panel:
+    def from_numpy3d(cls, X: ArrayLike, *, ids: Sequence | None = None,
+                     channels: Sequence[str] | None = None, meta: pd.DataFrame | None = None,
+                     sampling_rate: float | ArrayLike | None = None) -> Panel:
         """Build from an equal-length array of shape (n_series, n_channels, length).
 
         That is aeon's and sktime's ``numpy3D`` layout: channels before time, the opposite
         of the (length, channels) arrays :meth:`from_arrays` takes.
+
+        Parameters
+        ----------
+        X : array of shape (n_series, n_channels, length)
+        ids, channels, meta, sampling_rate
+            As for :class:`Panel`.
+
+        Returns
+        -------
+        Panel
+
+        Raises
+        ------
+        ValueError
+            ``X`` is not 3-D.
         """
         X = np.asarray(X)
         if X.ndim != 3:
@@ -287,13 +363,37 @@ class Panel:
         column_kind: str | None = "kind",
         column_value: str | None = "value",
         *,
-        meta=None,
-        sampling_rate=None,
+        meta: pd.DataFrame | None = None,
+        sampling_rate: float | ArrayLike | None = None,
     ) -> Panel:
         """Build from tsfresh's long format (one row per id, time and kind).
 
         With ``column_kind=None`` every column other than id and sort is a channel
         (tsfresh's wide format).
+
+        Parameters
+        ----------
+        df : DataFrame
+            The long table.
+        column_id : str, default "id"
+            Column of series ids; series come in the order their ids first appear.
+        column_sort : str or None, default "time"
+            Column that orders samples within a series; ``None`` keeps the row order.
+        column_kind : str or None, default "kind"
+            Column naming the channel of each row; ``None`` reads ``df`` as wide.
+        column_value : str or None, default "value"
+            Column of sample values.
+        meta, sampling_rate
+            As for :class:`Panel`.
+
+        Returns
+        -------
+        Panel
+
+        Raises
+        ------
+        ValueError
+            A named column is missing, or rows repeat an (id, time, kind) triple.
         """
         if column_kind is None:
             return cls.from_wide(df, column_id, column_sort, meta=meta,
@@ -327,13 +427,35 @@ class Panel:
         column_sort: str | None = "time",
         channels: Sequence[str] | None = None,
         *,
-        meta=None,
-        sampling_rate=None,
+        meta: pd.DataFrame | None = None,
+        sampling_rate: float | ArrayLike | None = None,
     ) -> Panel:
         """Build from a table with an id column, an optional time column and one column per channel.
 
         Series come in the order their ids first appear in ``df`` (so a ``meta`` given row by
         row follows that order); samples within a series are sorted by ``column_sort``.
+
+        Parameters
+        ----------
+        df : DataFrame
+            One row per sample.
+        column_id : str, default "id"
+            Column of series ids.
+        column_sort : str or None, default "time"
+            Column that orders samples within a series; ``None`` keeps the row order.
+        channels : sequence of str, optional
+            Channel columns; by default every column other than id and sort.
+        meta, sampling_rate
+            As for :class:`Panel`.
+
+        Returns
+        -------
+        Panel
+
+        Raises
+        ------
+        ValueError
+            The id column is missing.
         """
         if column_id not in df.columns:
             raise ValueError(f"id column {column_id!r} not in the table (has {list(df.columns)})")
@@ -350,7 +472,22 @@ class Panel:
 
     @classmethod
     def concat(cls, panels: Sequence[Panel]) -> Panel:
-        """Concatenate panels with the same channels, one after another."""
+        """Concatenate panels with the same channels, one after another.
+
+        Parameters
+        ----------
+        panels : sequence of Panel
+            At least one; ids must stay unique across them.
+
+        Returns
+        -------
+        Panel
+
+        Raises
+        ------
+        ValueError
+            No panels, or their channels differ.
+        """
         panels = list(panels)
         if not panels:
             raise ValueError("nothing to concatenate")
@@ -373,8 +510,20 @@ class Panel:
         """One (length x channels) view per series."""
         return [self.series(i) for i in range(len(self))]
 
-    def to_numpy3d(self, length: int | None = None, fill=np.nan) -> np.ndarray:
-        """Array (n_series, n_channels, length), series truncated or padded with ``fill``."""
+    def to_numpy3d(self, length: int | None = None, fill: float = np.nan) -> np.ndarray:
+        """Array (n_series, n_channels, length), series truncated or padded with ``fill``.
+
+        Parameters
+        ----------
+        length : int, optional
+            Length of the time axis; by default the longest series.
+        fill : float, default NaN
+            Value after the end of shorter series.
+
+        Returns
+        -------
+        ndarray of shape (n_series, n_channels, length)
+        """
         length = int(self.lengths.max(initial=0)) if length is None else int(length)
         out = np.full((len(self), self.n_channels, length), fill, dtype=self.values.dtype)
         take = np.minimum(self.lengths, length)
@@ -451,7 +600,17 @@ class Panel:
         return self.values.nbytes
 
     def series(self, i: int) -> np.ndarray:
-        """Samples of series at position ``i`` (a view, length x channels)."""
+        """Samples of series at position ``i`` (a view, length x channels).
+
+        Parameters
+        ----------
+        i : int
+            Position of the series (not its id).
+
+        Returns
+        -------
+        ndarray of shape (length, n_channels)
+        """
         return self.values[self.offsets[i]:self.offsets[i + 1]]
 
     def time_index(self) -> np.ndarray:
@@ -464,8 +623,22 @@ class Panel:
         """Position of the series each sample belongs to."""
         return np.repeat(np.arange(len(self)), self.lengths)
 
-    def take(self, positions) -> Panel:
-        """New Panel with the series at ``positions`` (ints or a boolean mask), in that order."""
+    def take(self, positions: ArrayLike) -> Panel:
+        """New Panel with the series at ``positions`` (ints or a boolean mask), in that order.
+
+        Parameters
+        ----------
+        positions : array of int, or of bool with one per series
+
+        Returns
+        -------
+        Panel
+
+        Raises
+        ------
+        ValueError
+            A boolean mask of the wrong length.
+        """
         positions = np.asarray(positions)
         if positions.dtype == bool:
             if len(positions) != len(self):
@@ -487,8 +660,23 @@ class Panel:
             meta=self.meta.iloc[positions],
         )
 
-    def loc(self, ids) -> Panel:
-        """New Panel with the series whose ids are given, in that order."""
+    def loc(self, ids: Sequence) -> Panel:
+        """New Panel with the series whose ids are given, in that order.
+
+        Parameters
+        ----------
+        ids : sequence
+            Series ids.
+
+        Returns
+        -------
+        Panel
+
+        Raises
+        ------
+        KeyError
+            Some ids are not in the panel (all of them named).
+        """
         ids = list(ids)
         positions = self.ids.get_indexer(pd.Index(ids))
         missing = [i for i, p in zip(ids, positions, strict=True) if p < 0]
@@ -515,18 +703,54 @@ class Panel:
         return self.take(key)
 
     def select_channels(self, channels: Sequence[str]) -> Panel:
-        """New Panel with only ``channels`` (unknown names raise one error listing them)."""
+        """New Panel with only ``channels``, in that order.
+
+        Parameters
+        ----------
+        channels : sequence of str
+
+        Returns
+        -------
+        Panel
+
+        Raises
+        ------
+        ValueError
+            Unknown channel names (all of them listed).
+        """
         unknown = [c for c in channels if c not in self.channels]
         if unknown:
             raise ValueError(f"unknown channels {unknown}; the panel has {self.channels}")
         cols = [self.channels.index(c) for c in channels]
         return self.replace(values=self.values[:, cols], channels=list(channels))
 
-    def rename_channels(self, mapping: dict) -> Panel:
+    def rename_channels(self, mapping: Mapping[str, str]) -> Panel:
+        """New Panel with channels renamed.
+
+        Parameters
+        ----------
+        mapping : dict
+            Old name to new name; channels not in it keep their name.
+
+        Returns
+        -------
+        Panel
+        """
         return self.replace(channels=[mapping.get(c, c) for c in self.channels])
 
     def replace(self, **changes) -> Panel:
-        """A copy with some of values, offsets, ids, channels, sampling_rate, meta replaced."""
+        """A copy with some of values, offsets, ids, channels, sampling_rate, meta replaced.
+
+        Parameters
+        ----------
+        **changes
+            Keyword arguments of :class:`Panel`; the others are kept.
+
+        Returns
+        -------
+        Panel
+            Validated like a new Panel.
+        """
         fields = dict(values=self.values, offsets=self.offsets, ids=self.ids,
                       channels=self.channels, sampling_rate=self.sampling_rate, meta=self.meta)
         fields.update(changes)
@@ -534,7 +758,17 @@ class Panel:
         return Panel(values, offsets, **fields)
 
     def chunks(self, chunk_size: int) -> Iterator[Panel]:
-        """Consecutive sub-panels of at most ``chunk_size`` series (views of the samples)."""
+        """Consecutive sub-panels of at most ``chunk_size`` series (views of the samples).
+
+        Parameters
+        ----------
+        chunk_size : int
+            Series per chunk.
+
+        Yields
+        ------
+        Panel
+        """
         for start in range(0, len(self), chunk_size):
             yield self._slice(start, min(start + chunk_size, len(self)))
 
@@ -550,8 +784,18 @@ class Panel:
         chunk.meta = self.meta.iloc[start:stop]
         return chunk
 
-    def per_series_sum(self, per_sample: np.ndarray) -> np.ndarray:
-        """Sum, series by series, of one number (or flag) per sample; 0 for empty series."""
+    def per_series_sum(self, per_sample: ArrayLike) -> np.ndarray:
+        """Sum, series by series, of one number (or flag) per sample; 0 for empty series.
+
+        Parameters
+        ----------
+        per_sample : array of shape (n_samples_total,)
+            Numbers or booleans (counted as 0/1), aligned with ``values``.
+
+        Returns
+        -------
+        ndarray of shape (n_series,)
+        """
         per_sample = np.asarray(per_sample)
         if per_sample.dtype == bool:
             per_sample = per_sample.astype(np.int64)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
@@ -25,6 +25,9 @@ from featurekit.features.registry import (
     feature_name,
     parse_feature_name,
 )
+
+if TYPE_CHECKING:
+    from featurekit.panel import Panel
 
 _TSFRESH = "tsfresh."
 
@@ -63,8 +66,13 @@ def _classify(names: Sequence[str]) -> tuple[list, list, list]:
 class SelectedColumns:
     """Block computing exactly ``names`` (in that order) of registered or tsfresh features.
 
-    ``magnitude_groups`` is ``None`` for automatic x/y/z triples, or ``((name, (channels,
-    ...)), ...)`` as the set that produced the columns had it.
+    Parameters
+    ----------
+    names : tuple of str
+        The columns, in output order.
+    magnitude_groups : tuple or None
+        ``None`` for automatic x/y/z triples, or ``((name, (channels, ...)), ...)`` as the set
+        that produced the columns had it.
     """
 
     names: tuple
@@ -76,15 +84,59 @@ class SelectedColumns:
     def is_fitted(self) -> bool:
         return True
 
-    def fit(self, panel) -> SelectedColumns:
+    def fit(self, panel: Panel) -> SelectedColumns:
+        """Nothing to fit: ``self``.
+
+        Parameters
+        ----------
+        panel : Panel
+            Ignored.
+
+        Returns
+        -------
+        SelectedColumns
+        """
         return self
 
     def columns(self, channels: list[str]) -> list[str]:
+        """``names``, after checking that ``channels`` can give them.
+
+        Parameters
+        ----------
+        channels : list of str
+            Input channels of the panel.
+
+        Returns
+        -------
+        list of str
+
+        Raises
+        ------
+        ValueError
+            Some columns need channels or magnitude groups the panel lacks.
+        """
         self.covering_set(channels)  # unknown channels raise here, before any work
         return list(self.names)
 
     def covering_set(self, channels: Sequence[str]) -> tuple[FeatureSet, list[str]]:
-        """The registered-feature set covering ``names`` and the input channels it needs."""
+        """The registered-feature set covering ``names`` and the input channels it needs.
+
+        Parameters
+        ----------
+        channels : sequence of str
+            Input channels of the panel.
+
+        Returns
+        -------
+        covering : FeatureSet
+        needed : list of str
+            The channels the set reads, in panel order.
+
+        Raises
+        ------
+        ValueError
+            Listing every column whose channels or magnitude groups are missing.
+        """
         from featurekit.features.cross import resolve_magnitude_groups
         from featurekit.features.tsfresh_bridge import freeze_settings, tsfresh_settings
 
@@ -135,7 +187,17 @@ class SelectedColumns:
         )
         return covering, [c for c in channels if c in needed_channels]
 
-    def transform(self, panel) -> np.ndarray:
+    def transform(self, panel: Panel) -> np.ndarray:
+        """The columns ``names`` of ``panel``, computed by the covering set.
+
+        Parameters
+        ----------
+        panel : Panel
+
+        Returns
+        -------
+        ndarray of shape (n_series, len(names))
+        """
         from featurekit.features.compute import compute_features
 
         covering, channels = self.covering_set(list(panel.channels))

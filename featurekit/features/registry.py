@@ -21,7 +21,12 @@ import math
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import ClassVar, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from featurekit.panel import Panel
 
 NAME_CHARS = re.compile(r"^[A-Za-z0-9_.=-]+$")
 SCOPES = ("channel", "pair", "group")
@@ -64,6 +69,17 @@ class FeatureSpec:
     degree: int | None = None
 
     def min_length_for(self, params: Mapping) -> int:
+        """Shortest series length with a defined value for these parameters.
+
+        Parameters
+        ----------
+        params : dict
+            One parameter dict of the grid.
+
+        Returns
+        -------
+        int
+        """
         return self.min_length(params) if callable(self.min_length) else self.min_length
 
 
@@ -80,6 +96,11 @@ class Block(Protocol):
     Implementations are frozen, hashable dataclasses (the hash keys caches); ``fit`` returns a
     fitted copy and never changes ``self``; ``transform`` of one series never depends on the
     other series of the panel.
+
+    Parameters
+    ----------
+    **fields
+        Each implementation's own dataclass fields (kernel counts, interval counts, seed...).
     """
 
     family: ClassVar[str]
@@ -88,15 +109,65 @@ class Block(Protocol):
     @property
     def is_fitted(self) -> bool: ...
 
-    def fit(self, panel) -> Block: ...
+    def fit(self, panel: Panel) -> Block:
+        """A fitted copy (``self`` is left unchanged).
 
-    def columns(self, channels: list[str]) -> list[str]: ...
+        Parameters
+        ----------
+        panel : Panel
+            Training series.
 
-    def transform(self, panel): ...
+        Returns
+        -------
+        Block
+        """
+        ...
+
+    def columns(self, channels: list[str]) -> list[str]:
+        """Column names the block gives for these input channels.
+
+        Parameters
+        ----------
+        channels : list of str
+
+        Returns
+        -------
+        list of str
+        """
+        ...
+
+    def transform(self, panel: Panel) -> np.ndarray:
+        """Feature matrix of ``panel``, one row per series, columns as :meth:`columns`.
+
+        Parameters
+        ----------
+        panel : Panel
+
+        Returns
+        -------
+        ndarray of shape (n_series, n_columns)
+        """
+        ...
 
 
 def register_block(cls: type) -> type:
-    """Class decorator recording a :class:`Block` under its ``feature`` name."""
+    """Class decorator recording a :class:`Block` under its ``feature`` name.
+
+    Parameters
+    ----------
+    cls : type
+        A :class:`Block` class with ``family`` and ``feature`` class attributes.
+
+    Returns
+    -------
+    type
+        ``cls``, unchanged.
+
+    Raises
+    ------
+    ValueError
+        The name is taken or not a valid column-name part.
+    """
     name = cls.feature
     if name in FEATURES or name in BLOCKS:
         raise ValueError(f"feature {name!r} is already registered")
@@ -110,6 +181,15 @@ def feature_family(column: str) -> str | None:
     """Family of a featurekit column (``"stats"``, ``"interval"``, ...), None if unknown.
 
     tsfresh's columns (``<channel>__tsfresh.<name>``) are family ``"tsfresh"``.
+
+    Parameters
+    ----------
+    column : str
+        A feature column name.
+
+    Returns
+    -------
+    str or None
 
     Examples
     --------
@@ -136,8 +216,27 @@ def register_feature(
     scope: str = "channel",
     cost: int = 1,
     degree: int | None = None,
-):
-    """Decorator recording a feature function under ``name``; names must be unique."""
+) -> Callable[[Callable], Callable]:
+    """Decorator recording a feature function under ``name``; names must be unique.
+
+    Parameters
+    ----------
+    name : str
+        Feature name used in columns, from ``[A-Za-z0-9_.=-]`` without ``__``.
+    family, grid, min_length, scope, cost, degree
+        As the fields of :class:`FeatureSpec`. The first line of the function's docstring
+        becomes its description.
+
+    Returns
+    -------
+    callable
+        The decorator; it returns the function unchanged.
+
+    Raises
+    ------
+    ValueError
+        The name is taken or invalid, or ``scope`` is unknown.
+    """
     if name in FEATURES or name in BLOCKS:
         raise ValueError(f"feature {name!r} is already registered")
     if not NAME_CHARS.match(name) or "__" in name:
@@ -172,13 +271,39 @@ def family_members(family: str) -> tuple[str, ...]:
 
     Presets are queries on this metadata (as tsfresh derives its presets from function
     flags): a feature registered with ``family="stats"`` joins ``stats`` and ``default``.
+
+    Parameters
+    ----------
+    family : str
+
+    Returns
+    -------
+    tuple of str
     """
     return tuple(name for name, spec in FEATURES.items()
                  if spec.family == family and spec.scope == "channel")
 
 
-def calls(names: Iterable[str], **grids) -> tuple:
-    """Expand feature names with their default grids (or ``grids[name]`` when given)."""
+def calls(names: Iterable[str], **grids: Iterable[Mapping]) -> tuple:
+    """Expand feature names with their default grids (or ``grids[name]`` when given).
+
+    Parameters
+    ----------
+    names : iterable of str
+        Registered feature names.
+    **grids
+        Parameter dicts replacing a feature's default grid, by feature name.
+
+    Returns
+    -------
+    tuple
+        Hashable ``(name, sorted params)`` calls, one per column.
+
+    Raises
+    ------
+    KeyError
+        An unregistered name.
+    """
     out = []
     for name in names:
         spec = FEATURES[name]
@@ -198,6 +323,16 @@ class FeatureSet:
     (a profile name or a ``{feature: [params]}`` dict as a frozen tuple). ``blocks`` holds
     :class:`Block` families; a set with an unfitted block must be fitted (:meth:`fit`, or
     ``FeatureExtractor.fit``) on training series before it extracts.
+
+    Parameters
+    ----------
+    channel, magnitude, pair, group : tuple
+        Calls as built by :func:`calls`.
+    magnitude_groups : tuple or None
+    tsfresh : tuple, str or None
+    blocks : tuple of Block
+    name : str, default "custom"
+        For messages; not compared. Sets combine with ``+``.
     """
 
     channel: tuple = ()
@@ -234,9 +369,20 @@ class FeatureSet:
         """False while a block of the set still needs :meth:`fit`."""
         return all(block.is_fitted for block in self.blocks)
 
-    def fit(self, panel) -> FeatureSet:
+    def fit(self, panel: Panel) -> FeatureSet:
         """A copy whose blocks are fitted on ``panel`` (training series only: the fitted state
-        of a convolution block comes from their values)."""
+        of a convolution block comes from their values).
+
+        Parameters
+        ----------
+        panel : Panel
+            Training series.
+
+        Returns
+        -------
+        FeatureSet
+            ``self`` when the set has no blocks.
+        """
         if not self.blocks:
             return self
         return replace(self, blocks=tuple(block.fit(panel) for block in self.blocks))
@@ -264,8 +410,24 @@ class FeatureSet:
         return max([FEATURES[name].cost for name, _ in calls] + [heavy])
 
 
-def register_feature_set(name: str):
-    """Decorator recording a builder ``(**options) -> FeatureSet`` under ``name``."""
+def register_feature_set(name: str) -> Callable[[Callable], Callable]:
+    """Decorator recording a builder ``(**options) -> FeatureSet`` under ``name``.
+
+    Parameters
+    ----------
+    name : str
+        The set's name, as given to :func:`get_feature_set`.
+
+    Returns
+    -------
+    callable
+        The decorator; it returns the builder unchanged.
+
+    Raises
+    ------
+    ValueError
+        The name is taken.
+    """
     if name in FEATURE_SETS:
         raise ValueError(f"feature set {name!r} is already registered")
 
@@ -276,11 +438,27 @@ def register_feature_set(name: str):
     return decorate
 
 
-def get_feature_set(features: str | FeatureSet | Iterable[str], **options) -> FeatureSet:
+def get_feature_set(features: str | FeatureSet | Iterable[str], **options: Any) -> FeatureSet:
     """Resolve a set name (``"default"``), a list of set names, or a FeatureSet.
 
-    Options (e.g. ``bands=[(0, 1), (1, 3)]`` or ``magnitude_groups={"acc": ["x", "y", "z"]}``)
-    go to the builders that accept them; an option no builder accepts is an error.
+    Parameters
+    ----------
+    features : str, iterable of str or FeatureSet
+        Several names are combined with ``+``; a FeatureSet is returned as is.
+    **options
+        E.g. ``bands=[(0, 1), (1, 3)]`` or ``magnitude_groups={"acc": ["x", "y", "z"]}``:
+        they go to the builders that accept them.
+
+    Returns
+    -------
+    FeatureSet
+
+    Raises
+    ------
+    ValueError
+        Unknown set names, an option no builder accepts, or options with a FeatureSet.
+    TypeError
+        ``features`` is none of the accepted types.
     """
     if isinstance(features, FeatureSet):
         if options:
@@ -313,6 +491,7 @@ def get_feature_set(features: str | FeatureSet | Iterable[str], **options) -> Fe
 
 
 def list_feature_sets() -> list[str]:
+    """Names of the registered feature sets, sorted."""
     return sorted(FEATURE_SETS)
 
 
@@ -331,7 +510,22 @@ def _format_value(value) -> str:
 
 
 def feature_name(channel: str, feature: str, params: Mapping | Iterable = ()) -> str:
-    """``<channel>__<feature>[__<param>-<value>...]`` with params sorted by name."""
+    """``<channel>__<feature>[__<param>-<value>...]`` with params sorted by name.
+
+    Parameters
+    ----------
+    channel, feature : str
+    params : dict or iterable of (name, value) pairs
+
+    Returns
+    -------
+    str
+
+    Raises
+    ------
+    ValueError
+        A parameter value with characters a column name cannot hold.
+    """
     items = sorted(dict(params).items())
     parts = [channel, feature] + [f"{k}-{_format_value(v)}" for k, v in items]
     return "__".join(parts)
@@ -348,6 +542,20 @@ def _parse_value(text: str):
 
 def parse_feature_name(name: str) -> tuple[str, str, dict]:
     """Split a column name into ``(channel, feature, params)``.
+
+    Parameters
+    ----------
+    name : str
+        A column name; parameter values are read back as int, float or str.
+
+    Returns
+    -------
+    tuple of (str, str, dict)
+
+    Raises
+    ------
+    ValueError
+        ``name`` does not follow the grammar.
 
     Examples
     --------

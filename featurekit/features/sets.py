@@ -7,6 +7,8 @@ block families fitted on training series (see ``FeatureSet.fit``); ``shape`` is 
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 from featurekit.conventions import check_magnitude_groups
 from featurekit.features.interval import QuantIntervals
 from featurekit.features.registry import (
@@ -44,13 +46,47 @@ def stats_set() -> FeatureSet:
 
 
 @register_feature_set("spectral")
-def spectral_set(*, bands=DEFAULT_BANDS) -> FeatureSet:
+def spectral_set(*, bands: Sequence[tuple[float, float]] = DEFAULT_BANDS) -> FeatureSet:
+    """Spectral features of every channel (band powers over ``bands``, spectral shape).
+
+    Parameters
+    ----------
+    bands : sequence of (lo, hi), default DEFAULT_BANDS
+        Frequency bands in Hz for ``band_power``, one column each.
+
+    Returns
+    -------
+    FeatureSet
+
+    Raises
+    ------
+    ValueError
+        Invalid bands or magnitude groups.
+    """
     return FeatureSet(channel=calls(family_members("spectral"), **_band_grid(bands)))
 
 
 @register_feature_set("cross")
-def cross_set(*, bands=DEFAULT_BANDS, magnitude_groups=None) -> FeatureSet:
-    """Pairwise correlations, and per magnitude group: SMA plus stats and spectral features."""
+def cross_set(*, bands: Sequence[tuple[float, float]] = DEFAULT_BANDS,
+              magnitude_groups: Mapping | Sequence | None = None) -> FeatureSet:
+    """Pairwise correlations, and per magnitude group: SMA plus stats and spectral features.
+
+    Parameters
+    ----------
+    bands : sequence of (lo, hi), default DEFAULT_BANDS
+        Frequency bands in Hz for ``band_power``, one column each.
+    magnitude_groups : dict or sequence of (name, channels), optional
+        Channels combined into a magnitude; ``None`` finds x/y/z triples.
+
+    Returns
+    -------
+    FeatureSet
+
+    Raises
+    ------
+    ValueError
+        Invalid bands or magnitude groups.
+    """
     return FeatureSet(
         pair=calls(["corr"]),
         group=calls(["sma"]),
@@ -61,7 +97,26 @@ def cross_set(*, bands=DEFAULT_BANDS, magnitude_groups=None) -> FeatureSet:
 
 
 @register_feature_set("default")
-def default_set(*, bands=DEFAULT_BANDS, magnitude_groups=None) -> FeatureSet:
+def default_set(*, bands: Sequence[tuple[float, float]] = DEFAULT_BANDS,
+                magnitude_groups: Mapping | Sequence | None = None) -> FeatureSet:
+    """``stats`` + ``spectral`` + ``cross``: the summary features of every channel.
+
+    Parameters
+    ----------
+    bands : sequence of (lo, hi), default DEFAULT_BANDS
+        Frequency bands in Hz for ``band_power``, one column each.
+    magnitude_groups : dict or sequence of (name, channels), optional
+        Channels combined into a magnitude; ``None`` finds x/y/z triples.
+
+    Returns
+    -------
+    FeatureSet
+
+    Raises
+    ------
+    ValueError
+        Invalid bands or magnitude groups.
+    """
     return stats_set() + spectral_set(bands=bands) + cross_set(
         bands=bands, magnitude_groups=magnitude_groups
     )
@@ -71,37 +126,104 @@ def default_set(*, bands=DEFAULT_BANDS, magnitude_groups=None) -> FeatureSet:
 def interval_set(*, depth: int = 6, div: int = 4, reference_length: int | None = None
                  ) -> FeatureSet:
     """QUANT's interval quantiles per channel; the columns are fixed by the median training
-    length unless ``reference_length`` is given."""
+    length unless ``reference_length`` is given.
+
+    Parameters
+    ----------
+    depth : int, default 6
+        Dyadic levels (1, 2, 4, ... intervals); QUANT's ``interval_depth``.
+    div : int, default 4
+        One quantile per ``div`` samples of an interval; QUANT's ``quantile_divisor``.
+    reference_length : int, optional
+        Length that fixes the columns; by default the median training length (set by fit).
+
+    Returns
+    -------
+    FeatureSet
+        Unfitted: fit it on training series before extracting.
+    """
     return FeatureSet(blocks=(QuantIntervals(depth=depth, div=div,
                                              fixed_length=reference_length),))
 
 
 @register_feature_set("rocket")
 def rocket_set(*, n_features: int = 10_000, random_state: int = 0) -> FeatureSet:
-    """MiniRocket's PPV features (multivariate, ragged), fitted on training series."""
+    """MiniRocket's PPV features (multivariate, ragged), fitted on training series.
+
+    Parameters
+    ----------
+    n_features : int, default 10_000
+        Number of PPV columns, rounded down to a multiple of 84 (at least 84).
+    random_state : int, default 0
+        Seed of the channel combinations and bias quantiles.
+
+    Returns
+    -------
+    FeatureSet
+        Unfitted: fit it on training series before extracting.
+    """
     return FeatureSet(blocks=(MiniRocket(n_features=n_features, random_state=random_state),))
 
 
 @register_feature_set("shape")
 def shape_set(*, depth: int = 6, div: int = 4, reference_length: int | None = None,
               n_features: int = 10_000, random_state: int = 0) -> FeatureSet:
-    """Local shape: the ``interval`` and ``rocket`` families."""
+    """Local shape: the ``interval`` and ``rocket`` families.
+
+    Parameters
+    ----------
+    depth, div, reference_length
+        As for :func:`interval_set`.
+    n_features, random_state
+        As for :func:`rocket_set`.
+
+    Returns
+    -------
+    FeatureSet
+        Unfitted.
+    """
     return interval_set(depth=depth, div=div, reference_length=reference_length) + rocket_set(
         n_features=n_features, random_state=random_state)
 
 
 @register_feature_set("full")
-def full_set(*, bands=DEFAULT_BANDS, magnitude_groups=None, depth: int = 6, div: int = 4,
+def full_set(*, bands: Sequence[tuple[float, float]] = DEFAULT_BANDS,
+             magnitude_groups: Mapping | Sequence | None = None, depth: int = 6, div: int = 4,
              reference_length: int | None = None, n_features: int = 10_000,
              random_state: int = 0) -> FeatureSet:
-    """``default`` plus ``shape``: summaries, spectra, cross-channel, intervals, convolutions."""
+    """``default`` plus ``shape``: summaries, spectra, cross-channel, intervals, convolutions.
+
+    Parameters
+    ----------
+    bands, magnitude_groups
+        As for :func:`default_set`.
+    depth, div, reference_length, n_features, random_state
+        As for :func:`shape_set`.
+
+    Returns
+    -------
+    FeatureSet
+        Unfitted.
+    """
     return default_set(bands=bands, magnitude_groups=magnitude_groups) + shape_set(
         depth=depth, div=div, reference_length=reference_length, n_features=n_features,
         random_state=random_state)
 
 
 def tsfresh_set(settings: str | dict) -> FeatureSet:
-    """Features computed by tsfresh itself, from a profile name or a settings dict."""
+    """Features computed by tsfresh itself, from a profile name or a settings dict.
+
+    Parameters
+    ----------
+    settings : str or dict
+        ``"minimal"``, ``"efficient"``, ``"comprehensive"`` or tsfresh's
+        ``{feature: [params, ...] or None}``.
+
+    Returns
+    -------
+    FeatureSet
+        Extraction needs the tsfresh extra.
+    """
     return FeatureSet(tsfresh=freeze_settings(settings), name="tsfresh")
 
 

@@ -38,7 +38,8 @@ everything else in one compiled pass over the panel's rows: each representation 
 once (a three-digit radix sort of its order-preserving integer keys, then an exact insertion
 pass, see ``_sort_order``), and each group of intervals (a level, or its shifted copy) gets
 its samples in sorted order by one stable scatter of the sorted series; the quantiles are
-read off those runs.
+read off those runs. Where the series of one length are consecutive in the panel, their
+spectra are computed on slices of it (no gather).
 """
 
 from __future__ import annotations
@@ -381,13 +382,24 @@ def _spectra(values: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray, np.nd
     for length in np.unique(lengths[lengths > 0]):
         same = np.flatnonzero(lengths == length)
         step = max(1, _SPECTRUM_CELLS // (int(length) * values.shape[1]))
+        bins = int(length) // 2 + 1
         for first in range(0, len(same), step):
             positions = same[first:first + step]
+            if positions[-1] - positions[0] == len(positions) - 1:  # consecutive series:
+                # their samples and their spectra are contiguous blocks, no gather
+                start, stop = offsets[positions[0]], offsets[positions[-1] + 1]
+                batch = values[start:stop].reshape(len(positions), int(length), -1)
+                spectrum = scipy.fft.rfft(np.ascontiguousarray(batch.transpose(2, 0, 1),
+                                                               dtype=np.float64), axis=-1)
+                f0 = spectrum_offsets[positions[0]]
+                spectra[:, f0:f0 + len(positions) * bins] = np.abs(spectrum).reshape(
+                    values.shape[1], -1)
+                continue
             rows = offsets[positions, None] + np.arange(length)
             batch = np.ascontiguousarray(values[rows].transpose(2, 0, 1), dtype=np.float64)
             spectrum = scipy.fft.rfft(batch, axis=-1)
-            bins = spectrum_offsets[positions, None] + np.arange(length // 2 + 1)
-            spectra[:, bins] = np.abs(spectrum)
+            where = spectrum_offsets[positions, None] + np.arange(bins)
+            spectra[:, where] = np.abs(spectrum)
     return spectra, spectrum_offsets
 
 

@@ -14,11 +14,13 @@ import contextlib
 import logging
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 from scipy.special import softmax
-from sklearn.base import clone
+from sklearn.base import BaseEstimator, clone
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, log_loss
 from sklearn.model_selection import (
     GroupKFold,
@@ -43,13 +45,30 @@ LEAK_WARNING = (
 )
 
 
-def make_splitter(cv: str = "stratified-group", n_splits: int = 5, random_state: int = 0):
+def make_splitter(cv: str = "stratified-group", n_splits: int = 5,
+                  random_state: int = 0) -> Any:
     """The scikit-learn splitter for a split name.
 
-    ``stratified-group`` (StratifiedGroupKFold, shuffled), ``group`` (GroupKFold),
-    ``logo`` (LeaveOneGroupOut) group by subject; ``stratified`` (StratifiedKFold, shuffled)
-    splits rows, for data whose rows are independent; ``kfold`` (shuffled KFold) and
-    ``sequential`` (KFold without shuffling) do not group and leak subjects.
+    Parameters
+    ----------
+    cv : str, default "stratified-group"
+        ``stratified-group`` (StratifiedGroupKFold, shuffled), ``group`` (GroupKFold),
+        ``logo`` (LeaveOneGroupOut) group by subject; ``stratified`` (StratifiedKFold,
+        shuffled) splits rows, for data whose rows are independent; ``kfold`` (shuffled
+        KFold) and ``sequential`` (KFold without shuffling) do not group and leak subjects.
+    n_splits : int, default 5
+        Number of folds (ignored by ``logo``).
+    random_state : int, default 0
+        Seed of the shuffled splits.
+
+    Returns
+    -------
+    scikit-learn splitter
+
+    Raises
+    ------
+    ValueError
+        An unknown split name.
     """
     if cv == "stratified-group":
         return StratifiedGroupKFold(n_splits, shuffle=True, random_state=random_state)
@@ -68,12 +87,43 @@ def make_splitter(cv: str = "stratified-group", n_splits: int = 5, random_state:
 
 def is_leaky(cv: str, has_groups: bool) -> bool:
     """Whether split ``cv`` ignores subjects: ``kfold`` and ``sequential`` always,
-    ``stratified`` when subjects (groups) are given."""
+    ``stratified`` when subjects (groups) are given.
+
+    Parameters
+    ----------
+    cv : str
+        A split name of :func:`make_splitter`.
+    has_groups : bool
+        Whether the data has subjects.
+
+    Returns
+    -------
+    bool
+    """
     return cv in LEAKY or (cv in ROW_WISE and has_groups)
 
 
-def check_inputs(X, y, groups=None, parent=None, *, cv="stratified-group", n_splits=5) -> None:
-    """Raise one ValueError listing every problem with a feature table and its targets."""
+def check_inputs(X: pd.DataFrame, y: ArrayLike, groups: ArrayLike | None = None,
+                 parent: ArrayLike | None = None, *, cv: str = "stratified-group",
+                 n_splits: int = 5) -> None:
+    """Raise one ValueError listing every problem with a feature table and its targets.
+
+    Parameters
+    ----------
+    X : DataFrame
+        The feature table.
+    y, groups, parent : array-like
+        As for :func:`cross_validate`.
+    cv : str, default "stratified-group"
+        Split name; a grouped split needs ``groups``.
+    n_splits : int, default 5
+
+    Raises
+    ------
+    ValueError
+        Mismatched lengths, missing or single-class ``y``, inf in ``X``, missing or too few
+        groups, or parents whose windows disagree on label or group.
+    """
     problems = []
     n = len(X)
     y = pd.Series(np.asarray(y, dtype=object))
@@ -118,8 +168,22 @@ def check_inputs(X, y, groups=None, parent=None, *, cv="stratified-group", n_spl
     raise_problems("Invalid cross-validation input", problems)
 
 
-def scores(y, proba, classes) -> dict:
-    """Log loss (over all ``classes``), accuracy and macro-F1 of probabilities ``proba``."""
+def scores(y: ArrayLike, proba: ArrayLike, classes: ArrayLike) -> dict:
+    """Log loss (over all ``classes``), accuracy and macro-F1 of probabilities ``proba``.
+
+    Parameters
+    ----------
+    y : array-like of shape (n,)
+        True classes.
+    proba : array of shape (n, n_classes)
+        Probabilities, columns in the order of ``classes`` (clipped before scoring).
+    classes : array-like of shape (n_classes,)
+
+    Returns
+    -------
+    dict
+        ``{"log_loss", "accuracy", "macro_f1"}``.
+    """
     classes = np.asarray(classes)
     proba = clip_proba(proba)
     pred = classes[np.argmax(proba, axis=1)]
@@ -130,8 +194,21 @@ def scores(y, proba, classes) -> dict:
     }
 
 
-def aggregate_windows(proba: pd.DataFrame, parent) -> pd.DataFrame:
-    """Series-level probabilities: mean window log-probability per parent, renormalized."""
+def aggregate_windows(proba: pd.DataFrame, parent: ArrayLike) -> pd.DataFrame:
+    """Series-level probabilities: mean window log-probability per parent, renormalized.
+
+    Parameters
+    ----------
+    proba : DataFrame
+        Window probabilities, one column per class.
+    parent : array-like
+        Series id of each window.
+
+    Returns
+    -------
+    DataFrame
+        One row per parent (in order of appearance), rows summing to 1.
+    """
     logp = pd.DataFrame(np.log(clip_proba(proba)), columns=proba.columns)
     mean = logp.groupby(np.asarray(parent), sort=False).mean()
     return pd.DataFrame(softmax(mean.to_numpy(), axis=1), index=mean.index, columns=proba.columns)
@@ -141,9 +218,31 @@ def aggregate_windows(proba: pd.DataFrame, parent) -> pd.DataFrame:
 class CVResult:
     """Everything one cross-validation produced.
 
-    ``folds`` has one row per fold (log_loss, accuracy, macro_f1, fit/predict seconds, and
-    log_loss_raw before calibration); ``oof`` the out-of-fold probabilities (rows of X,
-    columns ``classes``); ``overall`` metrics pooled over all out-of-fold rows.
+    Built by :func:`cross_validate`.
+
+    Parameters
+    ----------
+    name, cv : str
+        Model name and split name.
+    classes, y, groups, fold : ndarray
+        Class labels; and per row of X its class, subject (or None) and test fold.
+    oof : DataFrame
+        Out-of-fold probabilities (rows of X, columns ``classes``).
+    oof_raw : DataFrame or None
+        The same before calibration.
+    folds : DataFrame
+        One row per fold: log_loss, accuracy, macro_f1, fit/predict seconds, and
+        log_loss_raw before calibration.
+    overall : dict
+        Metrics pooled over all out-of-fold rows.
+    per_class_f1 : Series
+    confusion : DataFrame
+        Pooled confusion matrix (rows true, columns predicted).
+    importances : Series, optional
+        Mean feature importances over folds, when the model has them.
+    parent : ndarray, optional
+        Series id of each window.
+    fold_confusions : list of ndarray
     """
 
     name: str
@@ -194,7 +293,13 @@ class CVResult:
         return is_leaky(self.cv, self.groups is not None)
 
     def summary(self) -> dict:
-        """Mean and standard deviation over folds of each metric (keys ``<metric>_mean/_std``)."""
+        """Mean and standard deviation over folds of each metric.
+
+        Returns
+        -------
+        dict
+            ``model``, ``cv`` and ``<metric>_mean`` / ``<metric>_std``.
+        """
         out = {"model": self.name, "cv": self.cv}
         for col in ("log_loss", "log_loss_raw", "accuracy", "macro_f1",
                     "fit_seconds", "predict_seconds"):
@@ -204,7 +309,18 @@ class CVResult:
         return out
 
     def series_scores(self) -> dict:
-        """Pooled metrics after averaging window log-probabilities back to their parent series."""
+        """Pooled metrics after averaging window log-probabilities back to their parent series.
+
+        Returns
+        -------
+        dict
+            As :func:`scores`, one row per parent series.
+
+        Raises
+        ------
+        ValueError
+            The result has no parent ids.
+        """
         if self.parent is None:
             raise ValueError("this result has no parent ids; pass parent= to cross_validate")
         series = aggregate_windows(self.oof, self.parent)
@@ -218,15 +334,15 @@ def _importances(model):
 
 
 def cross_validate(
-    model,
+    model: BaseEstimator | str,
     X: pd.DataFrame,
-    y,
-    groups=None,
+    y: ArrayLike,
+    groups: ArrayLike | None = None,
     *,
     cv: str = "stratified-group",
     n_splits: int = 5,
     calibrate: str | None = None,
-    parent=None,
+    parent: ArrayLike | None = None,
     random_state: int = 0,
     name: str | None = None,
 ) -> CVResult:
@@ -253,6 +369,20 @@ def cross_validate(
     parent : array-like, optional
         Series id of each window. With a split that is not leaky, a series whose windows fall
         in two folds raises ValueError; enables ``result.series_scores()``.
+    n_splits : int, default 5
+    random_state : int, default 0
+        Seed of the split, the model (when named) and the calibration.
+    name : str, optional
+        Name in the result; by default the model name or class.
+
+    Returns
+    -------
+    CVResult
+
+    Raises
+    ------
+    ValueError
+        Invalid inputs (see :func:`check_inputs`), or a series straddling folds.
     """
     if isinstance(model, str):
         from featurekit.models import make_model

@@ -348,6 +348,11 @@ def add_magnitude(panel: Panel, groups: dict[str, Sequence[str]] | None = None) 
         ``mag``), ``ax, ay, az`` (-> ``amag``), ``acc_x, acc_y, acc_z`` (-> ``acc_mag``):
         :func:`featurekit.conventions.magnitude_name`, the names the ``cross`` feature set
         gives its magnitude channels.
+
+    Returns
+    -------
+    Panel
+        ``panel`` with one more channel per group.
     """
     if groups is None:
         groups = {name: list(triple) for name, triple in magnitude_groups(panel.channels).items()}
@@ -381,6 +386,16 @@ def lowpass(
         Filter order (applied forward and backward, so the effective order is doubled).
     channels : list of str, optional
         Channels to filter; default all.
+
+    Returns
+    -------
+    Panel
+        Same series and channels, filtered values (float64).
+
+    Raises
+    ------
+    ValueError
+        Unknown channels, a cutoff not in (0, Nyquist) of some series, or NaN in a series.
     """
     cols = _channel_positions(panel, channels)
     values = panel.values.astype(np.float64, copy=True)
@@ -438,6 +453,17 @@ def split_gravity(
         (:data:`featurekit.conventions.ACCELEROMETER_TRIPLES`).
     order : int
         Butterworth order.
+
+    Returns
+    -------
+    Panel
+        ``panel`` with ``c_grav`` and ``c_body`` appended for each channel ``c``.
+
+    Raises
+    ------
+    ValueError
+        No accelerometer triple found, unknown channels, a cutoff not in (0, Nyquist), or
+        NaN in a series.
     """
     if channels is None:
         channels = default_accelerometer(panel.channels)
@@ -474,6 +500,16 @@ def resample(panel: Panel, rate: float, *, antialias: bool = True) -> Panel:
         New sampling rate in Hz.
     antialias : bool
         Low-pass before downsampling.
+
+    Returns
+    -------
+    Panel
+        Every series at ``rate`` Hz.
+
+    Raises
+    ------
+    ValueError
+        ``rate`` is not > 0.
     """
     if not rate > 0:
         raise ValueError(f"rate must be > 0, got {rate}")
@@ -620,7 +656,25 @@ class PanelTransformer(TransformerMixin, BaseEstimator):
         self.func = func
         self.kw_args = kw_args
 
-    def fit(self, X: Panel, y=None) -> PanelTransformer:
+    def fit(self, X: Panel, y: object = None) -> PanelTransformer:
+        """Check ``X`` and ``func``; nothing is learned.
+
+        Parameters
+        ----------
+        X : Panel
+        y : ignored
+            Accepted for Pipeline compatibility.
+
+        Returns
+        -------
+        PanelTransformer
+            ``self``.
+
+        Raises
+        ------
+        TypeError
+            ``X`` is not a Panel or ``func`` is not callable.
+        """
         if not isinstance(X, Panel):
             raise TypeError(f"PanelTransformer expects a featurekit Panel, got {type(X).__name__}")
         if not callable(self.func):
@@ -628,6 +682,21 @@ class PanelTransformer(TransformerMixin, BaseEstimator):
         return self
 
     def transform(self, X: Panel) -> Panel:
+        """``func(X, **kw_args)`` (the panel of a :class:`FillResult`).
+
+        Parameters
+        ----------
+        X : Panel
+
+        Returns
+        -------
+        Panel
+
+        Raises
+        ------
+        TypeError
+            ``X`` is not a Panel.
+        """
         if not isinstance(X, Panel):
             raise TypeError(f"PanelTransformer expects a featurekit Panel, got {type(X).__name__}")
         out = self.func(X, **(self.kw_args or {}))

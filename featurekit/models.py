@@ -19,9 +19,11 @@ from __future__ import annotations
 import functools
 import json
 import warnings
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from lightgbm import LGBMClassifier
+from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.compose import ColumnTransformer, make_column_selector
 from sklearn.ensemble import ExtraTreesClassifier, RandomForestClassifier
@@ -34,6 +36,9 @@ from sklearn.utils.validation import check_is_fitted
 
 from featurekit.calibration import CalibratedEnsemble
 from featurekit.validation import check_labels, delegated_tags, n_features
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 MODELS = ("seed-rf", "rf", "extratrees", "xgboost", "lightgbm", "logreg", "ensemble",
           "family-ensemble")
@@ -54,11 +59,32 @@ class LabelEncodedClassifier(ClassifierMixin, BaseEstimator):
         Turned into per-sample weights, for engines without a ``class_weight`` parameter.
     """
 
-    def __init__(self, estimator, class_weight=None):
+    def __init__(self, estimator: BaseEstimator, class_weight: str | dict | None = None):
         self.estimator = estimator
         self.class_weight = class_weight
 
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X: Any, y: ArrayLike, sample_weight: ArrayLike | None = None
+            ) -> LabelEncodedClassifier:
+        """Fit a clone of ``estimator`` on the integer codes of ``y``.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n, n_features)
+        y : array-like of shape (n,)
+            Class labels, checked by :func:`featurekit.validation.check_labels`.
+        sample_weight : array-like of shape (n,), optional
+            Multiplied by the class weights when both are given.
+
+        Returns
+        -------
+        LabelEncodedClassifier
+            ``self``.
+
+        Raises
+        ------
+        ValueError
+            Labels missing, continuous, 2-D or mixing numbers and strings.
+        """
         y = check_labels(y)
         encoder = LabelEncoder().fit(y)
         self.classes_ = encoder.classes_
@@ -74,7 +100,18 @@ class LabelEncodedClassifier(ClassifierMixin, BaseEstimator):
     def __sklearn_tags__(self):
         return delegated_tags(super().__sklearn_tags__(), [self.estimator])
 
-    def predict_proba(self, X):
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Class probabilities, columns in the order of ``classes_``.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n, n_classes)
+            float64 rows summing to 1 (uniform when the fit saw a single class).
+        """
         check_is_fitted(self)
         proba = self.estimator_.predict_proba(X)
         if proba.shape[1] != len(self.classes_):  # xgboost on one class returns one column
@@ -84,7 +121,17 @@ class LabelEncodedClassifier(ClassifierMixin, BaseEstimator):
         proba = np.asarray(proba, dtype=np.float64)
         return proba / proba.sum(axis=1, keepdims=True)
 
-    def predict(self, X):
+    def predict(self, X: Any) -> np.ndarray:
+        """The most probable class of each row, as an original label.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n,)
+        """
         proba = self.predict_proba(X)  # first: an unfitted model raises NotFittedError
         return self.classes_[np.argmax(proba, axis=1)]
 
@@ -160,7 +207,21 @@ class SmallDataLGBMClassifier(LGBMClassifier):
     holds. The value used is ``min_child_samples_``; ``get_params`` is left untouched.
     """
 
-    def fit(self, X, y, **kwargs):
+    def fit(self, X: Any, y: ArrayLike, **kwargs: Any) -> SmallDataLGBMClassifier:
+        """LightGBM's fit with ``min_child_samples`` scaled to the number of rows.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n, n_features)
+        y : array-like of shape (n,)
+        **kwargs
+            Passed to ``LGBMClassifier.fit``.
+
+        Returns
+        -------
+        SmallDataLGBMClassifier
+            ``self``.
+        """
         configured = self.min_child_samples
         self.min_child_samples_ = min(configured, max(2, np.shape(X)[0] // 20))
         self.min_child_samples = self.min_child_samples_  # LightGBM reads its params in fit
@@ -193,9 +254,34 @@ def _ensemble(class_weight, random_state, params) -> CalibratedEnsemble:
 class LabeledPipeline(Pipeline):
     """scikit-learn's Pipeline whose ``fit`` first checks the labels with
     :func:`featurekit.validation.check_labels`: scikit-learn's forests and logistic
-    regression turn ``[1, "1", "a"]`` into classes ``'1'`` and ``'a'`` without a word."""
+    regression turn ``[1, "1", "a"]`` into classes ``'1'`` and ``'a'`` without a word.
 
-    def fit(self, X, y=None, **params):
+    Parameters
+    ----------
+    steps : list of (name, estimator)
+        As for scikit-learn's Pipeline (and its other parameters).
+    """
+
+    def fit(self, X: Any, y: ArrayLike | None = None, **params: Any) -> LabeledPipeline:
+        """Check the labels, then fit as a Pipeline.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame
+        y : array-like, optional
+        **params
+            Passed to ``Pipeline.fit``.
+
+        Returns
+        -------
+        LabeledPipeline
+            ``self``.
+
+        Raises
+        ------
+        ValueError
+            Labels missing, continuous, 2-D or mixing numbers and strings.
+        """
         if y is not None:
             check_labels(y)
         return super().fit(X, y, **params)
@@ -205,9 +291,9 @@ def make_model(
     name: str,
     *,
     gpu: bool = False,
-    class_weight=None,
+    class_weight: str | dict | None = None,
     random_state: int = 0,
-    **params,
+    **params: Any,
 ) -> Pipeline | CalibratedEnsemble:
     """A classifier pipeline by name: preprocessing (scaling, one-hot) plus an engine.
 
@@ -235,9 +321,15 @@ def make_model(
 
     Returns
     -------
-    Pipeline
-        Steps ``prep`` (a ColumnTransformer) and ``model`` (for ``ensemble``: a
-        CalibratedEnsemble of such pipelines).
+    Pipeline, CalibratedEnsemble or FamilyEnsemble
+        A Pipeline with steps ``prep`` (a ColumnTransformer) and ``model``; for
+        ``ensemble`` a CalibratedEnsemble of such pipelines, for ``family-ensemble`` a
+        FamilyEnsemble.
+
+    Raises
+    ------
+    ValueError
+        An unknown name, or ``gpu=True`` with another model than ``xgboost``.
 
     Examples
     --------
@@ -280,11 +372,19 @@ def make_model(
     return LabeledPipeline([("prep", _preprocessor(numeric)), ("model", model)])
 
 
-def feature_importances(pipeline: Pipeline):
+def feature_importances(pipeline: Pipeline) -> pd.Series | None:
     """Importance per input column of a fitted pipeline, or None if the engine has none.
 
-    Returns a pandas Series indexed by the names after preprocessing (one-hot columns
-    appear as ``<column>_<value>``).
+    Parameters
+    ----------
+    pipeline : Pipeline
+        Fitted; its last step's ``feature_importances_`` (or mean absolute ``coef_``) is read.
+
+    Returns
+    -------
+    Series or None
+        Indexed by the names after preprocessing (one-hot columns appear as
+        ``<column>_<value>``), normalized to sum to 1 when the sum is positive.
     """
     import pandas as pd
 

@@ -20,8 +20,11 @@ import contextlib
 import contextvars
 import logging
 import warnings
+from collections.abc import Iterator, Sequence
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy.optimize import minimize
 from scipy.special import log_softmax
 from sklearn import get_config
@@ -73,9 +76,26 @@ class TemperatureScaler(BaseEstimator):
     the fit from sharpening without limit, and a test row that is then wrong costs
     ``-log(1e-15)``. The share caps that at ``log(K (n + 2))`` and costs a right row at most
     ``e`` (0.0006 for 1,800 rows).
+
+    Takes no parameters; the fitted ones are ``temperature_``, ``floor_`` and
+    ``uniform_share_``.
     """
 
-    def fit(self, proba, codes):
+    def fit(self, proba: ArrayLike, codes: ArrayLike) -> TemperatureScaler:
+        """Fit temperature and floor by minimum log loss.
+
+        Parameters
+        ----------
+        proba : array of shape (n, n_classes)
+            Out-of-fold probabilities.
+        codes : int array of shape (n,)
+            Column of the true class of each row.
+
+        Returns
+        -------
+        TemperatureScaler
+            ``self``.
+        """
         proba = np.asarray(proba, dtype=float)
         self.uniform_share_ = 1.0 / (len(proba) + 2)
         result = minimize(
@@ -85,7 +105,18 @@ class TemperatureScaler(BaseEstimator):
         self.floor_, self.temperature_ = np.exp(result.x)
         return self
 
-    def transform(self, proba):
+    def transform(self, proba: ArrayLike) -> np.ndarray:
+        """Calibrated probabilities.
+
+        Parameters
+        ----------
+        proba : array of shape (n, n_classes)
+
+        Returns
+        -------
+        ndarray of shape (n, n_classes)
+            Rows summing to 1.
+        """
         check_is_fitted(self)
         return np.exp(_log_scaled(np.asarray(proba, dtype=float), self.floor_,
                                   self.temperature_, self.uniform_share_))
@@ -123,10 +154,17 @@ _independent_rows = contextvars.ContextVar("independent_rows", default=False)
 
 
 @contextlib.contextmanager
-def independent_rows():
+def independent_rows() -> Iterator[None]:
     """Inside this block the caller has declared that rows have no subjects (UCR series), so
     calibrating on ungrouped folds is right and :class:`UngroupedCalibrationWarning` is not
-    raised (``featurekit.evaluate.cross_validate`` uses it when given no groups)."""
+    raised (``featurekit.evaluate.cross_validate`` uses it when given no groups).
+
+    Returns
+    -------
+    context manager
+        Resets the declaration on exit (a context variable: threads and tasks each keep
+        their own).
+    """
     token = _independent_rows.set(True)
     try:
         yield
@@ -213,9 +251,22 @@ def _out_of_fold_proba(estimator, X, y, groups, splitter) -> np.ndarray:
 _REISSUED: dict = {}  # warning registry of the warnings _out_of_fold_proba passes on
 
 
-def align_proba(proba, model_classes, classes) -> np.ndarray:
+def align_proba(proba: ArrayLike, model_classes: ArrayLike, classes: ArrayLike) -> np.ndarray:
     """Columns of ``proba`` (in ``model_classes`` order) placed under the sorted full class
-    list ``classes``; classes the model never saw get 0."""
+    list ``classes``; classes the model never saw get 0.
+
+    Parameters
+    ----------
+    proba : array of shape (n, len(model_classes))
+    model_classes : array-like
+        The classes a model saw, a subset of ``classes``.
+    classes : sorted array-like
+        The full class list.
+
+    Returns
+    -------
+    ndarray of shape (n, len(classes))
+    """
     out = np.zeros((len(proba), len(classes)))
     out[:, np.searchsorted(classes, model_classes)] = proba
     return out
@@ -251,14 +302,36 @@ class CalibratedModel(ClassifierMixin, BaseEstimator):
     # is on (set_fit_request(groups=False) to refuse it)
     __metadata_request__fit = {"groups": True}
 
-    def __init__(self, estimator, method: str = "temperature", cv: int | None = None,
-                 random_state=0):
+    def __init__(self, estimator: BaseEstimator, method: str = "temperature",
+                 cv: int | None = None, random_state: int | None = 0):
         self.estimator = estimator
         self.method = method
         self.cv = cv
         self.random_state = random_state
 
-    def fit(self, X, y, groups=None):
+    def fit(self, X: Any, y: ArrayLike, groups: ArrayLike | None = None) -> CalibratedModel:
+        """Fit the calibration map on inner out-of-fold probabilities, then the model on all rows.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n, n_features)
+        y : array-like of shape (n,)
+            Class labels.
+        groups : array-like of shape (n,), optional
+            Subject of each row; the inner folds are grouped by it (without it they are
+            ungrouped, with one :class:`UngroupedCalibrationWarning` per process).
+
+        Returns
+        -------
+        self : object
+            The fitted model.
+
+        Raises
+        ------
+        ValueError
+            An unknown ``method``, or invalid labels or groups (see
+            :func:`featurekit.validation.check_labels`).
+        """
         _scaler(self.method)  # validates the method name before any fitting
         y = check_labels(y, groups)
         self.classes_, codes = np.unique(y, return_inverse=True)
@@ -282,22 +355,51 @@ class CalibratedModel(ClassifierMixin, BaseEstimator):
     def __sklearn_tags__(self):
         return delegated_tags(super().__sklearn_tags__(), [self.estimator])
 
-    def predict_proba_raw(self, X) -> np.ndarray:
-        """Probabilities of the base model before calibration, columns in ``classes_`` order."""
+    def predict_proba_raw(self, X: Any) -> np.ndarray:
+        """Probabilities of the base model before calibration, columns in ``classes_`` order.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n, n_classes)
+        """
         check_is_fitted(self)
         if hasattr(self.estimator_, "predict_proba_raw"):
             return self.estimator_.predict_proba_raw(X)
         return align_proba(self.estimator_.predict_proba(X), self.estimator_.classes_,
                         self.classes_)
 
-    def predict_proba(self, X) -> np.ndarray:
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Calibrated probabilities, columns in ``classes_`` order.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n, n_classes)
+        """
         check_is_fitted(self)
         if hasattr(self.estimator_, "predict_proba_raw"):
             return self.estimator_.predict_proba(X)
         proba = self.predict_proba_raw(X)
         return proba if self.calibrator_ is None else self.calibrator_.transform(proba)
 
-    def predict(self, X):
+    def predict(self, X: Any) -> np.ndarray:
+        """The most probable class of each row.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n,)
+        """
         proba = self.predict_proba(X)  # first: an unfitted model raises NotFittedError
         return self.classes_[np.argmax(proba, axis=1)]
 
@@ -332,8 +434,9 @@ class CalibratedEnsemble(ClassifierMixin, BaseEstimator):
 
     __metadata_request__fit = {"groups": True}  # see CalibratedModel
 
-    def __init__(self, estimators, weights=None, method: str = "temperature",
-                 cv: int | None = None, random_state=0):
+    def __init__(self, estimators: Sequence[tuple[str, BaseEstimator]],
+                 weights: Sequence[float] | None = None, method: str = "temperature",
+                 cv: int | None = None, random_state: int | None = 0):
         self.estimators = estimators
         self.weights = weights
         self.method = method
@@ -353,7 +456,30 @@ class CalibratedEnsemble(ClassifierMixin, BaseEstimator):
         raise_problems("Invalid CalibratedEnsemble", problems)
         return weights / weights.sum()
 
-    def fit(self, X, y, groups=None):
+    def fit(self, X: Any, y: ArrayLike, groups: ArrayLike | None = None
+            ) -> CalibratedEnsemble:
+        """Fit each member's calibration map on shared inner folds, then the members on all rows.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n, n_features)
+        y : array-like of shape (n,)
+            Class labels.
+        groups : array-like of shape (n,), optional
+            Subject of each row; the inner folds are grouped by it (without it they are
+            ungrouped, with one :class:`UngroupedCalibrationWarning` per process).
+
+        Returns
+        -------
+        self : object
+            The fitted model.
+
+        Raises
+        ------
+        ValueError
+            Empty ``estimators``, bad ``weights``, an unknown ``method``, or invalid labels or groups (see
+            :func:`featurekit.validation.check_labels`).
+        """
         self.weights_ = self._weights()
         _scaler(self.method)
         y = check_labels(y, groups)
@@ -381,19 +507,48 @@ class CalibratedEnsemble(ClassifierMixin, BaseEstimator):
             out.append(calibrator.transform(proba) if calibrated and calibrator else proba)
         return out
 
-    def predict_proba_raw(self, X) -> np.ndarray:
-        """Weighted mean of the members' probabilities before calibration."""
+    def predict_proba_raw(self, X: Any) -> np.ndarray:
+        """Weighted mean of the members' probabilities before calibration.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n, n_classes)
+        """
         return np.average(self._members(X, calibrated=False), axis=0, weights=self.weights_)
 
-    def predict_proba(self, X) -> np.ndarray:
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Weighted mean of the members' calibrated probabilities.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n, n_classes)
+        """
         return np.average(self._members(X, calibrated=True), axis=0, weights=self.weights_)
 
-    def predict(self, X):
+    def predict(self, X: Any) -> np.ndarray:
+        """The most probable class of each row.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n,)
+        """
         proba = self.predict_proba(X)  # first: an unfitted model raises NotFittedError
         return self.classes_[np.argmax(proba, axis=1)]
 
 
-def calibration_param(estimator) -> str | None:
+def calibration_param(estimator: Any) -> str | None:
     """The parameter setting the calibration method of an estimator that calibrates itself on
     its own inner folds, None for any other estimator.
 
@@ -401,6 +556,15 @@ def calibration_param(estimator) -> str | None:
     (CalibratedModel, CalibratedEnsemble, featurekit.families.FamilyEnsemble); a wrapper of
     one (``featurekit.selection.SelectedClassifier``) answers ``"estimator__method"``, so
     wrapping never calibrates twice.
+
+    Parameters
+    ----------
+    estimator : estimator or any object
+
+    Returns
+    -------
+    str or None
+        ``"method"``, ``"estimator__method"`` (nested as deep as the wrappers go), or None.
     """
     if not hasattr(estimator, "predict_proba_raw"):
         return None

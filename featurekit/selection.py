@@ -23,9 +23,11 @@ from __future__ import annotations
 
 import math
 import warnings
+from typing import Any
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 from scipy import special, stats
 from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin, clone
 from sklearn.utils.metaestimators import available_if
@@ -232,11 +234,25 @@ def _fisher(values, codes, counts, columns):
     return p
 
 
-def benjamini_yekutieli(p_values, fdr: float, independent: bool = False) -> np.ndarray:
+def benjamini_yekutieli(p_values: ArrayLike, fdr: float, independent: bool = False
+                        ) -> np.ndarray:
     """Rejections of the step-up procedure at false discovery rate ``fdr``.
 
     Benjamini–Yekutieli (valid under any dependence between the tests), or Benjamini–Hochberg
     with ``independent=True``: statsmodels' ``multipletests(p, fdr, "fdr_by" | "fdr_bh")[0]``.
+
+    Parameters
+    ----------
+    p_values : array-like of float
+    fdr : float
+        False discovery rate.
+    independent : bool, default False
+        Benjamini–Hochberg (tests independent or positively dependent).
+
+    Returns
+    -------
+    ndarray of bool
+        One per p-value: rejected (relevant).
 
     Examples
     --------
@@ -277,7 +293,7 @@ def _duplicates(values: np.ndarray, hashes: np.ndarray) -> np.ndarray:
 # ------------------------------------------------------------------ the table
 def relevance_table(
     X: pd.DataFrame,
-    y,
+    y: ArrayLike,
     *,
     fdr: float = 0.05,
     test: str = "mann",
@@ -314,6 +330,11 @@ def relevance_table(
     with ``drop_duplicates``, ``duplicate_of``; when ``multiclass``, also ``p_value_<class>``
     and ``relevant_<class>`` per class and ``n_significant``, as tsfresh names them.
     Untested columns have p-value NaN and are not relevant.
+
+    Raises
+    ------
+    ValueError
+        Listing every problem of the inputs (NaN or inf, lengths, labels, an unknown test).
 
     Examples
     --------
@@ -428,6 +449,27 @@ def choose_columns(table: pd.DataFrame, X: pd.DataFrame | None = None, *,
     with a less helpful error; ``fallback=0`` keeps none). With ``max_corr``, a column whose
     absolute correlation with a more relevant kept column (smaller p-value, then earlier)
     exceeds it is dropped (needs ``X``).
+
+    Parameters
+    ----------
+    table : DataFrame
+        From :func:`relevance_table`.
+    X : DataFrame, optional
+        The tested columns; needed with ``max_corr``.
+    max_corr : float, optional
+        Largest absolute Pearson correlation allowed between kept columns.
+    fallback : int, default 10
+        Columns kept when none is relevant.
+
+    Returns
+    -------
+    list
+        Column names, in the table's order.
+
+    Raises
+    ------
+    ValueError
+        ``max_corr`` without ``X``.
     """
     relevant = table.index[table["relevant"].to_numpy(dtype=bool)]
     if len(relevant) == 0:
@@ -450,14 +492,34 @@ def choose_columns(table: pd.DataFrame, X: pd.DataFrame | None = None, *,
     return [c for c in table.index if c in keep]
 
 
-def select_features(X: pd.DataFrame, y, *, max_corr: float | None = None, fallback: int = 10,
-                    **kwargs) -> pd.DataFrame:
+def select_features(X: pd.DataFrame, y: ArrayLike, *, max_corr: float | None = None,
+                    fallback: int = 10, **kwargs: Any) -> pd.DataFrame:
     """The columns of ``X`` relevant for ``y`` (tsfresh's ``select_features``), in X's order.
 
     Keyword arguments go to :func:`relevance_table`; ``drop_duplicates`` defaults to True
     here. Selecting on the whole table before cross-validation leaks the labels into the
     score: inside CV, use :class:`RelevanceSelector` as a pipeline step. See
     :func:`choose_columns` for ``max_corr`` and ``fallback``.
+
+    Parameters
+    ----------
+    X : DataFrame (or 2-D array)
+    y : array-like
+        Class labels, one per row.
+    max_corr, fallback
+        As for :func:`choose_columns`.
+    **kwargs
+        As for :func:`relevance_table`.
+
+    Returns
+    -------
+    DataFrame
+        The kept columns of ``X`` (named ``x0, x1, ...`` for an array).
+
+    Raises
+    ------
+    ValueError
+        As :func:`relevance_table`.
     """
     kwargs.setdefault("drop_duplicates", True)
     table = relevance_table(X, y, **kwargs)
@@ -515,7 +577,25 @@ class RelevanceSelector(TransformerMixin, BaseEstimator):
         self.fallback = fallback
         self.nan = nan
 
-    def fit(self, X, y):
+    def fit(self, X: Any, y: ArrayLike) -> RelevanceSelector:
+        """Test the numeric columns of ``X`` against ``y`` and choose the columns to keep.
+
+        Parameters
+        ----------
+        X : DataFrame or array of shape (n, n_features)
+        y : array-like of shape (n,)
+            Class labels.
+
+        Returns
+        -------
+        RelevanceSelector
+            ``self``.
+
+        Raises
+        ------
+        ValueError
+            ``y`` is None, ``nan`` is unknown, or the inputs fail :func:`relevance_table`.
+        """
         if y is None:
             raise ValueError("RelevanceSelector requires y to be passed, but the target y is "
                              "None")
@@ -561,10 +641,38 @@ class RelevanceSelector(TransformerMixin, BaseEstimator):
         return frame
 
     def get_support(self, indices: bool = False) -> np.ndarray:
+        """Which input columns are kept.
+
+        Parameters
+        ----------
+        indices : bool, default False
+            Positions instead of a mask.
+
+        Returns
+        -------
+        ndarray of bool (one per input column) or of int
+        """
         check_is_fitted(self, "support_")
         return np.flatnonzero(self.support_) if indices else self.support_.copy()
 
-    def transform(self, X):
+    def transform(self, X: Any) -> pd.DataFrame | np.ndarray:
+        """The kept columns of ``X``.
+
+        Parameters
+        ----------
+        X : DataFrame or array of shape (n, n_features)
+            With the columns seen in :meth:`fit` (a DataFrame: by name).
+
+        Returns
+        -------
+        DataFrame or ndarray
+            Of the same kind as ``X``.
+
+        Raises
+        ------
+        ValueError
+            ``X`` lacks kept columns, or has another number of columns.
+        """
         check_is_fitted(self, "support_")
         if isinstance(X, pd.DataFrame):
             if hasattr(self, "feature_names_in_"):
@@ -576,7 +684,18 @@ class RelevanceSelector(TransformerMixin, BaseEstimator):
         array = self._frame(X, reset=False).to_numpy()
         return array[:, self.support_]
 
-    def get_feature_names_out(self, input_features=None) -> np.ndarray:
+    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
+        """Names of the kept columns (``x0, x1, ...`` for an array fitted).
+
+        Parameters
+        ----------
+        input_features : ignored
+            Accepted for scikit-learn compatibility.
+
+        Returns
+        -------
+        ndarray of str (object dtype)
+        """
         check_is_fitted(self, "support_")
         names = np.asarray(self._columns, dtype=object)
         return names[self.support_]
@@ -594,13 +713,34 @@ class SelectedClassifier(ClassifierMixin, BaseEstimator):
     For models whose ``fit`` takes ``groups`` (``make_model("ensemble")``, a
     ``CalibratedModel``): a scikit-learn Pipeline would not pass the subjects on, and their
     inner calibration folds would mix subjects. :func:`with_selection` builds it.
+
+    Parameters
+    ----------
+    selector : transformer
+        A selector such as :class:`RelevanceSelector`; cloned.
+    estimator : classifier
+        Fitted on the kept columns, with ``groups``; cloned.
     """
 
-    def __init__(self, selector, estimator):
+    def __init__(self, selector: BaseEstimator, estimator: BaseEstimator):
         self.selector = selector
         self.estimator = estimator
 
-    def fit(self, X, y, groups=None):
+    def fit(self, X: Any, y: ArrayLike, groups: ArrayLike | None = None) -> SelectedClassifier:
+        """Fit the selector on ``X, y``, then the estimator on the kept columns with ``groups``.
+
+        Parameters
+        ----------
+        X : DataFrame or array of shape (n, n_features)
+        y : array-like of shape (n,)
+        groups : array-like of shape (n,), optional
+            Subject of each row, passed to the estimator's fit when it takes them.
+
+        Returns
+        -------
+        SelectedClassifier
+            ``self``.
+        """
         from featurekit.validation import fit_grouped
 
         self.selector_ = clone(self.selector).fit(X, y)
@@ -612,22 +752,52 @@ class SelectedClassifier(ClassifierMixin, BaseEstimator):
             self.feature_names_in_ = self.selector_.feature_names_in_
         return self
 
-    def predict_proba(self, X):
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """The estimator's probabilities on the kept columns of ``X``.
+
+        Parameters
+        ----------
+        X : DataFrame or array of shape (n, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n, n_classes)
+        """
         check_is_fitted(self, "estimator_")
         return self.estimator_.predict_proba(self.selector_.transform(X))
 
     @available_if(lambda self: hasattr(self.estimator, "predict_proba_raw"))
-    def predict_proba_raw(self, X):
-        """The wrapped model's probabilities before its own calibration (when it has one)."""
+    def predict_proba_raw(self, X: Any) -> np.ndarray:
+        """The wrapped model's probabilities before its own calibration (when it has one).
+
+        Parameters
+        ----------
+        X : DataFrame or array of shape (n, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n, n_classes)
+        """
         check_is_fitted(self, "estimator_")
         return self.estimator_.predict_proba_raw(self.selector_.transform(X))
 
-    def predict(self, X):
+    def predict(self, X: Any) -> np.ndarray:
+        """The estimator's predicted classes on the kept columns of ``X``.
+
+        Parameters
+        ----------
+        X : DataFrame or array of shape (n, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n,)
+        """
         check_is_fitted(self, "estimator_")
         return self.estimator_.predict(self.selector_.transform(X))
 
 
-def with_selection(model, selector=None):
+def with_selection(model: str | BaseEstimator, selector: BaseEstimator | None = None
+                   ) -> BaseEstimator:
     """``model`` (a :func:`featurekit.models.make_model` name or estimator) preceded by
     ``selector`` (default ``RelevanceSelector()``), refitted with it on every training set.
 
@@ -635,6 +805,16 @@ def with_selection(model, selector=None):
     name the kept columns); a model whose ``fit`` takes ``groups`` (the ensemble, calibrated
     models) is wrapped in :class:`SelectedClassifier` so its inner folds still see the
     subjects.
+
+    Parameters
+    ----------
+    model : str or classifier
+    selector : transformer, optional
+        Default ``RelevanceSelector()``.
+
+    Returns
+    -------
+    Pipeline or SelectedClassifier
 
     Examples
     --------

@@ -10,6 +10,7 @@ silently fixing it.
 
 from __future__ import annotations
 
+import os
 import re
 import time
 from collections.abc import Sequence
@@ -49,7 +50,7 @@ def _check(df: pd.DataFrame, ids, values, label, group, sort) -> list[str]:
 
 
 def read_long_table(
-    path_or_df,
+    path_or_df: str | os.PathLike | pd.DataFrame,
     *,
     id_columns: str | Sequence[str],
     value_columns: str | Sequence[str],
@@ -94,6 +95,12 @@ def read_long_table(
         One series per key; ``meta`` holds the key columns, ``label`` and ``group``.
     report : IngestReport
         Dropped columns, coerced cells, rows without a key, mixed labels, small classes.
+
+    Raises
+    ------
+    ValueError
+        An empty file, named columns missing (all listed), every value column mostly NaN,
+        or value columns whose channel names clash.
 
     Examples
     --------

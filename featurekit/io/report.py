@@ -7,6 +7,7 @@ summary at the end and saved as ``report.csv`` beside the data.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -41,7 +42,17 @@ PROBLEMS = {
 
 
 def new_table(rows: list[dict] | None = None) -> pd.DataFrame:
-    """A report table with the standard columns (``id`` kept as object: ints or strings)."""
+    """A report table with the standard columns (``id`` kept as object: ints or strings).
+
+    Parameters
+    ----------
+    rows : list of dict, optional
+        Rows keyed by ``COLUMNS``; none gives an empty table.
+
+    Returns
+    -------
+    DataFrame
+    """
     table = pd.DataFrame(rows or [], columns=COLUMNS)
     return table.astype({"id": object, "file": str, "problem": str, "detail": str,
                          "action": str})
@@ -50,6 +61,11 @@ def new_table(rows: list[dict] | None = None) -> pd.DataFrame:
 @dataclass
 class IngestReport:
     """Problems found while reading, one row each, plus totals.
+
+    Parameters
+    ----------
+    table, n_series, n_files, n_samples, seconds, source, files_reused, files_reread
+        The attributes below; all default to empty or 0.
 
     Attributes
     ----------
@@ -80,8 +96,23 @@ class IngestReport:
     files_reused: int = 0
     files_reread: int = 0
 
-    def add(self, id, file, problem: str, detail: str, action: str) -> None:
-        """Add one row (for small reports; bulk readers build ``table`` directly)."""
+    def add(self, id: object, file: str | os.PathLike, problem: str, detail: str,
+            action: str) -> None:
+        """Add one row (for small reports; bulk readers build ``table`` directly).
+
+        Parameters
+        ----------
+        id : int or str
+            The series concerned.
+        file : path
+            The file read.
+        problem : str
+            A key of ``PROBLEMS``.
+        detail : str
+            What was found.
+        action : str
+            What the reader did about it.
+        """
         row = new_table([dict(id=id, file=str(file), problem=problem, detail=detail,
                               action=action)])
         self.table = row if self.table.empty else pd.concat([self.table, row],
@@ -93,11 +124,26 @@ class IngestReport:
         return self.table["problem"].value_counts().rename("n")
 
     def of(self, problem: str) -> pd.DataFrame:
-        """The rows of one problem."""
+        """The rows of one problem.
+
+        Parameters
+        ----------
+        problem : str
+            A key of ``PROBLEMS``.
+
+        Returns
+        -------
+        DataFrame
+        """
         return self.table[self.table["problem"] == problem]
 
     def summary(self) -> str:
-        """A few lines: totals, then one line per problem with its count and an example."""
+        """A few lines: totals, then one line per problem with its count and an example.
+
+        Returns
+        -------
+        str
+        """
         lines = [f"read {self.source}: {self.n_series} series, {self.n_samples} samples "
                  f"from {self.n_files} file{'s' * (self.n_files != 1)} in {self.seconds:.1f} s; "
                  f"{len(self.table)} problems"]
@@ -115,13 +161,30 @@ class IngestReport:
     def __str__(self) -> str:
         return self.summary()
 
-    def to_csv(self, path) -> None:
-        """Write the table as CSV."""
+    def to_csv(self, path: str | os.PathLike) -> None:
+        """Write the table as CSV.
+
+        Parameters
+        ----------
+        path : path
+        """
         self.table.to_csv(path, index=False)
 
     @classmethod
-    def read_csv(cls, path, **totals) -> IngestReport:
-        """Read a table written by :meth:`to_csv` (totals may be passed as keywords)."""
+    def read_csv(cls, path: str | os.PathLike, **totals: int | float | str) -> IngestReport:
+        """Read a table written by :meth:`to_csv` (totals may be passed as keywords).
+
+        Parameters
+        ----------
+        path : path
+            The CSV; ``source`` becomes its directory.
+        **totals
+            Other fields, e.g. ``n_series=...``.
+
+        Returns
+        -------
+        IngestReport
+        """
         table = pd.read_csv(path, dtype=str, keep_default_na=False)
         return cls(table=new_table(table.to_dict("records")), source=str(Path(path).parent),
                    **totals)

@@ -35,6 +35,7 @@ import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -43,6 +44,9 @@ import pyarrow.parquet as pq
 
 from featurekit.panel import Panel, describe_ids, meta_mask
 from featurekit.validation import check_sampling_rates
+
+#: A store directory, as a string or a path.
+StorePath = str | os.PathLike
 
 FORMAT = "featurekit-store"
 FORMAT_VERSION = 1
@@ -55,7 +59,15 @@ ROW_GROUP_ROWS = 262_144
 
 # ---------------------------------------------------------------------- writing
 def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
-    """Call ``write(tmp)`` then rename ``tmp`` to ``path``, so readers never see half a file."""
+    """Call ``write(tmp)`` then rename ``tmp`` to ``path``, so readers never see half a file.
+
+    Parameters
+    ----------
+    path : Path
+        The file to (re)place.
+    write : callable
+        Writes the content to the temporary path it is given (removed if it fails).
+    """
     path = Path(path)
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     try:
@@ -66,11 +78,29 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
             tmp.unlink()
 
 
-def write_json(path: Path, obj) -> None:
+def write_json(path: Path, obj: Any) -> None:
+    """Write ``obj`` as indented JSON, atomically (non-JSON values as ``str``).
+
+    Parameters
+    ----------
+    path : Path
+    obj : JSON-serializable object
+    """
     atomic_write(path, lambda tmp: tmp.write_text(json.dumps(obj, indent=2, default=str)))
 
 
-def part_path(store, chunk: int) -> Path:
+def part_path(store: StorePath, chunk: int) -> Path:
+    """Path of the samples file of chunk ``chunk``.
+
+    Parameters
+    ----------
+    store : path
+    chunk : int
+
+    Returns
+    -------
+    Path
+    """
     return Path(store) / "samples" / f"part-{chunk:05d}.parquet"
 
 
@@ -81,6 +111,17 @@ def write_samples(path: Path, ids: np.ndarray, values: np.ndarray, lengths: np.n
     Floats are byte-stream-split then lz4-compressed (about 2/3 of the raw size; zstd saves
     another ~5% but halves the read speed); only the id
     column is dictionary-encoded, as trying dictionaries on float columns made writes ~7x slower.
+
+    Parameters
+    ----------
+    path : Path
+        The part file.
+    ids : int array of shape (n_series,)
+    values : array of shape (n_samples, n_channels)
+    lengths : int array of shape (n_series,)
+        Samples per series.
+    channels : sequence of str
+        Column names of the channels.
     """
     columns = {"id": pa.array(np.repeat(np.asarray(ids, dtype=np.int64), lengths))}
     for j, name in enumerate(channels):
@@ -92,8 +133,25 @@ def write_samples(path: Path, ids: np.ndarray, values: np.ndarray, lengths: np.n
 
 
 # ---------------------------------------------------------------------- reading
-def read_manifest(store) -> dict:
-    """The store's manifest; a clear error if ``store`` is not a complete store."""
+def read_manifest(store: StorePath) -> dict:
+    """The store's manifest; a clear error if ``store`` is not a complete store.
+
+    Parameters
+    ----------
+    store : path
+        A store directory.
+
+    Returns
+    -------
+    dict
+
+    Raises
+    ------
+    FileNotFoundError
+        ``store`` is not a complete store.
+    ValueError
+        The manifest is of another format or a newer version.
+    """
     path = Path(store) / "manifest.json"
     if not path.exists():
         raise FileNotFoundError(
@@ -107,14 +165,44 @@ def read_manifest(store) -> dict:
     return manifest
 
 
-def read_series(store) -> pd.DataFrame:
-    """The per-series table of a store (``series.parquet``), in store order."""
+def read_series(store: StorePath) -> pd.DataFrame:
+    """The per-series table of a store (``series.parquet``), in store order.
+
+    Parameters
+    ----------
+    store : path
+        A store directory.
+
+    Returns
+    -------
+    DataFrame
+
+    Raises
+    ------
+    FileNotFoundError
+        ``store`` is not a complete store.
+    """
     read_manifest(store)
     return pd.read_parquet(Path(store) / "series.parquet")
 
 
-def store_chunks(store) -> list[Path]:
-    """Paths of the sample chunks, in order; chunk ``i`` loads with ``load_store_chunk``."""
+def store_chunks(store: StorePath) -> list[Path]:
+    """Paths of the sample chunks, in order; chunk ``i`` loads with ``load_store_chunk``.
+
+    Parameters
+    ----------
+    store : path
+        A store directory.
+
+    Returns
+    -------
+    list of Path
+
+    Raises
+    ------
+    FileNotFoundError
+        ``store`` is not a complete store.
+    """
     manifest = read_manifest(store)
     return [part_path(store, i) for i in range(manifest["n_chunks"])]
 
@@ -228,7 +316,9 @@ def _channels(manifest: dict, columns) -> list[str]:
     return channels
 
 
-def load_store(store, *, ids=None, columns: Sequence[str] | None = None, where=None,
+def load_store(store: StorePath, *, ids: Sequence | None = None,
+               columns: Sequence[str] | None = None,
+               where: Mapping | Callable[[pd.DataFrame], Any] | None = None,
                sampling_rates: Mapping[str, float] | None = None) -> Panel:
     """Load a store (or part of it) as a Panel, reading only the chunks and row groups needed.
 
@@ -254,6 +344,15 @@ def load_store(store, *, ids=None, columns: Sequence[str] | None = None, where=N
         manifest's ``meta_aliases`` (a competition store: ``label`` = activity, ``group`` =
         userid).
 
+    Raises
+    ------
+    FileNotFoundError
+        ``store`` is not a complete store.
+    KeyError
+        Ids not in the store (all listed).
+    ValueError
+        Unknown columns, or a bad ``where`` or ``sampling_rates``.
+
     Examples
     --------
     >>> train = load_store("store", where={"split": "train"})  # doctest: +SKIP
@@ -263,9 +362,30 @@ def load_store(store, *, ids=None, columns: Sequence[str] | None = None, where=N
     return _load_rows(store, rows, _channels(manifest, columns), manifest, sampling_rates)
 
 
-def load_store_chunk(store, i: int, *, columns: Sequence[str] | None = None,
+def load_store_chunk(store: StorePath, i: int, *, columns: Sequence[str] | None = None,
                      sampling_rates: Mapping[str, float] | None = None) -> Panel:
-    """Load chunk ``i`` of a store (what one distributed worker processes)."""
+    """Load chunk ``i`` of a store (what one distributed worker processes).
+
+    Parameters
+    ----------
+    store : path
+        A store directory.
+    i : int
+        Chunk number, from 0.
+    columns, sampling_rates
+        As for :func:`load_store`.
+
+    Returns
+    -------
+    Panel
+
+    Raises
+    ------
+    IndexError
+        ``i`` is out of range.
+    FileNotFoundError
+        ``store`` is not a complete store.
+    """
     manifest = read_manifest(store)
     if not 0 <= i < manifest["n_chunks"]:
         raise IndexError(f"chunk {i} out of range: {store} has {manifest['n_chunks']} chunks")
@@ -279,34 +399,74 @@ class Store:
     Holds only the path, so it travels to a worker process (joblib, Dask) without any
     samples; the worker loads its chunk from disk itself.
 
+    Parameters
+    ----------
+    path : path
+        A store directory (resolved to an absolute path).
+
     Examples
     --------
     >>> Store("store").n_chunks()  # doctest: +SKIP
     3
     """
 
-    def __init__(self, path):
+    def __init__(self, path: StorePath):
         self.path = str(Path(path).resolve())
 
     def __repr__(self) -> str:
         return f"Store({self.path!r})"
 
     def n_chunks(self) -> int:
-        """Number of stored chunks (a clear error if ``path`` is not a complete store)."""
+        """Number of stored chunks (a clear error if ``path`` is not a complete store).
+
+        Returns
+        -------
+        int
+        """
         return int(read_manifest(self.path)["n_chunks"])
 
     def load_chunk(self, i: int) -> Panel:
-        """Chunk ``i`` as a Panel (see :func:`load_store_chunk`)."""
+        """Chunk ``i`` as a Panel (see :func:`load_store_chunk`).
+
+        Parameters
+        ----------
+        i : int
+
+        Returns
+        -------
+        Panel
+        """
         return load_store_chunk(self.path, i)
 
 
-def iter_store(store, chunk_size: int | None = None, *, columns: Sequence[str] | None = None,
-               where=None, sampling_rates: Mapping[str, float] | None = None
-               ) -> Iterator[Panel]:
+def iter_store(store: StorePath, chunk_size: int | None = None, *,
+               columns: Sequence[str] | None = None,
+               where: Mapping | Callable[[pd.DataFrame], Any] | None = None,
+               sampling_rates: Mapping[str, float] | None = None) -> Iterator[Panel]:
     """Yield the store as Panels of at most ``chunk_size`` series, in store order.
 
     With ``chunk_size=None`` each Panel is one stored chunk. Memory stays bounded by one
     Panel, which is what streaming extraction over the full 125k series needs.
+
+    Parameters
+    ----------
+    store : path
+        A store directory.
+    chunk_size : int, optional
+        Series per Panel; None follows the stored chunks.
+    columns, where, sampling_rates
+        As for :func:`load_store`.
+
+    Yields
+    ------
+    Panel
+
+    Raises
+    ------
+    ValueError
+        ``chunk_size`` < 1, unknown columns, or a bad ``where``.
+    FileNotFoundError
+        ``store`` is not a complete store.
     """
     manifest = read_manifest(store)
     channels = _channels(manifest, columns)

@@ -9,17 +9,32 @@ import os
 import pickle
 import types
 import warnings
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import joblib
 import numpy as np
 
+if TYPE_CHECKING:
+    from featurekit.panel import Panel
+
 ENV_VAR = "FEATUREKIT_CACHE"
 
 
-def panel_fingerprint(panel) -> str:
-    """A digest of everything in a Panel that features depend on (values, layout, ids, rates)."""
+def panel_fingerprint(panel: Panel) -> str:
+    """A digest of everything in a Panel that features depend on (values, layout, ids, rates).
+
+    Parameters
+    ----------
+    panel : Panel
+
+    Returns
+    -------
+    str
+        40 hex digits (BLAKE2b); ``meta`` is not included.
+    """
     digest = hashlib.blake2b(digest_size=20)
     digest.update(str(panel.values.dtype).encode())
     digest.update(np.ascontiguousarray(panel.values).view(np.uint8))
@@ -36,6 +51,20 @@ def get_memory(cache: str | os.PathLike | bool | None) -> joblib.Memory | None:
     ``cache=False`` turns caching off even when the environment variable is set. A directory
     that cannot be written (or a file in its place) gives None and one warning: the table
     is computed without the cache instead of losing the work.
+
+    Parameters
+    ----------
+    cache : path, bool or None
+        A directory; None or True read $FEATUREKIT_CACHE; False is off.
+
+    Returns
+    -------
+    joblib.Memory or None
+
+    Raises
+    ------
+    ValueError
+        ``cache=True`` while $FEATUREKIT_CACHE is unset.
     """
     if cache is False:
         return None
@@ -52,9 +81,19 @@ def get_memory(cache: str | os.PathLike | bool | None) -> joblib.Memory | None:
     return joblib.Memory(Path(location), verbose=0)
 
 
-def unwritable_reason(location) -> str | None:
+def unwritable_reason(location: str | os.PathLike) -> str | None:
     """Why the directory ``location`` cannot hold cache entries (a file in its place, no
-    write permission, a read-only disk), or None when a test file can be written there."""
+    write permission, a read-only disk), or None when a test file can be written there.
+
+    Parameters
+    ----------
+    location : path
+        Created if missing.
+
+    Returns
+    -------
+    str or None
+    """
     location = Path(location)
     try:
         location.mkdir(parents=True, exist_ok=True)
@@ -83,9 +122,19 @@ class _LoadFailures(logging.Filter):
 
 
 @contextmanager
-def quiet_load_failures(location):
+def quiet_load_failures(location: str | os.PathLike) -> Iterator[None]:
     """Around a cached call: a corrupted cache entry is recomputed (joblib does that) with
-    one short warning instead of joblib's logged traceback."""
+    one short warning instead of joblib's logged traceback.
+
+    Parameters
+    ----------
+    location : path
+        The cache directory, named in the warning.
+
+    Returns
+    -------
+    context manager
+    """
     failures = _LoadFailures()
     logger = logging.getLogger("joblib")
     logger.addFilter(failures)
@@ -99,7 +148,7 @@ def quiet_load_failures(location):
                       UserWarning, stacklevel=4)
 
 
-def step_fingerprint(step) -> str:
+def step_fingerprint(step: Any) -> str:
     """A digest of what a preprocess step computes, for the cache key.
 
     joblib hashes a function by its module and name only, so a step redefined under the same
@@ -110,8 +159,21 @@ def step_fingerprint(step) -> str:
     featurekit's); a ``functools.partial`` its function and arguments; an object with
     ``get_params`` (PanelTransformer, a Pipeline) its class, parameters and fitted attributes.
 
-    Raises TypeError for a step it cannot describe, e.g. a callable object without
-    ``get_params`` or an argument that cannot be pickled.
+    Parameters
+    ----------
+    step : callable, functools.partial or estimator
+        The ``preprocess`` of :func:`featurekit.extract` (None is fine).
+
+    Returns
+    -------
+    str
+        A joblib hash.
+
+    Raises
+    ------
+    TypeError
+        A step it cannot describe, e.g. a callable object without ``get_params`` or an
+        argument that cannot be pickled.
     """
     try:
         return joblib.hash(_state(step, set()))

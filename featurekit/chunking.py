@@ -14,7 +14,7 @@ import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 import pandas as pd
@@ -35,7 +35,20 @@ BACKENDS = ("joblib", "dask")
 
 
 def default_chunk_size(panel: Panel, cost: int = 2) -> int:
-    """Series per chunk so that a chunk holds about ``CHUNK_SAMPLES[cost]`` samples."""
+    """Series per chunk so that a chunk holds about ``CHUNK_SAMPLES[cost]`` samples.
+
+    Parameters
+    ----------
+    panel : Panel
+        Its mean length and number of channels size the chunk.
+    cost : int, default 2
+        The feature set's cost (:attr:`FeatureSet.cost`); 0 counts as 1 without numba.
+
+    Returns
+    -------
+    int
+        At least 16.
+    """
     mean_length = max(float(panel.lengths.mean()) if len(panel) else 1.0, 1.0)
     if cost <= 0:
         cost = 0 if kernels.enabled() else 1  # without numba, cost-0 features are NumPy passes
@@ -44,7 +57,17 @@ def default_chunk_size(panel: Panel, cost: int = 2) -> int:
 
 
 def check_finite(panel: Panel) -> None:
-    """Refuse NaN or inf samples with one error naming the series and the fix."""
+    """Refuse NaN or inf samples with one error naming the series and the fix.
+
+    Parameters
+    ----------
+    panel : Panel
+
+    Raises
+    ------
+    ValueError
+        Some samples are NaN or inf.
+    """
     # Fast path: the sum is finite iff every sample is (barring overflow, which only sends
     # us to the exact check below).
     if np.isfinite(panel.values.sum(dtype=np.float64)):
@@ -65,9 +88,23 @@ def check_finite(panel: Panel) -> None:
     )
 
 
-def check_chunk_args(*, n_jobs=1, chunk_size=None, backend="joblib", client=None) -> None:
+def check_chunk_args(*, n_jobs: int | None = 1, chunk_size: int | None = None,
+                     backend: str = "joblib", client: Any = None) -> None:
     """Refuse bad chunking arguments at entry, naming the argument and what is allowed
-    (a deep failure such as "No objects to concatenate" says neither)."""
+    (a deep failure such as "No objects to concatenate" says neither).
+
+    Parameters
+    ----------
+    n_jobs, chunk_size, backend, client
+        As for :func:`featurekit.extract`.
+
+    Raises
+    ------
+    ValueError
+        A bad count, an unknown backend, or ``client`` without ``backend="dask"``.
+    TypeError
+        ``client`` is not a ``distributed.Client``.
+    """
     check_count(chunk_size, "chunk_size", allow_none=True)
     check_n_jobs(n_jobs)
     if backend not in BACKENDS:
@@ -93,16 +130,44 @@ class ChunkSource(Protocol):
     """
 
     def n_chunks(self) -> int:
-        """How many chunks the source holds."""
+        """How many chunks the source holds.
+
+        Returns
+        -------
+        int
+        """
         ...
 
     def load_chunk(self, i: int) -> Panel:
-        """Chunk ``i`` (``0 <= i < n_chunks()``) as a Panel."""
+        """Chunk ``i`` (``0 <= i < n_chunks()``) as a Panel.
+
+        Parameters
+        ----------
+        i : int
+
+        Returns
+        -------
+        Panel
+        """
         ...
 
 
-def as_source(source) -> Panel | ChunkSource:
-    """A Panel or a :class:`ChunkSource` as is; a path as a store directory."""
+def as_source(source: Panel | ChunkSource | str | os.PathLike) -> Panel | ChunkSource:
+    """A Panel or a :class:`ChunkSource` as is; a path as a store directory.
+
+    Parameters
+    ----------
+    source : Panel, ChunkSource or path
+
+    Returns
+    -------
+    Panel or ChunkSource
+
+    Raises
+    ------
+    TypeError
+        Any other type.
+    """
     if isinstance(source, (Panel, ChunkSource)):
         return source
     if isinstance(source, (str, os.PathLike)):
@@ -117,8 +182,19 @@ def as_source(source) -> Panel | ChunkSource:
 class ChunkJob:
     """What every chunk goes through: optional preprocessing, a finiteness check, features.
 
-    ``preprocess`` is a picklable callable ``Panel -> Panel`` or a fitted transformer with
-    ``transform`` (e.g. a Pipeline of ``featurekit.preprocess.PanelTransformer``).
+    Calling the job on a Panel returns its feature table.
+
+    Parameters
+    ----------
+    feature_set : FeatureSet
+        Fitted.
+    preprocess : callable, optional
+        A picklable callable ``Panel -> Panel`` or a fitted transformer with ``transform``
+        (e.g. a Pipeline of ``featurekit.preprocess.PanelTransformer``).
+    chunk_size : int, optional
+        Series per feature computation; by default :func:`default_chunk_size`.
+    check : bool, default True
+        Run :func:`check_finite` on each chunk (False when the whole source was checked).
     """
 
     feature_set: FeatureSet
@@ -192,9 +268,33 @@ def _dask_client(client, n_workers: int):
         yield local
 
 
-def iter_tables(source, job: ChunkJob, *, n_jobs: int | None = 1, backend: str = "joblib",
-                client=None, progress: bool = False) -> Iterator[pd.DataFrame]:
-    """Feature tables of the source's chunks, in order, computed with joblib or Dask."""
+def iter_tables(source: Panel | ChunkSource | str | os.PathLike, job: ChunkJob, *,
+                n_jobs: int | None = 1, backend: str = "joblib", client: Any = None,
+                progress: bool = False) -> Iterator[pd.DataFrame]:
+    """Feature tables of the source's chunks, in order, computed with joblib or Dask.
+
+    Each warning raised in the chunks is shown once per call.
+
+    Parameters
+    ----------
+    source : Panel, ChunkSource or path
+        See :func:`as_source`.
+    job : ChunkJob
+    n_jobs, backend, client
+        As for :func:`featurekit.extract`.
+    progress : bool, default False
+        Show a tqdm bar over chunks.
+
+    Yields
+    ------
+    DataFrame
+        One chunk's table.
+
+    Raises
+    ------
+    ValueError, TypeError
+        As :func:`check_chunk_args` and :func:`as_source`.
+    """
     check_chunk_args(n_jobs=n_jobs, chunk_size=job.chunk_size, backend=backend, client=client)
     tasks = _tasks(source, job)
     shown = set()

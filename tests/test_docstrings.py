@@ -1,0 +1,138 @@
+"""Every public callable with parameters documents them in a numpydoc ``Parameters`` section.
+
+The public API of a module is its ``__all__`` where it has one, else the functions and classes
+defined in it whose names do not start with ``_``; of a public class, its public methods (and
+static/class methods) defined in the class itself. A class documents its constructor in the
+class docstring (numpydoc) or in ``__init__``'s. Each object is checked once, under the module
+that defines it, so a name re-exported by a package is not counted twice.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import pkgutil
+import re
+
+import featurekit
+
+# Modules whose public callables do not all have a Parameters section yet (issue 14). Shrink
+# this set as modules are covered; the test fails on any other module with an offender, and on
+# a module listed here that has none left (so the list stays honest).
+NOT_YET: set[str] = set()
+
+# Modules not imported here: optional dependencies, or a command-line entry point.
+SKIP_IMPORT = {
+    "featurekit.__main__",  # runs the CLI on import
+    "featurekit.encoder",  # needs torch (the torch extra)
+}
+
+_PARAMETERS = re.compile(r"^\s*Parameters\s*\n\s*-{3,}\s*$", re.MULTILINE)
+
+
+def _modules():
+    names = ["featurekit"]
+    for info in pkgutil.walk_packages(featurekit.__path__, "featurekit."):
+        names.append(info.name)
+    for name in sorted(names):
+        if name in SKIP_IMPORT:
+            continue
+        yield name, importlib.import_module(name)
+
+
+def _public_names(module):
+    names = getattr(module, "__all__", None)
+    if names is not None:
+        return list(names)
+    return [name for name, obj in vars(module).items()
+            if not name.startswith("_")
+            and (inspect.isfunction(obj) or inspect.isclass(obj))
+            and getattr(obj, "__module__", None) == module.__name__]
+
+
+def _has_parameters(func, *, bound: bool) -> bool:
+    """Whether ``func`` takes a parameter other than ``self``/``cls``."""
+    try:
+        params = list(inspect.signature(func).parameters)
+    except (TypeError, ValueError):
+        return False
+    if bound and params:
+        params = params[1:]
+    return bool(params)
+
+
+def _documents_parameters(*objs) -> bool:
+    return any(_PARAMETERS.search(inspect.getdoc(obj) or "") for obj in objs if obj)
+
+
+def _own_init(cls):
+    """``cls.__init__`` when written in featurekit (a dataclass's counts), else ``None``.
+
+    A Protocol's placeholder ``__init__`` (module ``typing``) and an exception's inherited
+    one take no documented parameters.
+    """
+    for klass in cls.__mro__:
+        if "__init__" in vars(klass):
+            init = vars(klass)["__init__"]
+            defined_here = (getattr(init, "__module__", None) or "").startswith("featurekit")
+            return init if defined_here else None
+    return None
+
+
+def _offenders(obj, qualname: str):
+    """``qualname``s under ``obj`` (itself, its public methods) missing a Parameters section."""
+    if inspect.isfunction(obj):
+        if _has_parameters(obj, bound=False) and not _documents_parameters(obj):
+            yield qualname
+        return
+    if not inspect.isclass(obj):
+        return
+    init = _own_init(obj)
+    if (init is not None and _has_parameters(init, bound=True)
+            and not _documents_parameters(obj, init)):
+        yield qualname
+    for name, attr in vars(obj).items():
+        if name.startswith("_"):
+            continue
+        bound = True
+        if isinstance(attr, staticmethod):
+            attr, bound = attr.__func__, False
+        elif isinstance(attr, classmethod):
+            attr = attr.__func__
+        if not inspect.isfunction(attr):
+            continue  # properties, attributes
+        if _has_parameters(attr, bound=bound) and not _documents_parameters(attr):
+            yield f"{qualname}.{name}"
+
+
+def _collect():
+    """{defining module: [offending qualified names]} over the whole public API."""
+    seen: set[int] = set()
+    found: dict[str, list[str]] = {}
+    for _, module in _modules():
+        for name in _public_names(module):
+            obj = getattr(module, name, None)
+            if not (inspect.isfunction(obj) or inspect.isclass(obj)):
+                continue  # constants, submodules
+            home = getattr(obj, "__module__", "") or ""
+            if not home.startswith("featurekit") or id(obj) in seen:
+                continue
+            seen.add(id(obj))
+            for qualname in _offenders(obj, obj.__qualname__):
+                found.setdefault(home, []).append(f"{home}.{qualname}")
+    return found
+
+
+def test_public_callables_document_their_parameters():
+    found = _collect()
+    missing = sorted(q for module, names in found.items() if module not in NOT_YET
+                     for q in names)
+    assert not missing, (
+        f"{len(missing)} public callables without a numpydoc 'Parameters' section:\n  "
+        + "\n  ".join(missing))
+
+
+def test_not_yet_lists_only_modules_with_gaps():
+    found = _collect()
+    done = sorted(NOT_YET - set(found))
+    assert not done, f"covered now, remove from NOT_YET: {done}"

@@ -19,7 +19,32 @@ import featurekit
 # Modules whose public callables do not all have a Parameters section yet (issue 14). Shrink
 # this set as modules are covered; the test fails on any other module with an offender, and on
 # a module listed here that has none left (so the list stays honest).
-NOT_YET: set[str] = set()
+NOT_YET: set[str] = {
+    # uncommitted work of others in the same checkout when this test was written
+    "featurekit.families",
+    "featurekit.features.compute",
+    "featurekit.features.interval",
+    # feature internals, edited by others in parallel (left for later)
+    "featurekit.features.cross",
+    "featurekit.features.kernels",
+    "featurekit.features.rocket",
+    "featurekit.features.segments",
+    "featurekit.features.spectral",
+    "featurekit.features.stats",
+    "featurekit.features.tsfresh_bridge",
+    # not reached yet
+    "featurekit.cli",
+    "featurekit.competition.ingest",
+    "featurekit.competition.recipes",
+    "featurekit.competition.submission",
+    "featurekit.competition.synthetic",
+    "featurekit.conventions",
+    "featurekit.embeddings",
+    "featurekit.logs",
+    "featurekit.recipes",
+    "featurekit.report",
+    "featurekit.validation",
+}
 
 # Modules not imported here: optional dependencies, or a command-line entry point.
 SKIP_IMPORT = {

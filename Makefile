@@ -43,8 +43,11 @@ bench: $(VENV)/.dev
 bench-ingest: $(VENV)/.dev
 	$(PY) benchmarks/ingest_speed.py
 
+# Lint, format and type checks (CI runs them after the tests).
 lint: $(VENV)/.dev
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 clean:
 	rm -rf $(VENV) .pytest_cache .featurekit-cache

@@ -27,6 +27,7 @@ from featurekit.features.registry import feature_family
 
 SUMMARY = ("stats", "spectral", "cross", "tsfresh")
 OTHER = "other"  # columns of no featurekit family: metadata, embeddings
+RIDGE_ALPHAS = tuple(np.logspace(-3, 3, 10))  # MiniRocket's RidgeClassifierCV grid
 
 
 def columns_of(columns, families) -> list[str]:
@@ -68,7 +69,7 @@ class RidgeProbaClassifier(ClassifierMixin, BaseEstimator):
     does on inner folds (a temperature on these values is a calibrated ridge).
     """
 
-    def __init__(self, alphas=tuple(np.logspace(-3, 3, 10)), class_weight=None):
+    def __init__(self, alphas=RIDGE_ALPHAS, class_weight=None):
         self.alphas = alphas
         self.class_weight = class_weight
 

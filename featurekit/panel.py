@@ -8,6 +8,7 @@ instead of looping over series.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -203,15 +204,15 @@ class Panel:
         self.values = np.ascontiguousarray(values)
         self.offsets = _as_offsets(offsets)
         n = max(len(self.offsets) - 1, 0)
-        ids = np.arange(n) if ids is None else ids
-        typed = isinstance(ids, (np.ndarray, pd.Index)) and ids.dtype != object
-        if isinstance(ids, pd.MultiIndex) or (not typed and any(
-                isinstance(i, (tuple, list)) for i in ids)):
+        given: Any = np.arange(n) if ids is None else ids
+        typed = isinstance(given, (np.ndarray, pd.Index)) and given.dtype != object
+        if isinstance(given, pd.MultiIndex) or (not typed and any(
+                isinstance(i, (tuple, list)) for i in given)):
             raise TypeError("ids must be scalars (ints or strings), got tuples: join their parts "
                             "into one string per series, e.g. 'user01:3'")
         # An array or Index keeps its dtype (an empty int64 store chunk stays int64, so its
         # table matches the others'); a list or an object array gets one inferred.
-        self.ids = pd.Index(ids if typed else list(ids), name="id")
+        self.ids = pd.Index(given if typed else list(given), name="id")
         n_channels = self.values.shape[1] if self.values.ndim == 2 else 0
         self.channels = (
             [f"c{i}" for i in range(n_channels)] if channels is None else [str(c) for c in channels]
@@ -699,7 +700,7 @@ class Panel:
         if isinstance(key, slice):
             return self.take(np.arange(len(self))[key])
         if isinstance(key, (int, np.integer)):
-            return self.take([key])
+            return self.take(np.asarray([key]))
         return self.take(key)
 
     def select_channels(self, channels: Sequence[str]) -> Panel:

@@ -38,7 +38,7 @@ def _block_columns(feature_set: FeatureSet, channels: list[str]) -> list[str]:
 
 def _plan(feature_set: FeatureSet, channels: list[str]) -> list[tuple[str, tuple]]:
     """(column name, (scope, feature, params, operands)) for every output column."""
-    plan = []
+    plan: list[tuple[str, tuple]] = []
     for channel in channels:
         for feature, params in feature_set.channel:
             plan.append((feature_name(channel, feature, params),
@@ -193,7 +193,7 @@ def _rescale_extreme_rows(panel, plan, groups, out, block, extremes: dict) -> No
         for idx in members:
             shared[:, idx] = shared[:, idx].max(axis=1, keepdims=True)
     channel_names = list(panel.channels)
-    passes = {}
+    passes: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the first pass said what there was to say
         for key, exponents in (("own", own), ("shared", shared)):
@@ -211,7 +211,7 @@ def _rescale_extreme_rows(panel, plan, groups, out, block, extremes: dict) -> No
                 values, exponents = passes["own"]
                 shift = exponents[:, channel_names.index(operands)]
             elif scope == "pair":
-                values, shift = passes["own"][0], 0
+                values, shift = passes["own"][0], np.zeros(1, dtype=np.int64)
             else:  # a magnitude channel or a group feature
                 values, exponents = passes["shared"]
                 group = operands if scope == "channel" else None

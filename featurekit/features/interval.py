@@ -84,7 +84,7 @@ def _plan(depth: int, div: int, reference_length: int):
     shifted = np.zeros((4, depth), dtype=np.int64)
     counts = np.zeros((4, depth, 2, width), dtype=np.int64)
     columns = np.zeros((4, depth, 2, width), dtype=np.int64)
-    params = []
+    params: list[dict] = []
     for r, length in enumerate(_rep_lengths(reference_length)):
         length = int(length)
         levels[r] = min(depth, length.bit_length())  # = int(log2(length)) + 1
@@ -475,32 +475,31 @@ class QuantIntervals:
     def is_fitted(self) -> bool:
         return self.reference_length is not None
 
-    def _check_fitted(self) -> None:
-        if not self.is_fitted:
+    def _reference(self) -> int:
+        """The fitted reference length; NotFittedError before :meth:`fit`."""
+        if self.reference_length is None:
             from sklearn.exceptions import NotFittedError
 
             raise NotFittedError("QuantIntervals is not fitted: call fit(panel) first, or give "
                                  "reference_length")
+        return int(self.reference_length)
 
     def columns(self, channels: list[str]) -> list[str]:
         """Column names for these channels, in the order of :meth:`transform`."""
-        self._check_fitted()
+        reference = self._reference()
         return [name for channel in channels
-                for name in _channel_columns(self.depth, self.div, int(self.reference_length),
-                                             str(channel))]
+                for name in _channel_columns(self.depth, self.div, reference, str(channel))]
 
     def n_columns_per_channel(self) -> int:
-        self._check_fitted()
-        return len(_plan(self.depth, self.div, int(self.reference_length))[-1])
+        return len(_plan(self.depth, self.div, self._reference())[-1])
 
     def transform(self, panel) -> np.ndarray:
         """(series, channels x columns per channel) float64 features of ``panel``."""
-        self._check_fitted()
+        reference = self._reference()
         if numba is None:
             raise ImportError("featurekit's interval family (QUANT) needs numba: "
                               'pip install "featurekit[fast]"')
-        levels, shifted, counts, columns, params = _plan(self.depth, self.div,
-                                                         int(self.reference_length))
+        levels, shifted, counts, columns, params = _plan(self.depth, self.div, reference)
         values = np.asarray(panel.values)
         if values.dtype not in (np.float32, np.float64):
             values = values.astype(np.float64)

@@ -605,8 +605,8 @@ def quantiles(values: np.ndarray, offsets: np.ndarray, qs, minima: np.ndarray,
     qs = np.asarray(qs, dtype=np.float64)
     shape = (len(offsets) - 1, values.shape[1])
     out = np.empty(shape + (len(qs),))
-    stats = [_per_channel(a, shape) for a in (minima, maxima, means, stds)]
-    _quantiles(values, offsets, qs, *stats, out)
+    low, high, mean, std = (_per_channel(a, shape) for a in (minima, maxima, means, stds))
+    _quantiles(values, offsets, qs, low, high, mean, std, out)
     return out[:, 0] if flat else out
 
 

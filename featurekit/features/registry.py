@@ -62,7 +62,7 @@ class FeatureSpec:
     func: Callable
     family: str
     grid: tuple = ({},)
-    min_length: int | Callable[[dict], int] = 1
+    min_length: int | Callable[[Mapping], int] = 1
     scope: str = "channel"
     cost: int = 1
     description: str = ""
@@ -86,7 +86,7 @@ class FeatureSpec:
 FEATURES: dict[str, FeatureSpec] = {}
 FEATURE_SETS: dict[str, Callable[..., FeatureSet]] = {}
 # Block feature name (the ``<feature>`` part of its columns) -> its Block class.
-BLOCKS: dict[str, type] = {}
+BLOCKS: dict[str, Any] = {}
 
 
 @runtime_checkable
@@ -150,7 +150,7 @@ class Block(Protocol):
         ...
 
 
-def register_block(cls: type) -> type:
+def register_block(cls: Any) -> Any:
     """Class decorator recording a :class:`Block` under its ``feature`` name.
 
     Parameters
@@ -212,7 +212,7 @@ def register_feature(
     *,
     family: str,
     grid: Iterable[Mapping] = ({},),
-    min_length: int | Callable[[dict], int] = 1,
+    min_length: int | Callable[[Mapping], int] = 1,
     scope: str = "channel",
     cost: int = 1,
     degree: int | None = None,
@@ -320,7 +320,7 @@ class FeatureSet:
     channel (see ``magnitude_groups``), ``pair`` calls on every pair of input channels and
     ``group`` calls on every magnitude group. ``magnitude_groups`` is ``None`` for automatic
     x/y/z triples or a tuple of ``(name, (channels...))``. ``tsfresh`` holds tsfresh settings
-    (a profile name or a ``{feature: [params]}`` dict as a frozen tuple). ``blocks`` holds
+    (a profile name, or a ``{feature: [params]}`` dict frozen to a JSON string). ``blocks`` holds
     :class:`Block` families; a set with an unfitted block must be fitted (:meth:`fit`, or
     ``FeatureExtractor.fit``) on training series before it extracts.
 
@@ -340,7 +340,7 @@ class FeatureSet:
     pair: tuple = ()
     group: tuple = ()
     magnitude_groups: tuple | None = None
-    tsfresh: tuple | str | None = None
+    tsfresh: str | None = None
     blocks: tuple = ()
     name: str = field(default="custom", compare=False)
 
@@ -478,15 +478,17 @@ def get_feature_set(features: str | FeatureSet | Iterable[str], **options: Any) 
     if unknown or not names:
         raise ValueError(f"unknown feature sets {unknown}; known: {sorted(FEATURE_SETS)}")
     used: set[str] = set()
-    result = None
+    built = []
     for name in names:
         accepted = inspect.signature(FEATURE_SETS[name]).parameters
         kwargs = {k: v for k, v in options.items() if k in accepted}
         used.update(kwargs)
-        built = FeatureSet(**{**FEATURE_SETS[name](**kwargs).__dict__, "name": name})
-        result = built if result is None else result + built
+        built.append(FeatureSet(**{**FEATURE_SETS[name](**kwargs).__dict__, "name": name}))
     if set(options) - used:
         raise ValueError(f"options {sorted(set(options) - used)} are not used by {names}")
+    result = built[0]
+    for more in built[1:]:
+        result = result + more
     return result
 
 

@@ -401,7 +401,7 @@ class MiniRocket:
         """
         state = self._fitted()
         _check_channels(state, channels)
-        names = []
+        names: list[str] = []
         for c in range(len(state.channel_ptr) - 1):
             j, k = divmod(c, N_KERNELS)
             members = state.channel_indices[state.channel_ptr[c]:state.channel_ptr[c + 1]]

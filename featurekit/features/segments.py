@@ -114,7 +114,7 @@ class ChannelBlock:
         self.n_channels = values.shape[1]
         if moment_sums is not None:
             self.__dict__["moments"] = moment_sums
-        self._centred = None
+        self._centred: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         self._quantiles: dict = {}
 
     @cached_property
@@ -402,9 +402,9 @@ class Segments:
             return self.sum(self.centered * other.centered)
         if other.__dict__.get("block") is block and other.index != self.index:
             a, b = sorted((self.index, other.index))
-            k = block.n_channels
+            k = block.n_channels  # type: ignore[union-attr]
             pair = a * (2 * k - a - 1) // 2 + (b - a - 1)  # itertools.combinations order
-            return block.centred(_LAG_BLOCK)[2][:, pair]
+            return block.centred(_LAG_BLOCK)[2][:, pair]  # type: ignore[union-attr]
         return kernels.pair_sums(self._raw, other.raw, self.layout.offsets, self.mean,
                                  other.mean)
 
@@ -471,7 +471,7 @@ class Segments:
     def band_share(self, lo: float, hi: float) -> np.ndarray:
         """Numba path: per series, the share of the power in ``lo <= f < hi`` Hz."""
         n_bins, bin_hz, cum_start = self.layout.spectrum_slots
-        return kernels.band_shares(self.spectral_table["cumulative"], cum_start[:-1], n_bins,
+        return kernels.band_shares(self.spectral_table["cumulative"], cum_start[:-1], n_bins,  # type: ignore[index]
                                    bin_hz, lo, hi)
 
     @cached_property

@@ -722,6 +722,8 @@ class SelectedClassifier(ClassifierMixin, BaseEstimator):
         Fitted on the kept columns, with ``groups``; cloned.
     """
 
+    __metadata_request__fit = {"groups": True}  # as CalibratedModel: subjects reach it
+
     def __init__(self, selector: BaseEstimator, estimator: BaseEstimator):
         self.selector = selector
         self.estimator = estimator

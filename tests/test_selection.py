@@ -336,3 +336,24 @@ def test_calibrated_model_does_not_calibrate_a_selected_ensemble_twice():
                                model.estimator_.estimator_.predict_proba(
                                    model.estimator_.selector_.transform(X)))
     assert model.predict_proba_raw(X).shape == (120, 2)
+
+
+def test_selected_classifier_receives_groups_under_metadata_routing():
+    import sklearn
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import GroupKFold, cross_val_score
+
+    from featurekit.calibration import CalibratedEnsemble
+    from featurekit.selection import RelevanceSelector, with_selection
+
+    rng = np.random.default_rng(1)
+    y = np.repeat(["a", "b"], 60)
+    X = pd.DataFrame({"x__mean": (y == "b") * 2.0 + rng.normal(size=120),
+                      "x__std": rng.normal(size=120)})
+    groups = np.tile(np.arange(6), 20)
+    model = with_selection(CalibratedEnsemble([("lr", LogisticRegression())], cv=3),
+                           RelevanceSelector(fallback=1))
+    with sklearn.config_context(enable_metadata_routing=True), warnings.catch_warnings():
+        warnings.simplefilter("error")  # an ungrouped calibration would warn
+        scores = cross_val_score(model, X, y, cv=GroupKFold(3), params={"groups": groups})
+    assert scores.mean() > 0.7

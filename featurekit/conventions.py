@@ -8,7 +8,7 @@ cannot drift apart. This module imports nothing from featurekit.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 __all__ = [
     "ACCELEROMETER_TRIPLES",
@@ -37,8 +37,17 @@ CHANNEL_NAME = re.compile(rf"^[{CHANNEL_NAME_CHARS}-]+$")
 _UNSAFE = re.compile(rf"[^{CHANNEL_NAME_CHARS}-]")
 
 
-def is_channel_name(name) -> bool:
+def is_channel_name(name: object) -> bool:
     """Whether ``name`` is a valid channel (or name part): ``[A-Za-z0-9_.=-]+`` without ``__``.
+
+    Parameters
+    ----------
+    name : object
+        Anything; only a string can be valid.
+
+    Returns
+    -------
+    bool
 
     Examples
     --------
@@ -48,9 +57,18 @@ def is_channel_name(name) -> bool:
     return isinstance(name, str) and bool(CHANNEL_NAME.match(name)) and "__" not in name
 
 
-def safe_channel_name(column) -> str:
+def safe_channel_name(column: object) -> str:
     """A valid channel name made from any column label: other characters become ``_``,
     runs of ``_`` shrink to one, and an empty result is ``c``.
+
+    Parameters
+    ----------
+    column : object
+        A column label (read with ``str``).
+
+    Returns
+    -------
+    str
 
     Examples
     --------
@@ -67,6 +85,15 @@ _AXIS = re.compile(r"^(.*?)([xyzXYZ])$")
 
 def xyz_triples(channels: Sequence[str]) -> list[tuple[str, tuple[str, str, str]]]:
     """Channels named ``<prefix>x, <prefix>y, <prefix>z`` (any case), as (prefix, triple).
+
+    Parameters
+    ----------
+    channels : sequence of str
+
+    Returns
+    -------
+    list of (str, (str, str, str))
+        In order of the prefixes' first appearance.
 
     Examples
     --------
@@ -87,6 +114,14 @@ def magnitude_name(prefix: str) -> str:
     """Name of the magnitude channel of the triple ``<prefix>x, <prefix>y, <prefix>z``:
     ``<prefix>mag`` (the ``cross`` feature set's and :func:`featurekit.preprocess.add_magnitude`'s).
 
+    Parameters
+    ----------
+    prefix : str
+
+    Returns
+    -------
+    str
+
     Examples
     --------
     >>> magnitude_name(""), magnitude_name("a"), magnitude_name("acc_")
@@ -95,11 +130,29 @@ def magnitude_name(prefix: str) -> str:
     return f"{prefix}mag"
 
 
-def check_magnitude_groups(groups) -> tuple[tuple[str, tuple[str, ...]], ...]:
+def check_magnitude_groups(groups: Mapping[str, Sequence[str] | str]
+                           | Iterable[tuple[str, Sequence[str] | str]]
+                           ) -> tuple[tuple[str, tuple[str, ...]], ...]:
     """``{name: channels}`` (or ``[(name, channels), ...]``) as ``((name, (channel, ...)),
     ...)``; a name that is not a valid channel name (``a__b`` would give columns that
     :func:`featurekit.parse_feature_name` cannot read back) or a group without channels is
     refused, every problem in one ValueError.
+
+    Parameters
+    ----------
+    groups : dict or iterable of (name, channels)
+        A single channel may be given as a string.
+
+    Returns
+    -------
+    tuple of (str, tuple of str)
+
+    Raises
+    ------
+    TypeError
+        ``groups`` is a string or not made of pairs.
+    ValueError
+        Invalid group names or empty groups (all listed).
 
     Examples
     --------
@@ -130,6 +183,14 @@ def check_magnitude_groups(groups) -> tuple[tuple[str, tuple[str, ...]], ...]:
 def magnitude_groups(channels: Sequence[str]) -> dict[str, tuple[str, str, str]]:
     """Every x/y/z triple among ``channels`` as ``{magnitude_name(prefix): triple}``.
 
+    Parameters
+    ----------
+    channels : sequence of str
+
+    Returns
+    -------
+    dict
+
     Examples
     --------
     >>> magnitude_groups(["ax", "ay", "az"])
@@ -152,6 +213,21 @@ def default_mirror_signs(channels: Sequence[str]) -> dict[str, int]:
     position): ``{"x": -1}`` or ``{"ax": -1}``. Angular velocity is a pseudovector: under
     the same reflection its x component keeps its sign and y and z flip, so accel+gyro data
     gets ``{"ax": -1, "wy": -1, "wz": -1}``.
+
+    Parameters
+    ----------
+    channels : sequence of str
+
+    Returns
+    -------
+    dict
+        ``{channel: -1}`` for the channels of :data:`MIRROR_VECTOR_AXES` and
+        :data:`MIRROR_PSEUDOVECTOR_AXES` present.
+
+    Raises
+    ------
+    ValueError
+        None of those channels is present.
 
     Examples
     --------
@@ -181,6 +257,14 @@ ACCELEROMETER_TRIPLES = (("ax", "ay", "az"), ("x", "y", "z"), ("acc_x", "acc_y",
 
 def default_accelerometer(channels: Sequence[str]) -> list[str] | None:
     """The first of :data:`ACCELEROMETER_TRIPLES` present among ``channels``, else None.
+
+    Parameters
+    ----------
+    channels : sequence of str
+
+    Returns
+    -------
+    list of str or None
 
     Examples
     --------

@@ -15,6 +15,7 @@ import inspect
 import math
 import numbers
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -36,6 +37,15 @@ __all__ = [
 
 def format_problems(title: str, problems: Iterable[str]) -> str:
     """``title`` then one ``  - problem`` line per problem.
+
+    Parameters
+    ----------
+    title : str
+    problems : iterable of str
+
+    Returns
+    -------
+    str
 
     Examples
     --------
@@ -76,7 +86,7 @@ def raise_problems(title: str, problems: Iterable[str]) -> None:
         raise ValueError(format_problems(title, problems))
 
 
-def check_labels(y, groups=None) -> np.ndarray:
+def check_labels(y: Any, groups: Any = None) -> np.ndarray:
     """``y`` as a 1-D array of class labels; a missing, NaN, inf, 2-D or continuous target is
     refused with scikit-learn's messages, and so are labels mixing numbers and strings
     (``[1, "1", "a"]``: 1 and "1" would be two classes).
@@ -84,6 +94,23 @@ def check_labels(y, groups=None) -> np.ndarray:
     With ``groups`` (the subject of each row, for subject-grouped inner folds): one per row,
     and not every class held by a single subject, since grouped folds would then never train
     on the class they validate on.
+
+    Parameters
+    ----------
+    y : array-like of shape (n,)
+    groups : array-like of shape (n,), optional
+
+    Returns
+    -------
+    ndarray of shape (n,)
+
+    Raises
+    ------
+    ValueError
+        ``y`` is None, empty, 2-D, continuous, NaN or inf; ``groups`` has another shape, or
+        every class is held by a single subject.
+    TypeError
+        Labels mixing numbers and strings.
 
     Examples
     --------
@@ -133,8 +160,21 @@ def _check_groups(y: np.ndarray, groups) -> None:
                          "validate on; give training data where subjects share classes")
 
 
-def n_features(X) -> int:
+def n_features(X: Any) -> int:
     """Number of columns of a 2-D table or array (DataFrames keep their mixed dtypes).
+
+    Parameters
+    ----------
+    X : array-like or DataFrame
+
+    Returns
+    -------
+    int
+
+    Raises
+    ------
+    ValueError
+        ``X`` is not 2-D.
 
     Examples
     --------
@@ -148,8 +188,21 @@ def n_features(X) -> int:
     return shape[1]
 
 
-def delegated_tags(tags, estimators):
-    """``tags`` accepting sparse or NaN input exactly when every wrapped estimator does."""
+def delegated_tags(tags: Any, estimators: Iterable[Any]) -> Any:
+    """``tags`` accepting sparse or NaN input exactly when every wrapped estimator does.
+
+    Parameters
+    ----------
+    tags : sklearn.utils.Tags
+        The meta-estimator's own tags (changed in place).
+    estimators : iterable of estimators
+        The wrapped estimators (unfitted is fine).
+
+    Returns
+    -------
+    sklearn.utils.Tags
+        ``tags``.
+    """
     from sklearn.utils import get_tags
 
     inputs = [get_tags(estimator).input_tags for estimator in estimators]
@@ -158,9 +211,17 @@ def delegated_tags(tags, estimators):
     return tags
 
 
-def fit_takes_groups(model) -> bool:
+def fit_takes_groups(model: Any) -> bool:
     """Whether ``model.fit`` has a ``groups`` parameter: the model splits its training data
     internally (calibration, the ensemble) and must keep subjects apart there.
+
+    Parameters
+    ----------
+    model : estimator
+
+    Returns
+    -------
+    bool
 
     Examples
     --------
@@ -174,13 +235,21 @@ def fit_takes_groups(model) -> bool:
         return False
 
 
-def fit_grouped(model, X, y, groups=None):
+def fit_grouped(model: Any, X: Any, y: Any, groups: Any = None) -> Any:
     """``model.fit(X, y, groups=groups)`` when the model's fit takes groups
     (:func:`fit_takes_groups`) and groups are given; plain ``fit`` otherwise.
 
+    Parameters
+    ----------
+    model : estimator
+    X, y : array-like
+    groups : array-like, optional
+        Subject of each row.
+
     Returns
     -------
-    The fitted model (what its ``fit`` returns).
+    estimator
+        What the model's ``fit`` returns (the fitted model).
     """
     if groups is not None and fit_takes_groups(model):
         return model.fit(X, y, groups=groups)
@@ -192,9 +261,29 @@ def _is_real(value) -> bool:
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
-def check_count(value, name: str, *, minimum: int = 1, allow_none: bool = False):
+def check_count(value: Any, name: str, *, minimum: int = 1, allow_none: bool = False
+                ) -> int | None:
     """``value`` as an int ``>= minimum`` (None passes when ``allow_none``); a TypeError or
     ValueError naming the argument otherwise.
+
+    Parameters
+    ----------
+    value : object
+    name : str
+        The argument's name, for the message.
+    minimum : int, default 1
+    allow_none : bool, default False
+
+    Returns
+    -------
+    int or None
+
+    Raises
+    ------
+    TypeError
+        Not an integer (bools included).
+    ValueError
+        Below ``minimum``.
 
     Examples
     --------
@@ -215,9 +304,24 @@ def check_count(value, name: str, *, minimum: int = 1, allow_none: bool = False)
     return int(value)
 
 
-def check_n_jobs(n_jobs) -> int | None:
+def check_n_jobs(n_jobs: Any) -> int | None:
     """``n_jobs`` as joblib takes it: workers >= 1, negative counting back from all cores
     (-1 = all), or None (one).
+
+    Parameters
+    ----------
+    n_jobs : int or None
+
+    Returns
+    -------
+    int or None
+
+    Raises
+    ------
+    TypeError
+        Not an integer.
+    ValueError
+        0.
 
     Examples
     --------
@@ -237,8 +341,25 @@ def check_n_jobs(n_jobs) -> int | None:
     return int(n_jobs)
 
 
-def check_rate(value, name: str = "sampling_rate") -> float:
+def check_rate(value: Any, name: str = "sampling_rate") -> float:
     """A sampling rate as a float: a finite real number > 0 (samples per second).
+
+    Parameters
+    ----------
+    value : object
+    name : str, default "sampling_rate"
+        The argument's name, for the message.
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    TypeError
+        Not a real number.
+    ValueError
+        Not finite or not > 0.
 
     Examples
     --------
@@ -257,13 +378,34 @@ def check_rate(value, name: str = "sampling_rate") -> float:
     return float(value)
 
 
-def check_sampling_rates(rates, known: Iterable[str], *, name: str = "sampling_rates"
-                         ) -> dict:
+def check_sampling_rates(rates: Mapping[str, Any] | None, known: Iterable[str], *,
+                         name: str = "sampling_rates") -> dict:
     """A ``{key: rate}`` mapping whose keys are all ``known`` and whose rates are None
     (unknown) or pass :func:`check_rate`; every problem in one ValueError.
 
     A typo such as ``{"smartwach": 50}`` would otherwise leave the rate at its default
     without a word.
+
+    Parameters
+    ----------
+    rates : dict or None
+        None gives ``{}``.
+    known : iterable of str
+        The keys allowed.
+    name : str, default "sampling_rates"
+        The argument's name, for the message.
+
+    Returns
+    -------
+    dict
+        Rates as floats (or None).
+
+    Raises
+    ------
+    TypeError
+        ``rates`` is not a mapping.
+    ValueError
+        Unknown keys or bad rates (all listed).
 
     Examples
     --------
@@ -297,9 +439,28 @@ def check_sampling_rates(rates, known: Iterable[str], *, name: str = "sampling_r
     return out
 
 
-def check_bands(bands, name: str = "bands") -> tuple[tuple[float, float], ...]:
+def check_bands(bands: Iterable[tuple[float, float]], name: str = "bands"
+                ) -> tuple[tuple[float, float], ...]:
     """Frequency bands as ``((lo, hi), ...)`` floats with ``0 <= lo < hi`` (``hi`` may be
     inf); a ValueError or TypeError naming every bad band otherwise.
+
+    Parameters
+    ----------
+    bands : iterable of (lo, hi)
+        In Hz.
+    name : str, default "bands"
+        The argument's name, for the message.
+
+    Returns
+    -------
+    tuple of (float, float)
+
+    Raises
+    ------
+    TypeError
+        ``bands`` is a string or not iterable.
+    ValueError
+        No band, or bad bands (all listed).
 
     Examples
     --------

@@ -38,12 +38,10 @@ NOT_YET: set[str] = {
     "featurekit.competition.recipes",
     "featurekit.competition.submission",
     "featurekit.competition.synthetic",
-    "featurekit.conventions",
     "featurekit.embeddings",
     "featurekit.logs",
     "featurekit.recipes",
     "featurekit.report",
-    "featurekit.validation",
 }
 
 # Modules not imported here: optional dependencies, or a command-line entry point.

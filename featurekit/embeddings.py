@@ -19,9 +19,11 @@ import inspect
 import io
 import os
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
@@ -66,8 +68,18 @@ class _Embeddings(TransformerMixin, BaseEstimator):
     def _frame(self, X: Panel, values: np.ndarray) -> pd.DataFrame:
         return pd.DataFrame(values, index=X.ids.copy(), columns=self.get_feature_names_out())
 
-    def get_feature_names_out(self, input_features=None) -> np.ndarray:
-        """Column names ``emb__<name>__000``, ``emb__<name>__001``, ..."""
+    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
+        """Column names ``emb__<name>__000``, ``emb__<name>__001``, ...
+
+        Parameters
+        ----------
+        input_features : ignored
+            Accepted for scikit-learn compatibility.
+
+        Returns
+        -------
+        ndarray of str (object dtype)
+        """
         check_is_fitted(self, "n_features_out_")
         width = max(3, len(str(self.n_features_out_ - 1)))
         return np.array([f"emb__{self.name}__{i:0{width}d}"
@@ -109,7 +121,8 @@ class TableEmbeddings(_Embeddings):
 
     _title = "TableEmbeddings"
 
-    def __init__(self, table=None, *, table_ids=None, name: str = "cnn"):
+    def __init__(self, table: str | os.PathLike | pd.DataFrame | None = None, *,
+                 table_ids: str | os.PathLike | ArrayLike | None = None, name: str = "cnn"):
         self.table = table
         self.table_ids = table_ids
         self.name = name
@@ -119,8 +132,26 @@ class TableEmbeddings(_Embeddings):
             "table=... is required (precomputed embeddings: a file or a DataFrame)"]
         return problems + self._common_problems(X)
 
-    def fit(self, X: Panel, y=None) -> TableEmbeddings:
-        """Check the arguments, load the table and learn the embedding width."""
+    def fit(self, X: Panel, y: Any = None) -> TableEmbeddings:
+        """Check the arguments, load the table and learn the embedding width.
+
+        Parameters
+        ----------
+        X : Panel
+        y : ignored
+            Accepted for Pipeline compatibility.
+
+        Returns
+        -------
+        self : object
+            The fitted transformer.
+
+        Raises
+        ------
+        ValueError
+            No table, an invalid ``name``, ``X`` not a Panel (all listed), or a table that
+            cannot be read.
+        """
         raise_problems(self._title, self._problems(X))
         self.channels_ = list(X.channels)
         self.table_ = _read_table(self.table, self.table_ids)
@@ -128,7 +159,22 @@ class TableEmbeddings(_Embeddings):
         return self
 
     def transform(self, X: Panel) -> pd.DataFrame:
-        """Embeddings of every series, indexed by ``X.ids``, columns ``emb__<name>__NNN``."""
+        """Embeddings of every series, indexed by ``X.ids``, columns ``emb__<name>__NNN``.
+
+        Parameters
+        ----------
+        X : Panel
+
+        Returns
+        -------
+        DataFrame
+            One row per series, float32.
+
+        Raises
+        ------
+        ValueError
+            ``X`` is not a Panel, or ids are missing from the table or hold NaN there.
+        """
         self._check_panel(X)
         return self._frame(X, _lookup(self.table_, X.ids))
 
@@ -180,7 +226,8 @@ class EncoderEmbeddings(_Embeddings):
 
     _title = "EncoderEmbeddings"
 
-    def __init__(self, encoder=None, *, weights=None, batch_size: int = 256,
+    def __init__(self, encoder: str | os.PathLike | Any = None, *,
+                 weights: str | os.PathLike | None = None, batch_size: int = 256,
                  device: str = "cpu", name: str = "cnn"):
         self.encoder = encoder
         self.weights = weights
@@ -205,8 +252,28 @@ class EncoderEmbeddings(_Embeddings):
         return problems
 
     # ------------------------------------------------------------------ fit
-    def fit(self, X: Panel, y=None) -> EncoderEmbeddings:
-        """Check the arguments, load the encoder and learn the embedding width."""
+    def fit(self, X: Panel, y: Any = None) -> EncoderEmbeddings:
+        """Check the arguments, load the encoder and learn the embedding width.
+
+        Parameters
+        ----------
+        X : Panel
+        y : ignored
+            Accepted for Pipeline compatibility.
+
+        Returns
+        -------
+        self : object
+            The fitted transformer.
+
+        Raises
+        ------
+        ValueError
+            Bad arguments or empty series (all listed), an unavailable device, channels
+            other than the encoder declares, or an encoder that fails on the panel.
+        ImportError
+            torch is not installed.
+        """
         raise_problems(self._title, self._problems(X))
         self.channels_ = list(X.channels)
         torch = _import_torch()
@@ -258,7 +325,22 @@ class EncoderEmbeddings(_Embeddings):
 
     # ------------------------------------------------------------------ transform
     def transform(self, X: Panel) -> pd.DataFrame:
-        """Embeddings of every series, indexed by ``X.ids``, columns ``emb__<name>__NNN``."""
+        """Embeddings of every series, indexed by ``X.ids``, columns ``emb__<name>__NNN``.
+
+        Parameters
+        ----------
+        X : Panel
+
+        Returns
+        -------
+        DataFrame
+            One row per series, float32.
+
+        Raises
+        ------
+        ValueError
+            Other channels than at ``fit``, NaN or empty series, or an encoder failure.
+        """
         self._check_panel(X)
         if list(X.channels) != self.channels_:
             raise ValueError(f"fitted on channels {self.channels_} but got {X.channels}")
@@ -309,7 +391,16 @@ class EmbeddingFeatures(_Embeddings):
     ``encoder`` is given, :class:`TableEmbeddings` when ``table`` is (exactly one of them).
 
     Kept for code written before the two were split (0.2.0); new code should use the class
-    it needs. Parameters are those of the two classes.
+    it needs.
+
+    Parameters
+    ----------
+    encoder, weights, batch_size, device
+        As for :class:`EncoderEmbeddings`.
+    table, table_ids
+        As for :class:`TableEmbeddings`.
+    name : str, default "cnn"
+        Middle part of the column names.
 
     Attributes
     ----------
@@ -327,11 +418,11 @@ class EmbeddingFeatures(_Embeddings):
 
     def __init__(
         self,
-        encoder=None,
+        encoder: str | os.PathLike | Any = None,
         *,
-        table=None,
-        table_ids=None,
-        weights=None,
+        table: str | os.PathLike | pd.DataFrame | None = None,
+        table_ids: str | os.PathLike | ArrayLike | None = None,
+        weights: str | os.PathLike | None = None,
         batch_size: int = 256,
         device: str = "cpu",
         name: str = "cnn",
@@ -344,8 +435,25 @@ class EmbeddingFeatures(_Embeddings):
         self.device = device
         self.name = name
 
-    def fit(self, X: Panel, y=None) -> EmbeddingFeatures:
-        """Check the arguments, then fit the encoder or table embedder."""
+    def fit(self, X: Panel, y: Any = None) -> EmbeddingFeatures:
+        """Check the arguments, then fit the encoder or table embedder.
+
+        Parameters
+        ----------
+        X : Panel
+        y : ignored
+            Accepted for Pipeline compatibility.
+
+        Returns
+        -------
+        self : object
+            The fitted transformer.
+
+        Raises
+        ------
+        ValueError
+            Not exactly one of ``encoder`` and ``table``, or as the embedder's ``fit``.
+        """
         problems = []
         if (self.encoder is None) == (self.table is None):
             problems.append("give exactly one of encoder=... (a torch encoder) or table=... "
@@ -382,7 +490,22 @@ class EmbeddingFeatures(_Embeddings):
         return self.embedder_.table_
 
     def transform(self, X: Panel) -> pd.DataFrame:
-        """Embeddings of every series, indexed by ``X.ids``, columns ``emb__<name>__NNN``."""
+        """Embeddings of every series, indexed by ``X.ids``, columns ``emb__<name>__NNN``.
+
+        Parameters
+        ----------
+        X : Panel
+
+        Returns
+        -------
+        DataFrame
+            One row per series, float32.
+
+        Raises
+        ------
+        ValueError
+            As the embedder's ``transform``.
+        """
         check_is_fitted(self, "n_features_out_")
         return self.embedder_.transform(X)
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 EPS = 1e-15
 """Floor of a clipped probability (the usual log-loss metric's)."""
 
 
-def clip_proba(proba) -> np.ndarray:
+def clip_proba(proba: ArrayLike) -> np.ndarray:
     """Clip probabilities to [EPS, 1] and renormalize each row to sum to 1, as the log-loss
     metric does.
 

@@ -38,7 +38,6 @@ NOT_YET: set[str] = {
     "featurekit.competition.recipes",
     "featurekit.competition.submission",
     "featurekit.competition.synthetic",
-    "featurekit.embeddings",
     "featurekit.logs",
     "featurekit.recipes",
     "featurekit.report",

@@ -22,10 +22,13 @@ Examples
 
 # No ``from __future__ import annotations``: TorchScript reads the class annotations.
 import json
+import os
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 try:
     import torch
@@ -46,13 +49,26 @@ class Encoder(nn.Module):
     Four Conv1d-BatchNorm-ReLU blocks (``width, width, dim, dim`` filters, dilations 1, 2, 4,
     8: a receptive field of 47 samples). Padding is zeroed after every block, so the features
     of a series do not depend on how much it was padded.
+
+    Parameters
+    ----------
+    channels : sequence of str
+        Input channel names, kept as ``channels`` (what :class:`EncoderEmbeddings
+        <featurekit.embeddings.EncoderEmbeddings>` checks a panel against).
+    mean, std : array-like of shape (n_channels,)
+        Per-channel normalisation applied to the input.
+    width : int, default 64
+        Filters of the first two blocks.
+    dim : int, default 128
+        Embedding dimension (filters of the last two blocks).
     """
 
     in_channels: int
     channels: list[str]
     dim: int
 
-    def __init__(self, channels, mean, std, width: int = 64, dim: int = 128):
+    def __init__(self, channels: Sequence[str], mean: ArrayLike, std: ArrayLike,
+                 width: int = 64, dim: int = 128):
         super().__init__()
         self.channels = list(channels)
         self.in_channels = len(self.channels)
@@ -71,7 +87,18 @@ class Encoder(nn.Module):
         )
 
     def sequence(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
-        """Per-step features (batch, dim, time), zero beyond each series' length."""
+        """Per-step features (batch, dim, time), zero beyond each series' length.
+
+        Parameters
+        ----------
+        x : Tensor of shape (batch, channels, time)
+            Zero-padded series.
+        lengths : int64 Tensor of shape (batch,)
+
+        Returns
+        -------
+        Tensor of shape (batch, dim, time)
+        """
         steps = torch.arange(x.shape[2], device=x.device)
         mask = (steps[None, :] < lengths[:, None]).to(x.dtype)[:, None, :]
         h = (x - self.mean) / self.std * mask
@@ -80,7 +107,18 @@ class Encoder(nn.Module):
         return h
 
     def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
-        """Embeddings (batch, dim): the mean of the features over each series' samples."""
+        """Embeddings (batch, dim): the mean of the features over each series' samples.
+
+        Parameters
+        ----------
+        x : Tensor of shape (batch, channels, time)
+            Zero-padded series.
+        lengths : int64 Tensor of shape (batch,)
+
+        Returns
+        -------
+        Tensor of shape (batch, dim)
+        """
         h = self.sequence(x, lengths)
         return h.sum(dim=2) / lengths.clamp(min=1)[:, None].to(h.dtype)
 
@@ -116,6 +154,37 @@ def train_encoder(
     non-overlapping windows, hides ``ratio`` of their steps in spans of ``span`` samples and
     minimises the squared error of the rebuilt (normalised) values at the hidden steps.
     No labels are used. Deterministic for a given seed and thread count.
+
+    Parameters
+    ----------
+    panel : Panel
+        Training series without NaN; only those of at least ``window`` samples are cropped.
+    window : int, default 200
+        Crop length in samples.
+    epochs : int, default 15
+    seed : int, default 0
+        Seeds torch and the crops and masks.
+    batch_size : int, default 64
+    lr : float, default 2e-3
+        Peak learning rate of AdamW's one-cycle schedule.
+    width, dim : int
+        As for :class:`Encoder`.
+    span : int, default 10
+        Length of each hidden span.
+    ratio : float, default 0.3
+        Share of the steps hidden.
+    verbose : bool, default True
+        Print the loss of every epoch.
+
+    Returns
+    -------
+    Encoder
+        In eval mode.
+
+    Raises
+    ------
+    ValueError
+        No series has ``window`` samples.
     """
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
@@ -158,8 +227,23 @@ def train_encoder(
     return encoder.eval()
 
 
-def export(encoder: Encoder, path, config: dict | None = None) -> Path:
-    """Save ``encoder`` as TorchScript, with ``config`` as JSON in the archive's extra files."""
+def export(encoder: Encoder, path: str | os.PathLike, config: dict | None = None) -> Path:
+    """Save ``encoder`` as TorchScript, with ``config`` as JSON in the archive's extra files.
+
+    Parameters
+    ----------
+    encoder : Encoder
+        Put in eval mode.
+    path : path
+        The archive; parent directories are created.
+    config : dict, optional
+        Stored as ``featurekit_encoder.json`` (e.g. the training settings).
+
+    Returns
+    -------
+    Path
+        ``path``.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     extra = {"featurekit_encoder.json": json.dumps(config or {})}

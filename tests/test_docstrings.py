@@ -10,6 +10,7 @@ that defines it, so a name re-exported by a package is not counted twice.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import inspect
 import pkgutil
 import re
@@ -43,11 +44,10 @@ NOT_YET: set[str] = {
     "featurekit.report",
 }
 
-# Modules not imported here: optional dependencies, or a command-line entry point.
-SKIP_IMPORT = {
-    "featurekit.__main__",  # runs the CLI on import
-    "featurekit.encoder",  # needs torch (the torch extra)
-}
+# Modules not imported here: a command-line entry point.
+SKIP_IMPORT = {"featurekit.__main__"}  # runs the CLI on import
+# Modules needing an optional dependency (extra): checked when it is installed.
+OPTIONAL = {"featurekit.encoder": "torch"}
 
 _PARAMETERS = re.compile(r"^\s*Parameters\s*\n\s*-{3,}\s*$", re.MULTILINE)
 
@@ -58,6 +58,8 @@ def _modules():
         names.append(info.name)
     for name in sorted(names):
         if name in SKIP_IMPORT:
+            continue
+        if name in OPTIONAL and importlib.util.find_spec(OPTIONAL[name]) is None:
             continue
         yield name, importlib.import_module(name)
 

@@ -35,10 +35,6 @@ NOT_YET: set[str] = {
     "featurekit.features.tsfresh_bridge",
     # not reached yet
     "featurekit.cli",
-    "featurekit.competition.ingest",
-    "featurekit.competition.recipes",
-    "featurekit.competition.submission",
-    "featurekit.competition.synthetic",
     "featurekit.logs",
     "featurekit.recipes",
     "featurekit.report",

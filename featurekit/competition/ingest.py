@@ -162,11 +162,28 @@ def _non_finite(values: np.ndarray, out: _Parsed, float32: bool) -> np.ndarray:
     return np.where(bad, np.nan, values)
 
 
-def parse_series_file(path: Path, sensor: str, sequence_length=None, *,
+def parse_series_file(path: Path, sensor: str, sequence_length: int | float | None = None, *,
                       float32: bool = True) -> _Parsed:
     """Read one per-series file: acceleration (smartwatch) or positions (vicon) as (n, 3).
 
-    ``float32``: the store keeps float32, so finite numbers beyond its range count as inf."""
+    Never raises on a bad file: what was wrong goes to the result's ``problems``.
+
+    Parameters
+    ----------
+    path : Path
+        The series file.
+    sensor : str
+        ``"smartwatch"`` or ``"vicon"``: which header and columns to expect.
+    sequence_length : int, optional
+        Rows train.csv announces (NaN or None: not checked); a difference is reported.
+    float32 : bool, default True
+        The store keeps float32, so finite numbers beyond its range count as inf.
+
+    Returns
+    -------
+    _Parsed
+        ``values`` (n, 3), ``rows_read`` and ``problems`` as (problem, detail, action).
+    """
     out = _Parsed()
     try:
         mode = os.stat(path).st_mode
@@ -510,7 +527,7 @@ def _plan(store: Path, meta: pd.DataFrame, chunk_size: int, dtype: str) -> None:
         st.write_json(path, plan)
 
 
-def ingest_competition(data_dir, store, *, n_jobs: int = -1, progress: bool = True,
+def ingest_competition(data_dir: str | os.PathLike, store: str | os.PathLike, *, n_jobs: int = -1, progress: bool = True,
                        chunk_size: int = 1000, sampling_rates: dict | None = None,
                        dtype: str = "float32") -> IngestReport:
     """Read the competition layout once into a chunked Parquet store; resume if interrupted.

@@ -6,6 +6,7 @@ Behind ``make baseline DATA=...`` and ``featurekit baseline``; each composes lib
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from featurekit.competition.schema import (
     SENSOR_COLUMN,
 )
 from featurekit.evaluate import cross_validate
+from featurekit.panel import Panel
 from featurekit.recipes import _print_table, _row
 from featurekit.validation import fit_grouped
 
@@ -28,17 +30,30 @@ __all__ = ["METADATA_COLUMNS", "baseline_competition", "competition_features",
            "prepare_competition"]
 
 
-def prepare_competition(panel):
+def prepare_competition(panel: Panel) -> Panel:
     """Per-chunk preprocessing of competition series: fill NaN (dropping series with an
-    all-NaN channel), mirror left-side devices, Vicon positions to acceleration."""
+    all-NaN channel), mirror left-side devices, Vicon positions to acceleration.
+
+    Parameters
+    ----------
+    panel : Panel
+        A chunk of a competition store (meta with ``side`` and ``sensor``).
+
+    Returns
+    -------
+    Panel
+        Fewer series when some had an all-NaN channel.
+    """
     from featurekit.preprocess import fill_nan, mirror, positions_to_acceleration
 
     filled = fill_nan(panel, all_nan="drop").panel
     return positions_to_acceleration(mirror(filled), where={SENSOR_COLUMN: POSITION_SENSOR})
 
 
-def competition_features(data_dir, store, *, features: str = "seed", n_jobs: int = 1,
-                         sampling_rates: dict | None = None, progress: bool = False):
+def competition_features(data_dir: str | os.PathLike, store: str | os.PathLike, *,
+                         features: str = "seed", n_jobs: int = 1,
+                         sampling_rates: dict | None = None, progress: bool = False
+                         ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Ingest -> fill NaN -> mirror left -> Vicon positions to acceleration -> features.
 
     The store is streamed chunk by chunk, so memory holds one chunk at a time.
@@ -48,6 +63,23 @@ def competition_features(data_dir, store, *, features: str = "seed", n_jobs: int
     columns, one-hot encoded by the models) and the metadata of every series, labeled and
     unlabeled. Series whose channels are entirely NaN cannot be filled; they are left out
     of ``X`` and flagged in ``meta["dropped"]``.
+
+    Parameters
+    ----------
+    data_dir : path
+        The competition folder.
+    store : path
+        Store directory, written (or resumed) by the ingest.
+    features : str, default "seed"
+        A feature-set name for :func:`featurekit.extract`.
+    n_jobs : int, default 1
+    sampling_rates : dict, optional
+    progress : bool, default False
+
+    Returns
+    -------
+    X : DataFrame
+    meta : DataFrame
     """
     from featurekit import extract
     from featurekit.competition.ingest import ingest_competition
@@ -66,7 +98,8 @@ def competition_features(data_dir, store, *, features: str = "seed", n_jobs: int
     return X, meta
 
 
-def baseline_competition(data_dir, out=".", *, store=None, model: str = "seed-rf",
+def baseline_competition(data_dir: str | os.PathLike, out: str | os.PathLike = ".", *,
+                         store: str | os.PathLike | None = None, model: str = "seed-rf",
                          features: str = "seed", calibrate: str | None = None,
                          n_splits: int = 5, n_jobs: int = 1,
                          sampling_rates: dict | None = None,
@@ -77,7 +110,30 @@ def baseline_competition(data_dir, out=".", *, store=None, model: str = "seed-rf
     of ``metadata.csv`` (columns in ``sample_submission.csv``'s order). Series that could
     not be filled (all NaN) get the training class frequencies. ``calibrate`` (e.g.
     ``"temperature"``) wraps the model as in :func:`featurekit.evaluate.cross_validate`.
-    Returns the CV table.
+
+    Parameters
+    ----------
+    data_dir : path
+        The competition folder.
+    out : path, default "."
+        Where ``submission.csv`` (and by default the store) go.
+    store : path, optional
+        Store directory; default ``<out>/featurekit-store``.
+    model : str, default "seed-rf"
+        A :func:`featurekit.models.make_model` name.
+    features : str, default "seed"
+    calibrate : str, optional
+    n_splits : int, default 5
+        At most the number of users.
+    n_jobs : int, default 1
+    sampling_rates : dict, optional
+    verbose : bool, default True
+        Print the table and progress.
+
+    Returns
+    -------
+    DataFrame
+        The CV table (one row).
     """
     from featurekit.calibration import CalibratedModel
     from featurekit.competition.submission import validate_submission, write_submission

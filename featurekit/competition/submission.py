@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 
 from featurekit.competition.schema import ACTIVITIES, ID_COLUMN
 from featurekit.proba import EPS, clip_proba  # noqa: F401  (EPS: the metric's floor, re-exported)
@@ -64,7 +66,10 @@ def _probability_problems(proba: np.ndarray, ids: pd.Index) -> list[str]:
     return problems
 
 
-def write_submission(ids, proba, classes, path, *, template=None, metadata=None) -> pd.DataFrame:
+def write_submission(ids: ArrayLike, proba: ArrayLike, classes: Sequence[str] | ArrayLike,
+                     path: str | os.PathLike, *,
+                     template: str | os.PathLike | pd.DataFrame | None = None,
+                     metadata: str | os.PathLike | pd.DataFrame | None = None) -> pd.DataFrame:
     """Write a submission CSV and return it as a DataFrame.
 
     Parameters
@@ -86,6 +91,18 @@ def write_submission(ids, proba, classes, path, *, template=None, metadata=None)
     Probabilities must lie in [0, 1] with rows summing to 1 (to within
     :data:`SUM_TOLERANCE`); they are clipped to [1e-15, 1] and renormalized; numbers are
     written in plain decimal notation with 15 decimals.
+
+    Returns
+    -------
+    DataFrame
+        What was written: ``sample_id`` then one column per activity.
+
+    Raises
+    ------
+    ValueError
+        Every problem found (shape, classes, ids, probabilities) in one message.
+    TypeError
+        ``proba`` is not numeric.
     """
     columns, expected = _template_columns(template)
     classes = [str(c) for c in np.asarray(classes).tolist()]
@@ -150,12 +167,31 @@ def _template_ids_text(template) -> pd.Index | None:
     return pd.Index(frame[ID_COLUMN].str.strip())
 
 
-def validate_submission(path, template=None) -> pd.DataFrame:
+def validate_submission(path: str | os.PathLike,
+                        template: str | os.PathLike | pd.DataFrame | None = None
+                        ) -> pd.DataFrame:
     """Check a written submission against the template; raise one ValueError listing problems.
 
     Checks the header (``sample_id`` + activities in the template's order), one row per id
     (the template's ids when it has rows), probabilities in [0, 1] summing to 1, and no
-    scientific notation. Returns the parsed submission.
+    scientific notation.
+
+    Parameters
+    ----------
+    path : path
+        The submission CSV.
+    template : path or DataFrame, optional
+        ``sample_submission.csv``, as for :func:`write_submission`.
+
+    Returns
+    -------
+    DataFrame
+        The parsed submission.
+
+    Raises
+    ------
+    ValueError
+        Listing every problem found.
     """
     columns, _ = _template_columns(template)
     expected = _template_ids_text(template)

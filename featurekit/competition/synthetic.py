@@ -118,6 +118,16 @@ def competition_metadata(n_series: int = 2000, *, seed: int = 0, n_users: int = 
     competition, plus ``split`` ("train" for the ~40% labeled series written to
     ``train.csv``, "test" for ``metadata.csv``). Use it to score predictions on the
     synthetic test set.
+
+    Parameters
+    ----------
+    n_series, seed, n_users
+        As for :func:`make_competition` (the same values give the same table).
+
+    Returns
+    -------
+    DataFrame
+        One row per series.
     """
     return _plan(n_series, seed, n_users)[0][
         ["userid", "activity", "sensor", "body_part", "side", "id", "sequence_length", "split"]]

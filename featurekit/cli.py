@@ -559,7 +559,18 @@ optional dependency (ImportError, whose message names the ``pip install``)."""
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``featurekit`` console script; returns the exit code."""
+    """Entry point of the ``featurekit`` console script; returns the exit code.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        Arguments after the program name; default ``sys.argv[1:]``.
+
+    Returns
+    -------
+    int
+        0 on success, 1 for a user error, 130 on Ctrl-C (usage errors exit 2 from argparse).
+    """
     parser = _parser()
     args = parser.parse_args(argv)  # usage errors exit 2 here, as argparse does
     if args.command in ("extract", "compare") and not (args.source or args.store

@@ -25,7 +25,17 @@ _NUMBER = re.compile(r"[-+]?(\d+(\.\d+)?([eE][-+]?\d+)?|(inf|nan)(?![A-Za-z]))")
 
 
 def get_logger(name: str) -> logging.Logger:
-    """The logger of a featurekit module: ``get_logger(__name__)``."""
+    """The logger of a featurekit module: ``get_logger(__name__)``.
+
+    Parameters
+    ----------
+    name : str
+        A module name; one outside featurekit is put under ``featurekit.``.
+
+    Returns
+    -------
+    logging.Logger
+    """
     return logging.getLogger(name if name.startswith("featurekit") else f"featurekit.{name}")
 
 
@@ -33,7 +43,18 @@ def get_logger(name: str) -> logging.Logger:
 def console_logging(level: int | str = logging.INFO) -> Iterator[logging.Logger]:
     """Show featurekit's log records on stderr (``featurekit: message``) inside the block,
     unless the application already routes them somewhere (a handler on the ``featurekit``
-    logger or on the root logger): then nothing changes."""
+    logger or on the root logger): then nothing changes.
+
+    Parameters
+    ----------
+    level : int or str, default logging.INFO
+        Level of the ``featurekit`` logger inside the block.
+
+    Returns
+    -------
+    context manager
+        Yields the ``featurekit`` logger.
+    """
     configured = any(not isinstance(h, logging.NullHandler) for h in logger.handlers)
     if configured or logging.getLogger().handlers:
         yield logger
@@ -65,6 +86,11 @@ def collapse_warnings() -> Iterator[list]:
     one per band; scikit-learn's "Number of classes in training fold (6) does not match
     total number of classes (7)" once per fold) are one kind: the first text is re-issued,
     followed by ``[and N more like it]``.
+
+    Returns
+    -------
+    context manager
+        Yields the list of records caught so far.
 
     Examples
     --------

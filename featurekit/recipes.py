@@ -8,18 +8,37 @@ Each recipe composes library calls (datasets, preprocess, extract, evaluate, rep
 
 from __future__ import annotations
 
+import os
 import time
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from featurekit.evaluate import LEAK_WARNING, cross_validate
 
+if TYPE_CHECKING:
+    from featurekit.panel import Panel
+
 WINDOW = 200  # 4 s at the watch's 50 Hz
 STEP = 100  # 50 % overlap
 
 
-def watch_windows(*, mirrored: bool = True, size: int = WINDOW, step: int = STEP):
-    """``load_watch()`` cut into windows (left side mirrored first, by default)."""
+def watch_windows(*, mirrored: bool = True, size: int = WINDOW, step: int = STEP) -> Panel:
+    """``load_watch()`` cut into windows (left side mirrored first, by default).
+
+    Parameters
+    ----------
+    mirrored : bool, default True
+        Mirror left-side devices first (:func:`featurekit.preprocess.mirror`).
+    size, step : int
+        Window length and step in samples (4 s with 50 % overlap by default).
+
+    Returns
+    -------
+    Panel
+        One series per window; ``meta["parent_id"]`` names its series.
+    """
     from featurekit.datasets import load_watch
     from featurekit.preprocess import mirror, windows
 
@@ -36,13 +55,27 @@ def _print_table(table: pd.DataFrame) -> None:
     print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"), flush=True)
 
 
-def baseline_watch(*, model="seed-rf", features: str = "seed",
+def baseline_watch(*, model: str | Any = "seed-rf", features: str = "seed",
                    verbose: bool = True) -> pd.DataFrame:
     """The seed recipe on ``load_watch()``, validated three ways.
 
     (a) whole series, leave-one-subject-out; (b) 4-s windows with 50 % overlap,
     GroupKFold(5) by subject; (c) the same windows with a shuffled KFold(5), which leaks
     subjects. Metrics are pooled over the out-of-fold predictions.
+
+    Parameters
+    ----------
+    model : str or classifier, default "seed-rf"
+        A :func:`featurekit.models.make_model` name or an estimator.
+    features : str, default "seed"
+        A feature-set name.
+    verbose : bool, default True
+        Print each run and the table.
+
+    Returns
+    -------
+    DataFrame
+        One row per setting: metrics, rows and seconds.
     """
     from featurekit import extract
     from featurekit.datasets import load_watch
@@ -85,14 +118,32 @@ COMPARE_SETTINGS = {
 }
 
 
-def compare_watch(out="reports/compare", *, models=None, features: str = "default",
-                  calibrate: str | None = "temperature", cache=None,
+def compare_watch(out: str | os.PathLike | None = "reports/compare", *,
+                  models: Sequence[str | tuple[str, Any]] | None = None,
+                  features: str = "default", calibrate: str | None = "temperature",
+                  cache: str | os.PathLike | bool | None = None,
                   verbose: bool = True) -> pd.DataFrame:
     """All models on mirrored ``load_watch()`` 4-s windows, GroupKFold(5) by subject.
 
     Model names found in ``COMPARE_SETTINGS`` get those lighter engine settings and are
     reported as ``<name>-light``; other names and ``(name, estimator)`` pairs are used as
     given. ``cache`` is passed to :func:`featurekit.extract`.
+
+    Parameters
+    ----------
+    out : path, default "reports/compare"
+        Report folder, as for :func:`featurekit.report.compare`.
+    models : list of names or (name, estimator) pairs, optional
+        Default: every name of ``featurekit.models.MODELS``.
+    features : str, default "default"
+    calibrate : str or None, default "temperature"
+    cache : path, bool or None
+    verbose : bool, default True
+
+    Returns
+    -------
+    DataFrame
+        As :func:`featurekit.report.compare`.
     """
     from featurekit import extract
     from featurekit.models import MODELS, make_model

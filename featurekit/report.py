@@ -21,12 +21,16 @@ import base64
 import html
 import io
 import logging
+import os
 import sys
 import time
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 
 from featurekit.evaluate import LEAK_WARNING, CVResult, cross_validate, is_leaky
 from featurekit.logs import collapse_warnings, console_logging
@@ -63,9 +67,26 @@ def _png(fig, path=None) -> bytes:
 
 
 # ---------------------------------------------------------------------- metrics
-def calibration_bins(y, proba, classes, n_bins: int = 10) -> pd.DataFrame:
+def calibration_bins(y: ArrayLike, proba: ArrayLike, classes: ArrayLike,
+                     n_bins: int = 10) -> pd.DataFrame:
     """Top-label reliability: per confidence bin, the mean confidence (the highest class
-    probability), the accuracy of the predicted class and the row count."""
+    probability), the accuracy of the predicted class and the row count.
+
+    Parameters
+    ----------
+    y : array-like of shape (n,)
+        True classes.
+    proba : array of shape (n, n_classes)
+        Probabilities, columns in the order of ``classes``.
+    classes : array-like of shape (n_classes,)
+    n_bins : int, default 10
+        Equal-width bins over [0, 1].
+
+    Returns
+    -------
+    DataFrame
+        One row per non-empty bin: ``confidence``, ``accuracy``, ``count``, ``lo``, ``hi``.
+    """
     proba = np.asarray(proba, dtype=float)
     confidence = proba.max(axis=1)
     correct = np.asarray(classes)[proba.argmax(axis=1)] == np.asarray(y)
@@ -78,15 +99,44 @@ def calibration_bins(y, proba, classes, n_bins: int = 10) -> pd.DataFrame:
     return table
 
 
-def expected_calibration_error(y, proba, classes, n_bins: int = 10) -> float:
-    """Top-label ECE: the row-weighted mean gap |accuracy - confidence| over 10 equal bins."""
+def expected_calibration_error(y: ArrayLike, proba: ArrayLike, classes: ArrayLike,
+                               n_bins: int = 10) -> float:
+    """Top-label ECE: the row-weighted mean gap |accuracy - confidence| over equal bins.
+
+    Parameters
+    ----------
+    y : array-like of shape (n,)
+        True classes.
+    proba : array of shape (n, n_classes)
+        Probabilities, columns in the order of ``classes``.
+    classes : array-like of shape (n_classes,)
+    n_bins : int, default 10
+
+    Returns
+    -------
+    float
+    """
     bins = calibration_bins(y, proba, classes, n_bins)
     return float(np.sum(bins["count"] * (bins["accuracy"] - bins["confidence"]).abs())
                  / bins["count"].sum())
 
 
-def brier_score(y, proba, classes) -> float:
-    """Multiclass Brier score: mean over rows of the squared distance to the one-hot truth."""
+def brier_score(y: ArrayLike, proba: ArrayLike, classes: ArrayLike) -> float:
+    """Multiclass Brier score: mean over rows of the squared distance to the one-hot truth.
+
+    Parameters
+    ----------
+    y : array-like of shape (n,)
+        True classes.
+    proba : array of shape (n, n_classes)
+        Probabilities, columns in the order of ``classes``.
+    classes : array-like of shape (n_classes,)
+
+    Returns
+    -------
+    float
+        0 is perfect, 2 the worst.
+    """
     onehot = (np.asarray(y)[:, None] == np.asarray(classes)[None, :]).astype(float)
     return float(np.mean(np.sum((np.asarray(proba, dtype=float) - onehot) ** 2, axis=1)))
 
@@ -106,7 +156,16 @@ def _scores(y, proba, classes) -> dict:
 
 def detailed_scores(result: CVResult) -> pd.DataFrame:
     """Rows ``fold 0..k-1`` and ``pooled``: accuracy, balanced accuracy, macro-F1, log loss,
-    Brier score and ECE of one cross-validation's out-of-fold probabilities."""
+    Brier score and ECE of one cross-validation's out-of-fold probabilities.
+
+    Parameters
+    ----------
+    result : CVResult
+
+    Returns
+    -------
+    DataFrame
+    """
     y, proba, classes = np.asarray(result.y).astype(str), result.oof.to_numpy(), \
         np.asarray(result.oof.columns)
     rows = {f"fold {k}": _scores(y[result.fold == k], proba[result.fold == k], classes)
@@ -116,9 +175,21 @@ def detailed_scores(result: CVResult) -> pd.DataFrame:
 
 
 # ---------------------------------------------------------------------- figures
-def plot_confusion(result: CVResult, path=None) -> bytes:
+def plot_confusion(result: CVResult, path: str | os.PathLike | None = None) -> bytes:
     """Out-of-fold confusion matrix, coloured and annotated by row percentage (with counts),
-    with a colour bar; PNG bytes (also written to ``path``)."""
+    with a colour bar; PNG bytes (also written to ``path``).
+
+    Parameters
+    ----------
+    result : CVResult
+    path : path, optional
+        Also write the PNG there.
+
+    Returns
+    -------
+    bytes
+        The PNG.
+    """
     plt = _figure()
     counts = result.confusion.to_numpy()
     rates = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
@@ -141,9 +212,22 @@ def plot_confusion(result: CVResult, path=None) -> bytes:
     return _png(fig, path)
 
 
-def plot_reliability(results: list[CVResult], path=None) -> bytes:
+def plot_reliability(results: list[CVResult], path: str | os.PathLike | None = None) -> bytes:
     """One reliability diagram per model (pooled out-of-fold, top label): accuracy against
-    confidence per bin, the diagonal of perfect calibration, bar widths by row count."""
+    confidence per bin, the diagonal of perfect calibration, bar widths by row count.
+
+    Parameters
+    ----------
+    results : list of CVResult
+        One panel each, three per row.
+    path : path, optional
+        Also write the PNG there.
+
+    Returns
+    -------
+    bytes
+        The PNG.
+    """
     plt = _figure()
     n = len(results)
     cols = min(n, 3)
@@ -171,10 +255,28 @@ def plot_reliability(results: list[CVResult], path=None) -> bytes:
     return _png(fig, path)
 
 
-def plot_importance(importances, path=None, *, title: str, top: int = 30,
+def plot_importance(importances: pd.Series | pd.DataFrame,
+                    path: str | os.PathLike | None = None, *, title: str, top: int = 30,
                     xlabel: str = "importance") -> bytes:
     """Horizontal bars of the ``top`` largest values of one Series, or of several Series
-    side by side (a DataFrame, one column each); PNG bytes (also written to ``path``)."""
+    side by side (a DataFrame, one column each); PNG bytes (also written to ``path``).
+
+    Parameters
+    ----------
+    importances : Series or DataFrame
+        Indexed by name; a DataFrame is ranked by its first column.
+    path : path, optional
+        Also write the PNG there.
+    title : str
+    top : int, default 30
+        How many bars.
+    xlabel : str, default "importance"
+
+    Returns
+    -------
+    bytes
+        The PNG.
+    """
     plt = _figure()
     frame = importances.to_frame() if isinstance(importances, pd.Series) else importances
     best = frame.sort_values(frame.columns[0], ascending=False).head(top)[::-1].fillna(0)
@@ -237,7 +339,8 @@ def _log_loss_increase(model, X, y, classes, columns, rng, n_repeats) -> float:
     return float(np.mean(losses) - base)
 
 
-def permutation_importances(model, X, y, groups, fold, *, n_repeats: int = 3,
+def permutation_importances(model: Any, X: pd.DataFrame, y: ArrayLike,
+                            groups: ArrayLike | None, fold: np.ndarray, *, n_repeats: int = 3,
                             max_rows: int = 2000, max_columns: int = 60,
                             prior: pd.Series | None = None, random_state: int = 0) -> dict:
     """Permutation importance of ``model`` refitted on all folds but fold 0 and scored on
@@ -248,6 +351,27 @@ def permutation_importances(model, X, y, groups, fold, *, n_repeats: int = 3,
     largest of ``prior``, e.g. MDI, when there are more) and ``max_rows`` held-out rows;
     per channel (``<channel>__...``) and per feature family, all the columns of a group are
     permuted together.
+
+    Parameters
+    ----------
+    model : classifier
+        Unfitted; cloned and fitted here.
+    X : DataFrame
+    y, groups : array-like
+        Classes and subjects (groups may be None) of the rows of ``X``.
+    fold : int array
+        Test fold of each row (``CVResult.fold``); fold 0 is held out.
+    n_repeats : int, default 3
+    max_rows, max_columns : int
+        Caps on held-out rows and on columns scored one by one.
+    prior : Series, optional
+        Importance ranking the columns when there are more than ``max_columns``.
+    random_state : int, default 0
+
+    Returns
+    -------
+    dict of Series
+        ``"column"``, ``"channel"`` and ``"family"``.
     """
     from sklearn.base import clone
     from sklearn.inspection import permutation_importance
@@ -312,15 +436,16 @@ def _summary_table(results: pd.DataFrame) -> pd.DataFrame:
 
 def compare(
     features: pd.DataFrame,
-    y,
-    groups=None,
-    models=("seed-rf", "rf", "extratrees", "xgboost", "lightgbm", "logreg"),
-    out=None,
+    y: ArrayLike,
+    groups: ArrayLike | None = None,
+    models: Sequence[str | tuple[str, Any]] | Mapping[str, Any] = (
+        "seed-rf", "rf", "extratrees", "xgboost", "lightgbm", "logreg"),
+    out: str | os.PathLike | None = None,
     *,
     cv: str = "stratified-group",
     n_splits: int = 5,
     calibrate: str | None = "temperature",
-    parent=None,
+    parent: ArrayLike | None = None,
     random_state: int = 0,
     verbose: bool = True,
     importance: bool = True,

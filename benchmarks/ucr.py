@@ -237,8 +237,12 @@ def main(argv=None) -> None:
                 done = (json.loads(args.featurekit_json.read_text())
                         if args.featurekit_json.exists() else {})
                 args.featurekit_json.write_text(json.dumps({**done, name: r}, indent=1))
+    # merge with what other runs stored meanwhile (runs of separate datasets overlap)
+    latest = json.loads(ANCHOR_JSON.read_text()) if ANCHOR_JSON.exists() else {}
+    for name, figures in stored.items():
+        latest.setdefault(name, {}).update(figures)
     ANCHOR_JSON.parent.mkdir(parents=True, exist_ok=True)
-    ANCHOR_JSON.write_text(json.dumps(stored, indent=1))
+    ANCHOR_JSON.write_text(json.dumps(latest, indent=1))
     table = _table(results, args.datasets, methods)
     seconds = markdown_table(
         ["dataset"] + list(methods),

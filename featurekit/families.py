@@ -99,13 +99,13 @@ def default_members(random_state: int = 0, class_weight=None) -> list[tuple[str,
     """``(name, families, learner)`` per member; fixed a priori, not tuned per dataset.
 
     - summaries, intervals and other columns (metadata are one-hot encoded): extremely
-      randomised trees with QUANT's settings (200 trees, entropy, 10% of the columns per
+      randomised trees with QUANT's split settings (entropy, 10% of the columns per
       split), which handle thousands of interval quantiles;
     - convolution PPVs: a calibrated ridge, MiniRocket's own learner.
     """
     from featurekit.models import make_model
 
-    trees = make_model("extratrees", n_estimators=200, max_features=0.1, criterion="entropy",
+    trees = make_model("extratrees", n_estimators=300, max_features=0.1, criterion="entropy",
                        random_state=random_state, class_weight=class_weight)
     return [
         ("trees", (*SUMMARY, "interval", OTHER), trees),

@@ -13,7 +13,7 @@ import warnings
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -136,7 +136,8 @@ def extract(
         return _extract_chunks(source, job, n_jobs, show)
     cached = memory.cache(_cached_extract, ignore=["job", "panel", "n_jobs", "progress"])
     with quiet_load_failures(memory.location):
-        return cached(panel_fingerprint(source), job.feature_set, step, __version__, job,
+        # a cache (memory) exists for Panels only
+        return cached(panel_fingerprint(cast(Panel, source)), job.feature_set, step, __version__, job,
                       source, n_jobs, show)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import warnings
 from functools import lru_cache
 from itertools import combinations
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -14,6 +15,9 @@ from featurekit.features.cross import magnitude_columns, resolve_magnitude_group
 from featurekit.features.registry import FEATURES, FeatureSet, feature_name
 from featurekit.features.segments import ChannelBlock, Layout, Segments
 from featurekit.features.tsfresh_bridge import extract_tsfresh
+
+if TYPE_CHECKING:
+    from featurekit.panel import Panel
 
 
 def _groups(feature_set: FeatureSet, channels: list[str]) -> tuple:
@@ -28,7 +32,18 @@ def _groups(feature_set: FeatureSet, channels: list[str]) -> tuple:
 
 def feature_columns(feature_set: FeatureSet, channels: list[str]) -> list[str]:
     """Column names a native FeatureSet produces for these channels, in output order: the
-    registered features' first, then each block's."""
+    registered features' first, then each block's.
+
+    Parameters
+    ----------
+    feature_set : FeatureSet
+        tsfresh's columns are not listed: they are known only after extraction.
+    channels : list of str
+
+    Returns
+    -------
+    list of str
+    """
     return list(_cached_plan(feature_set, tuple(channels))[1])
 
 
@@ -228,7 +243,7 @@ def _last_use(plan) -> dict:
     return last_use
 
 
-def compute_features(panel, feature_set: FeatureSet) -> pd.DataFrame:
+def compute_features(panel: Panel, feature_set: FeatureSet) -> pd.DataFrame:
     """Feature table (index = panel ids) of one panel held in memory.
 
     Each channel's Segments (and its cached intermediates) lives from its first use to its
@@ -241,6 +256,23 @@ def compute_features(panel, feature_set: FeatureSet) -> pd.DataFrame:
     registered features are computed again on the series scaled by a power of two per
     channel (exact), then scaled back by each feature's ``degree`` (see
     :func:`_rescale_extreme_rows`).
+
+    Parameters
+    ----------
+    panel : Panel
+        Finite samples (see :func:`featurekit.chunking.check_finite`).
+    feature_set : FeatureSet
+        Fitted.
+
+    Returns
+    -------
+    DataFrame
+        One row per series, one float64 column per feature.
+
+    Raises
+    ------
+    ValueError
+        The set holds unfitted blocks.
     """
     feature_set.check_fitted()
     plan, columns, last_use, groups = _cached_plan(feature_set, tuple(panel.channels))

@@ -14,8 +14,12 @@ import ast
 import json
 import re
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 import pandas as pd
+
+if TYPE_CHECKING:
+    from featurekit.panel import Panel
 
 PROFILES = {
     "minimal": "MinimalFCParameters",
@@ -40,7 +44,23 @@ def _import_tsfresh():
 
 
 def freeze_settings(settings: str | dict) -> str:
-    """A hashable form of a profile name or a ``{feature: [params] | None}`` dict."""
+    """A hashable form of a profile name or a ``{feature: [params] | None}`` dict.
+
+    Parameters
+    ----------
+    settings : str or dict
+        ``"minimal"``, ``"efficient"``, ``"comprehensive"`` or a settings dict.
+
+    Returns
+    -------
+    str
+        The profile name, or ``"json:"`` and the dict as sorted JSON.
+
+    Raises
+    ------
+    ValueError
+        An unknown profile name.
+    """
     if isinstance(settings, str):
         if settings not in PROFILES:
             raise ValueError(f"unknown tsfresh profile {settings!r}; known: {sorted(PROFILES)}")
@@ -83,6 +103,20 @@ def _tsfresh_value(text: str) -> str:
 def to_tsfresh_name(column: str) -> str:
     """tsfresh's own name of a column of a tsfresh feature set (undoes the renaming).
 
+    Parameters
+    ----------
+    column : str
+        ``<channel>__tsfresh.<feature>[__<param>-<value>...]``.
+
+    Returns
+    -------
+    str
+
+    Raises
+    ------
+    ValueError
+        ``column`` is not a tsfresh column.
+
     Examples
     --------
     >>> to_tsfresh_name("ax__tsfresh.change_quantiles__f_agg-mean__isabs-False__qh-0.2__ql-0.0")
@@ -110,6 +144,20 @@ def tsfresh_settings(columns: Iterable[str], *, merge_kinds: bool = False) -> di
     ``{feature: [params] | None}`` for every kind (``default_fc_parameters``, as
     :func:`featurekit.features.tsfresh_set` takes it; it may compute more columns than
     listed).
+
+    Parameters
+    ----------
+    columns : iterable of str
+    merge_kinds : bool, default False
+
+    Returns
+    -------
+    dict
+
+    Raises
+    ------
+    ImportError
+        tsfresh is not installed.
     """
     _, settings = _import_tsfresh()
     names = [to_tsfresh_name(c) for c in columns
@@ -128,8 +176,22 @@ def tsfresh_settings(columns: Iterable[str], *, merge_kinds: bool = False) -> di
     return merged
 
 
-def extract_tsfresh(panel, frozen_settings: str, n_jobs: int = 0) -> pd.DataFrame:
-    """tsfresh features of every series of ``panel``, indexed by its ids."""
+def extract_tsfresh(panel: Panel, frozen_settings: str, n_jobs: int = 0) -> pd.DataFrame:
+    """tsfresh features of every series of ``panel``, indexed by its ids.
+
+    Parameters
+    ----------
+    panel : Panel
+    frozen_settings : str
+        From :func:`freeze_settings`.
+    n_jobs : int, default 0
+        tsfresh's worker processes (0: none).
+
+    Returns
+    -------
+    DataFrame
+        Columns renamed to featurekit's grammar (``<channel>__tsfresh.<feature>...``).
+    """
     tsfresh, _ = _import_tsfresh()
     long = panel.to_long()
     table = tsfresh.extract_features(

@@ -42,26 +42,66 @@ def _per_spectrum(seg: Segments, compute, name: str | None = None) -> np.ndarray
 
 @register_feature("dominant_freq", family="spectral", min_length=2, cost=2, degree=0)
 def dominant_freq(seg: Segments) -> np.ndarray:
-    """Frequency (Hz) of the strongest bin."""
+    """Frequency (Hz) of the strongest bin.
+
+    Parameters
+    ----------
+    seg : Segments
+        One channel, all series of the panel at once.
+
+    Returns
+    -------
+    ndarray of shape (n_series,)
+    """
     return _per_spectrum(seg, lambda b: b.bin_hz * (b.share.argmax(axis=1) + 1),
                          "dominant_freq")
 
 
 @register_feature("dominant_power", family="spectral", min_length=2, cost=2, degree=0)
 def dominant_power(seg: Segments) -> np.ndarray:
-    """Share of the total power in the strongest bin."""
+    """Share of the total power in the strongest bin.
+
+    Parameters
+    ----------
+    seg : Segments
+        One channel, all series of the panel at once.
+
+    Returns
+    -------
+    ndarray of shape (n_series,)
+    """
     return _per_spectrum(seg, lambda b: b.share.max(axis=1), "dominant_power")
 
 
 @register_feature("spectral_centroid", family="spectral", min_length=2, cost=2, degree=0)
 def spectral_centroid(seg: Segments) -> np.ndarray:
-    """Power-weighted mean frequency (Hz)."""
+    """Power-weighted mean frequency (Hz).
+
+    Parameters
+    ----------
+    seg : Segments
+        One channel, all series of the panel at once.
+
+    Returns
+    -------
+    ndarray of shape (n_series,)
+    """
     return _per_spectrum(seg, lambda b: (b.share * b.freqs).sum(axis=1), "spectral_centroid")
 
 
 @register_feature("spectral_spread", family="spectral", min_length=2, cost=2, degree=0)
 def spectral_spread(seg: Segments) -> np.ndarray:
-    """Power-weighted standard deviation of frequency (Hz)."""
+    """Power-weighted standard deviation of frequency (Hz).
+
+    Parameters
+    ----------
+    seg : Segments
+        One channel, all series of the panel at once.
+
+    Returns
+    -------
+    ndarray of shape (n_series,)
+    """
 
     def compute(b):
         centroid = (b.share * b.freqs).sum(axis=1, keepdims=True)
@@ -72,7 +112,17 @@ def spectral_spread(seg: Segments) -> np.ndarray:
 
 @register_feature("spectral_entropy", family="spectral", min_length=4, cost=2, degree=0)
 def spectral_entropy(seg: Segments) -> np.ndarray:
-    """Shannon entropy of the power shares, divided by log(number of bins): in [0, 1]."""
+    """Shannon entropy of the power shares, divided by log(number of bins): in [0, 1].
+
+    Parameters
+    ----------
+    seg : Segments
+        One channel, all series of the panel at once.
+
+    Returns
+    -------
+    ndarray of shape (n_series,)
+    """
 
     def compute(b):
         log_share = b.log_power - np.log(b.power.sum(axis=1, keepdims=True))
@@ -84,7 +134,17 @@ def spectral_entropy(seg: Segments) -> np.ndarray:
 
 @register_feature("spectral_rolloff", family="spectral", min_length=2, cost=2, degree=0)
 def spectral_rolloff(seg: Segments) -> np.ndarray:
-    """Lowest frequency (Hz) below which 85% of the power lies."""
+    """Lowest frequency (Hz) below which 85% of the power lies.
+
+    Parameters
+    ----------
+    seg : Segments
+        One channel, all series of the panel at once.
+
+    Returns
+    -------
+    ndarray of shape (n_series,)
+    """
     return _per_spectrum(
         seg, lambda b: b.bin_hz * (b.cumulative[:, 1:] >= ROLLOFF - 1e-12).argmax(axis=1) + b.bin_hz,
         "spectral_rolloff",
@@ -93,7 +153,17 @@ def spectral_rolloff(seg: Segments) -> np.ndarray:
 
 @register_feature("spectral_flatness", family="spectral", min_length=2, cost=2, degree=0)
 def spectral_flatness(seg: Segments) -> np.ndarray:
-    """Geometric over arithmetic mean of the power: 1 for white noise, near 0 for a tone."""
+    """Geometric over arithmetic mean of the power: 1 for white noise, near 0 for a tone.
+
+    Parameters
+    ----------
+    seg : Segments
+        One channel, all series of the panel at once.
+
+    Returns
+    -------
+    ndarray of shape (n_series,)
+    """
     return _per_spectrum(seg, lambda b: np.exp(b.log_power.mean(axis=1)) / b.power.mean(axis=1),
                          "spectral_flatness")
 
@@ -107,7 +177,19 @@ def spectral_flatness(seg: Segments) -> np.ndarray:
     degree=0,
 )
 def band_power(seg: Segments, lo: float, hi: float) -> np.ndarray:
-    """Share of the total power in ``lo <= f < hi`` Hz (``hi=inf`` reaches Nyquist)."""
+    """Share of the total power in ``lo <= f < hi`` Hz (``hi=inf`` reaches Nyquist).
+
+    Parameters
+    ----------
+    seg : Segments
+        One channel, all series of the panel at once.
+    lo, hi : float
+        Band edges in Hz.
+
+    Returns
+    -------
+    ndarray of shape (n_series,)
+    """
     _warn_if_above_nyquist(seg, lo, hi)
     if seg.spectral_table is not None:
         return seg.band_share(lo, hi)

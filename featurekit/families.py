@@ -13,8 +13,12 @@ have no column in ``X`` is left out, so the same model fits a ``default`` table 
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+from typing import Any
+
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 from scipy.special import softmax
 from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin, clone
 from sklearn.linear_model import RidgeClassifierCV
@@ -30,19 +34,58 @@ OTHER = "other"  # columns of no featurekit family: metadata, embeddings
 RIDGE_ALPHAS = tuple(np.logspace(-3, 3, 10))  # MiniRocket's RidgeClassifierCV grid
 
 
-def columns_of(columns, families) -> list[str]:
-    """The columns whose family is in ``families`` (``"other"`` = no featurekit family)."""
+def columns_of(columns: Iterable, families: Iterable[str]) -> list[str]:
+    """The columns whose family is in ``families`` (``"other"`` = no featurekit family).
+
+    Parameters
+    ----------
+    columns : iterable
+        Column names (read with ``str``).
+    families : iterable of str
+        Family names, as :func:`featurekit.features.registry.feature_family` gives them.
+
+    Returns
+    -------
+    list
+        The matching columns, in order.
+    """
     wanted = set(families)
     return [c for c in columns if (feature_family(str(c)) or OTHER) in wanted]
 
 
 class FamilyColumns(TransformerMixin, BaseEstimator):
-    """Keep the DataFrame columns of the given feature families (fitted: their names)."""
+    """Keep the DataFrame columns of the given feature families (fitted: their names).
 
-    def __init__(self, families=SUMMARY):
+    Parameters
+    ----------
+    families : sequence of str, default SUMMARY
+        Family names; ``"other"`` stands for columns of no featurekit family.
+    """
+
+    def __init__(self, families: Sequence[str] = SUMMARY):
         self.families = families
 
-    def fit(self, X: pd.DataFrame, y=None):
+    def fit(self, X: pd.DataFrame, y: Any = None) -> FamilyColumns:
+        """Record the columns of ``X`` whose family is kept.
+
+        Parameters
+        ----------
+        X : DataFrame
+            A feature table (families are read from the column names).
+        y : ignored
+
+        Returns
+        -------
+        FamilyColumns
+            ``self``.
+
+        Raises
+        ------
+        TypeError
+            ``X`` is not a DataFrame.
+        ValueError
+            No column of ``X`` belongs to the families.
+        """
         if not isinstance(X, pd.DataFrame):
             raise TypeError("FamilyColumns reads families from column names: X must be a "
                             f"DataFrame from featurekit.extract, got {type(X).__name__}")
@@ -53,10 +96,31 @@ class FamilyColumns(TransformerMixin, BaseEstimator):
         return self
 
     def transform(self, X: pd.DataFrame) -> pd.DataFrame:
+        """The kept columns of ``X``.
+
+        Parameters
+        ----------
+        X : DataFrame
+            A feature table with the columns seen in ``fit``.
+
+        Returns
+        -------
+        DataFrame
+        """
         check_is_fitted(self)
         return X[self.columns_]
 
-    def get_feature_names_out(self, input_features=None) -> np.ndarray:
+    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
+        """Names of the kept columns.
+
+        Parameters
+        ----------
+        input_features : ignored
+
+        Returns
+        -------
+        ndarray of object
+        """
         check_is_fitted(self)
         return np.asarray(self.columns_, dtype=object)
 
@@ -67,13 +131,32 @@ class RidgeProbaClassifier(ClassifierMixin, BaseEstimator):
     ``predict_proba`` is the softmax of the ridge decision values (for two classes, of
     ``(-d, d)``); they are only a ranking until calibrated, which :class:`FamilyEnsemble`
     does on inner folds (a temperature on these values is a calibrated ridge).
+
+    Parameters
+    ----------
+    alphas : sequence of float, default RIDGE_ALPHAS
+        Regularization strengths tried by ``RidgeClassifierCV`` (MiniRocket's grid).
+    class_weight : "balanced", dict or None
     """
 
-    def __init__(self, alphas=RIDGE_ALPHAS, class_weight=None):
+    def __init__(self, alphas: Sequence[float] = RIDGE_ALPHAS,
+                 class_weight: str | dict | None = None):
         self.alphas = alphas
         self.class_weight = class_weight
 
-    def fit(self, X, y):
+    def fit(self, X: ArrayLike, y: ArrayLike) -> RidgeProbaClassifier:
+        """Fit scaling and ridge; NaN become 0.
+
+        Parameters
+        ----------
+        X : array-like of shape (n, n_features)
+        y : array-like of shape (n,)
+
+        Returns
+        -------
+        RidgeProbaClassifier
+            ``self``.
+        """
         ridge = RidgeClassifierCV(alphas=np.asarray(self.alphas), class_weight=self.class_weight)
         self.model_ = make_pipeline(StandardScaler(with_mean=False), ridge)
         self.model_.fit(np.nan_to_num(np.asarray(X, dtype=float)), y)
@@ -81,27 +164,69 @@ class RidgeProbaClassifier(ClassifierMixin, BaseEstimator):
         self.n_features_in_ = np.shape(X)[1]
         return self
 
-    def decision_function(self, X) -> np.ndarray:
+    def decision_function(self, X: ArrayLike) -> np.ndarray:
+        """Ridge decision values (NaN in ``X`` read as 0).
+
+        Parameters
+        ----------
+        X : array-like of shape (n, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n,) for two classes, else (n, n_classes)
+        """
         check_is_fitted(self)
         return self.model_.decision_function(np.nan_to_num(np.asarray(X, dtype=float)))
 
-    def predict_proba(self, X) -> np.ndarray:
+    def predict_proba(self, X: ArrayLike) -> np.ndarray:
+        """Softmax of the decision values (uncalibrated).
+
+        Parameters
+        ----------
+        X : array-like of shape (n, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n, n_classes)
+        """
         scores = self.decision_function(X)
         if scores.ndim == 1:
             scores = np.column_stack([-scores, scores])
         return softmax(scores, axis=1)
 
-    def predict(self, X):
+    def predict(self, X: ArrayLike) -> np.ndarray:
+        """The class with the largest decision value.
+
+        Parameters
+        ----------
+        X : array-like of shape (n, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n,)
+        """
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
 
 
-def default_members(random_state: int = 0, class_weight=None) -> list[tuple[str, tuple, object]]:
+def default_members(random_state: int = 0, class_weight: str | dict | None = None
+                    ) -> list[tuple[str, tuple, object]]:
     """``(name, families, learner)`` per member; fixed a priori, not tuned per dataset.
 
     - summaries, intervals and other columns (metadata are one-hot encoded): extremely
       randomised trees with QUANT's split settings (entropy, 10% of the columns per
       split), which handle thousands of interval quantiles;
     - convolution PPVs: a calibrated ridge, MiniRocket's own learner.
+
+    Parameters
+    ----------
+    random_state : int, default 0
+        Seed of the trees.
+    class_weight : "balanced", dict or None
+        Passed to both learners.
+
+    Returns
+    -------
+    list of (str, tuple of str, estimator)
     """
     from featurekit.models import make_model
 
@@ -132,8 +257,10 @@ class FamilyEnsemble(ClassifierMixin, BaseEstimator):
     # groups requested by default, as CalibratedModel's: metadata routing brings them here
     __metadata_request__fit = {"groups": True}
 
-    def __init__(self, members=None, weights=None, method: str = "temperature",
-                 cv: int | None = None, random_state=0, class_weight=None):
+    def __init__(self, members: Sequence[tuple[str, Sequence[str], Any]] | None = None,
+                 weights: Sequence[float] | None = None, method: str = "temperature",
+                 cv: int | None = None, random_state: int | None = 0,
+                 class_weight: str | dict | None = None):
         self.members = members
         self.class_weight = class_weight
         self.weights = weights
@@ -141,7 +268,31 @@ class FamilyEnsemble(ClassifierMixin, BaseEstimator):
         self.cv = cv
         self.random_state = random_state
 
-    def fit(self, X: pd.DataFrame, y, groups=None):
+    def fit(self, X: pd.DataFrame, y: ArrayLike, groups: ArrayLike | None = None
+            ) -> FamilyEnsemble:
+        """Fit one calibrated member per family group present in ``X``.
+
+        Parameters
+        ----------
+        X : DataFrame
+            A feature table (families are read from the column names).
+        y : array-like of shape (n,)
+        groups : array-like of shape (n,), optional
+            Subject of each row, for the inner calibration folds.
+
+        Returns
+        -------
+        FamilyEnsemble
+            ``self``.
+
+        Raises
+        ------
+        TypeError
+            ``X`` is not a DataFrame.
+        ValueError
+            No member's families have a column in ``X``, or as
+            :meth:`CalibratedEnsemble.fit <featurekit.calibration.CalibratedEnsemble.fit>`.
+        """
         if not isinstance(X, pd.DataFrame):
             raise TypeError("FamilyEnsemble reads families from column names: X must be a "
                             f"DataFrame from featurekit.extract, got {type(X).__name__}")
@@ -159,13 +310,46 @@ class FamilyEnsemble(ClassifierMixin, BaseEstimator):
         self.n_features_in_ = X.shape[1]
         return self
 
-    def predict_proba_raw(self, X) -> np.ndarray:
+    def predict_proba_raw(self, X: pd.DataFrame) -> np.ndarray:
+        """Weighted mean of the members' probabilities before calibration.
+
+        Parameters
+        ----------
+        X : DataFrame
+            A feature table with the columns seen in ``fit``.
+
+        Returns
+        -------
+        ndarray of shape (n, n_classes)
+        """
         check_is_fitted(self)
         return self.ensemble_.predict_proba_raw(X)
 
-    def predict_proba(self, X) -> np.ndarray:
+    def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
+        """Weighted mean of the members' calibrated probabilities.
+
+        Parameters
+        ----------
+        X : DataFrame
+            A feature table with the columns seen in ``fit``.
+
+        Returns
+        -------
+        ndarray of shape (n, n_classes)
+        """
         check_is_fitted(self)
         return self.ensemble_.predict_proba(X)
 
-    def predict(self, X):
+    def predict(self, X: pd.DataFrame) -> np.ndarray:
+        """The most probable class of each row.
+
+        Parameters
+        ----------
+        X : DataFrame
+            A feature table with the columns seen in ``fit``.
+
+        Returns
+        -------
+        ndarray of shape (n,)
+        """
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]

@@ -508,7 +508,12 @@ class Panel:
 
     # ------------------------------------------------------------------ converters
     def to_arrays(self) -> list[np.ndarray]:
-        """One (length x channels) view per series."""
+        """One (length x channels) view per series.
+
+        Returns
+        -------
+        list of ndarray
+        """
         return [self.series(i) for i in range(len(self))]
 
     def to_numpy3d(self, length: int | None = None, fill: float = np.nan) -> np.ndarray:
@@ -535,12 +540,23 @@ class Panel:
         return out
 
     def to_long(self) -> pd.DataFrame:
-        """tsfresh's long format: columns id, time, kind, value."""
+        """tsfresh's long format: columns id, time, kind, value.
+
+        Returns
+        -------
+        DataFrame
+            One row per sample and channel.
+        """
         wide = self.to_wide()
         return wide.melt(id_vars=["id", "time"], var_name="kind", value_name="value")
 
     def to_wide(self) -> pd.DataFrame:
-        """One row per sample: columns id, time (sample index) and one per channel."""
+        """One row per sample: columns id, time (sample index) and one per channel.
+
+        Returns
+        -------
+        DataFrame
+        """
         lengths = self.lengths
         df = pd.DataFrame(self.values, columns=self.channels)
         df.insert(0, "time", self.time_index())
@@ -590,14 +606,17 @@ class Panel:
 
     @property
     def lengths(self) -> np.ndarray:
+        """Samples per series, shape (n_series,)."""
         return np.diff(self.offsets)
 
     @property
     def n_channels(self) -> int:
+        """Number of channels."""
         return self.values.shape[1]
 
     @property
     def nbytes(self) -> int:
+        """Bytes held by ``values``."""
         return self.values.nbytes
 
     def series(self, i: int) -> np.ndarray:
@@ -615,13 +634,23 @@ class Panel:
         return self.values[self.offsets[i]:self.offsets[i + 1]]
 
     def time_index(self) -> np.ndarray:
-        """Position of every sample within its own series (0, 1, ... per series)."""
+        """Position of every sample within its own series (0, 1, ... per series).
+
+        Returns
+        -------
+        ndarray of int, shape (n_samples_total,)
+        """
         lengths = self.lengths
         starts = np.repeat(self.offsets[:-1], lengths)
         return np.arange(self.offsets[-1]) - starts
 
     def series_index(self) -> np.ndarray:
-        """Position of the series each sample belongs to."""
+        """Position of the series each sample belongs to.
+
+        Returns
+        -------
+        ndarray of int, shape (n_samples_total,)
+        """
         return np.repeat(np.arange(len(self)), self.lengths)
 
     def take(self, positions: ArrayLike) -> Panel:
@@ -739,7 +768,7 @@ class Panel:
         """
         return self.replace(channels=[mapping.get(c, c) for c in self.channels])
 
-    def replace(self, **changes) -> Panel:
+    def replace(self, **changes: Any) -> Panel:
         """A copy with some of values, offsets, ids, channels, sampling_rate, meta replaced.
 
         Parameters
@@ -807,6 +836,12 @@ class Panel:
         return sums
 
     def nan_counts(self) -> pd.Series:
-        """Number of NaN samples (any channel) per series, indexed by id."""
+        """Number of NaN samples (any channel) per series, indexed by id.
+
+        Returns
+        -------
+        Series
+            Named ``nan_samples``.
+        """
         counts = self.per_series_sum(np.isnan(self.values).any(axis=1))
         return pd.Series(counts, index=self.ids, name="nan_samples")

@@ -226,6 +226,11 @@ def from_columns(columns: Iterable[str], *,
     NotImplementedError
         For columns of block families (interval ``quant``, convolution ``ppv``).
 
+    Returns
+    -------
+    FeatureSet
+        One :class:`SelectedColumns` block.
+
     Examples
     --------
     >>> import featurekit as fk

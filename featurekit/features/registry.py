@@ -493,7 +493,12 @@ def get_feature_set(features: str | FeatureSet | Iterable[str], **options: Any) 
 
 
 def list_feature_sets() -> list[str]:
-    """Names of the registered feature sets, sorted."""
+    """Names of the registered feature sets, sorted.
+
+    Returns
+    -------
+    list of str
+    """
     return sorted(FEATURE_SETS)
 
 

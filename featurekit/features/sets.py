@@ -36,12 +36,23 @@ def _groups(magnitude_groups) -> tuple | None:
 
 @register_feature_set("seed")
 def seed_set() -> FeatureSet:
-    """The 8 statistics per channel of seed 000's RandomForest recipe."""
+    """The 8 statistics per channel of seed 000's RandomForest recipe.
+
+    Returns
+    -------
+    FeatureSet
+    """
     return FeatureSet(channel=calls(SEED))
 
 
 @register_feature_set("stats")
 def stats_set() -> FeatureSet:
+    """Every registered statistic of the ``stats`` family, per channel.
+
+    Returns
+    -------
+    FeatureSet
+    """
     return FeatureSet(channel=calls(family_members("stats")))
 
 

@@ -25,9 +25,16 @@ from typing import Any
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 
 # Every thread-pool knob the numeric stack reads at import time.
-_THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
-                "NUMEXPR_NUM_THREADS", "VECLIB_MAXIMUM_THREADS", "NUMBA_NUM_THREADS",
-                "RAYON_NUM_THREADS", "POLARS_MAX_THREADS")
+_THREAD_VARS = (
+    "OMP_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "NUMEXPR_NUM_THREADS",
+    "VECLIB_MAXIMUM_THREADS",
+    "NUMBA_NUM_THREADS",
+    "RAYON_NUM_THREADS",
+    "POLARS_MAX_THREADS",
+)
 
 
 def single_thread_env() -> None:
@@ -159,8 +166,9 @@ def machine_info(packages: Sequence[str] = ("numpy", "scipy", "pandas", "feature
 
 
 # ---------------------------------------------------------------------------- output
-def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[Any]],
-                   align: str | None = None) -> str:
+def markdown_table(
+    headers: Sequence[str], rows: Sequence[Sequence[Any]], align: str | None = None
+) -> str:
     """A GitHub Markdown table; ``align`` has one 'l' or 'r' per column (default: l then r)."""
     align = align or "l" + "r" * (len(headers) - 1)
     rule = ["---:" if a == "r" else "---" for a in align]

@@ -71,35 +71,50 @@ CACHE = Path(tempfile.gettempdir()) / "featurekit-bench-cache"
 
 def _result_row(label, result, start):
     raw = result.folds.get("log_loss_raw")
-    return {"pipeline": label, **result.overall,
-            "log_loss_uncalibrated": np.nan if raw is None else float(raw.mean()),
-            "seconds": time.perf_counter() - start}
+    return {
+        "pipeline": label,
+        **result.overall,
+        "log_loss_uncalibrated": np.nan if raw is None else float(raw.mean()),
+        "seconds": time.perf_counter() - start,
+    }
 
 
 def featurekit_row(label, features, model, windows, calibrate=None):
     start = time.perf_counter()
     X = extract(windows, features, cache=CACHE)
     meta = windows.meta
-    result = cross_validate(model, X, meta["label"], meta["group"], cv="group",
-                            calibrate=calibrate, parent=meta["parent_id"])
+    result = cross_validate(
+        model,
+        X,
+        meta["label"],
+        meta["group"],
+        cv="group",
+        calibrate=calibrate,
+        parent=meta["parent_id"],
+    )
     return _result_row(label, result, start)
 
 
 def _pipelines(trees):
     """The featurekit models compared everywhere: the ensemble and its two members."""
     extratrees = make_model("extratrees", n_estimators=trees)
-    return [("extratrees", extratrees), ("logreg", make_model("logreg")),
-            ("ensemble (extratrees + logreg)",
-             make_model("ensemble", members=[("extratrees", extratrees),
-                                             ("logreg", make_model("logreg"))]))]
+    return [
+        ("extratrees", extratrees),
+        ("logreg", make_model("logreg")),
+        (
+            "ensemble (extratrees + logreg)",
+            make_model(
+                "ensemble", members=[("extratrees", extratrees), ("logreg", make_model("logreg"))]
+            ),
+        ),
+    ]
 
 
 SELECTION_HEADING = "## Feature selection in front of the models (issue 13)"
 SELECTORS = [
     ("none", None),
     ("FRESH, FDR 0.05", RelevanceSelector(nan="median")),
-    ("FRESH, FDR 0.05, then max_corr=0.95",
-     RelevanceSelector(max_corr=0.95, nan="median")),
+    ("FRESH, FDR 0.05, then max_corr=0.95", RelevanceSelector(max_corr=0.95, nan="median")),
 ]
 
 
@@ -130,14 +145,35 @@ def selection_rows(windows, trees):
                 calibrate = None if ensemble else "temperature"
             else:
                 model_ = model
-            result = cross_validate(model_, X, y, meta["group"], cv="group",
-                                    calibrate=calibrate, parent=meta["parent_id"])
+            result = cross_validate(
+                model_,
+                X,
+                y,
+                meta["group"],
+                cv="group",
+                calibrate=calibrate,
+                parent=meta["parent_id"],
+            )
             row = _result_row(f"default + {label}, temperature", result, start)
-            kept = [X.shape[1]] if selector is None else [
-                int(clone(selector).fit(X[result.fold != k], y[result.fold != k]).support_.sum())
-                for k in range(result.fold.max() + 1)]
-            rows.append({**row, "selection": selection, "columns": np.mean(kept),
-                         "columns_min": np.min(kept), "columns_max": np.max(kept)})
+            kept = (
+                [X.shape[1]]
+                if selector is None
+                else [
+                    int(
+                        clone(selector).fit(X[result.fold != k], y[result.fold != k]).support_.sum()
+                    )
+                    for k in range(result.fold.max() + 1)
+                ]
+            )
+            rows.append(
+                {
+                    **row,
+                    "selection": selection,
+                    "columns": np.mean(kept),
+                    "columns_min": np.min(kept),
+                    "columns_max": np.max(kept),
+                }
+            )
             print(rows[-1], flush=True)
     return pd.DataFrame(rows), X.shape
 
@@ -147,42 +183,70 @@ def selection_section(table, shape, quick, only=False) -> str:
         return "n/a" if pd.isna(v) else f"{v:.3f}"
 
     def columns(r):
-        return (f"{r.columns:.0f}" if r.columns_min == r.columns_max
-                else f"{r.columns:.0f} ({r.columns_min}-{r.columns_max})")
+        return (
+            f"{r.columns:.0f}"
+            if r.columns_min == r.columns_max
+            else f"{r.columns:.0f} ({r.columns_min}-{r.columns_max})"
+        )
 
     md = markdown_table(
-        ["pipeline", "selection", "columns kept (mean, range over folds)", "accuracy",
-         "macro-F1", "log loss", "log loss before calibration", "seconds"],
-        [[r.pipeline, r.selection, columns(r), show(r.accuracy), show(r.macro_f1),
-          show(r.log_loss), show(r.log_loss_uncalibrated), f"{r.seconds:.0f}"]
-         for r in table.itertuples()])
-    return "\n\n".join([
-        SELECTION_HEADING,
-        f"The watch windows and folds of the first table ({shape[0]} rows x {shape[1]} "
-        "`default` columns, GroupKFold(5) by subject), all rows in one run"
-        + (" (--quick)" if quick else "") + ". The selector is "
-        "`featurekit.selection.RelevanceSelector(nan=\"median\")` (tsfresh's FRESH tests, "
-        "class against the rest, Benjamini-Yekutieli at FDR 0.05, exact duplicates dropped; "
-        "NaN replaced by the training median for the tests only), optionally followed by "
-        "`max_corr=0.95` (drop a relevant column whose |Pearson r| with a more relevant kept "
-        "column exceeds 0.95), put in front of the model by `with_selection` and refitted on "
-        "every training fold, never on test rows. Columns kept are counted by refitting the "
-        "selector on each outer training fold. Seconds are wall time under the load average "
-        "given below: compare them within this table only.",
-        md,
-        "The `extratrees` rows with selection are a Pipeline (selector, then the model) "
-        "wrapped in temperature calibration as usual, so the selector is also refitted on the "
-        "inner calibration folds. The `ensemble` calibrates its members itself (temperature); "
-        "`with_selection` wraps it in a `SelectedClassifier`, which `cross_validate(..., "
-        "calibrate=\"temperature\")` would calibrate a second time, so those rows run with "
-        "`calibrate=None`: the same recipe as the row without selection, the selector fitted "
-        "once per outer training fold, and no log loss before calibration to report.",
-        ("This section alone was re-run with `--selection-only` (date below); the tables "
-         "above and the notes below come from the full run dated at the end of the file, so "
-         "the rows without selection here are this run's re-measurement of theirs. "
-         if only else "")
-        + f"Re-run: `.venv/bin/python benchmarks/accuracy.py --selection-only`. {machine_info()}",
-    ])
+        [
+            "pipeline",
+            "selection",
+            "columns kept (mean, range over folds)",
+            "accuracy",
+            "macro-F1",
+            "log loss",
+            "log loss before calibration",
+            "seconds",
+        ],
+        [
+            [
+                r.pipeline,
+                r.selection,
+                columns(r),
+                show(r.accuracy),
+                show(r.macro_f1),
+                show(r.log_loss),
+                show(r.log_loss_uncalibrated),
+                f"{r.seconds:.0f}",
+            ]
+            for r in table.itertuples()
+        ],
+    )
+    return "\n\n".join(
+        [
+            SELECTION_HEADING,
+            f"The watch windows and folds of the first table ({shape[0]} rows x {shape[1]} "
+            "`default` columns, GroupKFold(5) by subject), all rows in one run"
+            + (" (--quick)" if quick else "")
+            + ". The selector is "
+            '`featurekit.selection.RelevanceSelector(nan="median")` (tsfresh\'s FRESH tests, '
+            "class against the rest, Benjamini-Yekutieli at FDR 0.05, exact duplicates dropped; "
+            "NaN replaced by the training median for the tests only), optionally followed by "
+            "`max_corr=0.95` (drop a relevant column whose |Pearson r| with a more relevant kept "
+            "column exceeds 0.95), put in front of the model by `with_selection` and refitted on "
+            "every training fold, never on test rows. Columns kept are counted by refitting the "
+            "selector on each outer training fold. Seconds are wall time under the load average "
+            "given below: compare them within this table only.",
+            md,
+            "The `extratrees` rows with selection are a Pipeline (selector, then the model) "
+            "wrapped in temperature calibration as usual, so the selector is also refitted on the "
+            "inner calibration folds. The `ensemble` calibrates its members itself (temperature); "
+            "`with_selection` wraps it in a `SelectedClassifier`, which `cross_validate(..., "
+            'calibrate="temperature")` would calibrate a second time, so those rows run with '
+            "`calibrate=None`: the same recipe as the row without selection, the selector fitted "
+            "once per outer training fold, and no log loss before calibration to report.",
+            (
+                "This section alone was re-run with `--selection-only` (date below); the tables "
+                "above and the notes below come from the full run dated at the end of the file, so "
+                "the rows without selection here are this run's re-measurement of theirs. "
+                if only
+                else ""
+            )
+            + f"Re-run: `.venv/bin/python benchmarks/accuracy.py --selection-only`. {machine_info()}",
+        ]
+    )
 
 
 def write_selection_only(section: str):
@@ -195,8 +259,7 @@ def write_selection_only(section: str):
     if pattern.search(text):
         text = pattern.sub(lambda _: section + "\n", text, count=1)
     elif "\n## Tried on the way" in text:
-        text = text.replace("\n## Tried on the way",
-                            "\n" + section + "\n\n## Tried on the way", 1)
+        text = text.replace("\n## Tried on the way", "\n" + section + "\n\n## Tried on the way", 1)
     else:
         text = text.rstrip() + "\n\n" + section
     return write_results("accuracy", text)
@@ -204,30 +267,46 @@ def write_selection_only(section: str):
 
 def other_datasets(trees):
     """The featurekit pipelines on BasicMotions and a synthetic competition folder."""
+    from featurekit.competition.recipes import competition_features
     from featurekit.competition.synthetic import make_competition
     from featurekit.datasets import load_basic_motions
-    from featurekit.competition.recipes import competition_features
 
     motions = load_basic_motions()
-    data = {"BasicMotions, stratified 5-fold": (
-        extract(motions, "default", cache=CACHE), motions.meta["label"].to_numpy(),
-        np.asarray(motions.ids))}
+    data = {
+        "BasicMotions, stratified 5-fold": (
+            extract(motions, "default", cache=CACHE),
+            motions.meta["label"].to_numpy(),
+            np.asarray(motions.ids),
+        )
+    }
     with tempfile.TemporaryDirectory() as tmp:
         folder = make_competition(Path(tmp) / "data", n_series=1500)
-        X, meta = competition_features(folder, Path(tmp) / "store", features="default",
-                                       sampling_rates={"smartwatch": 50, "vicon": 100})
+        X, meta = competition_features(
+            folder,
+            Path(tmp) / "store",
+            features="default",
+            sampling_rates={"smartwatch": 50, "vicon": 100},
+        )
     labeled = meta.index[meta["label"].notna() & ~meta["dropped"]]
     data["synthetic competition (1500 files), user-grouped 5-fold"] = (
-        X.loc[labeled], meta.loc[labeled, "label"].astype(str).to_numpy(),
-        meta.loc[labeled, "group"].to_numpy())
+        X.loc[labeled],
+        meta.loc[labeled, "label"].astype(str).to_numpy(),
+        meta.loc[labeled, "group"].to_numpy(),
+    )
     rows = []
     for dataset, (X, y, groups) in data.items():
         for label, model in _pipelines(trees):
             start = time.perf_counter()
-            result = cross_validate(model, X, y, groups, cv="stratified-group",
-                                    calibrate="temperature")
-            rows.append({"dataset": dataset, "rows": len(y),
-                         **_result_row(f"default + {label}, temperature", result, start)})
+            result = cross_validate(
+                model, X, y, groups, cv="stratified-group", calibrate="temperature"
+            )
+            rows.append(
+                {
+                    "dataset": dataset,
+                    "rows": len(y),
+                    **_result_row(f"default + {label}, temperature", result, start),
+                }
+            )
             print(rows[-1], flush=True)
     return pd.DataFrame(rows)
 
@@ -239,15 +318,25 @@ def catch22_row(windows, n_estimators):
     rows = []
     for i in range(len(windows)):
         series = windows.series(i)
-        rows.append(np.concatenate([pycatch22.catch22_all(series[:, c].tolist())["values"]
-                                    for c in range(windows.n_channels)]))
-    X = pd.DataFrame(np.nan_to_num(np.array(rows)),
-                     columns=[f"f{i}" for i in range(len(rows[0]))])
+        rows.append(
+            np.concatenate(
+                [
+                    pycatch22.catch22_all(series[:, c].tolist())["values"]
+                    for c in range(windows.n_channels)
+                ]
+            )
+        )
+    X = pd.DataFrame(np.nan_to_num(np.array(rows)), columns=[f"f{i}" for i in range(len(rows[0]))])
     meta = windows.meta
-    result = cross_validate(make_model("rf", n_estimators=n_estimators), X, meta["label"],
-                            meta["group"], cv="group")
-    return {"pipeline": "catch22 (pycatch22) + rf", **result.overall,
-            "log_loss_uncalibrated": np.nan, "seconds": time.perf_counter() - start}
+    result = cross_validate(
+        make_model("rf", n_estimators=n_estimators), X, meta["label"], meta["group"], cv="group"
+    )
+    return {
+        "pipeline": "catch22 (pycatch22) + rf",
+        **result.overall,
+        "log_loss_uncalibrated": np.nan,
+        "seconds": time.perf_counter() - start,
+    }
 
 
 def minirocket_row(windows):
@@ -258,22 +347,36 @@ def minirocket_row(windows):
     y, groups = windows.meta["label"].to_numpy(), windows.meta["group"].to_numpy()
     pred = np.empty(len(y), dtype=object)
     for train, test in GroupKFold(5).split(X, y, groups):
-        model = make_pipeline(MiniRocket(random_state=0), StandardScaler(),
-                              RidgeClassifierCV(alphas=np.logspace(-3, 3, 10)))
+        model = make_pipeline(
+            MiniRocket(random_state=0),
+            StandardScaler(),
+            RidgeClassifierCV(alphas=np.logspace(-3, 3, 10)),
+        )
         pred[test] = model.fit(X[train], y[train]).predict(X[test])
-    return {"pipeline": "MiniRocket (aeon) + RidgeClassifierCV", "log_loss": np.nan,
-            "accuracy": accuracy_score(y, pred), "macro_f1": f1_score(y, pred, average="macro"),
-            "log_loss_uncalibrated": np.nan, "seconds": time.perf_counter() - start}
+    return {
+        "pipeline": "MiniRocket (aeon) + RidgeClassifierCV",
+        "log_loss": np.nan,
+        "accuracy": accuracy_score(y, pred),
+        "macro_f1": f1_score(y, pred, average="macro"),
+        "log_loss_uncalibrated": np.nan,
+        "seconds": time.perf_counter() - start,
+    }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="fewer trees")
-    parser.add_argument("--no-others", action="store_true",
-                        help="skip the BasicMotions and synthetic competition table")
-    parser.add_argument("--selection-only", action="store_true",
-                        help="run only the watch rows with and without feature selection and "
-                             "rewrite only that section of accuracy.md")
+    parser.add_argument(
+        "--no-others",
+        action="store_true",
+        help="skip the BasicMotions and synthetic competition table",
+    )
+    parser.add_argument(
+        "--selection-only",
+        action="store_true",
+        help="run only the watch rows with and without feature selection and "
+        "rewrite only that section of accuracy.md",
+    )
     args = parser.parse_args()
     trees = 100 if args.quick else 500
     windows = watch_windows()
@@ -284,8 +387,10 @@ def main() -> None:
         print(f"wrote {write_selection_only(section)}")
         return
     runs = [("seed recipe: seed features + seed-rf", "seed", make_model("seed-rf"), None)]
-    runs += [(f"featurekit: default + {label}, temperature", "default", model, "temperature")
-             for label, model in _pipelines(trees)]
+    runs += [
+        (f"featurekit: default + {label}, temperature", "default", model, "temperature")
+        for label, model in _pipelines(trees)
+    ]
     rows = []
     for label, features, model, calibrate in runs:
         rows.append(featurekit_row(label, features, model, windows, calibrate))
@@ -302,33 +407,68 @@ def main() -> None:
         return "n/a" if pd.isna(v) else f"{v:.3f}"
 
     md = markdown_table(
-        ["pipeline", "accuracy", "macro-F1", "log loss", "log loss before calibration",
-         "seconds"],
-        [[r.pipeline, show(r.accuracy), show(r.macro_f1), show(r.log_loss),
-          show(r.log_loss_uncalibrated), f"{r.seconds:.0f}"] for r in table.itertuples()])
+        ["pipeline", "accuracy", "macro-F1", "log loss", "log loss before calibration", "seconds"],
+        [
+            [
+                r.pipeline,
+                show(r.accuracy),
+                show(r.macro_f1),
+                show(r.log_loss),
+                show(r.log_loss_uncalibrated),
+                f"{r.seconds:.0f}",
+            ]
+            for r in table.itertuples()
+        ],
+    )
     seed = table.iloc[0]
-    best = table.iloc[1:1 + n_featurekit].sort_values("log_loss").iloc[0]
-    ratio = (f"Best featurekit pipeline ({best.pipeline}) vs the seed recipe: log loss "
-             f"{best.log_loss / seed.log_loss:.2f}x, accuracy {best.accuracy:.3f} vs "
-             f"{seed.accuracy:.3f} ({TARGET}).")
+    best = table.iloc[1 : 1 + n_featurekit].sort_values("log_loss").iloc[0]
+    ratio = (
+        f"Best featurekit pipeline ({best.pipeline}) vs the seed recipe: log loss "
+        f"{best.log_loss / seed.log_loss:.2f}x, accuracy {best.accuracy:.3f} vs "
+        f"{seed.accuracy:.3f} ({TARGET})."
+    )
     parts = [
         "# Accuracy on load_watch() windows",
         f"{len(windows)} windows of 200 samples (4 s at 50 Hz), step 100, left side mirrored; "
         f"GroupKFold(5) by subject ({windows.meta['group'].nunique()} subjects); metrics "
-        "pooled over out-of-fold window predictions" + (" (--quick)" if args.quick else "")
-        + ".", md, ratio]
+        "pooled over out-of-fold window predictions" + (" (--quick)" if args.quick else "") + ".",
+        md,
+        ratio,
+    ]
     print("\n" + md + "\n\n" + ratio)
     if not args.no_others:
         others = other_datasets(trees)
         other_md = markdown_table(
-            ["dataset", "rows", "pipeline", "accuracy", "macro-F1", "log loss",
-             "log loss before calibration", "seconds"],
-            [[r.dataset, r.rows, r.pipeline, show(r.accuracy), show(r.macro_f1),
-              show(r.log_loss), show(r.log_loss_uncalibrated), f"{r.seconds:.0f}"]
-             for r in others.itertuples()])
-        parts += ["## The same featurekit pipelines on other data",
-                  "Checks that the ensemble is a general default, not one tuned to the watch "
-                  "windows (its members and equal weights were fixed a priori).", other_md]
+            [
+                "dataset",
+                "rows",
+                "pipeline",
+                "accuracy",
+                "macro-F1",
+                "log loss",
+                "log loss before calibration",
+                "seconds",
+            ],
+            [
+                [
+                    r.dataset,
+                    r.rows,
+                    r.pipeline,
+                    show(r.accuracy),
+                    show(r.macro_f1),
+                    show(r.log_loss),
+                    show(r.log_loss_uncalibrated),
+                    f"{r.seconds:.0f}",
+                ]
+                for r in others.itertuples()
+            ],
+        )
+        parts += [
+            "## The same featurekit pipelines on other data",
+            "Checks that the ensemble is a general default, not one tuned to the watch "
+            "windows (its members and equal weights were fixed a priori).",
+            other_md,
+        ]
         print("\n" + other_md)
     selection, shape = selection_rows(windows, trees)
     parts.append(selection_section(selection, shape, args.quick))

@@ -45,8 +45,9 @@ def _embed(encoder, panel) -> pd.DataFrame:
     return EmbeddingFeatures(encoder, name="cnn").fit_transform(panel)
 
 
-def run(epochs: int = 15, seed: int = 0, fold_internal: bool = True,
-        n_splits: int = 5) -> pd.DataFrame:
+def run(
+    epochs: int = 15, seed: int = 0, fold_internal: bool = True, n_splits: int = 5
+) -> pd.DataFrame:
     """Pooled out-of-fold scores per feature table; one row per table.
 
     ``table.attrs["seconds"]`` holds the time spent computing each kind of feature
@@ -82,13 +83,15 @@ def run(epochs: int = 15, seed: int = 0, fold_internal: bool = True,
                 seen = series.take(np.flatnonzero(series.meta["group"].isin(train_subjects)))
                 encoder = train_encoder(seen, epochs=epochs, seed=seed, verbose=False)
                 cache[key] = _embed(encoder, cut)
-                seconds["embeddings (fold)"] = (seconds.get("embeddings (fold)", 0.0)
-                                                + time.perf_counter() - t0)
+                seconds["embeddings (fold)"] = (
+                    seconds.get("embeddings (fold)", 0.0) + time.perf_counter() - t0
+                )
             return cache[key]
 
         tables["embeddings (fold)"] = fold_embeddings
-        tables["default + embeddings (fold)"] = (
-            lambda tr, te: handcrafted.join(fold_embeddings(tr, te)))
+        tables["default + embeddings (fold)"] = lambda tr, te: handcrafted.join(
+            fold_embeddings(tr, te)
+        )
 
     oof = {name: np.zeros((len(y), len(classes))) for name in tables}
     n_columns = {}
@@ -98,21 +101,30 @@ def run(epochs: int = 15, seed: int = 0, fold_internal: bool = True,
             n_columns[name] = X.shape[1]
             model = RandomForestClassifier(300, random_state=seed, n_jobs=1)
             model.fit(X[train_idx], y[train_idx])
-            oof[name][test_idx] = align_proba(model.predict_proba(X[test_idx]), model.classes_,
-                                              classes)
+            oof[name][test_idx] = align_proba(
+                model.predict_proba(X[test_idx]), model.classes_, classes
+            )
 
     rows = []
     for name in tables:
-        rows.append({"features": name, "n_columns": n_columns[name],
-                     **scores(y, oof[name], classes)})
+        rows.append(
+            {"features": name, "n_columns": n_columns[name], **scores(y, oof[name], classes)}
+        )
     # The seed's last idea: handcrafted features + embeddings into XGBoost, through
     # featurekit's own grouped cross-validation (the lighter `make compare` settings).
-    for name, X in (("default + XGBoost", handcrafted),
-                    ("default + embeddings (all) + XGBoost", handcrafted.join(emb_all))):
+    for name, X in (
+        ("default + XGBoost", handcrafted),
+        ("default + embeddings (all) + XGBoost", handcrafted.join(emb_all)),
+    ):
         model = make_model("xgboost", **COMPARE_SETTINGS["xgboost"])
         result = cross_validate(model, X, y, groups, cv="group", n_splits=n_splits)
-        rows.append({"features": name, "n_columns": X.shape[1],
-                     **scores(y, result.oof[classes].to_numpy(), classes)})
+        rows.append(
+            {
+                "features": name,
+                "n_columns": X.shape[1],
+                **scores(y, result.oof[classes].to_numpy(), classes),
+            }
+        )
     table = pd.DataFrame(rows).set_index("features")
     table["log_loss_vs_default"] = table["log_loss"] / table.loc["default", "log_loss"]
     table.attrs["seconds"] = seconds
@@ -129,13 +141,18 @@ def main(argv=None) -> None:
     torch.set_num_threads(args.threads)
     start = time.perf_counter()
     table = run(args.epochs, args.seed, fold_internal=not args.no_fold)
-    with pd.option_context("display.width", 200, "display.max_columns", None,
-                           "display.float_format", "{:.4f}".format):
-        print(f"watch windows (200 samples, 50% overlap), GroupKFold(5) by subject, "
-              f"RandomForest(300); encoder: {args.epochs} epochs, seed {args.seed}")
+    with pd.option_context(
+        "display.width", 200, "display.max_columns", None, "display.float_format", "{:.4f}".format
+    ):
+        print(
+            f"watch windows (200 samples, 50% overlap), GroupKFold(5) by subject, "
+            f"RandomForest(300); encoder: {args.epochs} epochs, seed {args.seed}"
+        )
         print(table)
-    print("seconds to compute: " + ", ".join(f"{k} {v:.1f}" for k, v in
-                                                table.attrs["seconds"].items()))
+    print(
+        "seconds to compute: "
+        + ", ".join(f"{k} {v:.1f}" for k, v in table.attrs["seconds"].items())
+    )
     print(f"total {time.perf_counter() - start:.0f} s")
 
 

@@ -63,8 +63,17 @@ from featurekit.features import kernels  # noqa: E402  (featurekit's exports are
 
 RATE_HZ = 50.0
 CHANNELS = ["x", "y", "z"]
-PACKAGES = ("featurekit", "numpy", "numba", "scipy", "pandas", "tsfresh", "tsfresh-rs",
-            "pycatch22", "tsfel")
+PACKAGES = (
+    "featurekit",
+    "numpy",
+    "numba",
+    "scipy",
+    "pandas",
+    "tsfresh",
+    "tsfresh-rs",
+    "pycatch22",
+    "tsfel",
+)
 # Issue 2 and issue 6 targets: (label, featurekit set, peer row, minimum ratio).
 RATIO_TARGETS = [
     ("seed >= 50x the scipy.stats loop", "seed", "scipy.stats loop", 50.0),
@@ -101,8 +110,7 @@ def make_panel(n_series: int, seed: int = 0) -> fk.Panel:
     rng = np.random.default_rng(seed)
     lengths = rng.integers(1_000, 1_501, n_series)
     offsets = np.concatenate([[0], np.cumsum(lengths)])
-    return fk.Panel(make_values(lengths, rng), offsets, channels=CHANNELS,
-                    sampling_rate=RATE_HZ)
+    return fk.Panel(make_values(lengths, rng), offsets, channels=CHANNELS, sampling_rate=RATE_HZ)
 
 
 # ---------------------------------------------------------------------------- --before
@@ -136,12 +144,19 @@ class Before:
 
     def __init__(self, root: str, n_series: int, seed: int, subset: int):
         self.root = os.path.abspath(root)
-        self.commit = subprocess.run(["git", "-C", self.root, "log", "-1", "--format=%h"],
-                                     capture_output=True, text=True).stdout.strip() or "?"
+        self.commit = (
+            subprocess.run(
+                ["git", "-C", self.root, "log", "-1", "--format=%h"], capture_output=True, text=True
+            ).stdout.strip()
+            or "?"
+        )
         here = os.path.dirname(os.path.abspath(__file__))
         self.process = subprocess.Popen(
-            [sys.executable, "-c", _WORKER, self.root, here, str(n_series), str(seed),
-             str(subset)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+            [sys.executable, "-c", _WORKER, self.root, here, str(n_series), str(seed), str(subset)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         if self._ask(None) != "ready":
             raise RuntimeError(f"the featurekit in {self.root} did not start")
 
@@ -199,8 +214,7 @@ def numpy_eight_stats(panel: fk.Panel) -> np.ndarray:
         m4 = np.add.reduceat(c2 * c2, starts) / n
         lo, hi = np.minimum.reduceat(x, starts), np.maximum.reduceat(x, starts)
         mean_abs = np.add.reduceat(np.abs(x), starts) / n
-        stats.append([mean, np.sqrt(m2), lo, hi, hi - lo, mean_abs, m3 / m2**1.5,
-                      m4 / m2**2 - 3.0])
+        stats.append([mean, np.sqrt(m2), lo, hi, hi - lo, mean_abs, m3 / m2**1.5, m4 / m2**2 - 3.0])
     return np.column_stack([column for channel in stats for column in channel])
 
 
@@ -213,8 +227,16 @@ def scipy_loop(arrays: list[np.ndarray]) -> np.ndarray:
         row = []
         for j in range(series.shape[1]):
             x = series[:, j]
-            row += [x.mean(), x.std(), x.min(), x.max(), np.ptp(x), np.mean(np.abs(x)),
-                    skew(x), kurtosis(x)]
+            row += [
+                x.mean(),
+                x.std(),
+                x.min(),
+                x.max(),
+                np.ptp(x),
+                np.mean(np.abs(x)),
+                skew(x),
+                kurtosis(x),
+            ]
         rows.append(row)
     return np.asarray(rows)
 
@@ -230,23 +252,35 @@ def tsfresh_minimal(frame: pd.DataFrame) -> pd.DataFrame:
     from tsfresh import extract_features
     from tsfresh.feature_extraction import MinimalFCParameters
 
-    return extract_features(frame, column_id="id", default_fc_parameters=MinimalFCParameters(),
-                            n_jobs=0, disable_progressbar=True)
+    return extract_features(
+        frame,
+        column_id="id",
+        default_fc_parameters=MinimalFCParameters(),
+        n_jobs=0,
+        disable_progressbar=True,
+    )
 
 
 def tsfresh_rs_minimal(frame: pd.DataFrame) -> pd.DataFrame:
     import tsfresh_rs
 
-    return tsfresh_rs.extract_features(frame, column_id="id",
-                                       default_fc_parameters=tsfresh_rs.MinimalFCParameters(),
-                                       n_jobs=1, disable_progressbar=True)
+    return tsfresh_rs.extract_features(
+        frame,
+        column_id="id",
+        default_fc_parameters=tsfresh_rs.MinimalFCParameters(),
+        n_jobs=1,
+        disable_progressbar=True,
+    )
 
 
 def catch24(arrays: list[np.ndarray]) -> list:
     import pycatch22
 
-    return [pycatch22.catch22_all(series[:, j], catch24=True)["values"]
-            for series in arrays for j in range(series.shape[1])]
+    return [
+        pycatch22.catch22_all(series[:, j], catch24=True)["values"]
+        for series in arrays
+        for j in range(series.shape[1])
+    ]
 
 
 def tsfel_stat_spectral(frames: list[pd.DataFrame]) -> pd.DataFrame:
@@ -254,12 +288,12 @@ def tsfel_stat_spectral(frames: list[pd.DataFrame]) -> pd.DataFrame:
 
     config = tsfel.get_features_by_domain("statistical")
     config.update(tsfel.get_features_by_domain("spectral"))
-    return tsfel.time_series_features_extractor(config, frames, fs=RATE_HZ, verbose=0,
-                                                n_jobs=None)
+    return tsfel.time_series_features_extractor(config, frames, fs=RATE_HZ, verbose=0, n_jobs=None)
 
 
 def numpy_path(fn):
     """``fn`` run with featurekit's compiled kernels switched off (``FEATUREKIT_NUMBA=0``)."""
+
     def run():
         before = os.environ.get("FEATUREKIT_NUMBA")
         os.environ["FEATUREKIT_NUMBA"] = "0"
@@ -270,6 +304,7 @@ def numpy_path(fn):
                 del os.environ["FEATUREKIT_NUMBA"]
             else:
                 os.environ["FEATUREKIT_NUMBA"] = before
+
     return run
 
 
@@ -288,16 +323,18 @@ def _methods(panel: fk.Panel, subset: int, tsfel_subset: int) -> list[tuple]:
         ("featurekit default", n, default, f"extract, n_jobs=1, {engine}"),
         ("featurekit seed, NumPy path", n, numpy_path(seed), "FEATUREKIT_NUMBA=0"),
         ("featurekit default, NumPy path", n, numpy_path(default), "FEATUREKIT_NUMBA=0"),
-        ("numpy 8-stats (reduceat)", n,
-         lambda: np.vstack([numpy_eight_stats(c) for c in panel.chunks(NUMPY_CHUNK)]),
-         f"vectorized reference, chunks of {NUMPY_CHUNK:,}"),
+        (
+            "numpy 8-stats (reduceat)",
+            n,
+            lambda: np.vstack([numpy_eight_stats(c) for c in panel.chunks(NUMPY_CHUNK)]),
+            f"vectorized reference, chunks of {NUMPY_CHUNK:,}",
+        ),
         ("np.sum (memory read)", n, lambda: panel.values.sum(), "read-speed ceiling"),
         ("scipy.stats loop", subset, lambda: scipy_loop(arrays), "seed 000 recipe"),
         ("tsfresh Minimal", subset, lambda: tsfresh_minimal(frame), "n_jobs=0"),
         ("tsfresh-rs Minimal", subset, lambda: tsfresh_rs_minimal(frame), "n_jobs=1"),
         ("pycatch22 catch24", subset, lambda: catch24(arrays), "per series x channel"),
-        ("tsfel stat+spectral", tsfel_subset, lambda: tsfel_stat_spectral(frames),
-         "n_jobs=None"),
+        ("tsfel stat+spectral", tsfel_subset, lambda: tsfel_stat_spectral(frames), "n_jobs=None"),
     ]
 
 
@@ -307,10 +344,13 @@ def check_agreement(panel: fk.Panel) -> float:
     The benchmark only means something if the three compute the same 8 statistics.
     """
     ours = fk.extract(panel, "seed", progress=False).to_numpy()
-    references = [numpy_eight_stats(panel),
-                  scipy_loop([panel.series(i) for i in range(len(panel))])]
-    worst = max(float(np.max(np.abs(ours - ref) / np.maximum(np.abs(ref), 1e-12)))
-                for ref in references)
+    references = [
+        numpy_eight_stats(panel),
+        scipy_loop([panel.series(i) for i in range(len(panel))]),
+    ]
+    worst = max(
+        float(np.max(np.abs(ours - ref) / np.maximum(np.abs(ref), 1e-12))) for ref in references
+    )
     if not worst < 1e-6:
         raise RuntimeError(f"featurekit seed and the references disagree (rel. diff {worst:g})")
     return worst
@@ -322,15 +362,23 @@ def _warm_up(panel: fk.Panel) -> None:
         fn()
 
 
-def run(n_series: int, subset: int, tsfel_subset: int, seed: int = 0, rounds: int = 3,
-        before: str | None = None) -> str:
+def run(
+    n_series: int,
+    subset: int,
+    tsfel_subset: int,
+    seed: int = 0,
+    rounds: int = 3,
+    before: str | None = None,
+) -> str:
     """Measure every method and return the Markdown report."""
     t0 = time.perf_counter()
     panel = make_panel(n_series, seed)
     subset, tsfel_subset = min(subset, n_series), min(tsfel_subset, n_series)
     earlier = Before(before, n_series, seed, subset) if before else None
-    print(f"panel: {len(panel):,} series, {panel.values.nbytes / 1e6:,.0f} MB float64, "
-          f"built in {time.perf_counter() - t0:.1f} s")
+    print(
+        f"panel: {len(panel):,} series, {panel.values.nbytes / 1e6:,.0f} MB float64, "
+        f"built in {time.perf_counter() - t0:.1f} s"
+    )
     _warm_up(panel.take(np.arange(min(5, n_series))))
     agreement = check_agreement(panel.take(np.arange(subset)))
     mb_per_series = panel.values.nbytes / 1e6 / n_series
@@ -353,34 +401,67 @@ def run(n_series: int, subset: int, tsfel_subset: int, seed: int = 0, rounds: in
             m.result = None
             if name in results:
                 best = results[name][1]
-                m = Measurement(min(m.wall, best.wall), min(m.cpu, best.cpu),
-                                best.repeats + 1, max(m.peak_rss_delta, best.peak_rss_delta))
+                m = Measurement(
+                    min(m.wall, best.wall),
+                    min(m.cpu, best.cpu),
+                    best.repeats + 1,
+                    max(m.peak_rss_delta, best.peak_rss_delta),
+                )
             results[name] = (n, m, note)
-            print(f"  {name:<30} {n:>7,} series  {m.wall:8.3f} s  "
-                  f"{n / m.wall:>10,.0f} series/s", flush=True)
+            print(
+                f"  {name:<30} {n:>7,} series  {m.wall:8.3f} s  {n / m.wall:>10,.0f} series/s",
+                flush=True,
+            )
 
     rate = {name: n / m.wall for name, (n, m, _) in results.items()}
     cpu_rate = {name: n / m.cpu for name, (n, m, _) in results.items()}
     rows = []
     for name, (n, m, note) in results.items():
-        rows.append([name, f"{n:,}", fmt(m.wall), fmt(m.cpu), f"{rate[name]:,.0f}",
-                     f"{rate[name] * mb_per_series:,.0f}", f"{m.peak_rss_delta:,.0f}",
-                     f"{rate['featurekit seed'] / rate[name]:,.2f}x",
-                     f"{rate['featurekit default'] / rate[name]:,.2f}x", note])
+        rows.append(
+            [
+                name,
+                f"{n:,}",
+                fmt(m.wall),
+                fmt(m.cpu),
+                f"{rate[name]:,.0f}",
+                f"{rate[name] * mb_per_series:,.0f}",
+                f"{m.peak_rss_delta:,.0f}",
+                f"{rate['featurekit seed'] / rate[name]:,.2f}x",
+                f"{rate['featurekit default'] / rate[name]:,.2f}x",
+                note,
+            ]
+        )
     table = markdown_table(
-        ["method", "series", "seconds", "CPU s", "series/s", "MB/s", "peak RSS +MiB",
-         "seed / this", "default / this", "notes"], rows, align="lrrrrrrrrl")
+        [
+            "method",
+            "series",
+            "seconds",
+            "CPU s",
+            "series/s",
+            "MB/s",
+            "peak RSS +MiB",
+            "seed / this",
+            "default / this",
+            "notes",
+        ],
+        rows,
+        align="lrrrrrrrrl",
+    )
 
     checks = []
     for label, ours, peer, target in RATIO_TARGETS:
         ratio = rate[f"featurekit {ours}"] / rate[peer]
         cpu_ratio = cpu_rate[f"featurekit {ours}"] / cpu_rate[peer]
-        checks.append(f"- {'PASS' if ratio >= target else 'FAIL'}: {label} "
-                      f"(measured {ratio:,.1f}x wall, {cpu_ratio:,.1f}x CPU time)")
+        checks.append(
+            f"- {'PASS' if ratio >= target else 'FAIL'}: {label} "
+            f"(measured {ratio:,.1f}x wall, {cpu_ratio:,.1f}x CPU time)"
+        )
     default_rate = rate["featurekit default"]
-    checks.append(f"- {'PASS' if default_rate >= DEFAULT_MIN_RATE else 'FAIL'}: default >= "
-                  f"{DEFAULT_MIN_RATE:,.0f} series/s on one core (measured {default_rate:,.0f} "
-                  f"by wall time, {cpu_rate['featurekit default']:,.0f} by CPU time)")
+    checks.append(
+        f"- {'PASS' if default_rate >= DEFAULT_MIN_RATE else 'FAIL'}: default >= "
+        f"{DEFAULT_MIN_RATE:,.0f} series/s on one core (measured {default_rate:,.0f} "
+        f"by wall time, {cpu_rate['featurekit default']:,.0f} by CPU time)"
+    )
     if earlier is not None:
         label = f"featurekit default, before ({earlier.commit})"
         ratio = default_rate / rate[label]
@@ -390,7 +471,8 @@ def run(n_series: int, subset: int, tsfel_subset: int, seed: int = 0, rounds: in
             f"{BEFORE_MIN_RATIO}x before ({earlier.commit}) in the same run (measured "
             f"{ratio:.2f}x wall, {cpu_ratio:.2f}x CPU time; NumPy paths "
             f"{rate['featurekit default, NumPy path'] / rate[label + ', NumPy path']:.2f}x); "
-            f"tables agree to {agree} relative on the first {subset:,} series")
+            f"tables agree to {agree} relative on the first {subset:,} series"
+        )
         earlier.close()
     read = rate["np.sum (memory read)"]
     fractions = (
@@ -400,62 +482,87 @@ def run(n_series: int, subset: int, tsfel_subset: int, seed: int = 0, rounds: in
         f"{rate['numpy 8-stats (reduceat)'] / read:.1%}; seed runs at "
         f"{rate['featurekit seed'] / rate['numpy 8-stats (reduceat)']:.2f}x the numpy pass."
     )
-    n_columns = {s: fk.extract(panel.take(np.arange(2)), s, progress=False).shape[1]
-                 for s in ("seed", "default")}
-    text = "\n".join([
-        f"# Extraction speed ({n_series:,} series x 3 channels x 1,000-1,500 samples, one core)",
-        "",
-        machine_info(PACKAGES),
-        "",
-        f"Input: {panel.values.nbytes / 1e6:,.0f} MB of float64 ({mb_per_series * 1e3:.1f} kB "
-        f"per series); featurekit seed = {n_columns['seed']} columns, default = "
-        f"{n_columns['default']} columns. Thread pools pinned to 1 (OMP/MKL/OpenBLAS/Rayon). "
-        f"Ratios > 1 mean featurekit is faster. Best of {rounds} rounds over all methods; "
-        "peer inputs (DataFrames, arrays) built outside the timing. On the first "
-        f"{subset:,} series featurekit seed, the numpy pass and the scipy loop agree to "
-        f"{agreement:.1e} relative. CPU s is shown because the machine is shared: wall time "
-        "includes waiting for a core.",
-        "",
-        table,
-        "",
-        "Targets (issues 2, 6 and 15):",
-        "",
-        *checks,
-        "",
-        fractions,
-        "",
-        "Re-run: `.venv/bin/python benchmarks/extract_speed.py"
-        + ("" if n_series == 20_000 else f" --n-series {n_series}")
-        + f" --subset {subset} --tsfel-subset {tsfel_subset}"
-        + (f" --before {before}`" if before else "`"),
-    ])
+    n_columns = {
+        s: fk.extract(panel.take(np.arange(2)), s, progress=False).shape[1]
+        for s in ("seed", "default")
+    }
+    text = "\n".join(
+        [
+            f"# Extraction speed ({n_series:,} series x 3 channels x 1,000-1,500 samples, one core)",
+            "",
+            machine_info(PACKAGES),
+            "",
+            f"Input: {panel.values.nbytes / 1e6:,.0f} MB of float64 ({mb_per_series * 1e3:.1f} kB "
+            f"per series); featurekit seed = {n_columns['seed']} columns, default = "
+            f"{n_columns['default']} columns. Thread pools pinned to 1 (OMP/MKL/OpenBLAS/Rayon). "
+            f"Ratios > 1 mean featurekit is faster. Best of {rounds} rounds over all methods; "
+            "peer inputs (DataFrames, arrays) built outside the timing. On the first "
+            f"{subset:,} series featurekit seed, the numpy pass and the scipy loop agree to "
+            f"{agreement:.1e} relative. CPU s is shown because the machine is shared: wall time "
+            "includes waiting for a core.",
+            "",
+            table,
+            "",
+            "Targets (issues 2, 6 and 15):",
+            "",
+            *checks,
+            "",
+            fractions,
+            "",
+            "Re-run: `.venv/bin/python benchmarks/extract_speed.py"
+            + ("" if n_series == 20_000 else f" --n-series {n_series}")
+            + f" --subset {subset} --tsfel-subset {tsfel_subset}"
+            + (f" --before {before}`" if before else "`"),
+        ]
+    )
     return text
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n-series", type=int, default=20_000)
-    parser.add_argument("--subset", type=int, default=1_000,
-                        help="series for the per-series peers (scipy, tsfresh, catch22)")
+    parser.add_argument(
+        "--subset",
+        type=int,
+        default=1_000,
+        help="series for the per-series peers (scipy, tsfresh, catch22)",
+    )
     parser.add_argument("--tsfel-subset", type=int, default=100)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--rounds", type=int, default=3,
-                        help="rounds over all methods; the best time of each is kept")
-    parser.add_argument("--before", metavar="DIR",
-                        help="checkout of an earlier commit whose default set is timed "
-                             "side by side (e.g. from git worktree add)")
-    parser.add_argument("--quick", action="store_true",
-                        help="smoke test: 300 series, subsets of 20 and 3")
-    parser.add_argument("--out", default="extract_speed",
-                        help="results file name under benchmarks/results/ ('-' to skip)")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="rounds over all methods; the best time of each is kept",
+    )
+    parser.add_argument(
+        "--before",
+        metavar="DIR",
+        help="checkout of an earlier commit whose default set is timed "
+        "side by side (e.g. from git worktree add)",
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="smoke test: 300 series, subsets of 20 and 3"
+    )
+    parser.add_argument(
+        "--out",
+        default="extract_speed",
+        help="results file name under benchmarks/results/ ('-' to skip)",
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.n_series, args.subset, args.tsfel_subset = 300, 20, 3
         if args.out == "extract_speed":
             args.out = "-"
     warnings.filterwarnings("ignore")
-    text = run(args.n_series, args.subset, args.tsfel_subset, args.seed,
-               rounds=1 if args.quick else args.rounds, before=args.before)
+    text = run(
+        args.n_series,
+        args.subset,
+        args.tsfel_subset,
+        args.seed,
+        rounds=1 if args.quick else args.rounds,
+        before=args.before,
+    )
     print()
     print(text)
     if args.out != "-":

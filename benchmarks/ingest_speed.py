@@ -31,8 +31,8 @@ import pandas as pd
 import pyarrow
 from joblib.externals.loky import get_reusable_executor
 
-from featurekit.io import ingest_competition, load_store
 from featurekit.competition.synthetic import SMARTWATCH_HZ, VICON_HZ, make_competition
+from featurekit.io import ingest_competition, load_store
 
 ACC = "acceleration [m/s/s]"
 RESULTS = Path(__file__).parent / "results"
@@ -98,18 +98,27 @@ def main() -> None:
     parser.add_argument("--n-series", type=int, default=10_000)
     parser.add_argument("--n-jobs", type=int, default=-1)
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/featurekit-ingest-bench"))
-    parser.add_argument("--peer-sample", type=int, default=None,
-                        help="time the pandas loop on this many files and extrapolate "
-                        "(default: all files up to 20,000, else 5,000)")
-    parser.add_argument("--skip-serial", action="store_true",
-                        help="skip the one-worker ingest")
+    parser.add_argument(
+        "--peer-sample",
+        type=int,
+        default=None,
+        help="time the pandas loop on this many files and extrapolate "
+        "(default: all files up to 20,000, else 5,000)",
+    )
+    parser.add_argument("--skip-serial", action="store_true", help="skip the one-worker ingest")
     parser.add_argument("--keep", action="store_true", help="keep the generated files")
     args = parser.parse_args()
 
     data = args.workdir / f"data-{args.n_series}"
     if not (data / "metadata.csv").exists():
-        t, _ = timed(make_competition, data, n_series=args.n_series, seed=0, n_jobs=args.n_jobs,
-                     overwrite=True)
+        t, _ = timed(
+            make_competition,
+            data,
+            n_series=args.n_series,
+            seed=0,
+            n_jobs=args.n_jobs,
+            overwrite=True,
+        )
         print(f"make_competition: {args.n_series} series in {t:.0f} s")
     listed = pd.concat([pd.read_csv(data / "train.csv"), pd.read_csv(data / "metadata.csv")])
     files = [data / "unlabeled" / "unlabeled" / f"{i}.csv" for i in listed["id"]]
@@ -127,16 +136,23 @@ def main() -> None:
     if not args.skip_serial:
         store1 = args.workdir / "store-serial"
         shutil.rmtree(store1, ignore_errors=True)
-        t1, _ = timed(ingest_competition, data, store1, n_jobs=1, progress=False,
-                      sampling_rates=rates)
+        t1, _ = timed(
+            ingest_competition, data, store1, n_jobs=1, progress=False, sampling_rates=rates
+        )
         rows.append(("ingest_competition", 1, t1))
         shutil.rmtree(store1, ignore_errors=True)
     store = args.workdir / "store"
     shutil.rmtree(store, ignore_errors=True)
     n_jobs = os.cpu_count() if args.n_jobs == -1 else args.n_jobs
     with RssSampler() as rss:
-        t_ingest, report = timed(ingest_competition, data, store, n_jobs=args.n_jobs,
-                                 progress=False, sampling_rates=rates)
+        t_ingest, report = timed(
+            ingest_competition,
+            data,
+            store,
+            n_jobs=args.n_jobs,
+            progress=False,
+            sampling_rates=rates,
+        )
     get_reusable_executor().shutdown(wait=True)
     rss_ingest = peak_rss_mib()
     rows.append(("ingest_competition", n_jobs, t_ingest))
@@ -156,8 +172,10 @@ def main() -> None:
         "|---|---:|---:|---:|---:|---:|",
     ]
     for name, workers, t in rows:
-        lines.append(f"| {name} | {workers} | {t:.1f} | {n_files / t:,.0f} | "
-                     f"{megabytes / t:,.1f} | {t_peer / t:.1f}x |")
+        lines.append(
+            f"| {name} | {workers} | {t:.1f} | {n_files / t:,.0f} | "
+            f"{megabytes / t:,.1f} | {t_peer / t:.1f}x |"
+        )
     lines += [
         "",
         "| load | seconds | series | samples | vs re-reading the CSVs |",

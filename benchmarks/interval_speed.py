@@ -83,23 +83,47 @@ def main() -> None:
                     raise SystemExit("featurekit's values differ from aeon's")
             del m, result
     aeon = best.get("aeon QUANTTransformer (torch)")
-    headers = ["method", "wall s", "CPU s", "series/s (CPU)", "columns", "x aeon (CPU)",
-               "x aeon (wall)"]
-    rows = [[name, fmt(wall), fmt(cpu), fmt(args.n_series / cpu), f"{columns:,}",
-             fmt(aeon[1] / cpu) if aeon else "-", fmt(aeon[0] / wall) if aeon else "-"]
-            for name, (wall, cpu, columns) in best.items()]
-    lines = [f"# Interval family speed ({args.n_series:,} series x 3 channels x "
-             f"{args.length:,} samples, transform only, one core)", "",
-             machine_info(("numpy", "scipy", "numba", "torch", "aeon", "featurekit")), "",
-             markdown_table(headers, rows), "",
-             f"Best of {args.rounds} alternating rounds. On a shared machine CPU time is the "
-             "fairer measure (both methods run on one thread); wall time is shown as well.", ""]
+    headers = [
+        "method",
+        "wall s",
+        "CPU s",
+        "series/s (CPU)",
+        "columns",
+        "x aeon (CPU)",
+        "x aeon (wall)",
+    ]
+    rows = [
+        [
+            name,
+            fmt(wall),
+            fmt(cpu),
+            fmt(args.n_series / cpu),
+            f"{columns:,}",
+            fmt(aeon[1] / cpu) if aeon else "-",
+            fmt(aeon[0] / wall) if aeon else "-",
+        ]
+        for name, (wall, cpu, columns) in best.items()
+    ]
+    lines = [
+        f"# Interval family speed ({args.n_series:,} series x 3 channels x "
+        f"{args.length:,} samples, transform only, one core)",
+        "",
+        machine_info(("numpy", "scipy", "numba", "torch", "aeon", "featurekit")),
+        "",
+        markdown_table(headers, rows),
+        "",
+        f"Best of {args.rounds} alternating rounds. On a shared machine CPU time is the "
+        "fairer measure (both methods run on one thread); wall time is shown as well.",
+        "",
+    ]
     if aeon:
         ours_cpu = best["featurekit QuantIntervals"][1]
         ratio = aeon[1] / ours_cpu
         verdict = "PASS" if ratio >= TARGET else "FAIL"
-        lines.append(f"- {verdict}: featurekit is {ratio:.1f}x aeon's QUANTTransformer in CPU "
-                     f"time (target >= {TARGET:.0f}x); values agree to float32 precision")
+        lines.append(
+            f"- {verdict}: featurekit is {ratio:.1f}x aeon's QUANTTransformer in CPU "
+            f"time (target >= {TARGET:.0f}x); values agree to float32 precision"
+        )
     text = "\n".join(lines)
     print(text)
     if not args.quick:

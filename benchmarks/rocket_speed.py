@@ -45,13 +45,15 @@ TARGET = 2.0  # issue 10: >= 2x aeon's fitted MiniRocket transform in series per
 def _state_from_aeon(parameters, channels) -> MiniRocketState:
     sizes, indices, dilations, per_dilation, biases = parameters
     return MiniRocketState(
-        channels=tuple(channels), reference_length=0,
+        channels=tuple(channels),
+        reference_length=0,
         dilations=np.asarray(dilations, np.int64),
         n_per_dilation=np.asarray(per_dilation, np.int64),
         channel_ptr=np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64),
         channel_indices=np.asarray(indices, np.int64),
         bias_series=np.zeros(84 * len(dilations), np.int64),
-        biases=np.asarray(biases, np.float64)).with_digest()
+        biases=np.asarray(biases, np.float64),
+    ).with_digest()
 
 
 def main() -> None:
@@ -95,18 +97,37 @@ def main() -> None:
     rows.insert(0, ["featurekit MiniRocket", ours, ours.result.shape[1]])
 
     headers = ["method", "wall s", "CPU s", "series/s (CPU)", "columns", "x aeon (CPU)"]
-    table = markdown_table(headers, [
-        [name, fmt(m.wall), fmt(m.cpu), fmt(args.n_series / m.cpu), f"{columns:,}",
-         fmt(aeon.cpu / m.cpu) if aeon else "-"] for name, m, columns in rows])
-    lines = [f"# Convolution family speed ({args.n_series:,} series x 3 channels x "
-             f"{args.length:,} samples, fitted transform only, one core)", "",
-             machine_info(("numpy", "numba", "aeon", "featurekit")), "", table, ""]
+    table = markdown_table(
+        headers,
+        [
+            [
+                name,
+                fmt(m.wall),
+                fmt(m.cpu),
+                fmt(args.n_series / m.cpu),
+                f"{columns:,}",
+                fmt(aeon.cpu / m.cpu) if aeon else "-",
+            ]
+            for name, m, columns in rows
+        ],
+    )
+    lines = [
+        f"# Convolution family speed ({args.n_series:,} series x 3 channels x "
+        f"{args.length:,} samples, fitted transform only, one core)",
+        "",
+        machine_info(("numpy", "numba", "aeon", "featurekit")),
+        "",
+        table,
+        "",
+    ]
     if aeon:
         ratio, ratio_wall = aeon.cpu / ours.cpu, aeon.wall / ours.wall
         verdict = "PASS" if min(ratio, ratio_wall) >= TARGET else "FAIL"
-        lines.append(f"- {verdict}: featurekit is {ratio:.2f}x aeon's MiniRocket in CPU time, "
-                     f"{ratio_wall:.2f}x in wall time (target >= {TARGET:.0f}x); given aeon's "
-                     "fitted state it reproduces aeon's features")
+        lines.append(
+            f"- {verdict}: featurekit is {ratio:.2f}x aeon's MiniRocket in CPU time, "
+            f"{ratio_wall:.2f}x in wall time (target >= {TARGET:.0f}x); given aeon's "
+            "fitted state it reproduces aeon's features"
+        )
     text = "\n".join(lines)
     print(text)
     if not args.quick:

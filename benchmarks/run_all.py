@@ -25,14 +25,21 @@ HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
 # Run order of the known scripts (cheap and self-contained first); any other benchmarks/*.py
 # (not starting with "_") runs after them, alphabetically.
-ORDER = ("extract_speed", "scaling", "ingest_speed", "accuracy", "embeddings_accuracy",
-         "stream_full")
+ORDER = (
+    "extract_speed",
+    "scaling",
+    "ingest_speed",
+    "accuracy",
+    "embeddings_accuracy",
+    "stream_full",
+)
 
 
 def discover() -> list[str]:
     """Names of the benchmark scripts present, in run order."""
-    present = {p.stem for p in HERE.glob("*.py")
-               if not p.stem.startswith("_") and p.stem != "run_all"}
+    present = {
+        p.stem for p in HERE.glob("*.py") if not p.stem.startswith("_") and p.stem != "run_all"
+    }
     return [n for n in ORDER if n in present] + sorted(present - set(ORDER))
 
 
@@ -69,10 +76,15 @@ def _restore(before: dict[Path, bytes]) -> list[Path]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true",
-                        help="pass --quick where supported, skip the other scripts")
-    parser.add_argument("--only", nargs="+", metavar="NAME",
-                        help="run only these benchmarks (script names without .py)")
+    parser.add_argument(
+        "--quick", action="store_true", help="pass --quick where supported, skip the other scripts"
+    )
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        metavar="NAME",
+        help="run only these benchmarks (script names without .py)",
+    )
     args = parser.parse_args(argv)
     names = discover()
     unknown = sorted(set(args.only or ()) - set(names))
@@ -94,10 +106,20 @@ def main(argv: list[str] | None = None) -> int:
             # writes them.
             written = [f"{p.relative_to(HERE.parent)} (restored)" for p in _restore(before)]
         else:
-            written = [str(p.relative_to(HERE.parent)) for p in sorted(RESULTS.glob("*.md"))
-                       if p.stat().st_mtime >= started]
-        summary.append((name, "ok" if code == 0 else f"FAILED (exit {code})", f"{wall:,.0f}",
-                        f"{rss:,.0f}", ", ".join(written) or "-"))
+            written = [
+                str(p.relative_to(HERE.parent))
+                for p in sorted(RESULTS.glob("*.md"))
+                if p.stat().st_mtime >= started
+            ]
+        summary.append(
+            (
+                name,
+                "ok" if code == 0 else f"FAILED (exit {code})",
+                f"{wall:,.0f}",
+                f"{rss:,.0f}",
+                ", ".join(written) or "-",
+            )
+        )
 
     print("\n| benchmark | status | seconds | peak RSS MiB | results written |")
     print("|---|---|---:|---:|---|")

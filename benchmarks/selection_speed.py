@@ -39,8 +39,9 @@ def make_table(n_rows: int, n_columns: int, n_classes: int = 3, seed: int = 0):
     y = rng.integers(0, n_classes, n_rows)
     values = rng.normal(size=(n_columns, n_rows))  # column-major, as a pandas float block
     shifted = rng.random(n_columns) < 0.1
-    values[shifted] += (y == rng.integers(0, n_classes))[None, :] * rng.uniform(0, 0.5, (
-        shifted.sum(), 1))
+    values[shifted] += (y == rng.integers(0, n_classes))[None, :] * rng.uniform(
+        0, 0.5, (shifted.sum(), 1)
+    )
     tied = rng.random(n_columns) < 0.1
     values[tied] = np.round(values[tied])
     binary = rng.random(n_columns) < 0.02
@@ -55,8 +56,11 @@ def main(argv=None) -> int:
     parser.add_argument("--rows", type=int, default=5_000)
     parser.add_argument("--columns", type=int, default=10_000)
     parser.add_argument("--classes", type=int, default=3)
-    parser.add_argument("--quick", action="store_true", help="300 columns x 1,000 rows; "
-                        "the results file is left alone")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="300 columns x 1,000 rows; the results file is left alone",
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.rows, args.columns = 1_000, 300
@@ -69,32 +73,47 @@ def main(argv=None) -> int:
         theirs = measure(lambda: calculate_relevance_table(X, y, n_jobs=0), max_repeats=1)
     table, expected = ours.result, theirs.result.loc[ours.result.index]
     same = (table["relevant"].to_numpy() == expected["relevant"].to_numpy(bool)).all()
-    gap = np.nanmax(np.abs(table["p_value"].to_numpy(float)
-                           - expected["p_value"].to_numpy(float)))
+    gap = np.nanmax(np.abs(table["p_value"].to_numpy(float) - expected["p_value"].to_numpy(float)))
     ratio = theirs.wall / ours.wall
     cpu_ratio = theirs.cpu / ours.cpu
     rows = [
-        ["featurekit relevance_table", fmt(ours.wall), fmt(ours.cpu),
-         fmt(ours.peak_rss_delta), "1.0", "1.0"],
-        ["tsfresh calculate_relevance_table (n_jobs=0)", fmt(theirs.wall), fmt(theirs.cpu),
-         fmt(theirs.peak_rss_delta), fmt(ratio), fmt(cpu_ratio)],
+        [
+            "featurekit relevance_table",
+            fmt(ours.wall),
+            fmt(ours.cpu),
+            fmt(ours.peak_rss_delta),
+            "1.0",
+            "1.0",
+        ],
+        [
+            "tsfresh calculate_relevance_table (n_jobs=0)",
+            fmt(theirs.wall),
+            fmt(theirs.cpu),
+            fmt(theirs.peak_rss_delta),
+            fmt(ratio),
+            fmt(cpu_ratio),
+        ],
     ]
     kinds = table["type"].value_counts()
-    text = "\n\n".join([
-        "# Relevance table speed",
-        f"{args.columns:,} columns x {args.rows:,} rows, {args.classes} classes "
-        f"({kinds.get('real', 0):,} real, {kinds.get('binary', 0):,} two-valued, "
-        f"{kinds.get('constant', 0):,} constant), one core, one run each; "
-        f"`.venv/bin/python benchmarks/selection_speed.py`.",
-        markdown_table(["method", "wall s", "CPU s", "peak MiB", "tsfresh / featurekit (wall)",
-                        "(CPU)"], rows),
-        f"- agreement: same relevant set: {same} ({int(table['relevant'].sum())} relevant); "
-        f"largest p-value difference {gap:.1e}",
-        f"- {'PASS' if ratio >= TARGET else 'FAIL'}: featurekit is {ratio:.0f}x tsfresh in "
-        f"wall time, {cpu_ratio:.0f}x in CPU time (target >= {TARGET:.0f}x; on a loaded "
-        "machine CPU time is the fairer measure, both run single-threaded)",
-        machine_info(("numpy", "scipy", "pandas", "tsfresh", "featurekit")),
-    ])
+    text = "\n\n".join(
+        [
+            "# Relevance table speed",
+            f"{args.columns:,} columns x {args.rows:,} rows, {args.classes} classes "
+            f"({kinds.get('real', 0):,} real, {kinds.get('binary', 0):,} two-valued, "
+            f"{kinds.get('constant', 0):,} constant), one core, one run each; "
+            f"`.venv/bin/python benchmarks/selection_speed.py`.",
+            markdown_table(
+                ["method", "wall s", "CPU s", "peak MiB", "tsfresh / featurekit (wall)", "(CPU)"],
+                rows,
+            ),
+            f"- agreement: same relevant set: {same} ({int(table['relevant'].sum())} relevant); "
+            f"largest p-value difference {gap:.1e}",
+            f"- {'PASS' if ratio >= TARGET else 'FAIL'}: featurekit is {ratio:.0f}x tsfresh in "
+            f"wall time, {cpu_ratio:.0f}x in CPU time (target >= {TARGET:.0f}x; on a loaded "
+            "machine CPU time is the fairer measure, both run single-threaded)",
+            machine_info(("numpy", "scipy", "pandas", "tsfresh", "featurekit")),
+        ]
+    )
     print(text)
     if not args.quick:
         print(f"\nwritten to {write_results('selection_speed', text)}")

@@ -27,14 +27,14 @@ from _common import RESULTS_DIR, machine_info
 RATES = {"smartwatch": 50, "vicon": 100}
 PHASES = {
     "make": "from featurekit.competition import make_competition; "
-            "make_competition({data!r}, n_series={n}, seed=0, n_jobs=2)",
+    "make_competition({data!r}, n_series={n}, seed=0, n_jobs=2)",
     "ingest": "from featurekit.competition import ingest_competition; "
-              "print(ingest_competition({data!r}, {store!r}, n_jobs=2, progress=False, "
-              "sampling_rates={rates!r}).summary())",
+    "print(ingest_competition({data!r}, {store!r}, n_jobs=2, progress=False, "
+    "sampling_rates={rates!r}).summary())",
     "extract": "import featurekit as fk; from featurekit.preprocess import PanelTransformer, "
-               "fill_nan; fk.extract_to_parquet({store!r}, {out!r}, 'default', "
-               "preprocess=PanelTransformer(fill_nan, kw_args={{'all_nan': 'drop'}}), "
-               "n_jobs={jobs}, progress=False)",
+    "fill_nan; fk.extract_to_parquet({store!r}, {out!r}, 'default', "
+    "preprocess=PanelTransformer(fill_nan, kw_args={{'all_nan': 'drop'}}), "
+    "n_jobs={jobs}, progress=False)",
 }
 TARGET_SECONDS, TARGET_MIB = 30.0, 2048.0
 
@@ -66,8 +66,12 @@ def run_phase(name: str, **paths) -> dict:
     """Run one phase under /usr/bin/time -v; wall seconds, peak RSS (largest process and
     whole tree) in MiB."""
     code = PHASES[name].format(**paths)
-    process = subprocess.Popen(["/usr/bin/time", "-v", sys.executable, "-c", code],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        ["/usr/bin/time", "-v", sys.executable, "-c", code],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     peak_tree = [0.0]
 
     def sample():
@@ -86,9 +90,14 @@ def run_phase(name: str, **paths) -> dict:
     rss = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", stderr).group(1))
     user = float(re.search(r"User time \(seconds\): ([\d.]+)", stderr).group(1))
     system = float(re.search(r"System time \(seconds\): ([\d.]+)", stderr).group(1))
-    return {"phase": name, "seconds": hours * 3600 + minutes * 60 + seconds,
-            "cpu": user + system, "peak_rss_mib": rss / 1024, "tree_mib": peak_tree[0],
-            "log": stdout.strip()}
+    return {
+        "phase": name,
+        "seconds": hours * 3600 + minutes * 60 + seconds,
+        "cpu": user + system,
+        "peak_rss_mib": rss / 1024,
+        "tree_mib": peak_tree[0],
+        "log": stdout.strip(),
+    }
 
 
 def main() -> None:
@@ -96,14 +105,23 @@ def main() -> None:
     parser.add_argument("--n-series", type=int, default=125_000)
     parser.add_argument("--root", default="/tmp/featurekit-stream")
     parser.add_argument("--jobs", type=int, default=2, help="n_jobs of the extract phase")
-    parser.add_argument("--phases", default="make,ingest,extract",
-                        help="comma-separated; make is skipped when the folder exists")
+    parser.add_argument(
+        "--phases",
+        default="make,ingest,extract",
+        help="comma-separated; make is skipped when the folder exists",
+    )
     parser.add_argument("--quick", action="store_true", help="300 series, for a smoke run")
     args = parser.parse_args()
     n = 300 if args.quick else args.n_series
     root = Path(args.root) / f"n{n}"
-    paths = dict(data=str(root / "data"), store=str(root / "store"),
-                 out=str(root / "features.parquet"), n=n, jobs=args.jobs, rates=RATES)
+    paths = dict(
+        data=str(root / "data"),
+        store=str(root / "store"),
+        out=str(root / "features.parquet"),
+        n=n,
+        jobs=args.jobs,
+        rates=RATES,
+    )
     rows = []
     for phase in args.phases.split(","):
         if phase == "make" and (root / "data" / "train.csv").exists():
@@ -111,37 +129,59 @@ def main() -> None:
         load = os.getloadavg()
         rows.append(run_phase(phase, **paths) | {"load": load})
         row = rows[-1]
-        print(f"{phase:8s} {row['seconds']:9.1f} s  CPU {row['cpu']:8.1f} s  peak RSS "
-              f"{row['peak_rss_mib']:6.0f} MiB (tree {row['tree_mib']:6.0f} MiB)  "
-              f"load before {load[0]:.1f}", flush=True)
+        print(
+            f"{phase:8s} {row['seconds']:9.1f} s  CPU {row['cpu']:8.1f} s  peak RSS "
+            f"{row['peak_rss_mib']:6.0f} MiB (tree {row['tree_mib']:6.0f} MiB)  "
+            f"load before {load[0]:.1f}",
+            flush=True,
+        )
     import pyarrow.parquet as pq
 
     metadata = pq.ParquetFile(paths["out"]).metadata
-    lines = [f"# Streaming at full size ({n:,} series)", "", machine_info(), "",
-             "| phase | wall s | CPU s | peak RSS, largest process MiB | peak RSS, process "
-             "tree MiB | series/s | load average before (1 min) |",
-             "|---|---:|---:|---:|---:|---:|---:|"]
+    lines = [
+        f"# Streaming at full size ({n:,} series)",
+        "",
+        machine_info(),
+        "",
+        "| phase | wall s | CPU s | peak RSS, largest process MiB | peak RSS, process "
+        "tree MiB | series/s | load average before (1 min) |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
     for row in rows:
-        lines.append(f"| {row['phase']} | {row['seconds']:.1f} | {row['cpu']:.1f} | "
-                     f"{row['peak_rss_mib']:.0f} | {row['tree_mib']:.0f} | "
-                     f"{n / row['seconds']:,.0f} | {row['load'][0]:.1f} |")
+        lines.append(
+            f"| {row['phase']} | {row['seconds']:.1f} | {row['cpu']:.1f} | "
+            f"{row['peak_rss_mib']:.0f} | {row['tree_mib']:.0f} | "
+            f"{n / row['seconds']:,.0f} | {row['load'][0]:.1f} |"
+        )
     extract = next((r for r in rows if r["phase"] == "extract"), None)
-    lines += ["", f"Feature table: {metadata.num_rows:,} rows x {metadata.num_columns} columns "
-              "(incl. id), written incrementally to Parquet."]
+    lines += [
+        "",
+        f"Feature table: {metadata.num_rows:,} rows x {metadata.num_columns} columns "
+        "(incl. id), written incrementally to Parquet.",
+    ]
     if extract is not None:
-        ok = (extract["seconds"] < TARGET_SECONDS and extract["peak_rss_mib"] < TARGET_MIB
-              and extract["tree_mib"] < TARGET_MIB)
-        lines += ["", f"Target (issue 15, extract with n_jobs={args.jobs}): under "
-                  f"{TARGET_SECONDS:.0f} s wall and {TARGET_MIB:.0f} MiB peak RSS: "
-                  f"{'PASS' if ok else 'FAIL'} ({extract['seconds']:.1f} s, "
-                  f"{extract['peak_rss_mib']:.0f} MiB largest process, "
-                  f"{extract['tree_mib']:.0f} MiB process tree)."]
-    lines += ["", "Peak RSS: `/usr/bin/time -v`'s maximum resident set size (the largest "
-              "single process of the phase) and the largest sum over the process tree "
-              "(sampled every 0.2 s). The machine is shared with other jobs: the load "
-              "average is shown, and wall time includes waiting for a core.",
-              "", f"Re-run: `python benchmarks/stream_full.py --root {args.root} "
-              f"--jobs {args.jobs}`"]
+        ok = (
+            extract["seconds"] < TARGET_SECONDS
+            and extract["peak_rss_mib"] < TARGET_MIB
+            and extract["tree_mib"] < TARGET_MIB
+        )
+        lines += [
+            "",
+            f"Target (issue 15, extract with n_jobs={args.jobs}): under "
+            f"{TARGET_SECONDS:.0f} s wall and {TARGET_MIB:.0f} MiB peak RSS: "
+            f"{'PASS' if ok else 'FAIL'} ({extract['seconds']:.1f} s, "
+            f"{extract['peak_rss_mib']:.0f} MiB largest process, "
+            f"{extract['tree_mib']:.0f} MiB process tree).",
+        ]
+    lines += [
+        "",
+        "Peak RSS: `/usr/bin/time -v`'s maximum resident set size (the largest "
+        "single process of the phase) and the largest sum over the process tree "
+        "(sampled every 0.2 s). The machine is shared with other jobs: the load "
+        "average is shown, and wall time includes waiting for a core.",
+        "",
+        f"Re-run: `python benchmarks/stream_full.py --root {args.root} --jobs {args.jobs}`",
+    ]
     ingest_log = next((r["log"] for r in rows if r["phase"] == "ingest"), "")
     if ingest_log:
         lines += ["", "Ingest report:", "", "```", ingest_log, "```"]

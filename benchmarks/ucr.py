@@ -40,8 +40,16 @@ import numpy as np  # noqa: E402
 from sklearn.metrics import accuracy_score, log_loss  # noqa: E402
 from sklearn.model_selection import GroupKFold  # noqa: E402
 
-DATASETS = ("GunPoint", "ArrowHead", "ItalyPowerDemand", "OSULeaf", "ACSF1", "BasicMotions",
-            "JapaneseVowels", "PickupGestureWiimoteZ")
+DATASETS = (
+    "GunPoint",
+    "ArrowHead",
+    "ItalyPowerDemand",
+    "OSULeaf",
+    "ACSF1",
+    "BasicMotions",
+    "JapaneseVowels",
+    "PickupGestureWiimoteZ",
+)
 UNEQUAL = ("JapaneseVowels", "PickupGestureWiimoteZ")
 WATCH = "watch windows"
 ANCHORS = ("MiniRocket", "MultiRocketHydra", "QUANT", "Catch22")
@@ -144,7 +152,8 @@ def run(name: str, method: str, args) -> dict:
             warnings.simplefilter("ignore")
             if method == "featurekit":
                 proba, classes = fit_predict_featurekit(
-                    train, test, features=args.features, model=args.model, groups=groups)
+                    train, test, features=args.features, model=args.model, groups=groups
+                )
             else:
                 proba, classes = fit_predict_anchor(method, train, test)
         full = np.zeros((len(test), len(labels)))
@@ -181,18 +190,25 @@ def _targets(results: dict, datasets) -> list[str]:
     if not anchors or not all(fk in results[n] for n in datasets):
         return lines
     mean_acc = {m: np.mean([results[n][m]["accuracy"] for n in datasets]) for m in anchors + [fk]}
-    mean_loss = {m: np.mean([results[n][m]["log_loss"] for n in datasets])
-                 for m in anchors + [fk]}
+    mean_loss = {m: np.mean([results[n][m]["log_loss"] for n in datasets]) for m in anchors + [fk]}
     best = max(anchors, key=mean_acc.get)
-    lines.append(f"- mean accuracy {mean_acc[fk]:.3f} vs best anchor mean {mean_acc[best]:.3f} "
-                 f"({best}): {'met' if mean_acc[fk] >= mean_acc[best] else 'NOT met'}")
-    short = [f"{n} ({results[n][fk]['accuracy']:.3f} vs "
-             f"{max(results[n][m]['accuracy'] for m in anchors):.3f})" for n in datasets
-             if results[n][fk]["accuracy"] < max(results[n][m]["accuracy"] for m in anchors) - 0.02]
+    lines.append(
+        f"- mean accuracy {mean_acc[fk]:.3f} vs best anchor mean {mean_acc[best]:.3f} "
+        f"({best}): {'met' if mean_acc[fk] >= mean_acc[best] else 'NOT met'}"
+    )
+    short = [
+        f"{n} ({results[n][fk]['accuracy']:.3f} vs "
+        f"{max(results[n][m]['accuracy'] for m in anchors):.3f})"
+        for n in datasets
+        if results[n][fk]["accuracy"] < max(results[n][m]["accuracy"] for m in anchors) - 0.02
+    ]
     lines.append(f"- more than 2 points below the best anchor on: {', '.join(short) or 'none'}")
     if "QUANT" in anchors:
-        worse = [f"{n} ({results[n][fk]['log_loss']:.3f} vs {results[n]['QUANT']['log_loss']:.3f})"
-                 for n in datasets if results[n][fk]["log_loss"] > results[n]["QUANT"]["log_loss"]]
+        worse = [
+            f"{n} ({results[n][fk]['log_loss']:.3f} vs {results[n]['QUANT']['log_loss']:.3f})"
+            for n in datasets
+            if results[n][fk]["log_loss"] > results[n]["QUANT"]["log_loss"]
+        ]
         lines.append(f"- log loss above QUANT's on: {', '.join(worse) or 'none'}")
     lowest = min(anchors + [fk], key=mean_loss.get)
     lines.append(f"- lowest mean log loss: {lowest} ({mean_loss[lowest]:.3f})")
@@ -205,14 +221,25 @@ def main(argv=None) -> None:
     parser.add_argument("--methods", nargs="+", default=["featurekit", *ANCHORS])
     parser.add_argument("--features", default="full", help="featurekit feature set")
     parser.add_argument("--model", default="family-ensemble", help="featurekit model name")
-    parser.add_argument("--reuse-anchors", action="store_true",
-                        help="take the anchors' figures from the last run's JSON")
+    parser.add_argument(
+        "--reuse-anchors",
+        action="store_true",
+        help="take the anchors' figures from the last run's JSON",
+    )
     parser.add_argument("--no-write", action="store_true", help="do not write ucr.md")
-    parser.add_argument("--featurekit-json", type=Path, default=None,
-                        help="also store featurekit's figures here (to assemble the table from "
-                             "runs of separate datasets with --reuse-featurekit)")
-    parser.add_argument("--reuse-featurekit", type=Path, default=None,
-                        help="take featurekit's figures for datasets found in this JSON")
+    parser.add_argument(
+        "--featurekit-json",
+        type=Path,
+        default=None,
+        help="also store featurekit's figures here (to assemble the table from "
+        "runs of separate datasets with --reuse-featurekit)",
+    )
+    parser.add_argument(
+        "--reuse-featurekit",
+        type=Path,
+        default=None,
+        help="take featurekit's figures for datasets found in this JSON",
+    )
     args = parser.parse_args(argv)
     stored = json.loads(ANCHOR_JSON.read_text()) if ANCHOR_JSON.exists() else {}
     methods = ["featurekit", *ANCHORS] if args.reuse_anchors else args.methods
@@ -229,13 +256,19 @@ def main(argv=None) -> None:
                 continue
             results[name][method] = run(name, method, args)
             r = results[name][method]
-            print(f"{name:24s} {method:18s} acc {r['accuracy']:.3f}  log loss "
-                  f"{r['log_loss']:.3f}  {r['seconds']:.1f} s", flush=True)
+            print(
+                f"{name:24s} {method:18s} acc {r['accuracy']:.3f}  log loss "
+                f"{r['log_loss']:.3f}  {r['seconds']:.1f} s",
+                flush=True,
+            )
             if method != "featurekit":
                 stored.setdefault(name, {})[method] = r
             elif args.featurekit_json:
-                done = (json.loads(args.featurekit_json.read_text())
-                        if args.featurekit_json.exists() else {})
+                done = (
+                    json.loads(args.featurekit_json.read_text())
+                    if args.featurekit_json.exists()
+                    else {}
+                )
                 args.featurekit_json.write_text(json.dumps({**done, name: r}, indent=1))
     # merge with what other runs stored meanwhile (runs of separate datasets overlap)
     latest = json.loads(ANCHOR_JSON.read_text()) if ANCHOR_JSON.exists() else {}
@@ -246,12 +279,15 @@ def main(argv=None) -> None:
     table = _table(results, args.datasets, methods)
     seconds = markdown_table(
         ["dataset"] + list(methods),
-        [[n] + [f"{results[n][m]['seconds']:.1f}" for m in methods] for n in args.datasets])
+        [[n] + [f"{results[n][m]['seconds']:.1f}" for m in methods] for n in args.datasets],
+    )
     targets = "\n".join(_targets(results, args.datasets))
-    text = (f"# featurekit vs aeon anchors (accuracy / log loss)\n\n{machine_info(('numpy', 'scikit-learn', 'aeon', 'featurekit'))}\n\n"
-            f"featurekit: `FeatureExtractor({args.features!r})` + `make_model({args.model!r})`"
-            f"{' (anchors reused from the previous run)' if args.reuse_anchors else ''}.\n\n"
-            f"{table}\n\n## Targets\n\n{targets}\n\n## Seconds (fit + predict)\n\n{seconds}\n")
+    text = (
+        f"# featurekit vs aeon anchors (accuracy / log loss)\n\n{machine_info(('numpy', 'scikit-learn', 'aeon', 'featurekit'))}\n\n"
+        f"featurekit: `FeatureExtractor({args.features!r})` + `make_model({args.model!r})`"
+        f"{' (anchors reused from the previous run)' if args.reuse_anchors else ''}.\n\n"
+        f"{table}\n\n## Targets\n\n{targets}\n\n## Seconds (fit + predict)\n\n{seconds}\n"
+    )
     print(text)
     if not args.no_write and len(args.datasets) > 1:
         print(f"wrote {write_results('ucr', text)}")

@@ -53,10 +53,33 @@ __all__ = [
 ]
 
 # Submodules loaded on first use (``fk.preprocess``...), so ``import featurekit`` stays light.
-_SUBMODULES = {"cache", "calibration", "chunking", "cli", "competition", "conventions",
-               "datasets", "embeddings", "encoder", "evaluate", "extraction", "families",
-               "features", "io", "logs", "models", "panel", "preprocess", "proba", "recipes",
-               "report", "selection", "submission", "synthetic", "validation"}
+_SUBMODULES = {
+    "cache",
+    "calibration",
+    "chunking",
+    "cli",
+    "competition",
+    "conventions",
+    "datasets",
+    "embeddings",
+    "encoder",
+    "evaluate",
+    "extraction",
+    "families",
+    "features",
+    "io",
+    "logs",
+    "models",
+    "panel",
+    "preprocess",
+    "proba",
+    "recipes",
+    "report",
+    "selection",
+    "submission",
+    "synthetic",
+    "validation",
+}
 
 
 def __getattr__(name: str):

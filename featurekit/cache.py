@@ -75,8 +75,12 @@ def get_memory(cache: str | os.PathLike | bool | None) -> joblib.Memory | None:
         return None
     reason = unwritable_reason(location)
     if reason:
-        warnings.warn(f"extract: not using the cache, {location} cannot be written ({reason}); "
-                      "computing without it", UserWarning, stacklevel=3)
+        warnings.warn(
+            f"extract: not using the cache, {location} cannot be written ({reason}); "
+            "computing without it",
+            UserWarning,
+            stacklevel=3,
+        )
         return None
     return joblib.Memory(Path(location), verbose=0)
 
@@ -143,9 +147,12 @@ def quiet_load_failures(location: str | os.PathLike) -> Iterator[None]:
     finally:
         logger.removeFilter(failures)
     if failures.errors:
-        warnings.warn(f"extract: a cache entry in {location} could not be read "
-                      f"({failures.errors[0]}); recomputed the table and stored it again",
-                      UserWarning, stacklevel=4)
+        warnings.warn(
+            f"extract: a cache entry in {location} could not be read "
+            f"({failures.errors[0]}); recomputed the table and stored it again",
+            UserWarning,
+            stacklevel=4,
+        )
 
 
 def step_fingerprint(step: Any) -> str:
@@ -188,26 +195,40 @@ def _state(obj, seen: set):
             return ("seen", getattr(obj, "__qualname__", type(obj).__qualname__))
         seen.add(id(obj))
     if isinstance(obj, types.FunctionType):
-        return ("function", _code_state(obj.__code__), _state(obj.__defaults__, seen),
-                _state(obj.__kwdefaults__, seen),
-                _state([cell.cell_contents for cell in obj.__closure__ or ()], seen),
-                _state(_globals_used(obj), seen))
+        return (
+            "function",
+            _code_state(obj.__code__),
+            _state(obj.__defaults__, seen),
+            _state(obj.__kwdefaults__, seen),
+            _state([cell.cell_contents for cell in obj.__closure__ or ()], seen),
+            _state(_globals_used(obj), seen),
+        )
     if isinstance(obj, types.MethodType):
         return ("method", _state(obj.__func__, seen), _state(obj.__self__, seen))
     if isinstance(obj, functools.partial):
-        return ("partial", _state(obj.func, seen), _state(obj.args, seen),
-                _state(obj.keywords, seen))
+        return (
+            "partial",
+            _state(obj.func, seen),
+            _state(obj.args, seen),
+            _state(obj.keywords, seen),
+        )
     if _is_estimator(obj):
         fitted = {k: v for k, v in vars(obj).items() if k.endswith("_") and not k.startswith("_")}
-        return ("estimator", type(obj), _state(obj.get_params(deep=False), seen),
-                _state(fitted, seen))
+        return (
+            "estimator",
+            type(obj),
+            _state(obj.get_params(deep=False), seen),
+            _state(fitted, seen),
+        )
     if isinstance(obj, (list, tuple)):
         return (type(obj).__name__, [_state(item, seen) for item in obj])
     if isinstance(obj, dict):
         return ("dict", [(_state(k, seen), _state(v, seen)) for k, v in obj.items()])
     if callable(obj) and not isinstance(obj, (type, types.BuiltinFunctionType, np.ufunc)):
-        raise TypeError(f"no way to read what the callable {obj!r:.100} computes: pass a "
-                        "function, a functools.partial or an object with get_params")
+        raise TypeError(
+            f"no way to read what the callable {obj!r:.100} computes: pass a "
+            "function, a functools.partial or an object with get_params"
+        )
     return obj  # data, a class or a builtin: joblib.hash pickles it (classes by name)
 
 
@@ -217,13 +238,15 @@ def _is_estimator(obj) -> bool:
 
 def _code_state(code: types.CodeType) -> tuple:
     """Bytecode, names and constants of ``code`` and of the code nested in it."""
-    constants = tuple(_code_state(c) if isinstance(c, types.CodeType) else c
-                      for c in code.co_consts)
+    constants = tuple(
+        _code_state(c) if isinstance(c, types.CodeType) else c for c in code.co_consts
+    )
     return code.co_code, code.co_names, constants
 
 
 def _globals_used(function: types.FunctionType) -> dict:
     """The global values ``function`` names, except modules and other modules' code."""
+
     def names(code):
         yield from code.co_names
         for c in code.co_consts:
@@ -232,9 +255,14 @@ def _globals_used(function: types.FunctionType) -> dict:
 
     def foreign_code(value):
         return isinstance(value, types.ModuleType) or (
-            callable(value) and not _is_estimator(value)
-            and getattr(value, "__module__", None) != function.__module__)
+            callable(value)
+            and not _is_estimator(value)
+            and getattr(value, "__module__", None) != function.__module__
+        )
 
     namespace = function.__globals__
-    return {name: namespace[name] for name in sorted(set(names(function.__code__)))
-            if name in namespace and not foreign_code(namespace[name])}
+    return {
+        name: namespace[name]
+        for name in sorted(set(names(function.__code__)))
+        if name in namespace and not foreign_code(namespace[name])
+    }

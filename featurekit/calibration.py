@@ -57,8 +57,7 @@ INNER_FOLDS_SMALL, INNER_FOLDS = 10, 3
 def _log_scaled(proba, floor, temperature, uniform_share):
     """log of ``(1 - share) * softmax(log(proba + floor) / temperature) + share / n_classes``."""
     logp = log_softmax(np.log(proba + floor) / temperature, axis=1)
-    return np.logaddexp(np.log1p(-uniform_share) + logp,
-                        np.log(uniform_share / proba.shape[1]))
+    return np.logaddexp(np.log1p(-uniform_share) + logp, np.log(uniform_share / proba.shape[1]))
 
 
 def _nll(params, proba, codes, uniform_share):
@@ -99,8 +98,11 @@ class TemperatureScaler(BaseEstimator):
         proba = np.asarray(proba, dtype=float)
         self.uniform_share_ = 1.0 / (len(proba) + 2)
         result = minimize(
-            _nll, x0=np.log([1e-3, 1.0]), args=(proba, np.asarray(codes), self.uniform_share_),
-            method="L-BFGS-B", bounds=[(np.log(1e-8), 0.0), (np.log(0.05), np.log(20.0))],
+            _nll,
+            x0=np.log([1e-3, 1.0]),
+            args=(proba, np.asarray(codes), self.uniform_share_),
+            method="L-BFGS-B",
+            bounds=[(np.log(1e-8), 0.0), (np.log(0.05), np.log(20.0))],
         )
         self.floor_, self.temperature_ = np.exp(result.x)
         return self
@@ -118,8 +120,11 @@ class TemperatureScaler(BaseEstimator):
             Rows summing to 1.
         """
         check_is_fitted(self)
-        return np.exp(_log_scaled(np.asarray(proba, dtype=float), self.floor_,
-                                  self.temperature_, self.uniform_share_))
+        return np.exp(
+            _log_scaled(
+                np.asarray(proba, dtype=float), self.floor_, self.temperature_, self.uniform_share_
+            )
+        )
 
 
 class _LogisticScaler(BaseEstimator):
@@ -207,12 +212,14 @@ def _inner_splitter(codes, groups, cv: int | None, random_state):
         return StratifiedKFold(n_splits, shuffle=True, random_state=random_state)
     n_groups = len(np.unique(groups))
     if n_groups < 2:
-        warnings.warn("calibration skipped: the training data hold one subject, and folds "
-                      "within a subject would leak; probabilities are the model's own",
-                      UserWarning, stacklevel=3)
+        warnings.warn(
+            "calibration skipped: the training data hold one subject, and folds "
+            "within a subject would leak; probabilities are the model's own",
+            UserWarning,
+            stacklevel=3,
+        )
         return None
-    return StratifiedGroupKFold(min(n_splits, n_groups), shuffle=True,
-                                random_state=random_state)
+    return StratifiedGroupKFold(min(n_splits, n_groups), shuffle=True, random_state=random_state)
 
 
 def _out_of_fold_proba(estimator, X, y, groups, splitter) -> np.ndarray:
@@ -229,22 +236,28 @@ def _out_of_fold_proba(estimator, X, y, groups, splitter) -> np.ndarray:
     """
     params = {}
     if groups is not None:
-        params = ({"params": {"groups": groups}} if get_config()["enable_metadata_routing"]
-                  else {"groups": groups})
+        params = (
+            {"params": {"groups": groups}}
+            if get_config()["enable_metadata_routing"]
+            else {"groups": groups}
+        )
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         warnings.filterwarnings("ignore", message="The least populated class in y has only")
-        proba = cross_val_predict(clone(estimator), X, y, cv=splitter, method="predict_proba",
-                                  **params)
+        proba = cross_val_predict(
+            clone(estimator), X, y, cv=splitter, method="predict_proba", **params
+        )
     missing = [w for w in caught if "Number of classes in training fold" in str(w.message)]
     if missing:
-        logger.info("calibration: %d inner training fold(s) of %s lacked a class (its "
-                    "probability there is 0 until calibrated)", len(missing),
-                    type(estimator).__name__)
+        logger.info(
+            "calibration: %d inner training fold(s) of %s lacked a class (its "
+            "probability there is 0 until calibrated)",
+            len(missing),
+            type(estimator).__name__,
+        )
     for w in caught:  # the others as they came, each text once (Python's default filter)
         if w not in missing:
-            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno,
-                                   registry=_REISSUED)
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno, registry=_REISSUED)
     return proba
 
 
@@ -302,8 +315,13 @@ class CalibratedModel(ClassifierMixin, BaseEstimator):
     # is on (set_fit_request(groups=False) to refuse it)
     __metadata_request__fit = {"groups": True}
 
-    def __init__(self, estimator: BaseEstimator, method: str = "temperature",
-                 cv: int | None = None, random_state: int | None = 0):
+    def __init__(
+        self,
+        estimator: BaseEstimator,
+        method: str = "temperature",
+        cv: int | None = None,
+        random_state: int | None = 0,
+    ):
         self.estimator = estimator
         self.method = method
         self.cv = cv
@@ -369,8 +387,9 @@ class CalibratedModel(ClassifierMixin, BaseEstimator):
         check_is_fitted(self)
         if hasattr(self.estimator_, "predict_proba_raw"):
             return self.estimator_.predict_proba_raw(X)
-        return align_proba(self.estimator_.predict_proba(X), self.estimator_.classes_,
-                        self.classes_)
+        return align_proba(
+            self.estimator_.predict_proba(X), self.estimator_.classes_, self.classes_
+        )
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Calibrated probabilities, columns in ``classes_`` order.
@@ -404,7 +423,6 @@ class CalibratedModel(ClassifierMixin, BaseEstimator):
         return self.classes_[np.argmax(proba, axis=1)]
 
 
-
 class CalibratedEnsemble(ClassifierMixin, BaseEstimator):
     """Soft vote of several classifiers, each calibrated on shared inner out-of-fold predictions.
 
@@ -434,9 +452,14 @@ class CalibratedEnsemble(ClassifierMixin, BaseEstimator):
 
     __metadata_request__fit = {"groups": True}  # see CalibratedModel
 
-    def __init__(self, estimators: Sequence[tuple[str, BaseEstimator]],
-                 weights: Sequence[float] | None = None, method: str = "temperature",
-                 cv: int | None = None, random_state: int | None = 0):
+    def __init__(
+        self,
+        estimators: Sequence[tuple[str, BaseEstimator]],
+        weights: Sequence[float] | None = None,
+        method: str = "temperature",
+        cv: int | None = None,
+        random_state: int | None = 0,
+    ):
         self.estimators = estimators
         self.weights = weights
         self.method = method
@@ -456,8 +479,7 @@ class CalibratedEnsemble(ClassifierMixin, BaseEstimator):
         raise_problems("Invalid CalibratedEnsemble", problems)
         return weights / weights.sum()
 
-    def fit(self, X: Any, y: ArrayLike, groups: ArrayLike | None = None
-            ) -> CalibratedEnsemble:
+    def fit(self, X: Any, y: ArrayLike, groups: ArrayLike | None = None) -> CalibratedEnsemble:
         """Fit each member's calibration map on shared inner folds, then the members on all rows.
 
         Parameters

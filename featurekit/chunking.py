@@ -76,8 +76,9 @@ def check_finite(panel: Panel) -> None:
     if finite.all():
         return
     positions = np.flatnonzero(panel.per_series_sum(~finite))
-    kinds = [kind for kind, test in (("NaN", np.isnan), ("inf", np.isinf))
-             if test(panel.values).any()]
+    kinds = [
+        kind for kind, test in (("NaN", np.isnan), ("inf", np.isinf)) if test(panel.values).any()
+    ]
     raise ValueError(
         f"{' and '.join(kinds)} samples in {len(positions)} series, ids "
         f"{describe_ids(panel.ids[positions])}. "
@@ -88,8 +89,13 @@ def check_finite(panel: Panel) -> None:
     )
 
 
-def check_chunk_args(*, n_jobs: int | None = 1, chunk_size: int | None = None,
-                     backend: str = "joblib", client: Any = None) -> None:
+def check_chunk_args(
+    *,
+    n_jobs: int | None = 1,
+    chunk_size: int | None = None,
+    backend: str = "joblib",
+    client: Any = None,
+) -> None:
     """Refuse bad chunking arguments at entry, naming the argument and what is allowed
     (a deep failure such as "No objects to concatenate" says neither).
 
@@ -114,11 +120,14 @@ def check_chunk_args(*, n_jobs: int | None = 1, chunk_size: int | None = None,
     if backend != "dask":
         raise ValueError(f"client= is used only with backend='dask' (got backend={backend!r})")
     if isinstance(client, (str, os.PathLike)):
-        raise TypeError(f"client must be a distributed.Client, got the address {client!r}: "
-                        f"connect first, client = distributed.Client({str(client)!r})")
+        raise TypeError(
+            f"client must be a distributed.Client, got the address {client!r}: "
+            f"connect first, client = distributed.Client({str(client)!r})"
+        )
     if not callable(getattr(client, "submit", None)):
-        raise TypeError(f"client must be a distributed.Client (with submit), got "
-                        f"{type(client).__name__}")
+        raise TypeError(
+            f"client must be a distributed.Client (with submit), got {type(client).__name__}"
+        )
 
 
 @runtime_checkable
@@ -174,8 +183,10 @@ def as_source(source: Panel | ChunkSource | str | os.PathLike) -> Panel | ChunkS
         from featurekit.io.store import Store
 
         return Store(source)
-    raise TypeError(f"a source is a featurekit.Panel, a chunk source (n_chunks() and "
-                    f"load_chunk(i)) or a store directory, got {type(source)}")
+    raise TypeError(
+        f"a source is a featurekit.Panel, a chunk source (n_chunks() and "
+        f"load_chunk(i)) or a store directory, got {type(source)}"
+    )
 
 
 @dataclass(frozen=True)
@@ -207,18 +218,21 @@ class ChunkJob:
             step = getattr(self.preprocess, "transform", self.preprocess)
             panel = step(panel)
             if not isinstance(panel, Panel):
-                hint = (" (fill_nan returns the panel with its report: pass "
-                        "preprocess=PanelTransformer(fill_nan) from featurekit.preprocess)"
-                        if hasattr(panel, "panel") else "")
-                raise TypeError(f"preprocess must return a Panel, got "
-                                f"{type(panel).__name__}{hint}")
+                hint = (
+                    " (fill_nan returns the panel with its report: pass "
+                    "preprocess=PanelTransformer(fill_nan) from featurekit.preprocess)"
+                    if hasattr(panel, "panel")
+                    else ""
+                )
+                raise TypeError(f"preprocess must return a Panel, got {type(panel).__name__}{hint}")
         if self.check:
             check_finite(panel)
         size = self.chunk_size or default_chunk_size(panel, self.feature_set.cost)
         if len(panel) <= size:
             return compute_features(panel, self.feature_set)
-        return pd.concat([compute_features(chunk, self.feature_set)
-                          for chunk in panel.chunks(size)])
+        return pd.concat(
+            [compute_features(chunk, self.feature_set) for chunk in panel.chunks(size)]
+        )
 
 
 def _run_store_chunk(source: ChunkSource, index: int, job: ChunkJob) -> pd.DataFrame:
@@ -263,14 +277,24 @@ def _dask_client(client, n_workers: int):
         from distributed import Client, LocalCluster
     except ImportError as error:  # pragma: no cover - depends on the environment
         raise ImportError("backend='dask' needs dask: pip install 'featurekit[dask]'") from error
-    with LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
-                      dashboard_address=None) as cluster, Client(cluster) as local:
+    with (
+        LocalCluster(
+            n_workers=n_workers, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        Client(cluster) as local,
+    ):
         yield local
 
 
-def iter_tables(source: Panel | ChunkSource | str | os.PathLike, job: ChunkJob, *,
-                n_jobs: int | None = 1, backend: str = "joblib", client: Any = None,
-                progress: bool = False) -> Iterator[pd.DataFrame]:
+def iter_tables(
+    source: Panel | ChunkSource | str | os.PathLike,
+    job: ChunkJob,
+    *,
+    n_jobs: int | None = 1,
+    backend: str = "joblib",
+    client: Any = None,
+    progress: bool = False,
+) -> Iterator[pd.DataFrame]:
     """Feature tables of the source's chunks, in order, computed with joblib or Dask.
 
     Each warning raised in the chunks is shown once per call.
@@ -319,8 +343,10 @@ def iter_tables(source: Panel | ChunkSource | str | os.PathLike, job: ChunkJob, 
             return
         workers = n_jobs if n_jobs and n_jobs > 0 else os.cpu_count() or 1
         with _dask_client(client, workers) as dask_client:
-            futures = [dask_client.submit(_recording_warnings, *task, key=_task_key(task))
-                       for task in tasks]
+            futures = [
+                dask_client.submit(_recording_warnings, *task, key=_task_key(task))
+                for task in tasks
+            ]
             for future in futures:
                 result = future.result()
                 future.release()

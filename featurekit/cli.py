@@ -22,8 +22,16 @@ from pathlib import Path
 # The names of featurekit.models.MODELS and featurekit.competition.schema.METADATA_COLUMNS,
 # written here so that building the parser imports neither (tests/test_cli_conventions.py
 # checks they agree).
-MODEL_NAMES = ("seed-rf", "rf", "extratrees", "xgboost", "lightgbm", "logreg", "ensemble",
-               "family-ensemble")
+MODEL_NAMES = (
+    "seed-rf",
+    "rf",
+    "extratrees",
+    "xgboost",
+    "lightgbm",
+    "logreg",
+    "ensemble",
+    "family-ensemble",
+)
 CALIBRATIONS = ("temperature", "logistic", "none")
 CV_NAMES = ("stratified-group", "group", "logo", "stratified", "kfold", "sequential")
 TABLE_SUFFIXES = (".csv", ".tsv", ".txt", ".parquet", ".pq", ".gz", ".bz2", ".zip", ".xz")
@@ -52,8 +60,9 @@ def _n_jobs(text: str) -> int:
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
     if value == 0:
-        raise argparse.ArgumentTypeError("must be >= 1, or negative as in scikit-learn "
-                                         "(-1 = all cores), got 0")
+        raise argparse.ArgumentTypeError(
+            "must be >= 1, or negative as in scikit-learn (-1 = all cores), got 0"
+        )
     return value
 
 
@@ -76,8 +85,7 @@ def _rate_pair(pair: str) -> tuple[str, float]:
     except ValueError:
         sep = ""
     if not sep or not sensor:
-        raise argparse.ArgumentTypeError(f"takes SENSOR=HZ pairs such as vicon=100, got "
-                                         f"{pair!r}")
+        raise argparse.ArgumentTypeError(f"takes SENSOR=HZ pairs such as vicon=100, got {pair!r}")
     return sensor, value
 
 
@@ -109,8 +117,9 @@ def _source_kind(args) -> str:
         return "ts"
     if suffixes and suffixes[-1] in TABLE_SUFFIXES:
         return "table"
-    raise UserError(f"{args.source}: not a store directory, a .ts file or a table "
-                    f"({', '.join(TABLE_SUFFIXES)})")
+    raise UserError(
+        f"{args.source}: not a store directory, a .ts file or a table ({', '.join(TABLE_SUFFIXES)})"
+    )
 
 
 def _read_table(args):
@@ -125,12 +134,25 @@ def _read_table(args):
         raise UserError(f"{args.source}: a table needs --id, the column(s) naming each series")
     path = args.source
     is_parquet = path.suffix.lower() in (".parquet", ".pq")
-    df = (pd.read_parquet(path) if is_parquet
-          else pd.read_csv(path, sep=None if path.suffix.lower() == ".tsv" else ",",
-                           engine="python" if path.suffix.lower() == ".tsv" else None,
-                           na_values=list(JUNK)))
-    wanted = [*args.id, args.time, args.kind, args.kind and args.value, args.label, args.group,
-              *(args.channels or [])]
+    df = (
+        pd.read_parquet(path)
+        if is_parquet
+        else pd.read_csv(
+            path,
+            sep=None if path.suffix.lower() == ".tsv" else ",",
+            engine="python" if path.suffix.lower() == ".tsv" else None,
+            na_values=list(JUNK),
+        )
+    )
+    wanted = [
+        *args.id,
+        args.time,
+        args.kind,
+        args.kind and args.value,
+        args.label,
+        args.group,
+        *(args.channels or []),
+    ]
     missing = [c for c in wanted if c and c not in df.columns]
     if missing:
         raise UserError(f"{path}: no column(s) {missing}; columns are {list(df.columns)[:20]}")
@@ -140,20 +162,27 @@ def _read_table(args):
         column_id = args.id[0]
         per_id = [c for c in (args.label, args.group) if c]
         meta = df.groupby(column_id, sort=False)[per_id].first() if per_id else None
-        panel = Panel.from_long(df, column_id, args.time, args.kind, args.value,
-                                meta=meta, sampling_rate=args.rate)
+        panel = Panel.from_long(
+            df, column_id, args.time, args.kind, args.value, meta=meta, sampling_rate=args.rate
+        )
         if meta is not None:
-            panel.meta.rename(columns={args.label: "label", args.group: "group"},
-                              inplace=True)
+            panel.meta.rename(columns={args.label: "label", args.group: "group"}, inplace=True)
         return panel
     excluded = {*args.id, args.time, args.label, args.group}
-    values = args.channels or [c for c in df.columns if c not in excluded
-                               and pd.api.types.is_numeric_dtype(df[c])]
+    values = args.channels or [
+        c for c in df.columns if c not in excluded and pd.api.types.is_numeric_dtype(df[c])
+    ]
     if not values:
         raise UserError(f"{path}: no numeric channel column besides {sorted(excluded - {None})}")
-    panel, report = read_long_table(df, id_columns=args.id, value_columns=values,
-                                    label_column=args.label, group_column=args.group,
-                                    sort_column=args.time, sampling_rate=args.rate)
+    panel, report = read_long_table(
+        df,
+        id_columns=args.id,
+        value_columns=values,
+        label_column=args.label,
+        group_column=args.group,
+        sort_column=args.time,
+        sampling_rate=args.rate,
+    )
     for line in report.summary().splitlines():
         log.info(line)
     return panel
@@ -179,10 +208,17 @@ def _panels(args):
         from featurekit.io import iter_store, store_chunks
 
         n_chunks = len(store_chunks(args.source))
-        chunks = tqdm(iter_store(args.source), total=n_chunks, desc="extract", unit="chunk",
-                      disable=args.quiet)
-        return ((prepare_competition(c) for c in chunks),
-                f"store {args.source} ({n_chunks} chunks, prepared as the competition recipe)")
+        chunks = tqdm(
+            iter_store(args.source),
+            total=n_chunks,
+            desc="extract",
+            unit="chunk",
+            disable=args.quiet,
+        )
+        return (
+            (prepare_competition(c) for c in chunks),
+            f"store {args.source} ({n_chunks} chunks, prepared as the competition recipe)",
+        )
     if kind == "ts":
         from featurekit.io import read_ts
 
@@ -221,13 +257,16 @@ def _extract(args) -> None:
     table = _feature_table(args)
     table.reset_index().to_parquet(args.out, index=False)  # ids once, as column `id`
     n_features = sum("__" in str(c) for c in table.columns)
-    print(f"wrote {args.out}: {len(table)} rows, {n_features} features + meta "
-          f"{[c for c in table.columns if '__' not in str(c)]}")
+    print(
+        f"wrote {args.out}: {len(table)} rows, {n_features} features + meta "
+        f"{[c for c in table.columns if '__' not in str(c)]}"
+    )
 
 
 # ---------------------------------------------------------------------- feature files
-def _model_inputs(columns, label: str, group: str | None,
-                  keep: list[str]) -> tuple[list[str], list[str]]:
+def _model_inputs(
+    columns, label: str, group: str | None, keep: list[str]
+) -> tuple[list[str], list[str]]:
     """``(features, metadata)`` columns fed to the model: an allow-list, not a deny-list.
 
     Features are named ``<channel>__<feature>`` (a name no metadata column can have); the
@@ -254,12 +293,13 @@ def _split_table(path, label: str, group: str | None, keep: list[str], table=Non
             table = table.set_index("id")
     missing = [c for c in [label, group, *keep] if c and c not in table.columns]
     if missing:
-        raise UserError(f"{path}: no column(s) {missing}; columns are "
-                        f"{list(table.columns)[:20]}")
+        raise UserError(f"{path}: no column(s) {missing}; columns are {list(table.columns)[:20]}")
     features, meta = _model_inputs(table.columns, label, group, keep)
     if not features:
-        raise UserError(f"{path}: no feature column (named <channel>__<feature>); columns "
-                        f"are {list(table.columns)[:20]}")
+        raise UserError(
+            f"{path}: no feature column (named <channel>__<feature>); columns "
+            f"are {list(table.columns)[:20]}"
+        )
     print(f"{path}: model inputs are {len(features)} features + {meta}")
     return table, table[features + meta]
 
@@ -278,8 +318,13 @@ def _model(name: str, select: bool, random_state: int = 0):
 def _is_feature_file(args) -> bool:
     """Whether compare's input is a feature Parquet (else series to extract first)."""
     source = args.source if args.source is not None else args.store
-    return (not args.demo and args.store is None and not args.id and source is not None
-            and source.suffix.lower() in (".parquet", ".pq"))
+    return (
+        not args.demo
+        and args.store is None
+        and not args.id
+        and source is not None
+        and source.suffix.lower() in (".parquet", ".pq")
+    )
 
 
 def _compare(args) -> None:
@@ -292,21 +337,30 @@ def _compare(args) -> None:
         args.label, args.group = "label", args.group and "group"
         if args.window and not args.parent:
             args.parent = "parent_id"  # score series too, from their windows
-        table, X = _split_table(args.source or "the series", args.label, args.group,
-                                args.keep, table=extracted)
+        table, X = _split_table(
+            args.source or "the series", args.label, args.group, args.keep, table=extracted
+        )
     labeled = table[args.label].notna().to_numpy()
     if args.parent and args.parent not in table.columns:
         raise UserError(f"{args.source}: no --parent column {args.parent!r}")
     parent = table.loc[labeled, args.parent].to_numpy() if args.parent else None
-    models = ({f"{m}+select": _model(m, True) for m in args.models} if args.select
-              else list(args.models))
+    models = (
+        {f"{m}+select": _model(m, True) for m in args.models} if args.select else list(args.models)
+    )
     from featurekit.report import _summary_table
 
-    results = compare(X[labeled], table.loc[labeled, args.label].astype(str).to_numpy(),
-                      table.loc[labeled, args.group].to_numpy() if args.group else None,
-                      models=models, out=args.out, cv=args.cv, n_splits=args.n_splits,
-                      calibrate=None if args.calibrate == "none" else args.calibrate,
-                      parent=parent, verbose=not args.quiet)
+    results = compare(
+        X[labeled],
+        table.loc[labeled, args.label].astype(str).to_numpy(),
+        table.loc[labeled, args.group].to_numpy() if args.group else None,
+        models=models,
+        out=args.out,
+        cv=args.cv,
+        n_splits=args.n_splits,
+        calibrate=None if args.calibrate == "none" else args.calibrate,
+        parent=parent,
+        verbose=not args.quiet,
+    )
     print("mean ± sd over folds, sorted by log loss:")
     print(_summary_table(results).to_string(index=False))
     print(f"report: {args.out / 'report.html'}")
@@ -317,10 +371,14 @@ def _baseline(args) -> None:
         from featurekit.competition.recipes import baseline_competition
 
         _existing(args.data, "competition folder")
-        baseline_competition(args.data, args.out or ".", model=args.model,
-                             calibrate=None if args.calibrate == "none"
-                             else args.calibrate, n_jobs=args.n_jobs,
-                             sampling_rates=_rates(args.rates))
+        baseline_competition(
+            args.data,
+            args.out or ".",
+            model=args.model,
+            calibrate=None if args.calibrate == "none" else args.calibrate,
+            n_jobs=args.n_jobs,
+            sampling_rates=_rates(args.rates),
+        )
     else:
         from featurekit.recipes import baseline_watch
 
@@ -331,8 +389,7 @@ def _ingest(args) -> None:
     from featurekit.competition.ingest import ingest_competition
 
     _existing(args.data, "competition folder")
-    ingest_competition(args.data, args.store, n_jobs=args.n_jobs,
-                       sampling_rates=_rates(args.rates))
+    ingest_competition(args.data, args.store, n_jobs=args.n_jobs, sampling_rates=_rates(args.rates))
 
 
 def _submit(args) -> None:
@@ -360,8 +417,14 @@ def _submit(args) -> None:
     groups = train.loc[labeled, args.group].to_numpy() if args.group else None
     # inner folds (calibration, the ensemble) by subject
     fit_grouped(model, X[labeled], train.loc[labeled, args.label].astype(str).to_numpy(), groups)
-    write_submission(X_test.index, model.predict_proba(X_test[X.columns]), model.classes_,
-                     args.out, template=args.template, metadata=args.metadata)
+    write_submission(
+        X_test.index,
+        model.predict_proba(X_test[X.columns]),
+        model.classes_,
+        args.out,
+        template=args.template,
+        metadata=args.metadata,
+    )
     validate_submission(args.out, args.template)
     print(f"wrote {args.out}: {len(X_test)} rows")
 
@@ -383,157 +446,270 @@ class _Formatter(argparse.RawDescriptionHelpFormatter):
 
 
 def _source_options(p, *, labels: bool = True, feature_file: bool = False) -> None:
-    p.add_argument("source", nargs="?", type=Path, metavar="INPUT",
-                   help=("a feature Parquet from `featurekit extract`, or series to extract "
-                         "first: " if feature_file else "")
-                   + "a store directory from `featurekit ingest` (streamed chunk by chunk, "
-                     "prepared as the competition recipe), a .ts file, or a table "
-                     "(.csv, .tsv, .parquet) with one row per sample (needs --id)")
-    p.add_argument("--store", type=Path, help="the store directory (same as INPUT; kept for "
-                   "older scripts)")
-    p.add_argument("--demo", action="store_true",
-                   help="use the bundled watch data (load_watch(), mirrored) instead of INPUT")
-    p.add_argument("--id", nargs="+", metavar="COLUMN",
-                   help="table: column(s) identifying each series (tsfresh's column_id); "
-                        "several columns make one id, e.g. --id user_name num_window")
-    p.add_argument("--time", metavar="COLUMN",
-                   help="table: column ordering the samples of a series (tsfresh's "
-                        "column_sort) (default: file order)")
-    p.add_argument("--kind", metavar="COLUMN",
-                   help="table in tsfresh's long format: the column naming the channel of "
-                        "each row (column_kind) (default: none, one column per channel)")
-    p.add_argument("--value", default="value", metavar="COLUMN",
-                   help="table in tsfresh's long format: the value column (column_value)")
-    p.add_argument("--channels", nargs="+", metavar="COLUMN",
-                   help="table: the channel columns (default: every numeric column but id, "
-                        "time, label and group)")
+    p.add_argument(
+        "source",
+        nargs="?",
+        type=Path,
+        metavar="INPUT",
+        help=(
+            "a feature Parquet from `featurekit extract`, or series to extract first: "
+            if feature_file
+            else ""
+        )
+        + "a store directory from `featurekit ingest` (streamed chunk by chunk, "
+        "prepared as the competition recipe), a .ts file, or a table "
+        "(.csv, .tsv, .parquet) with one row per sample (needs --id)",
+    )
+    p.add_argument(
+        "--store", type=Path, help="the store directory (same as INPUT; kept for older scripts)"
+    )
+    p.add_argument(
+        "--demo",
+        action="store_true",
+        help="use the bundled watch data (load_watch(), mirrored) instead of INPUT",
+    )
+    p.add_argument(
+        "--id",
+        nargs="+",
+        metavar="COLUMN",
+        help="table: column(s) identifying each series (tsfresh's column_id); "
+        "several columns make one id, e.g. --id user_name num_window",
+    )
+    p.add_argument(
+        "--time",
+        metavar="COLUMN",
+        help="table: column ordering the samples of a series (tsfresh's "
+        "column_sort) (default: file order)",
+    )
+    p.add_argument(
+        "--kind",
+        metavar="COLUMN",
+        help="table in tsfresh's long format: the column naming the channel of "
+        "each row (column_kind) (default: none, one column per channel)",
+    )
+    p.add_argument(
+        "--value",
+        default="value",
+        metavar="COLUMN",
+        help="table in tsfresh's long format: the value column (column_value)",
+    )
+    p.add_argument(
+        "--channels",
+        nargs="+",
+        metavar="COLUMN",
+        help="table: the channel columns (default: every numeric column but id, "
+        "time, label and group)",
+    )
     if labels:
-        p.add_argument("--label", dest="label", metavar="COLUMN",
-                       help="table: the class column, kept as meta column `label`")
-        p.add_argument("--group", dest="group", metavar="COLUMN",
-                       help="table: the subject column, kept as meta column `group`")
-    p.add_argument("--rate", type=_positive_float, metavar="HZ",
-                   help=".ts file or table: sampling rate in Hz (default: 1, time in samples)")
+        p.add_argument(
+            "--label",
+            dest="label",
+            metavar="COLUMN",
+            help="table: the class column, kept as meta column `label`",
+        )
+        p.add_argument(
+            "--group",
+            dest="group",
+            metavar="COLUMN",
+            help="table: the subject column, kept as meta column `group`",
+        )
+    p.add_argument(
+        "--rate",
+        type=_positive_float,
+        metavar="HZ",
+        help=".ts file or table: sampling rate in Hz (default: 1, time in samples)",
+    )
 
 
 def _extraction_options(p) -> None:
-    p.add_argument("--features", default="default",
-                   help="feature set: seed, stats, spectral, cross, default, interval, "
-                        "rocket, shape, full, tsfresh-minimal... (featurekit.list_feature_sets())")
-    p.add_argument("--window", type=_positive_int, metavar="SAMPLES",
-                   help="cut windows of this many samples first (default: whole series)")
-    p.add_argument("--step", type=_positive_int, metavar="SAMPLES",
-                   help="window step in samples (default: --window, no overlap)")
-    p.add_argument("--n-jobs", type=_n_jobs, default=1,
-                   help="parallel chunks (-1 = all cores)")
+    p.add_argument(
+        "--features",
+        default="default",
+        help="feature set: seed, stats, spectral, cross, default, interval, "
+        "rocket, shape, full, tsfresh-minimal... (featurekit.list_feature_sets())",
+    )
+    p.add_argument(
+        "--window",
+        type=_positive_int,
+        metavar="SAMPLES",
+        help="cut windows of this many samples first (default: whole series)",
+    )
+    p.add_argument(
+        "--step",
+        type=_positive_int,
+        metavar="SAMPLES",
+        help="window step in samples (default: --window, no overlap)",
+    )
+    p.add_argument("--n-jobs", type=_n_jobs, default=1, help="parallel chunks (-1 = all cores)")
 
 
 def _model_options(p, default_calibrate: str) -> None:
     p.add_argument("--label", default="label", help="target column")
     p.add_argument("--group", default="group", help="subject column")
-    p.add_argument("--keep", nargs="*", default=[], metavar="COLUMN",
-                   help="metadata columns to use as features (e.g. side); body_part and "
-                        "sensor are always used when present")
-    p.add_argument("--calibrate", default=default_calibrate, choices=CALIBRATIONS,
-                   help="probability calibration on inner folds grouped by subject")
-    p.add_argument("--select", action="store_true",
-                   help="put featurekit.selection.with_selection's relevance filter "
-                        "(tsfresh's FRESH tests) before each model, refitted per fold")
+    p.add_argument(
+        "--keep",
+        nargs="*",
+        default=[],
+        metavar="COLUMN",
+        help="metadata columns to use as features (e.g. side); body_part and "
+        "sensor are always used when present",
+    )
+    p.add_argument(
+        "--calibrate",
+        default=default_calibrate,
+        choices=CALIBRATIONS,
+        help="probability calibration on inner folds grouped by subject",
+    )
+    p.add_argument(
+        "--select",
+        action="store_true",
+        help="put featurekit.selection.with_selection's relevance filter "
+        "(tsfresh's FRESH tests) before each model, refitted per fold",
+    )
 
 
 def _rates_option(p) -> None:
-    p.add_argument("--rates", nargs="*", metavar="SENSOR=HZ", type=_rate_pair,
-                   help="sampling rates as SENSOR=HZ, e.g. smartwatch=50 vicon=100 (default: "
-                        "none, time is counted in samples)")
+    p.add_argument(
+        "--rates",
+        nargs="*",
+        metavar="SENSOR=HZ",
+        type=_rate_pair,
+        help="sampling rates as SENSOR=HZ, e.g. smartwatch=50 vicon=100 (default: "
+        "none, time is counted in samples)",
+    )
 
 
 def _parser() -> argparse.ArgumentParser:
     from featurekit import __version__
 
     parser = argparse.ArgumentParser(
-        prog="featurekit", formatter_class=_Formatter,
+        prog="featurekit",
+        formatter_class=_Formatter,
         description="Wearable-sensor series to features, models and calibrated submissions.",
-        epilog="Exit codes: 0 success, 1 user error (one line on stderr), 2 usage error.")
+        epilog="Exit codes: 0 success, 1 user error (one line on stderr), 2 usage error.",
+    )
     parser.add_argument("--version", action="version", version=f"featurekit {__version__}")
-    parser.add_argument("--debug", action="store_true",
-                        help="show the full traceback of an error")
-    parser.add_argument("-q", "--quiet", action="store_true",
-                        help="only warnings and errors (no progress or log lines)")
+    parser.add_argument("--debug", action="store_true", help="show the full traceback of an error")
+    parser.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        help="only warnings and errors (no progress or log lines)",
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    p = sub.add_parser("ingest", formatter_class=_Formatter,
-                       help="read a competition folder once into a Parquet store",
-                       description="Read a competition folder once into a chunked Parquet "
-                                   "store, resumably, and write report.csv next to it.")
+    p = sub.add_parser(
+        "ingest",
+        formatter_class=_Formatter,
+        help="read a competition folder once into a Parquet store",
+        description="Read a competition folder once into a chunked Parquet "
+        "store, resumably, and write report.csv next to it.",
+    )
     p.add_argument("data", type=Path, help="folder with train.csv, metadata.csv, unlabeled/")
     p.add_argument("store", type=Path, help="output store directory")
-    p.add_argument("--n-jobs", type=_n_jobs, default=-1,
-                   help="parallel readers (-1 = all cores)")
+    p.add_argument("--n-jobs", type=_n_jobs, default=-1, help="parallel readers (-1 = all cores)")
     _rates_option(p)
     p.set_defaults(run=_ingest)
 
-    p = sub.add_parser("extract", formatter_class=_Formatter,
-                       help="feature table (Parquet) from a store, a .ts file or a table",
-                       description="Extract a feature table from series: a store, a .ts file, "
-                                   "a long table, or --demo. The Parquet has one row per "
-                                   "series (or window), ids in column `id`, the features "
-                                   "(<channel>__<feature>) and the series' metadata.")
+    p = sub.add_parser(
+        "extract",
+        formatter_class=_Formatter,
+        help="feature table (Parquet) from a store, a .ts file or a table",
+        description="Extract a feature table from series: a store, a .ts file, "
+        "a long table, or --demo. The Parquet has one row per "
+        "series (or window), ids in column `id`, the features "
+        "(<channel>__<feature>) and the series' metadata.",
+    )
     _source_options(p)
     _extraction_options(p)
     p.add_argument("--out", type=Path, default=Path("features.parquet"), help="output file")
     p.set_defaults(run=_extract, parser=p)
 
-    p = sub.add_parser("compare", formatter_class=_Formatter,
-                       help="cross-validate models on a feature file or on series, write a "
-                            "report",
-                       description="Cross-validate models grouped by subject on a feature "
-                                   "file, or on series whose features are extracted first "
-                                   "(--features, --window); write report.html, report.md, "
-                                   "results.csv and out-of-fold predictions. Models get the "
-                                   "<channel>__<feature> columns, body_part/sensor and "
-                                   "--keep.")
+    p = sub.add_parser(
+        "compare",
+        formatter_class=_Formatter,
+        help="cross-validate models on a feature file or on series, write a report",
+        description="Cross-validate models grouped by subject on a feature "
+        "file, or on series whose features are extracted first "
+        "(--features, --window); write report.html, report.md, "
+        "results.csv and out-of-fold predictions. Models get the "
+        "<channel>__<feature> columns, body_part/sensor and "
+        "--keep.",
+    )
     _source_options(p, labels=False, feature_file=True)
     _extraction_options(p)
-    p.add_argument("--models", nargs="+", default=list(MODEL_NAMES), choices=MODEL_NAMES,
-                   metavar="MODEL", help=f"models to compare, from {', '.join(MODEL_NAMES)}")
-    p.add_argument("--cv", default="stratified-group", choices=CV_NAMES,
-                   help="split; stratified (for independent rows), kfold and sequential "
-                        "ignore subjects and leak when the table has them")
+    p.add_argument(
+        "--models",
+        nargs="+",
+        default=list(MODEL_NAMES),
+        choices=MODEL_NAMES,
+        metavar="MODEL",
+        help=f"models to compare, from {', '.join(MODEL_NAMES)}",
+    )
+    p.add_argument(
+        "--cv",
+        default="stratified-group",
+        choices=CV_NAMES,
+        help="split; stratified (for independent rows), kfold and sequential "
+        "ignore subjects and leak when the table has them",
+    )
     p.add_argument("--n-splits", type=_positive_int, default=5, help="number of folds")
-    p.add_argument("--parent", metavar="COLUMN",
-                   help="series id column of windows (e.g. parent_id): also score series "
-                        "by averaging their windows (default: rows are series)")
+    p.add_argument(
+        "--parent",
+        metavar="COLUMN",
+        help="series id column of windows (e.g. parent_id): also score series "
+        "by averaging their windows (default: rows are series)",
+    )
     p.add_argument("--out", type=Path, default=Path("reports/compare"), help="report folder")
     _model_options(p, "temperature")
     p.set_defaults(run=_compare, parser=p)
 
-    p = sub.add_parser("baseline", formatter_class=_Formatter,
-                       help="seed recipe: load_watch() figures, or a competition folder's "
-                            "CV figures and submission.csv")
-    p.add_argument("--data", type=Path,
-                   help="competition folder (default: the bundled watch data)")
-    p.add_argument("--out", type=Path, default=Path("."),
-                   help="where submission.csv and the store go")
+    p = sub.add_parser(
+        "baseline",
+        formatter_class=_Formatter,
+        help="seed recipe: load_watch() figures, or a competition folder's "
+        "CV figures and submission.csv",
+    )
+    p.add_argument("--data", type=Path, help="competition folder (default: the bundled watch data)")
+    p.add_argument(
+        "--out", type=Path, default=Path("."), help="where submission.csv and the store go"
+    )
     p.add_argument("--model", default="seed-rf", choices=MODEL_NAMES, help="model")
-    p.add_argument("--calibrate", default="none", choices=CALIBRATIONS,
-                   help="probability calibration on inner folds grouped by subject")
+    p.add_argument(
+        "--calibrate",
+        default="none",
+        choices=CALIBRATIONS,
+        help="probability calibration on inner folds grouped by subject",
+    )
     p.add_argument("--n-jobs", type=_n_jobs, default=1, help="parallel jobs (-1 = all cores)")
     _rates_option(p)
     p.set_defaults(run=_baseline)
 
-    p = sub.add_parser("submit", formatter_class=_Formatter,
-                       help="fit on labeled features, write and validate a submission")
-    p.add_argument("--train", type=Path, help="labeled feature Parquet (required unless "
-                   "--validate)")
-    p.add_argument("--test", type=Path, help="feature Parquet of the ids to predict "
-                   "(required unless --validate)")
-    p.add_argument("--template", type=Path, help="sample_submission.csv (default: none, "
-                   "columns from the model's classes)")
-    p.add_argument("--metadata", type=Path, help="metadata.csv; every id must be in it "
-                   "(default: not checked)")
+    p = sub.add_parser(
+        "submit",
+        formatter_class=_Formatter,
+        help="fit on labeled features, write and validate a submission",
+    )
+    p.add_argument(
+        "--train", type=Path, help="labeled feature Parquet (required unless --validate)"
+    )
+    p.add_argument(
+        "--test",
+        type=Path,
+        help="feature Parquet of the ids to predict (required unless --validate)",
+    )
+    p.add_argument(
+        "--template",
+        type=Path,
+        help="sample_submission.csv (default: none, columns from the model's classes)",
+    )
+    p.add_argument(
+        "--metadata", type=Path, help="metadata.csv; every id must be in it (default: not checked)"
+    )
     p.add_argument("--model", default="seed-rf", choices=MODEL_NAMES, help="model")
-    p.add_argument("--validate", type=Path, metavar="SUBMISSION",
-                   help="only check this submission file")
+    p.add_argument(
+        "--validate", type=Path, metavar="SUBMISSION", help="only check this submission file"
+    )
     p.add_argument("--out", type=Path, default=Path("submission.csv"), help="output file")
     _model_options(p, "temperature")
     p.set_defaults(run=_submit)
@@ -573,13 +749,14 @@ def main(argv: list[str] | None = None) -> int:
     """
     parser = _parser()
     args = parser.parse_args(argv)  # usage errors exit 2 here, as argparse does
-    if args.command in ("extract", "compare") and not (args.source or args.store
-                                                       or args.demo):
-        args.parser.error("no input: give " + ("a feature Parquet, or " if args.command ==
-                                               "compare" else "")
-                          + "a store directory (from `featurekit ingest`), a .ts file or a "
-                            "table (.csv/.parquet, with --id), or --demo for the bundled "
-                            "watch data")
+    if args.command in ("extract", "compare") and not (args.source or args.store or args.demo):
+        args.parser.error(
+            "no input: give "
+            + ("a feature Parquet, or " if args.command == "compare" else "")
+            + "a store directory (from `featurekit ingest`), a .ts file or a "
+            "table (.csv/.parquet, with --id), or --demo for the bundled "
+            "watch data"
+        )
     from featurekit.logs import console_logging
 
     try:

@@ -105,8 +105,11 @@ def xyz_triples(channels: Sequence[str]) -> list[tuple[str, tuple[str, str, str]
         match = _AXIS.match(channel)
         if match:
             by_prefix.setdefault(match.group(1), {})[match.group(2).lower()] = channel
-    return [(prefix, tuple(axes[a] for a in "xyz"))
-            for prefix, axes in by_prefix.items() if set(axes) == {"x", "y", "z"}]
+    return [
+        (prefix, tuple(axes[a] for a in "xyz"))
+        for prefix, axes in by_prefix.items()
+        if set(axes) == {"x", "y", "z"}
+    ]
 
 
 # ---------------------------------------------------------------------------- magnitudes
@@ -130,9 +133,9 @@ def magnitude_name(prefix: str) -> str:
     return f"{prefix}mag"
 
 
-def check_magnitude_groups(groups: Mapping[str, Sequence[str] | str]
-                           | Iterable[tuple[str, Sequence[str] | str]]
-                           ) -> tuple[tuple[str, tuple[str, ...]], ...]:
+def check_magnitude_groups(
+    groups: Mapping[str, Sequence[str] | str] | Iterable[tuple[str, Sequence[str] | str]],
+) -> tuple[tuple[str, tuple[str, ...]], ...]:
     """``{name: channels}`` (or ``[(name, channels), ...]``) as ``((name, (channel, ...)),
     ...)``; a name that is not a valid channel name (``a__b`` would give columns that
     :func:`featurekit.parse_feature_name` cannot read back) or a group without channels is
@@ -163,16 +166,22 @@ def check_magnitude_groups(groups: Mapping[str, Sequence[str] | str]
         raise TypeError(f"magnitude_groups must be a dict {{name: [channels]}}, got {groups!r}")
     try:
         items = list(groups.items() if hasattr(groups, "items") else groups)
-        resolved = [(name, tuple([members] if isinstance(members, str) else members))
-                    for name, members in items]
+        resolved = [
+            (name, tuple([members] if isinstance(members, str) else members))
+            for name, members in items
+        ]
     except (TypeError, ValueError):
-        raise TypeError("magnitude_groups must be a dict {name: [channels]} or a list of "
-                        f"(name, [channels]) pairs, got {groups!r:.80}") from None
+        raise TypeError(
+            "magnitude_groups must be a dict {name: [channels]} or a list of "
+            f"(name, [channels]) pairs, got {groups!r:.80}"
+        ) from None
     problems = []
     for name, members in resolved:
         if not is_channel_name(name):
-            problems.append(f"group name {name!r} must use only [{CHANNEL_NAME_CHARS}-] and no "
-                            "'__' (it becomes the magnitude channel's name)")
+            problems.append(
+                f"group name {name!r} must use only [{CHANNEL_NAME_CHARS}-] and no "
+                "'__' (it becomes the magnitude channel's name)"
+            )
         if not members:
             problems.append(f"group {name!r} names no channel")
     if problems:
@@ -243,8 +252,10 @@ def default_mirror_signs(channels: Sequence[str]) -> dict[str, int]:
         if w in channels:
             signs[w] = -1
     if not signs:
-        raise ValueError(f"no default mirror for channels {sorted(channels)}; pass axes=[...] "
-                         "or signs={channel: -1, ...}")
+        raise ValueError(
+            f"no default mirror for channels {sorted(channels)}; pass axes=[...] "
+            "or signs={channel: -1, ...}"
+        )
     return signs
 
 

@@ -64,17 +64,21 @@ def load_watch() -> Panel:
     """
     path = _package_dir("seglearn", "datasets") / "data" / "watch_dataset.npy"
     if not path.is_file():
-        raise FileNotFoundError(f"{path} is missing from the installed seglearn; reinstall it: "
-                                "pip install --force-reinstall seglearn")
+        raise FileNotFoundError(
+            f"{path} is missing from the installed seglearn; reinstall it: "
+            "pip install --force-reinstall seglearn"
+        )
     # The file is a pickled dict, so allow_pickle is required; it is a trusted file
     # installed with the seglearn package, not user input.
     data = np.load(path, allow_pickle=True).item()
     names = np.asarray(data["y_labels"], dtype=object)
-    meta = pd.DataFrame({
-        "label": names[np.asarray(data["y"], dtype=np.int64)],
-        "group": np.asarray(data["subject"], dtype=np.int64),
-        "side": np.where(np.asarray(data["side"]) == 1, "right", "left").astype(object),
-    })
+    meta = pd.DataFrame(
+        {
+            "label": names[np.asarray(data["y"], dtype=np.int64)],
+            "group": np.asarray(data["subject"], dtype=np.int64),
+            "side": np.where(np.asarray(data["side"]) == 1, "right", "left").astype(object),
+        }
+    )
     return Panel.from_arrays(
         [np.asarray(x, dtype=np.float64) for x in data["X"]],
         channels=list(data["X_labels"]),
@@ -100,9 +104,15 @@ def load_basic_motions() -> Panel:
     channels = ["ax", "ay", "az", "wx", "wy", "wz"]
     parts = []
     for split in ("train", "test"):
-        part = read_ts(folder / f"BasicMotions_{split.upper()}.ts", channels=channels,
-                       sampling_rate=BASIC_MOTIONS_HZ)
+        part = read_ts(
+            folder / f"BasicMotions_{split.upper()}.ts",
+            channels=channels,
+            sampling_rate=BASIC_MOTIONS_HZ,
+        )
         start = sum(len(q) for q in parts)
-        parts.append(part.replace(ids=np.arange(start, start + len(part)),
-                                  meta=part.meta.assign(split=split)))
+        parts.append(
+            part.replace(
+                ids=np.arange(start, start + len(part)), meta=part.meta.assign(split=split)
+            )
+        )
     return Panel.concat(parts)

@@ -82,8 +82,9 @@ class _Embeddings(TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self, "n_features_out_")
         width = max(3, len(str(self.n_features_out_ - 1)))
-        return np.array([f"emb__{self.name}__{i:0{width}d}"
-                         for i in range(self.n_features_out_)], dtype=object)
+        return np.array(
+            [f"emb__{self.name}__{i:0{width}d}" for i in range(self.n_features_out_)], dtype=object
+        )
 
 
 class TableEmbeddings(_Embeddings):
@@ -121,15 +122,23 @@ class TableEmbeddings(_Embeddings):
 
     _title = "TableEmbeddings"
 
-    def __init__(self, table: str | os.PathLike | pd.DataFrame | None = None, *,
-                 table_ids: str | os.PathLike | ArrayLike | None = None, name: str = "cnn"):
+    def __init__(
+        self,
+        table: str | os.PathLike | pd.DataFrame | None = None,
+        *,
+        table_ids: str | os.PathLike | ArrayLike | None = None,
+        name: str = "cnn",
+    ):
         self.table = table
         self.table_ids = table_ids
         self.name = name
 
     def _problems(self, X) -> list[str]:
-        problems = [] if self.table is not None else [
-            "table=... is required (precomputed embeddings: a file or a DataFrame)"]
+        problems = (
+            []
+            if self.table is not None
+            else ["table=... is required (precomputed embeddings: a file or a DataFrame)"]
+        )
         return problems + self._common_problems(X)
 
     def fit(self, X: Panel, y: Any = None) -> TableEmbeddings:
@@ -226,9 +235,15 @@ class EncoderEmbeddings(_Embeddings):
 
     _title = "EncoderEmbeddings"
 
-    def __init__(self, encoder: str | os.PathLike | Any = None, *,
-                 weights: str | os.PathLike | None = None, batch_size: int = 256,
-                 device: str = "cpu", name: str = "cnn"):
+    def __init__(
+        self,
+        encoder: str | os.PathLike | Any = None,
+        *,
+        weights: str | os.PathLike | None = None,
+        batch_size: int = 256,
+        device: str = "cpu",
+        name: str = "cnn",
+    ):
         self.encoder = encoder
         self.weights = weights
         self.batch_size = batch_size
@@ -247,8 +262,9 @@ class EncoderEmbeddings(_Embeddings):
         if isinstance(X, Panel):
             empty = X.ids[X.lengths == 0]
             if len(empty):
-                problems.append(f"series {describe_ids(empty)} are empty; drop them before "
-                                "embedding")
+                problems.append(
+                    f"series {describe_ids(empty)} are empty; drop them before embedding"
+                )
         return problems
 
     # ------------------------------------------------------------------ fit
@@ -288,8 +304,10 @@ class EncoderEmbeddings(_Embeddings):
     def _check_device(self, torch) -> None:
         kind = str(self.device).split(":")[0]
         if kind == "cuda" and not torch.cuda.is_available():
-            raise ValueError(f"device={self.device!r} but torch.cuda.is_available() is False "
-                             "(no GPU or a CPU-only torch build); use device='cpu'")
+            raise ValueError(
+                f"device={self.device!r} but torch.cuda.is_available() is False "
+                "(no GPU or a CPU-only torch build); use device='cpu'"
+            )
 
     def _check_channels(self, X: Panel) -> None:
         expected = _declared_in_channels(self.encoder_)
@@ -299,10 +317,13 @@ class EncoderEmbeddings(_Embeddings):
                 f"the encoder expects {expected} input channels"
                 + (f" {list(names)}" if names is not None else "")
                 + f" but the panel has {X.n_channels}: {X.channels}; "
-                "select or reorder them with panel.select_channels([...])")
+                "select or reorder them with panel.select_channels([...])"
+            )
         if names is not None and list(names) != list(X.channels):
-            raise ValueError(f"the encoder was trained on channels {list(names)} but the panel "
-                             f"has {X.channels}; use panel.select_channels({list(names)})")
+            raise ValueError(
+                f"the encoder was trained on channels {list(names)} but the panel "
+                f"has {X.channels}; use panel.select_channels({list(names)})"
+            )
 
     def __getstate__(self):
         # A loaded TorchScript module does not pickle; keep its archive bytes instead.
@@ -351,8 +372,10 @@ class EncoderEmbeddings(_Embeddings):
         torch = _import_torch()
         nan = X.nan_counts()
         if (nan > 0).any():
-            raise ValueError(f"series {describe_ids(nan.index[nan > 0])} contain NaN; fill them first "
-                             "with featurekit.preprocess.fill_nan")
+            raise ValueError(
+                f"series {describe_ids(nan.index[nan > 0])} contain NaN; fill them first "
+                "with featurekit.preprocess.fill_nan"
+            )
         empty = X.ids[X.lengths == 0]
         if len(empty):
             raise ValueError(f"series {describe_ids(empty)} are empty; drop them before embedding")
@@ -360,7 +383,7 @@ class EncoderEmbeddings(_Embeddings):
         out = None
         with torch.inference_mode():
             for start in range(0, len(order), self.batch_size):
-                positions = order[start:start + self.batch_size]
+                positions = order[start : start + self.batch_size]
                 part = X.take(positions)
                 batch = torch.from_numpy(part.to_numpy3d(fill=0.0).astype(np.float32))
                 lengths = torch.from_numpy(part.lengths.astype(np.int64))
@@ -368,7 +391,9 @@ class EncoderEmbeddings(_Embeddings):
                 if out is None:
                     out = np.empty((len(X), result.shape[1]), dtype=np.float32)
                 out[positions] = result
-        return np.empty((0, getattr(self, "n_features_out_", 0)), np.float32) if out is None else out
+        return (
+            np.empty((0, getattr(self, "n_features_out_", 0)), np.float32) if out is None else out
+        )
 
     def _forward(self, batch, lengths, part: Panel) -> np.ndarray:
         try:
@@ -379,10 +404,13 @@ class EncoderEmbeddings(_Embeddings):
                 f"time) with series {describe_ids(part.ids, 5)}; the panel has {part.n_channels} "
                 f"channels {part.channels}. If the encoder expects another channel count, "
                 f"select them with panel.select_channels([...]). torch said: "
-                f"{str(exc).strip().splitlines()[-1]}") from exc
+                f"{str(exc).strip().splitlines()[-1]}"
+            ) from exc
         if result.ndim != 2 or result.shape[0] != batch.shape[0]:
-            raise ValueError(f"the encoder must return (batch, dim); it returned shape "
-                             f"{tuple(result.shape)} for a batch of {batch.shape[0]}")
+            raise ValueError(
+                f"the encoder must return (batch, dim); it returned shape "
+                f"{tuple(result.shape)} for a batch of {batch.shape[0]}"
+            )
         return result.detach().float().cpu().numpy()
 
 
@@ -456,13 +484,19 @@ class EmbeddingFeatures(_Embeddings):
         """
         problems = []
         if (self.encoder is None) == (self.table is None):
-            problems.append("give exactly one of encoder=... (a torch encoder) or table=... "
-                            "(precomputed embeddings)")
+            problems.append(
+                "give exactly one of encoder=... (a torch encoder) or table=... "
+                "(precomputed embeddings)"
+            )
         if self.table_ids is not None and self.table is None:
             problems.append("table_ids=... needs table=<a .npy file>")
-        encoder = EncoderEmbeddings(self.encoder, weights=self.weights,
-                                    batch_size=self.batch_size, device=self.device,
-                                    name=self.name)
+        encoder = EncoderEmbeddings(
+            self.encoder,
+            weights=self.weights,
+            batch_size=self.batch_size,
+            device=self.device,
+            name=self.name,
+        )
         if self.table is not None:
             embedder = TableEmbeddings(self.table, table_ids=self.table_ids, name=self.name)
             others = encoder._problems(X, need_encoder=False)
@@ -535,7 +569,8 @@ def _load_encoder(torch, encoder, weights, device):
             raise ValueError(
                 f"{str(path)!r} is not a TorchScript archive (save one with torch.jit.save). "
                 "For a state dict pass the module and the file: "
-                "EncoderEmbeddings(MyEncoder(...), weights=path)") from exc
+                "EncoderEmbeddings(MyEncoder(...), weights=path)"
+            ) from exc
     elif isinstance(encoder, torch.nn.Module):
         module = encoder
         if weights is not None:
@@ -544,15 +579,20 @@ def _load_encoder(torch, encoder, weights, device):
             except Exception as exc:  # UnpicklingError, RuntimeError, OSError
                 raise ValueError(
                     f"could not read weights {str(weights)!r} as a state dict with "
-                    f"torch.load(weights_only=True): {exc}".splitlines()[0]) from exc
+                    f"torch.load(weights_only=True): {exc}".splitlines()[0]
+                ) from exc
             if not isinstance(state, dict):
-                raise ValueError(f"weights {str(weights)!r} hold a {type(state).__name__}, "
-                                 "not a state dict (save module.state_dict())")
+                raise ValueError(
+                    f"weights {str(weights)!r} hold a {type(state).__name__}, "
+                    "not a state dict (save module.state_dict())"
+                )
             module.load_state_dict(state)
         module = module.to(device)
     else:
-        raise ValueError(f"encoder must be a TorchScript file path or a torch.nn.Module, "
-                         f"got {type(encoder).__name__}")
+        raise ValueError(
+            f"encoder must be a TorchScript file path or a torch.nn.Module, "
+            f"got {type(encoder).__name__}"
+        )
     return module.eval()
 
 
@@ -561,8 +601,11 @@ def _takes_lengths(module) -> bool:
     schema = getattr(module.forward, "schema", None)
     if schema is not None:  # TorchScript: arguments include self
         return len(schema.arguments) >= 3
-    params = [p for p in inspect.signature(module.forward).parameters.values()
-              if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    params = [
+        p
+        for p in inspect.signature(module.forward).parameters.values()
+        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+    ]
     return len(params) >= 2
 
 
@@ -597,8 +640,10 @@ def _read_table(table, table_ids) -> pd.DataFrame:
             raw = pd.read_csv(path)
             df = _set_id_index(raw if "id" in raw.columns else raw.set_index(raw.columns[0]))
         else:
-            raise ValueError(f"embedding table {str(path)!r}: unknown format {suffix!r}; "
-                             "use .parquet, .csv or .npy (with table_ids=...)")
+            raise ValueError(
+                f"embedding table {str(path)!r}: unknown format {suffix!r}; "
+                "use .parquet, .csv or .npy (with table_ids=...)"
+            )
     problems = []
     non_numeric = [c for c in df.columns if not pd.api.types.is_numeric_dtype(df[c])]
     if non_numeric:
@@ -643,8 +688,10 @@ def _lookup(table: pd.DataFrame, ids: pd.Index) -> np.ndarray:
             positions = as_text
     missing = ids[positions < 0]
     if len(missing):
-        raise ValueError(f"{len(missing)} series ids are not in the embedding table: "
-                         f"{describe_ids(missing)}; compute their embeddings or drop them")
+        raise ValueError(
+            f"{len(missing)} series ids are not in the embedding table: "
+            f"{describe_ids(missing)}; compute their embeddings or drop them"
+        )
     values = table.to_numpy(dtype=np.float32)[positions]
     bad = ids[np.isnan(values).any(axis=1)]
     if len(bad):

@@ -34,9 +34,11 @@ try:
     import torch
     from torch import nn
 except ImportError as exc:  # pragma: no cover - depends on the environment
-    raise ImportError("featurekit.encoder trains a torch encoder, but torch is not installed: "
-                      "pip install torch==2.13.0 (CPU build) or pip install "
-                      "'featurekit[torch]'") from exc
+    raise ImportError(
+        "featurekit.encoder trains a torch encoder, but torch is not installed: "
+        "pip install torch==2.13.0 (CPU build) or pip install "
+        "'featurekit[torch]'"
+    ) from exc
 
 from featurekit.panel import Panel
 
@@ -67,8 +69,14 @@ class Encoder(nn.Module):
     channels: list[str]
     dim: int
 
-    def __init__(self, channels: Sequence[str], mean: ArrayLike, std: ArrayLike,
-                 width: int = 64, dim: int = 128):
+    def __init__(
+        self,
+        channels: Sequence[str],
+        mean: ArrayLike,
+        std: ArrayLike,
+        width: int = 64,
+        dim: int = 128,
+    ):
         super().__init__()
         self.channels = list(channels)
         self.in_channels = len(self.channels)
@@ -199,7 +207,8 @@ def train_encoder(
     opt = torch.optim.AdamW(params, lr=lr, weight_decay=1e-4)
     per_epoch = int((panel.lengths[usable] // window).sum())
     sched = torch.optim.lr_scheduler.OneCycleLR(
-        opt, max_lr=lr, total_steps=epochs * -(-per_epoch // batch_size))
+        opt, max_lr=lr, total_steps=epochs * -(-per_epoch // batch_size)
+    )
     values = torch.from_numpy(panel.values.astype(np.float32))
     lengths = torch.full((batch_size,), window, dtype=torch.int64)
     encoder.train()
@@ -209,7 +218,7 @@ def train_encoder(
         offsets = panel.offsets[series] + rng.integers(0, panel.lengths[series] - window + 1)
         total = 0.0
         for b in range(0, per_epoch, batch_size):
-            rows = torch.from_numpy(offsets[b:b + batch_size])[:, None] + torch.arange(window)
+            rows = torch.from_numpy(offsets[b : b + batch_size])[:, None] + torch.arange(window)
             x = values[rows].transpose(1, 2)  # (batch, channels, window)
             hidden = torch.from_numpy(_span_mask(rng, len(x), window, span, ratio))[:, None, :]
             target = (x - encoder.mean) / encoder.std
@@ -222,8 +231,11 @@ def train_encoder(
             sched.step()
             total += loss.item() * len(x)
         if verbose:
-            print(f"epoch {epoch + 1:3d}/{epochs}  masked MSE {total / per_epoch:.4f}  "
-                  f"({time.perf_counter() - start:.1f} s)", flush=True)
+            print(
+                f"epoch {epoch + 1:3d}/{epochs}  masked MSE {total / per_epoch:.4f}  "
+                f"({time.perf_counter() - start:.1f} s)",
+                flush=True,
+            )
     return encoder.eval()
 
 

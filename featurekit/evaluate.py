@@ -45,8 +45,7 @@ LEAK_WARNING = (
 )
 
 
-def make_splitter(cv: str = "stratified-group", n_splits: int = 5,
-                  random_state: int = 0) -> Any:
+def make_splitter(cv: str = "stratified-group", n_splits: int = 5, random_state: int = 0) -> Any:
     """The scikit-learn splitter for a split name.
 
     Parameters
@@ -103,9 +102,15 @@ def is_leaky(cv: str, has_groups: bool) -> bool:
     return cv in LEAKY or (cv in ROW_WISE and has_groups)
 
 
-def check_inputs(X: pd.DataFrame, y: ArrayLike, groups: ArrayLike | None = None,
-                 parent: ArrayLike | None = None, *, cv: str = "stratified-group",
-                 n_splits: int = 5) -> None:
+def check_inputs(
+    X: pd.DataFrame,
+    y: ArrayLike,
+    groups: ArrayLike | None = None,
+    parent: ArrayLike | None = None,
+    *,
+    cv: str = "stratified-group",
+    n_splits: int = 5,
+) -> None:
     """Raise one ValueError listing every problem with a feature table and its targets.
 
     Parameters
@@ -132,24 +137,29 @@ def check_inputs(X: pd.DataFrame, y: ArrayLike, groups: ArrayLike | None = None,
     elif y.isna().any():
         problems.append(f"y is missing at rows {list(np.flatnonzero(y.isna())[:10])}")
     elif y.nunique() < 2:
-        problems.append(f"y holds a single class {y.iloc[0]!r} (n={n}); a classifier needs "
-                        "at least two classes")
+        problems.append(
+            f"y holds a single class {y.iloc[0]!r} (n={n}); a classifier needs at least two classes"
+        )
     numeric = X.select_dtypes(include=np.number)
     inf_cols = numeric.columns[np.isinf(numeric.to_numpy(dtype=float)).any(axis=0)].tolist()
     if inf_cols:
         problems.append(f"columns {inf_cols[:10]} hold inf; replace with NaN or drop them")
     if cv in GROUPED or groups is not None:
         if groups is None:
-            problems.append(f"cv={cv!r} needs groups (the subject of each row); pass "
-                            "groups=meta['group'], or cv='stratified' if every row is "
-                            "independent (no subjects)")
+            problems.append(
+                f"cv={cv!r} needs groups (the subject of each row); pass "
+                "groups=meta['group'], or cv='stratified' if every row is "
+                "independent (no subjects)"
+            )
         elif len(groups) != n:
             problems.append(f"groups has {len(groups)} entries for {n} rows of X")
         elif pd.isna(pd.Series(np.asarray(groups, dtype=object))).any():
             problems.append("groups has missing values")
         elif cv in ("stratified-group", "group") and len(np.unique(groups)) < n_splits:
-            problems.append(f"{len(np.unique(groups))} groups cannot fill {n_splits} folds; "
-                            "lower n_splits or use cv='logo'")
+            problems.append(
+                f"{len(np.unique(groups))} groups cannot fill {n_splits} folds; "
+                "lower n_splits or use cv='logo'"
+            )
     if parent is not None:
         if len(parent) != n:
             problems.append(f"parent has {len(parent)} entries for {n} rows of X")
@@ -157,14 +167,18 @@ def check_inputs(X: pd.DataFrame, y: ArrayLike, groups: ArrayLike | None = None,
             frame = pd.DataFrame({"parent": np.asarray(parent), "y": y})
             mixed = frame.groupby("parent")["y"].nunique()
             if (mixed > 1).any():
-                problems.append(f"parents {mixed.index[mixed > 1][:10].tolist()} have windows "
-                                "with different labels")
+                problems.append(
+                    f"parents {mixed.index[mixed > 1][:10].tolist()} have windows "
+                    "with different labels"
+                )
             if groups is not None and len(groups) == n:
                 frame["group"] = np.asarray(groups)
                 split = frame.groupby("parent")["group"].nunique()
                 if (split > 1).any():
-                    problems.append(f"parents {split.index[split > 1][:10].tolist()} have windows "
-                                    "in several groups; windows of one series need one group")
+                    problems.append(
+                        f"parents {split.index[split > 1][:10].tolist()} have windows "
+                        "in several groups; windows of one series need one group"
+                    )
     raise_problems("Invalid cross-validation input", problems)
 
 
@@ -265,8 +279,10 @@ class CVResult:
         """A few lines, as pandas and scikit-learn summarise: the split, the data, and each
         metric's mean ± sd over folds next to its pooled value."""
         n_groups = "" if self.groups is None else f", {len(np.unique(self.groups))} groups"
-        lines = [f"CVResult({self.name!r}: {self.cv}, {len(self.folds)} folds, "
-                 f"{len(self.y)} rows, {len(self.classes)} classes{n_groups})"]
+        lines = [
+            f"CVResult({self.name!r}: {self.cv}, {len(self.folds)} folds, "
+            f"{len(self.y)} rows, {len(self.classes)} classes{n_groups})"
+        ]
         if self.leaky:
             lines.append("  LEAKY: the split ignores subjects")
         lines.append(f"  {'metric':<13}{'fold mean ± sd':>18}{'pooled':>9}")
@@ -276,8 +292,9 @@ class CVResult:
             values = self.folds[metric]
             pooled = self.overall.get(metric)
             pooled = "" if pooled is None else f"{pooled:.3f}"
-            lines.append(f"  {metric:<13}{values.mean():>10.3f} ± {values.std(ddof=0):.3f}"
-                         f"{pooled:>9}")
+            lines.append(
+                f"  {metric:<13}{values.mean():>10.3f} ± {values.std(ddof=0):.3f}{pooled:>9}"
+            )
         if "fit_seconds" in self.folds:
             lines.append(f"  fit {self.folds['fit_seconds'].sum():.1f} s over all folds")
         return "\n".join(lines)
@@ -301,8 +318,14 @@ class CVResult:
             ``model``, ``cv`` and ``<metric>_mean`` / ``<metric>_std``.
         """
         out = {"model": self.name, "cv": self.cv}
-        for col in ("log_loss", "log_loss_raw", "accuracy", "macro_f1",
-                    "fit_seconds", "predict_seconds"):
+        for col in (
+            "log_loss",
+            "log_loss_raw",
+            "accuracy",
+            "macro_f1",
+            "fit_seconds",
+            "predict_seconds",
+        ):
             if col in self.folds:
                 out[f"{col}_mean"] = float(self.folds[col].mean())
                 out[f"{col}_std"] = float(self.folds[col].std(ddof=0))
@@ -407,10 +430,12 @@ def cross_validate(
     if parent is not None and not is_leaky(cv, groups is not None):
         spans = pd.Series(fold).groupby(np.asarray(parent)).nunique()
         if (spans > 1).any():
-            raise ValueError(f"series {spans.index[spans > 1][:10].tolist()} have windows in "
-                             "several folds; pass groups= (the subject, or the series id "
-                             "when there are no subjects) with a grouped cv so one series "
-                             "never straddles train and test")
+            raise ValueError(
+                f"series {spans.index[spans > 1][:10].tolist()} have windows in "
+                "several folds; pass groups= (the subject, or the series id "
+                "when there are no subjects) with a grouped cv so one series "
+                "never straddles train and test"
+            )
     oof = np.zeros((len(X), len(classes)))
     oof_raw = np.zeros_like(oof) if calibrate else None
     rows, confusions, importances = [], [], []
@@ -422,18 +447,31 @@ def cross_validate(
             fitted = fit_grouped(clone(model), X.iloc[train], y[train], g_train)
         fit_seconds = time.perf_counter() - start
         start = time.perf_counter()
-        oof[test] = clip_proba(align_proba(fitted.predict_proba(X.iloc[test]), fitted.classes_, classes))
+        oof[test] = clip_proba(
+            align_proba(fitted.predict_proba(X.iloc[test]), fitted.classes_, classes)
+        )
         predict_seconds = time.perf_counter() - start
-        row = {"fold": k, "n_train": len(train), "n_test": len(test),
-               **scores(y[test], oof[test], classes)}
+        row = {
+            "fold": k,
+            "n_train": len(train),
+            "n_test": len(test),
+            **scores(y[test], oof[test], classes),
+        }
         if calibrate:
             raw = align_proba(fitted.predict_proba_raw(X.iloc[test]), fitted.classes_, classes)
             oof_raw[test] = clip_proba(raw)
             row["log_loss_raw"] = log_loss(y[test], oof_raw[test], labels=classes)
         row.update(fit_seconds=fit_seconds, predict_seconds=predict_seconds)
         rows.append(row)
-        logger.info("%s fold %d/%d: log loss %.3f, accuracy %.3f (fit %.1f s)", name, k + 1,
-                    len(splits), row["log_loss"], row["accuracy"], fit_seconds)
+        logger.info(
+            "%s fold %d/%d: log loss %.3f, accuracy %.3f (fit %.1f s)",
+            name,
+            k + 1,
+            len(splits),
+            row["log_loss"],
+            row["accuracy"],
+            fit_seconds,
+        )
         pred = classes[np.argmax(oof[test], axis=1)]
         confusions.append(confusion_matrix(y[test], pred, labels=classes))
         imp = _importances(fitted)
@@ -450,16 +488,18 @@ def cross_validate(
         groups=groups,
         fold=fold,
         oof=pd.DataFrame(oof, index=X.index, columns=columns),
-        oof_raw=None if oof_raw is None else pd.DataFrame(oof_raw, index=X.index,
-                                                          columns=columns),
+        oof_raw=None if oof_raw is None else pd.DataFrame(oof_raw, index=X.index, columns=columns),
         folds=pd.DataFrame(rows),
         overall=scores(y, oof, classes),
-        per_class_f1=pd.Series(f1_score(y, pred, labels=classes, average=None, zero_division=0),
-                               index=columns, name="f1"),
-        confusion=pd.DataFrame(confusion_matrix(y, pred, labels=classes), index=columns,
-                               columns=columns),
-        importances=pd.concat(importances, axis=1).fillna(0).mean(axis=1) if importances
-        else None,
+        per_class_f1=pd.Series(
+            f1_score(y, pred, labels=classes, average=None, zero_division=0),
+            index=columns,
+            name="f1",
+        ),
+        confusion=pd.DataFrame(
+            confusion_matrix(y, pred, labels=classes), index=columns, columns=columns
+        ),
+        importances=pd.concat(importances, axis=1).fillna(0).mean(axis=1) if importances else None,
         parent=None if parent is None else np.asarray(parent),
         fold_confusions=confusions,
     )

@@ -44,13 +44,13 @@ def _show_progress(source, progress) -> bool:
 
 
 def _extract_chunks(source, job: ChunkJob, n_jobs, progress, backend="joblib", client=None):
-    tables = list(iter_tables(source, job, n_jobs=n_jobs, backend=backend, client=client,
-                              progress=progress))
+    tables = list(
+        iter_tables(source, job, n_jobs=n_jobs, backend=backend, client=client, progress=progress)
+    )
     return pd.concat(tables, axis=0) if len(tables) > 1 else tables[0]
 
 
-def _cached_extract(fingerprint, feature_set, preprocess, version, job, panel, n_jobs,
-                    progress):
+def _cached_extract(fingerprint, feature_set, preprocess, version, job, panel, n_jobs, progress):
     """Cache entry point: joblib keys on the panel and preprocess fingerprints, the feature
     set and the version only (chunking does not change the table)."""
     return _extract_chunks(panel, job, n_jobs, progress)
@@ -137,8 +137,16 @@ def extract(
     cached = memory.cache(_cached_extract, ignore=["job", "panel", "n_jobs", "progress"])
     with quiet_load_failures(memory.location):
         # a cache (memory) exists for Panels only
-        return cached(panel_fingerprint(cast(Panel, source)), job.feature_set, step, __version__, job,
-                      source, n_jobs, show)
+        return cached(
+            panel_fingerprint(cast(Panel, source)),
+            job.feature_set,
+            step,
+            __version__,
+            job,
+            source,
+            n_jobs,
+            show,
+        )
 
 
 def extract_to_parquet(
@@ -182,8 +190,14 @@ def extract_to_parquet(
     check_chunk_args(n_jobs=n_jobs, chunk_size=chunk_size, backend=backend, client=client)
     job = ChunkJob(get_feature_set(features, **options), preprocess, chunk_size)
     job.feature_set.check_fitted()
-    tables = iter_tables(source, job, n_jobs=n_jobs, backend=backend, client=client,
-                         progress=_show_progress(source, progress))
+    tables = iter_tables(
+        source,
+        job,
+        n_jobs=n_jobs,
+        backend=backend,
+        client=client,
+        progress=_show_progress(source, progress),
+    )
     path = Path(path)
     tmp = path.with_name(f".{path.name}.tmp")
     try:
@@ -218,8 +232,9 @@ def _write_tables(tables, path: Path) -> bool:
     return writer is not None
 
 
-def _append_table(writer: pq.ParquetWriter | None, path: Path, table: pd.DataFrame
-                  ) -> pq.ParquetWriter:
+def _append_table(
+    writer: pq.ParquetWriter | None, path: Path, table: pd.DataFrame
+) -> pq.ParquetWriter:
     """Append ``table`` with its index as column ``id``, opening the writer the first time."""
     arrow = pa.Table.from_pandas(table.rename_axis("id").reset_index(), preserve_index=False)
     writer = writer or pq.ParquetWriter(path, arrow.schema)
@@ -276,22 +291,28 @@ def as_panel(X: Any, *, sampling_rate: float | None = None) -> Panel:
             return Panel.from_long(X, "id", time, "kind", "value", sampling_rate=sampling_rate)
         if "id" in columns:
             return Panel.from_wide(X, "id", time, sampling_rate=sampling_rate)
-        raise ValueError("a DataFrame X must be tsfresh's long format (columns id, kind, value "
-                         "and optionally time) or its wide one (an id column, optionally time, "
-                         f"one column per channel); got columns {list(X.columns)[:10]}")
+        raise ValueError(
+            "a DataFrame X must be tsfresh's long format (columns id, kind, value "
+            "and optionally time) or its wide one (an id column, optionally time, "
+            f"one column per channel); got columns {list(X.columns)[:10]}"
+        )
     if isinstance(X, np.ndarray):
         if X.ndim == 3:
             return Panel.from_numpy3d(X, sampling_rate=sampling_rate)
         if X.ndim == 2:
             return Panel.from_numpy3d(X[:, None, :], sampling_rate=sampling_rate)
-        raise ValueError("an array X must be 3-D (n_series, n_channels, length), as aeon's, or "
-                         f"2-D (n_series, length); got shape {X.shape}")
+        raise ValueError(
+            "an array X must be 3-D (n_series, n_channels, length), as aeon's, or "
+            f"2-D (n_series, length); got shape {X.shape}"
+        )
     if isinstance(X, (list, tuple)):
         arrays = [np.asarray(a) for a in X]
         bad = [i for i, a in enumerate(arrays) if a.ndim not in (1, 2)]
         if bad:
-            raise ValueError(f"a list X holds one (n_channels, length) array per series; items "
-                             f"{bad[:10]} are not 1-D or 2-D")
+            raise ValueError(
+                f"a list X holds one (n_channels, length) array per series; items "
+                f"{bad[:10]} are not 1-D or 2-D"
+            )
         arrays = [a[None, :] if a.ndim == 1 else a for a in arrays]
         first = {a.shape[0] for a in arrays}
         second = {a.shape[1] for a in arrays}
@@ -300,11 +321,14 @@ def as_panel(X: Any, *, sampling_rate: float | None = None) -> Panel:
                 f"the arrays of X have {len(first)} different first-axis sizes and one "
                 f"second-axis size ({second.pop()}): they look like (length, n_channels). "
                 "FeatureExtractor takes aeon's orientation (n_channels, length): transpose "
-                "them, or build Panel.from_arrays(arrays), which takes (length, n_channels)")
+                "them, or build Panel.from_arrays(arrays), which takes (length, n_channels)"
+            )
         return Panel.from_arrays([a.T for a in arrays], sampling_rate=sampling_rate)
-    raise TypeError("FeatureExtractor takes a featurekit.Panel, a 3-D array (n_series, "
-                    "n_channels, length), a list of (n_channels, length) arrays or tsfresh's "
-                    f"long DataFrame as X, got {type(X).__name__}")
+    raise TypeError(
+        "FeatureExtractor takes a featurekit.Panel, a 3-D array (n_series, "
+        "n_channels, length), a list of (n_channels, length) arrays or tsfresh's "
+        f"long DataFrame as X, got {type(X).__name__}"
+    )
 
 
 class FeatureExtractor(TransformerMixin, BaseEstimator):
@@ -348,10 +372,16 @@ class FeatureExtractor(TransformerMixin, BaseEstimator):
     ...                          cv=GroupKFold(5))  # doctest: +SKIP
     """
 
-    def __init__(self, features: str | FeatureSet | list[str] = "default", *,
-                 n_jobs: int | None = 1, chunk_size: int | None = None,
-                 cache: str | os.PathLike | bool | None = None, options: dict | None = None,
-                 sampling_rate: float | None = None):
+    def __init__(
+        self,
+        features: str | FeatureSet | list[str] = "default",
+        *,
+        n_jobs: int | None = 1,
+        chunk_size: int | None = None,
+        cache: str | os.PathLike | bool | None = None,
+        options: dict | None = None,
+        sampling_rate: float | None = None,
+    ):
         self.features = features
         self.n_jobs = n_jobs
         self.chunk_size = chunk_size
@@ -390,8 +420,14 @@ class FeatureExtractor(TransformerMixin, BaseEstimator):
         from featurekit.logs import collapse_warnings
 
         with collapse_warnings():  # e.g. one band warning with a count, not one per band
-            return extract(X, self.feature_set_, n_jobs=self.n_jobs,
-                           chunk_size=self.chunk_size, cache=self.cache, progress=False)
+            return extract(
+                X,
+                self.feature_set_,
+                n_jobs=self.n_jobs,
+                chunk_size=self.chunk_size,
+                cache=self.cache,
+                progress=False,
+            )
 
     def transform(self, X: Any) -> pd.DataFrame:
         """Feature table of ``X``, columns in the order of :meth:`get_feature_names_out`.

@@ -87,8 +87,10 @@ class FamilyColumns(TransformerMixin, BaseEstimator):
             No column of ``X`` belongs to the families.
         """
         if not isinstance(X, pd.DataFrame):
-            raise TypeError("FamilyColumns reads families from column names: X must be a "
-                            f"DataFrame from featurekit.extract, got {type(X).__name__}")
+            raise TypeError(
+                "FamilyColumns reads families from column names: X must be a "
+                f"DataFrame from featurekit.extract, got {type(X).__name__}"
+            )
         self.columns_ = columns_of(X.columns, self.families)
         if not self.columns_:
             raise ValueError(f"X has no column of the families {list(self.families)}")
@@ -139,8 +141,9 @@ class RidgeProbaClassifier(ClassifierMixin, BaseEstimator):
     class_weight : "balanced", dict or None
     """
 
-    def __init__(self, alphas: Sequence[float] = RIDGE_ALPHAS,
-                 class_weight: str | dict | None = None):
+    def __init__(
+        self, alphas: Sequence[float] = RIDGE_ALPHAS, class_weight: str | dict | None = None
+    ):
         self.alphas = alphas
         self.class_weight = class_weight
 
@@ -208,8 +211,9 @@ class RidgeProbaClassifier(ClassifierMixin, BaseEstimator):
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
 
 
-def default_members(random_state: int = 0, class_weight: str | dict | None = None
-                    ) -> list[tuple[str, tuple, object]]:
+def default_members(
+    random_state: int = 0, class_weight: str | dict | None = None
+) -> list[tuple[str, tuple, object]]:
     """``(name, families, learner)`` per member; fixed a priori, not tuned per dataset.
 
     - summaries, intervals and other columns (metadata are one-hot encoded): extremely
@@ -230,8 +234,14 @@ def default_members(random_state: int = 0, class_weight: str | dict | None = Non
     """
     from featurekit.models import make_model
 
-    trees = make_model("extratrees", n_estimators=300, max_features=0.1, criterion="entropy",
-                       random_state=random_state, class_weight=class_weight)
+    trees = make_model(
+        "extratrees",
+        n_estimators=300,
+        max_features=0.1,
+        criterion="entropy",
+        random_state=random_state,
+        class_weight=class_weight,
+    )
     return [
         ("trees", (*SUMMARY, "interval", OTHER), trees),
         ("convolution", ("convolution",), RidgeProbaClassifier(class_weight=class_weight)),
@@ -257,10 +267,15 @@ class FamilyEnsemble(ClassifierMixin, BaseEstimator):
     # groups requested by default, as CalibratedModel's: metadata routing brings them here
     __metadata_request__fit = {"groups": True}
 
-    def __init__(self, members: Sequence[tuple[str, Sequence[str], Any]] | None = None,
-                 weights: Sequence[float] | None = None, method: str = "temperature",
-                 cv: int | None = None, random_state: int | None = 0,
-                 class_weight: str | dict | None = None):
+    def __init__(
+        self,
+        members: Sequence[tuple[str, Sequence[str], Any]] | None = None,
+        weights: Sequence[float] | None = None,
+        method: str = "temperature",
+        cv: int | None = None,
+        random_state: int | None = 0,
+        class_weight: str | dict | None = None,
+    ):
         self.members = members
         self.class_weight = class_weight
         self.weights = weights
@@ -268,8 +283,7 @@ class FamilyEnsemble(ClassifierMixin, BaseEstimator):
         self.cv = cv
         self.random_state = random_state
 
-    def fit(self, X: pd.DataFrame, y: ArrayLike, groups: ArrayLike | None = None
-            ) -> FamilyEnsemble:
+    def fit(self, X: pd.DataFrame, y: ArrayLike, groups: ArrayLike | None = None) -> FamilyEnsemble:
         """Fit one calibrated member per family group present in ``X``.
 
         Parameters
@@ -294,17 +308,30 @@ class FamilyEnsemble(ClassifierMixin, BaseEstimator):
             :meth:`CalibratedEnsemble.fit <featurekit.calibration.CalibratedEnsemble.fit>`.
         """
         if not isinstance(X, pd.DataFrame):
-            raise TypeError("FamilyEnsemble reads families from column names: X must be a "
-                            f"DataFrame from featurekit.extract, got {type(X).__name__}")
-        members = self.members if self.members is not None else default_members(
-            self.random_state, self.class_weight)
-        present = [(name, make_pipeline(FamilyColumns(families), clone(learner)))
-                   for name, families, learner in members if columns_of(X.columns, families)]
+            raise TypeError(
+                "FamilyEnsemble reads families from column names: X must be a "
+                f"DataFrame from featurekit.extract, got {type(X).__name__}"
+            )
+        members = (
+            self.members
+            if self.members is not None
+            else default_members(self.random_state, self.class_weight)
+        )
+        present = [
+            (name, make_pipeline(FamilyColumns(families), clone(learner)))
+            for name, families, learner in members
+            if columns_of(X.columns, families)
+        ]
         if not present:
             raise ValueError(f"X has no column of any member's families: {list(X.columns)[:5]}")
         self.members_ = [name for name, _ in present]
-        self.ensemble_ = CalibratedEnsemble(present, weights=self.weights, method=self.method,
-                                            cv=self.cv, random_state=self.random_state)
+        self.ensemble_ = CalibratedEnsemble(
+            present,
+            weights=self.weights,
+            method=self.method,
+            cv=self.cv,
+            random_state=self.random_state,
+        )
         self.ensemble_.fit(X, y, groups=groups)
         self.classes_ = self.ensemble_.classes_
         self.n_features_in_ = X.shape[1]

@@ -40,8 +40,16 @@ from featurekit.validation import check_labels, delegated_tags, n_features
 if TYPE_CHECKING:
     import pandas as pd
 
-MODELS = ("seed-rf", "rf", "extratrees", "xgboost", "lightgbm", "logreg", "ensemble",
-          "family-ensemble")
+MODELS = (
+    "seed-rf",
+    "rf",
+    "extratrees",
+    "xgboost",
+    "lightgbm",
+    "logreg",
+    "ensemble",
+    "family-ensemble",
+)
 ENSEMBLE_MEMBERS = ("extratrees", "logreg")
 
 
@@ -63,8 +71,9 @@ class LabelEncodedClassifier(ClassifierMixin, BaseEstimator):
         self.estimator = estimator
         self.class_weight = class_weight
 
-    def fit(self, X: Any, y: ArrayLike, sample_weight: ArrayLike | None = None
-            ) -> LabelEncodedClassifier:
+    def fit(
+        self, X: Any, y: ArrayLike, sample_weight: ArrayLike | None = None
+    ) -> LabelEncodedClassifier:
         """Fit a clone of ``estimator`` on the integer codes of ``y``.
 
         Parameters
@@ -189,9 +198,16 @@ def _xgboost(gpu, class_weight, random_state, params):
                 stacklevel=3,
             )
     settings = dict(
-        n_estimators=400, learning_rate=0.05, max_depth=6, subsample=0.8,
-        colsample_bytree=0.5, tree_method="hist", device=device, verbosity=0,
-        random_state=random_state, n_jobs=-1,
+        n_estimators=400,
+        learning_rate=0.05,
+        max_depth=6,
+        subsample=0.8,
+        colsample_bytree=0.5,
+        tree_method="hist",
+        device=device,
+        verbosity=0,
+        random_state=random_state,
+        n_jobs=-1,
     )
     settings.update(params)
     return LabelEncodedClassifier(XGBClassifier(**settings), class_weight=class_weight)
@@ -233,9 +249,16 @@ class SmallDataLGBMClassifier(LGBMClassifier):
 
 def _lightgbm(class_weight, random_state, params):
     settings = dict(
-        n_estimators=400, learning_rate=0.05, num_leaves=31, subsample=0.8, subsample_freq=1,
-        colsample_bytree=0.5, class_weight=class_weight, random_state=random_state,
-        verbose=-1, n_jobs=-1,
+        n_estimators=400,
+        learning_rate=0.05,
+        num_leaves=31,
+        subsample=0.8,
+        subsample_freq=1,
+        colsample_bytree=0.5,
+        class_weight=class_weight,
+        random_state=random_state,
+        verbose=-1,
+        n_jobs=-1,
     )
     settings.update(params)
     return SmallDataLGBMClassifier(**settings)
@@ -245,7 +268,8 @@ def _ensemble(class_weight, random_state, params) -> CalibratedEnsemble:
     members = params.pop("members", ENSEMBLE_MEMBERS)
     estimators = [
         (m, make_model(m, class_weight=class_weight, random_state=random_state))
-        if isinstance(m, str) else tuple(m)
+        if isinstance(m, str)
+        else tuple(m)
         for m in members
     ]
     return CalibratedEnsemble(estimators, random_state=random_state, **params)
@@ -353,20 +377,21 @@ def make_model(
         model = RandomForestClassifier(**{**settings, **params})
         numeric = StandardScaler()
     elif name == "rf":
-        settings = dict(n_estimators=500, n_jobs=-1, random_state=random_state,
-                        class_weight=class_weight)
+        settings = dict(
+            n_estimators=500, n_jobs=-1, random_state=random_state, class_weight=class_weight
+        )
         model = RandomForestClassifier(**{**settings, **params})
     elif name == "extratrees":
-        settings = dict(n_estimators=500, n_jobs=-1, random_state=random_state,
-                        class_weight=class_weight)
+        settings = dict(
+            n_estimators=500, n_jobs=-1, random_state=random_state, class_weight=class_weight
+        )
         model = ExtraTreesClassifier(**{**settings, **params})
     elif name == "xgboost":
         model = _xgboost(gpu, class_weight, random_state, params)
     elif name == "lightgbm":
         model = _lightgbm(class_weight, random_state, params)
     else:
-        settings = dict(C=1.0, max_iter=3000, class_weight=class_weight,
-                        random_state=random_state)
+        settings = dict(C=1.0, max_iter=3000, class_weight=class_weight, random_state=random_state)
         model = LogisticRegression(**{**settings, **params})
         numeric = make_pipeline(SimpleImputer(strategy="median"), StandardScaler())
     return LabeledPipeline([("prep", _preprocessor(numeric)), ("model", model)])

@@ -18,9 +18,9 @@ from featurekit.conventions import CHANNEL_NAME, is_channel_name  # noqa: F401  
 from featurekit.validation import raise_problems
 
 
-def meta_mask(table: pd.DataFrame,
-              where: Mapping | Callable[[pd.DataFrame], ArrayLike] | ArrayLike | None
-              ) -> np.ndarray:
+def meta_mask(
+    table: pd.DataFrame, where: Mapping | Callable[[pd.DataFrame], ArrayLike] | ArrayLike | None
+) -> np.ndarray:
     """Boolean mask over the rows of a metadata table from a ``where=`` condition.
 
     Parameters
@@ -49,20 +49,25 @@ def meta_mask(table: pd.DataFrame,
     if isinstance(where, Mapping):
         unknown = [c for c in where if c not in table.columns]
         if unknown:
-            raise ValueError(f"where: unknown columns {unknown}; the table has "
-                             f"{list(table.columns)}")
+            raise ValueError(
+                f"where: unknown columns {unknown}; the table has {list(table.columns)}"
+            )
         mask = np.ones(n, dtype=bool)
         for column, wanted in where.items():
             wanted = list(wanted) if isinstance(wanted, (list, tuple, set)) else [wanted]
             mask &= table[column].isin(wanted).to_numpy()
         return mask
     if isinstance(where, str):
-        raise TypeError("where must be a dict {column: value or list}, a callable taking the "
-                        f"metadata table, or a boolean mask; got the string {where!r}")
+        raise TypeError(
+            "where must be a dict {column: value or list}, a callable taking the "
+            f"metadata table, or a boolean mask; got the string {where!r}"
+        )
     mask = np.asarray(where(table) if callable(where) else where)
     if mask.dtype != bool or mask.shape != (n,):
-        raise ValueError(f"where= must give one boolean per series ({n}), "
-                         f"got dtype {mask.dtype} and shape {mask.shape}")
+        raise ValueError(
+            f"where= must give one boolean per series ({n}), "
+            f"got dtype {mask.dtype} and shape {mask.shape}"
+        )
     return mask
 
 
@@ -95,8 +100,12 @@ def _meta_in_series_order(meta, ids: pd.Index) -> pd.DataFrame:
     """
     meta = pd.DataFrame(meta)
     index = meta.index
-    by_id = ((index.name == ids.name or not isinstance(index, pd.RangeIndex))
-             and index.is_unique and len(index) == len(ids) and index.isin(ids).all())
+    by_id = (
+        (index.name == ids.name or not isinstance(index, pd.RangeIndex))
+        and index.is_unique
+        and len(index) == len(ids)
+        and index.isin(ids).all()
+    )
     if by_id:
         return meta.loc[ids]
     meta = meta.reset_index(drop=True)
@@ -125,28 +134,34 @@ def _source_rows(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
 def _as_offsets(offsets) -> np.ndarray:
     """``offsets`` as int64; a non-integer value (``2.5``) is refused, not truncated."""
     offsets = np.asarray(offsets)
-    if offsets.dtype == bool or not (np.issubdtype(offsets.dtype, np.integer)
-                                     or np.issubdtype(offsets.dtype, np.floating)):
-        raise TypeError(f"offsets must be integers (sample positions), got dtype "
-                        f"{offsets.dtype}")
+    if offsets.dtype == bool or not (
+        np.issubdtype(offsets.dtype, np.integer) or np.issubdtype(offsets.dtype, np.floating)
+    ):
+        raise TypeError(f"offsets must be integers (sample positions), got dtype {offsets.dtype}")
     if np.issubdtype(offsets.dtype, np.floating):
         whole = np.isfinite(offsets) & (offsets == np.round(offsets))
         if not whole.all():
-            raise ValueError(f"offsets must be whole sample positions, got "
-                             f"{describe_ids(offsets[~whole].tolist())}")
+            raise ValueError(
+                f"offsets must be whole sample positions, got "
+                f"{describe_ids(offsets[~whole].tolist())}"
+            )
     return offsets.astype(np.int64)
 
 
 def _as_rates(sampling_rate, n: int) -> np.ndarray:
     """One float rate per series from a scalar or a sequence of length ``n``."""
     rate = np.asarray(1.0 if sampling_rate is None else sampling_rate)
-    if rate.dtype == bool or not (np.issubdtype(rate.dtype, np.integer)
-                                  or np.issubdtype(rate.dtype, np.floating)):
-        raise TypeError(f"sampling_rate must be a number (samples per second) or one per "
-                        f"series, got {sampling_rate!r:.80}")
+    if rate.dtype == bool or not (
+        np.issubdtype(rate.dtype, np.integer) or np.issubdtype(rate.dtype, np.floating)
+    ):
+        raise TypeError(
+            f"sampling_rate must be a number (samples per second) or one per "
+            f"series, got {sampling_rate!r:.80}"
+        )
     if rate.ndim > 1 or (rate.ndim == 1 and len(rate) != n):
-        raise ValueError(f"sampling_rate must be one number or one per series ({n}), got "
-                         f"shape {rate.shape}")
+        raise ValueError(
+            f"sampling_rate must be one number or one per series ({n}), got shape {rate.shape}"
+        )
     return np.broadcast_to(rate.astype(np.float64), (n,)).copy()
 
 
@@ -185,31 +200,43 @@ class Panel:
     (2, [5, 7])
     """
 
-    def __init__(self, values: ArrayLike, offsets: ArrayLike, *, ids: Sequence | None = None,
-                 channels: Sequence[str] | None = None,
-                 sampling_rate: float | ArrayLike | None = None,
-                 meta: pd.DataFrame | None = None):
+    def __init__(
+        self,
+        values: ArrayLike,
+        offsets: ArrayLike,
+        *,
+        ids: Sequence | None = None,
+        channels: Sequence[str] | None = None,
+        sampling_rate: float | ArrayLike | None = None,
+        meta: pd.DataFrame | None = None,
+    ):
         values = np.asarray(values)
         if values.ndim == 1:
             values = values[:, None]
         if np.iscomplexobj(values):
-            raise TypeError("values are complex: a Panel holds real samples; pass the real "
-                            "part, the modulus (np.abs) or both as separate channels")
+            raise TypeError(
+                "values are complex: a Panel holds real samples; pass the real "
+                "part, the modulus (np.abs) or both as separate channels"
+            )
         if not np.issubdtype(values.dtype, np.floating):
             try:
                 values = values.astype(np.float64)
             except (TypeError, ValueError) as error:
-                raise TypeError(f"values must be numbers, got dtype {values.dtype}: "
-                                f"{error}") from None
+                raise TypeError(
+                    f"values must be numbers, got dtype {values.dtype}: {error}"
+                ) from None
         self.values = np.ascontiguousarray(values)
         self.offsets = _as_offsets(offsets)
         n = max(len(self.offsets) - 1, 0)
         given: Any = np.arange(n) if ids is None else ids
         typed = isinstance(given, (np.ndarray, pd.Index)) and given.dtype != object
-        if isinstance(given, pd.MultiIndex) or (not typed and any(
-                isinstance(i, (tuple, list)) for i in given)):
-            raise TypeError("ids must be scalars (ints or strings), got tuples: join their parts "
-                            "into one string per series, e.g. 'user01:3'")
+        if isinstance(given, pd.MultiIndex) or (
+            not typed and any(isinstance(i, (tuple, list)) for i in given)
+        ):
+            raise TypeError(
+                "ids must be scalars (ints or strings), got tuples: join their parts "
+                "into one string per series, e.g. 'user01:3'"
+            )
         # An array or Index keeps its dtype (an empty int64 store chunk stays int64, so its
         # table matches the others'); a list or an object array gets one inferred.
         self.ids = pd.Index(given if typed else list(given), name="id")
@@ -218,8 +245,9 @@ class Panel:
             [f"c{i}" for i in range(n_channels)] if channels is None else [str(c) for c in channels]
         )
         self.sampling_rate = _as_rates(sampling_rate, n)
-        self.meta = (pd.DataFrame(index=self.ids) if meta is None
-                     else _meta_in_series_order(meta, self.ids))
+        self.meta = (
+            pd.DataFrame(index=self.ids) if meta is None else _meta_in_series_order(meta, self.ids)
+        )
         self._validate()
 
     # ------------------------------------------------------------------ validation
@@ -261,9 +289,11 @@ class Panel:
         rate = self.sampling_rate
         if not np.all((rate > 0) & np.isfinite(rate)):
             bad = np.flatnonzero(~((rate > 0) & np.isfinite(rate)))
-            problems.append(f"sampling_rate must be > 0 and finite (samples per second); not "
-                            f"so for series {self._name_ids(bad)}: "
-                            f"{describe_ids(rate[bad].tolist())}")
+            problems.append(
+                f"sampling_rate must be > 0 and finite (samples per second); not "
+                f"so for series {self._name_ids(bad)}: "
+                f"{describe_ids(rate[bad].tolist())}"
+            )
         raise_problems("Invalid Panel", problems)
 
     def _name_ids(self, positions) -> str:
@@ -316,16 +346,25 @@ class Panel:
         lengths = np.array([a.shape[0] for a in arrays], dtype=np.int64)
         offsets = np.concatenate([[0], np.cumsum(lengths)])
         dtype = np.result_type(np.float32, *[a.dtype for a in arrays]) if arrays else np.float64
-        values = np.concatenate(arrays, axis=0).astype(dtype, copy=False) if arrays else (
-            np.empty((0, width))
+        values = (
+            np.concatenate(arrays, axis=0).astype(dtype, copy=False)
+            if arrays
+            else (np.empty((0, width)))
         )
-        return cls(values, offsets, ids=ids, channels=channels, meta=meta,
-                   sampling_rate=sampling_rate)
+        return cls(
+            values, offsets, ids=ids, channels=channels, meta=meta, sampling_rate=sampling_rate
+        )
 
     @classmethod
-    def from_numpy3d(cls, X: ArrayLike, *, ids: Sequence | None = None,
-                     channels: Sequence[str] | None = None, meta: pd.DataFrame | None = None,
-                     sampling_rate: float | ArrayLike | None = None) -> Panel:
+    def from_numpy3d(
+        cls,
+        X: ArrayLike,
+        *,
+        ids: Sequence | None = None,
+        channels: Sequence[str] | None = None,
+        meta: pd.DataFrame | None = None,
+        sampling_rate: float | ArrayLike | None = None,
+    ) -> Panel:
         """Build from an equal-length array of shape (n_series, n_channels, length).
 
         That is aeon's and sktime's ``numpy3D`` layout: channels before time, the opposite
@@ -352,8 +391,9 @@ class Panel:
         n, c, t = X.shape
         values = X.transpose(0, 2, 1).reshape(n * t, c)
         offsets = np.arange(n + 1, dtype=np.int64) * t
-        return cls(values, offsets, ids=ids, channels=channels, meta=meta,
-                   sampling_rate=sampling_rate)
+        return cls(
+            values, offsets, ids=ids, channels=channels, meta=meta, sampling_rate=sampling_rate
+        )
 
     @classmethod
     def from_long(
@@ -397,10 +437,12 @@ class Panel:
             A named column is missing, or rows repeat an (id, time, kind) triple.
         """
         if column_kind is None:
-            return cls.from_wide(df, column_id, column_sort, meta=meta,
-                                 sampling_rate=sampling_rate)
-        missing = [c for c in (column_id, column_sort, column_kind, column_value)
-                   if c is not None and c not in df.columns]
+            return cls.from_wide(df, column_id, column_sort, meta=meta, sampling_rate=sampling_rate)
+        missing = [
+            c
+            for c in (column_id, column_sort, column_kind, column_value)
+            if c is not None and c not in df.columns
+        ]
         if missing:
             raise ValueError(f"columns {missing} not in the table (has {list(df.columns)})")
         index = [column_id] + ([column_sort] if column_sort else [])
@@ -468,8 +510,9 @@ class Panel:
         lengths = np.bincount(codes, minlength=len(uniques))
         offsets = np.concatenate([[0], np.cumsum(lengths)])
         values = df[list(channels)].to_numpy(dtype=np.float64)
-        return cls(values, offsets, ids=uniques, channels=channels, meta=meta,
-                   sampling_rate=sampling_rate)
+        return cls(
+            values, offsets, ids=uniques, channels=channels, meta=meta, sampling_rate=sampling_rate
+        )
 
     @classmethod
     def concat(cls, panels: Sequence[Panel]) -> Panel:
@@ -587,17 +630,32 @@ class Panel:
 
     def __repr__(self) -> str:
         lengths = self.lengths
-        span = (f"{lengths.min()}" if len(lengths) and lengths.min() == lengths.max()
-                else f"{lengths.min()}-{lengths.max()}" if len(lengths) else "-")
-        channels = (", ".join(self.channels) if len(self.channels) <= 6
-                    else f"{', '.join(self.channels[:3])}, ... {self.channels[-1]}")
+        span = (
+            f"{lengths.min()}"
+            if len(lengths) and lengths.min() == lengths.max()
+            else f"{lengths.min()}-{lengths.max()}"
+            if len(lengths)
+            else "-"
+        )
+        channels = (
+            ", ".join(self.channels)
+            if len(self.channels) <= 6
+            else f"{', '.join(self.channels[:3])}, ... {self.channels[-1]}"
+        )
         rates = np.unique(self.sampling_rate)
-        rate = (f"{rates[0]:g} Hz" if len(rates) == 1
-                else f"{rates.min():g}-{rates.max():g} Hz" if len(rates) else "-")
+        rate = (
+            f"{rates[0]:g} Hz"
+            if len(rates) == 1
+            else f"{rates.min():g}-{rates.max():g} Hz"
+            if len(rates)
+            else "-"
+        )
         meta = list(self.meta.columns)
         meta = meta if len(meta) <= 6 else [*meta[:5], f"... {len(meta) - 5} more"]
-        return (f"Panel({len(self)} series x {self.n_channels} channels [{channels}], "
-                f"length {span}, {rate}, meta {meta})")
+        return (
+            f"Panel({len(self)} series x {self.n_channels} channels [{channels}], "
+            f"length {span}, {rate}, meta {meta})"
+        )
 
     def _repr_html_(self) -> str:
         import html
@@ -631,7 +689,7 @@ class Panel:
         -------
         ndarray of shape (length, n_channels)
         """
-        return self.values[self.offsets[i]:self.offsets[i + 1]]
+        return self.values[self.offsets[i] : self.offsets[i + 1]]
 
     def time_index(self) -> np.ndarray:
         """Position of every sample within its own series (0, 1, ... per series).
@@ -678,7 +736,7 @@ class Panel:
         lengths = self.lengths[positions]
         starts = self.offsets[:-1][positions]
         if len(positions) and np.all(np.diff(positions) == 1):
-            values = self.values[starts[0]:starts[0] + lengths.sum()]
+            values = self.values[starts[0] : starts[0] + lengths.sum()]
         else:
             values = self.values[_source_rows(starts, lengths)]
         return Panel(
@@ -781,8 +839,14 @@ class Panel:
         Panel
             Validated like a new Panel.
         """
-        fields = dict(values=self.values, offsets=self.offsets, ids=self.ids,
-                      channels=self.channels, sampling_rate=self.sampling_rate, meta=self.meta)
+        fields = dict(
+            values=self.values,
+            offsets=self.offsets,
+            ids=self.ids,
+            channels=self.channels,
+            sampling_rate=self.sampling_rate,
+            meta=self.meta,
+        )
         fields.update(changes)
         values, offsets = fields.pop("values"), fields.pop("offsets")
         return Panel(values, offsets, **fields)
@@ -807,7 +871,7 @@ class Panel:
         chunk = object.__new__(Panel)
         first, last = self.offsets[start], self.offsets[stop]
         chunk.values = self.values[first:last]
-        chunk.offsets = self.offsets[start:stop + 1] - first
+        chunk.offsets = self.offsets[start : stop + 1] - first
         chunk.ids = self.ids[start:stop]
         chunk.channels = self.channels
         chunk.sampling_rate = self.sampling_rate[start:stop]

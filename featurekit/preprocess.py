@@ -58,15 +58,16 @@ def _refuse_nan(panel: Panel, positions: np.ndarray, step: str, cols=None) -> No
         return
     owners = positions[panel.per_series_sum(bad)[positions] > 0]
     if len(owners):
-        raise ValueError(f"{step}: series {_describe(panel, owners)} contain NaN, which the "
-                         "filter would spread over the whole series; fill them first with "
-                         "featurekit.preprocess.fill_nan(panel)")
+        raise ValueError(
+            f"{step}: series {_describe(panel, owners)} contain NaN, which the "
+            "filter would spread over the whole series; fill them first with "
+            "featurekit.preprocess.fill_nan(panel)"
+        )
 
 
 def _buckets(panel: Panel, positions: np.ndarray):
     """Groups of ``positions`` that share length and sampling rate."""
-    key = pd.DataFrame({"length": panel.lengths[positions],
-                        "rate": panel.sampling_rate[positions]})
+    key = pd.DataFrame({"length": panel.lengths[positions], "rate": panel.sampling_rate[positions]})
     for (length, rate), idx in key.groupby(["length", "rate"], sort=False).indices.items():
         yield int(length), float(rate), positions[idx]
 
@@ -122,17 +123,22 @@ def positions_to_acceleration(
     need = 2 if smooth is None else int(smooth[0])
     short = positions[(lengths > 0) & (lengths < need)]
     if len(short):
-        raise ValueError(f"positions_to_acceleration: series {_describe(panel, short)} have "
-                         f"fewer than {need} samples; drop them first, e.g. "
-                         f"panel.take(panel.lengths >= {need})")
+        raise ValueError(
+            f"positions_to_acceleration: series {_describe(panel, short)} have "
+            f"fewer than {need} samples; drop them first, e.g. "
+            f"panel.take(panel.lengths >= {need})"
+        )
     sub = panel.take(positions)
     unknown = positions[sub.sampling_rate == 1.0]
     if len(unknown):
         # 1.0 is the Panel default: most likely the rate was never set, and the result
         # would be in metres per sample^2 instead of m/s^2
-        warnings.warn(f"positions_to_acceleration: series {_describe(panel, unknown)} have "
-                      "sampling_rate 1.0 Hz, so the result is in m/sample^2; set the real rate "
-                      "(e.g. load_store(..., sampling_rates={'vicon': VICON_HZ}))", stacklevel=2)
+        warnings.warn(
+            f"positions_to_acceleration: series {_describe(panel, unknown)} have "
+            "sampling_rate 1.0 Hz, so the result is in m/sample^2; set the real rate "
+            "(e.g. load_store(..., sampling_rates={'vicon': VICON_HZ}))",
+            stacklevel=2,
+        )
     rate = np.repeat(sub.sampling_rate, sub.lengths)[:, None]
     if smooth is None:
         acc = _segment_gradient(_segment_gradient(sub.values, sub.offsets) * rate, sub.offsets)
@@ -167,8 +173,10 @@ def _savgol_second_derivative(panel: Panel, window: int, order: int) -> np.ndarr
     a fixed linear map gathered for all series at once.
     """
     if window % 2 != 1 or order < 2 or order >= window:
-        raise ValueError(f"smooth=(window, polyorder) needs an odd window > polyorder >= 2, "
-                         f"got {(window, order)}")
+        raise ValueError(
+            f"smooth=(window, polyorder) needs an odd window > polyorder >= 2, "
+            f"got {(window, order)}"
+        )
     half = window // 2
     # column j is the response to a unit impulse at j: the full linear map on one window
     full = signal.savgol_filter(np.eye(window), window, order, deriv=2, axis=0, mode="interp")
@@ -179,7 +187,7 @@ def _savgol_second_derivative(panel: Panel, window: int, order: int) -> np.ndarr
     head = panel.values[starts[:, None] + np.arange(window)]  # (n, window, channels)
     tail = panel.values[ends[:, None] - window + np.arange(window)]
     out[starts[:, None] + np.arange(half)] = np.einsum("hw,nwc->nhc", full[:half], head)
-    out[ends[:, None] - half + np.arange(half)] = np.einsum("hw,nwc->nhc", full[half + 1:], tail)
+    out[ends[:, None] - half + np.arange(half)] = np.einsum("hw,nwc->nhc", full[half + 1 :], tail)
     return out
 
 
@@ -212,8 +220,10 @@ def mirror(
     """
     if where is None:
         if "side" not in panel.meta.columns:
-            raise ValueError("mirror: meta has no 'side' column; pass where= to choose the "
-                             "series to mirror, e.g. where={'hand': 'left'}")
+            raise ValueError(
+                "mirror: meta has no 'side' column; pass where= to choose the "
+                "series to mirror, e.g. where={'hand': 'left'}"
+            )
         where = {"side": "left"}
     mask = _where_mask(panel, where)
     if signs is None:
@@ -221,8 +231,10 @@ def mirror(
     unknown = [c for c in signs if c not in panel.channels]
     bad = {c: s for c, s in signs.items() if s not in (1, -1)}
     if unknown or bad:
-        raise ValueError(f"mirror: unknown channels {unknown} (the panel has {panel.channels})"
-                         f"; signs must be +1 or -1, got {bad}")
+        raise ValueError(
+            f"mirror: unknown channels {unknown} (the panel has {panel.channels})"
+            f"; signs must be +1 or -1, got {bad}"
+        )
     factor = np.array([signs.get(c, 1) for c in panel.channels], dtype=panel.values.dtype)
     values = panel.values.copy()
     rows = np.repeat(mask, panel.lengths)
@@ -268,22 +280,28 @@ def fill_nan(panel: Panel, method: str = "ffill", *, all_nan: str = "raise") -> 
     if all_nan not in ("raise", "drop"):
         raise ValueError(f"all_nan must be 'raise' or 'drop', got {all_nan!r}")
     cells = [_nan_runs(panel, c) for c in range(panel.n_channels)]
-    per_series = np.column_stack(
-        [np.bincount(r.series, minlength=len(panel)) for r in cells]
-    ) if cells else np.zeros((len(panel), 0), dtype=np.int64)
+    per_series = (
+        np.column_stack([np.bincount(r.series, minlength=len(panel)) for r in cells])
+        if cells
+        else np.zeros((len(panel), 0), dtype=np.int64)
+    )
     lengths = panel.lengths[:, None]
     empty_channel = (per_series == lengths) & (lengths > 0)
     hopeless = empty_channel.any(axis=1)
     dropped = panel.ids[hopeless]
     if hopeless.any():
         if all_nan == "raise":
-            shown = {panel.ids[i]: [c for c, bad in zip(panel.channels, empty_channel[i],
-                                                        strict=True) if bad]
-                     for i in np.flatnonzero(hopeless)[:10]}
+            shown = {
+                panel.ids[i]: [
+                    c for c, bad in zip(panel.channels, empty_channel[i], strict=True) if bad
+                ]
+                for i in np.flatnonzero(hopeless)[:10]
+            }
             raise ValueError(
                 f"fill_nan: {len(dropped)} series have a channel with no valid value "
                 f"(id: channels) {shown}; drop them with fill_nan(panel, all_nan='drop') "
-                "or fix the source files")
+                "or fix the source files"
+            )
         panel = panel.take(~hopeless)
         cells = [_nan_runs(panel, c) for c in range(panel.n_channels)]
         per_series = per_series[~hopeless]
@@ -300,8 +318,9 @@ def fill_nan(panel: Panel, method: str = "ffill", *, all_nan: str = "raise") -> 
         else:
             frac = (run.rows - run.prev) / np.maximum(run.next - run.prev, 1)
             inner = before + (after - before) * frac
-            col[run.rows] = np.where(run.has_prev & run.has_next, inner,
-                                     np.where(run.has_prev, before, after))
+            col[run.rows] = np.where(
+                run.has_prev & run.has_next, inner, np.where(run.has_prev, before, after)
+            )
     return FillResult(panel.replace(values=values), counts, dropped)
 
 
@@ -329,8 +348,9 @@ def _nan_runs(panel: Panel, channel: int) -> _Runs:
     last = rows[np.append(new_run[1:], True)]
     prev = (first - 1)[run_id]
     nxt = (last + 1)[run_id]
-    return _Runs(rows, series, prev, nxt, prev >= panel.offsets[series],
-                 nxt < panel.offsets[series + 1])
+    return _Runs(
+        rows, series, prev, nxt, prev >= panel.offsets[series], nxt < panel.offsets[series + 1]
+    )
 
 
 # ---------------------------------------------------------------------------- new channels
@@ -357,13 +377,17 @@ def add_magnitude(panel: Panel, groups: dict[str, Sequence[str]] | None = None) 
     if groups is None:
         groups = {name: list(triple) for name, triple in magnitude_groups(panel.channels).items()}
         if not groups:
-            raise ValueError(f"add_magnitude: no x/y/z triple among {panel.channels}; "
-                             "pass groups={'name': [channels]}")
+            raise ValueError(
+                f"add_magnitude: no x/y/z triple among {panel.channels}; "
+                "pass groups={'name': [channels]}"
+            )
     clash = [name for name in groups if name in panel.channels]
     if clash:
         raise ValueError(f"add_magnitude: channels {clash} already exist; choose other names")
-    norms = [np.sqrt((panel.values[:, _channel_positions(panel, cols)] ** 2).sum(axis=1))
-             for cols in groups.values()]
+    norms = [
+        np.sqrt((panel.values[:, _channel_positions(panel, cols)] ** 2).sum(axis=1))
+        for cols in groups.values()
+    ]
     values = np.column_stack([panel.values, *norms]) if norms else panel.values
     return panel.replace(values=values, channels=[*panel.channels, *groups])
 
@@ -408,9 +432,11 @@ def _filter_into(out, panel: Panel, cols, cutoff_hz: float, order: int, step: st
     nyquist = panel.sampling_rate / 2
     too_high = np.flatnonzero(cutoff_hz >= nyquist)
     if len(too_high):
-        raise ValueError(f"{step}: cutoff {cutoff_hz} Hz is not below the Nyquist frequency "
-                         f"of series {_describe(panel, too_high)} (rates "
-                         f"{np.unique(panel.sampling_rate[too_high]).tolist()} Hz)")
+        raise ValueError(
+            f"{step}: cutoff {cutoff_hz} Hz is not below the Nyquist frequency "
+            f"of series {_describe(panel, too_high)} (rates "
+            f"{np.unique(panel.sampling_rate[too_high]).tolist()} Hz)"
+        )
     if cutoff_hz <= 0:
         raise ValueError(f"{step}: cutoff_hz must be > 0, got {cutoff_hz}")
     positions = np.flatnonzero(panel.lengths > 0)
@@ -425,7 +451,8 @@ def _filter_into(out, panel: Panel, cols, cutoff_hz: float, order: int, step: st
         rows = _stacked_rows(panel, group, length)
         block = panel.values[rows[:, :, None], cols[None, None, :]]
         out[rows[:, :, None], cols[None, None, :]] = signal.sosfiltfilt(
-            sos, block, axis=1, padlen=padlen)
+            sos, block, axis=1, padlen=padlen
+        )
 
 
 def _default_padlen(sos: np.ndarray) -> int:
@@ -434,7 +461,10 @@ def _default_padlen(sos: np.ndarray) -> int:
 
 
 def split_gravity(
-    panel: Panel, cutoff_hz: float = GRAVITY_CUTOFF_HZ, *, channels: Sequence[str] | None = None,
+    panel: Panel,
+    cutoff_hz: float = GRAVITY_CUTOFF_HZ,
+    *,
+    channels: Sequence[str] | None = None,
     order: int = 4,
 ) -> Panel:
     """Separate accelerometer channels into gravity (slow) and body (fast) parts.
@@ -468,17 +498,21 @@ def split_gravity(
     if channels is None:
         channels = default_accelerometer(panel.channels)
         if channels is None:
-            raise ValueError(f"split_gravity: no accelerometer triple among {panel.channels}; "
-                             "pass channels=[...]")
+            raise ValueError(
+                f"split_gravity: no accelerometer triple among {panel.channels}; "
+                "pass channels=[...]"
+            )
     cols = _channel_positions(panel, channels)
     c, k = panel.n_channels, len(cols)
     values = np.empty((len(panel.values), c + 2 * k), dtype=np.float64)
     values[:, :c] = panel.values
     grav_cols = list(range(c, c + k))
     values[:, grav_cols] = panel.values[:, cols]
-    sub = panel.replace(values=values, channels=[*panel.channels, *[f"_g{i}" for i in range(2 * k)]])
+    sub = panel.replace(
+        values=values, channels=[*panel.channels, *[f"_g{i}" for i in range(2 * k)]]
+    )
     _filter_into(values, sub, grav_cols, cutoff_hz, order, "split_gravity")
-    np.subtract(panel.values[:, cols], values[:, grav_cols], out=values[:, c + k:])
+    np.subtract(panel.values[:, cols], values[:, grav_cols], out=values[:, c + k :])
     names = [f"{ch}_grav" for ch in channels] + [f"{ch}_body" for ch in channels]
     return panel.replace(values=values, channels=[*panel.channels, *names])
 
@@ -523,11 +557,11 @@ def resample(panel: Panel, rate: float, *, antialias: bool = True) -> Panel:
         values[_sample_mask(panel, down)] = filtered
         src = panel.replace(values=values)
     lengths = panel.lengths
-    new_lengths = np.where(lengths > 0,
-                           np.maximum(1, np.round(lengths * rate / panel.sampling_rate)), 0)
+    new_lengths = np.where(
+        lengths > 0, np.maximum(1, np.round(lengths * rate / panel.sampling_rate)), 0
+    )
     new_lengths = new_lengths.astype(np.int64)
-    k = np.arange(new_lengths.sum()) - np.repeat(np.cumsum(new_lengths) - new_lengths,
-                                                 new_lengths)
+    k = np.arange(new_lengths.sum()) - np.repeat(np.cumsum(new_lengths) - new_lengths, new_lengths)
     scale = np.repeat(panel.sampling_rate / rate, new_lengths)
     pos = np.minimum(k * scale, np.repeat(lengths - 1, new_lengths))
     left = np.floor(pos).astype(np.int64)
@@ -538,8 +572,11 @@ def resample(panel: Panel, rate: float, *, antialias: bool = True) -> Panel:
     values = a + (b - a) * frac
     # interpolation exactly at a sample keeps its value even if the neighbour is NaN
     values = np.where(frac == 0, a, values)
-    return panel.replace(values=values, offsets=np.concatenate([[0], np.cumsum(new_lengths)]),
-                         sampling_rate=np.full(len(panel), float(rate)))
+    return panel.replace(
+        values=values,
+        offsets=np.concatenate([[0], np.cumsum(new_lengths)]),
+        sampling_rate=np.full(len(panel), float(rate)),
+    )
 
 
 # ---------------------------------------------------------------------------- windows
@@ -555,8 +592,10 @@ def _to_samples(amount, rate: np.ndarray, name: str, seconds: bool) -> np.ndarra
     elif isinstance(amount, (int, np.integer)):
         out = np.full(len(rate), int(amount), dtype=np.int64)
     else:
-        raise ValueError(f"{name}={amount!r}: give an int number of samples, a string like "
-                         "'4s', or seconds=True for a float in seconds")
+        raise ValueError(
+            f"{name}={amount!r}: give an int number of samples, a string like "
+            "'4s', or seconds=True for a float in seconds"
+        )
     if (out < 1).any():
         raise ValueError(f"{name}={amount!r} gives windows of less than one sample")
     return out
@@ -601,8 +640,10 @@ def windows(
     counts = np.where(lengths >= size_n, (lengths - size_n) // step_n + 1, 0)
     too_short = np.flatnonzero(counts == 0)
     if len(too_short):
-        message = (f"windows: {len(too_short)} series are shorter than one window: "
-                   f"{_describe(panel, too_short)}")
+        message = (
+            f"windows: {len(too_short)} series are shorter than one window: "
+            f"{_describe(panel, too_short)}"
+        )
         if short == "raise":
             raise ValueError(message + "; use short='drop' or 'keep', or a smaller size")
         if short == "keep":
@@ -617,7 +658,8 @@ def windows(
     start = k * step_n[parent]
     win_len = size_n[parent]
     rows = np.repeat(panel.offsets[:-1][parent] + start, win_len) + (
-        np.arange(win_len.sum()) - np.repeat(np.cumsum(win_len) - win_len, win_len))
+        np.arange(win_len.sum()) - np.repeat(np.cumsum(win_len) - win_len, win_len)
+    )
     parent_ids = panel.ids[parent]
     meta = panel.meta.iloc[parent].reset_index(drop=True)
     meta["parent_id"] = parent_ids.to_numpy()
@@ -625,8 +667,14 @@ def windows(
     meta["start"] = start
     meta["end"] = start + win_len
     ids = [f"{p}_w{w}" for p, w in zip(parent_ids, k, strict=True)]
-    return Panel(panel.values[rows], np.concatenate([[0], np.cumsum(win_len)]), ids=ids,
-                 channels=panel.channels, sampling_rate=rate[parent], meta=meta)
+    return Panel(
+        panel.values[rows],
+        np.concatenate([[0], np.cumsum(win_len)]),
+        ids=ids,
+        channels=panel.channels,
+        sampling_rate=rate[parent],
+        meta=meta,
+    )
 
 
 # ---------------------------------------------------------------------------- sklearn

@@ -47,16 +47,21 @@ def watch_windows(*, mirrored: bool = True, size: int = WINDOW, step: int = STEP
 
 
 def _row(setting: str, result, seconds: float) -> dict:
-    return {"setting": setting, "rows": len(result.y), **result.overall,
-            "seconds": round(seconds, 1)}
+    return {
+        "setting": setting,
+        "rows": len(result.y),
+        **result.overall,
+        "seconds": round(seconds, 1),
+    }
 
 
 def _print_table(table: pd.DataFrame) -> None:
     print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"), flush=True)
 
 
-def baseline_watch(*, model: str | Any = "seed-rf", features: str = "seed",
-                   verbose: bool = True) -> pd.DataFrame:
+def baseline_watch(
+    *, model: str | Any = "seed-rf", features: str = "seed", verbose: bool = True
+) -> pd.DataFrame:
     """The seed recipe on ``load_watch()``, validated three ways.
 
     (a) whole series, leave-one-subject-out; (b) 4-s windows with 50 % overlap,
@@ -92,13 +97,22 @@ def baseline_watch(*, model: str | Any = "seed-rf", features: str = "seed",
     rows = []
     for setting, X, meta, cv, parent in runs:
         start = time.perf_counter()
-        result = cross_validate(model, X, meta["label"], meta["group"], cv=cv,
-                                parent=None if parent is None else meta[parent],
-                                name=model if isinstance(model, str) else "model")
+        result = cross_validate(
+            model,
+            X,
+            meta["label"],
+            meta["group"],
+            cv=cv,
+            parent=None if parent is None else meta[parent],
+            name=model if isinstance(model, str) else "model",
+        )
         rows.append(_row(setting, result, time.perf_counter() - start))
         if verbose:
-            print(f"{setting}: accuracy {result.overall['accuracy']:.3f}, "
-                  f"log loss {result.overall['log_loss']:.3f}", flush=True)
+            print(
+                f"{setting}: accuracy {result.overall['accuracy']:.3f}, "
+                f"log loss {result.overall['log_loss']:.3f}",
+                flush=True,
+            )
     table = pd.DataFrame(rows)
     if verbose:
         print(f"\nBaseline on load_watch(): `{features}` features + {model}")
@@ -118,11 +132,15 @@ COMPARE_SETTINGS = {
 }
 
 
-def compare_watch(out: str | os.PathLike | None = "reports/compare", *,
-                  models: Sequence[str | tuple[str, Any]] | None = None,
-                  features: str = "default", calibrate: str | None = "temperature",
-                  cache: str | os.PathLike | bool | None = None,
-                  verbose: bool = True) -> pd.DataFrame:
+def compare_watch(
+    out: str | os.PathLike | None = "reports/compare",
+    *,
+    models: Sequence[str | tuple[str, Any]] | None = None,
+    features: str = "default",
+    calibrate: str | None = "temperature",
+    cache: str | os.PathLike | bool | None = None,
+    verbose: bool = True,
+) -> pd.DataFrame:
     """All models on mirrored ``load_watch()`` 4-s windows, GroupKFold(5) by subject.
 
     Model names found in ``COMPARE_SETTINGS`` get those lighter engine settings and are
@@ -158,14 +176,20 @@ def compare_watch(out: str | os.PathLike | None = "reports/compare", *,
 
     win = watch_windows()
     X = extract(win, features, cache=cache)
-    return compare(X, win.meta["label"].to_numpy(), win.meta["group"].to_numpy(),
-                   models=[entry(m) for m in (models or MODELS)], out=out, cv="group",
-                   calibrate=calibrate, parent=win.meta["parent_id"].to_numpy(),
-                   verbose=verbose)
+    return compare(
+        X,
+        win.meta["label"].to_numpy(),
+        win.meta["group"].to_numpy(),
+        models=[entry(m) for m in (models or MODELS)],
+        out=out,
+        cv="group",
+        calibrate=calibrate,
+        parent=win.meta["parent_id"].to_numpy(),
+        verbose=verbose,
+    )
 
 
-_MOVED = ("METADATA_COLUMNS", "baseline_competition", "competition_features",
-          "prepare_competition")
+_MOVED = ("METADATA_COLUMNS", "baseline_competition", "competition_features", "prepare_competition")
 
 
 def __getattr__(name: str):

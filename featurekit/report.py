@@ -40,9 +40,14 @@ logger = logging.getLogger(__name__)
 
 _METRICS = ("log_loss", "log_loss_raw", "accuracy", "macro_f1", "fit_seconds")
 # summary metrics of the HTML report: (key, label, lower is better)
-_HTML_METRICS = (("accuracy", "accuracy", False), ("balanced_accuracy", "balanced accuracy",
-                 False), ("macro_f1", "macro-F1", False), ("log_loss", "log loss", True),
-                 ("brier", "Brier score", True), ("ece", "ECE", True))
+_HTML_METRICS = (
+    ("accuracy", "accuracy", False),
+    ("balanced_accuracy", "balanced accuracy", False),
+    ("macro_f1", "macro-F1", False),
+    ("log_loss", "log loss", True),
+    ("brier", "Brier score", True),
+    ("ece", "ECE", True),
+)
 
 
 def _figure():
@@ -67,8 +72,9 @@ def _png(fig, path=None) -> bytes:
 
 
 # ---------------------------------------------------------------------- metrics
-def calibration_bins(y: ArrayLike, proba: ArrayLike, classes: ArrayLike,
-                     n_bins: int = 10) -> pd.DataFrame:
+def calibration_bins(
+    y: ArrayLike, proba: ArrayLike, classes: ArrayLike, n_bins: int = 10
+) -> pd.DataFrame:
     """Top-label reliability: per confidence bin, the mean confidence (the highest class
     probability), the accuracy of the predicted class and the row count.
 
@@ -93,14 +99,16 @@ def calibration_bins(y: ArrayLike, proba: ArrayLike, classes: ArrayLike,
     edges = np.linspace(0, 1, n_bins + 1)
     which = np.clip(np.digitize(confidence, edges[1:-1]), 0, n_bins - 1)
     frame = pd.DataFrame({"bin": which, "confidence": confidence, "correct": correct})
-    table = frame.groupby("bin").agg(confidence=("confidence", "mean"),
-                                     accuracy=("correct", "mean"), count=("correct", "size"))
+    table = frame.groupby("bin").agg(
+        confidence=("confidence", "mean"), accuracy=("correct", "mean"), count=("correct", "size")
+    )
     table["lo"], table["hi"] = edges[table.index], edges[table.index + 1]
     return table
 
 
-def expected_calibration_error(y: ArrayLike, proba: ArrayLike, classes: ArrayLike,
-                               n_bins: int = 10) -> float:
+def expected_calibration_error(
+    y: ArrayLike, proba: ArrayLike, classes: ArrayLike, n_bins: int = 10
+) -> float:
     """Top-label ECE: the row-weighted mean gap |accuracy - confidence| over equal bins.
 
     Parameters
@@ -117,8 +125,9 @@ def expected_calibration_error(y: ArrayLike, proba: ArrayLike, classes: ArrayLik
     float
     """
     bins = calibration_bins(y, proba, classes, n_bins)
-    return float(np.sum(bins["count"] * (bins["accuracy"] - bins["confidence"]).abs())
-                 / bins["count"].sum())
+    return float(
+        np.sum(bins["count"] * (bins["accuracy"] - bins["confidence"]).abs()) / bins["count"].sum()
+    )
 
 
 def brier_score(y: ArrayLike, proba: ArrayLike, classes: ArrayLike) -> float:
@@ -146,12 +155,14 @@ def _scores(y, proba, classes) -> dict:
 
     proba = clip_proba(np.asarray(proba, dtype=float))
     pred = np.asarray(classes)[proba.argmax(axis=1)]
-    return {"accuracy": accuracy_score(y, pred),
-            "balanced_accuracy": balanced_accuracy_score(y, pred),
-            "macro_f1": f1_score(y, pred, labels=classes, average="macro", zero_division=0),
-            "log_loss": log_loss(y, proba, labels=classes),
-            "brier": brier_score(y, proba, classes),
-            "ece": expected_calibration_error(y, proba, classes)}
+    return {
+        "accuracy": accuracy_score(y, pred),
+        "balanced_accuracy": balanced_accuracy_score(y, pred),
+        "macro_f1": f1_score(y, pred, labels=classes, average="macro", zero_division=0),
+        "log_loss": log_loss(y, proba, labels=classes),
+        "brier": brier_score(y, proba, classes),
+        "ece": expected_calibration_error(y, proba, classes),
+    }
 
 
 def detailed_scores(result: CVResult) -> pd.DataFrame:
@@ -166,10 +177,15 @@ def detailed_scores(result: CVResult) -> pd.DataFrame:
     -------
     DataFrame
     """
-    y, proba, classes = np.asarray(result.y).astype(str), result.oof.to_numpy(), \
-        np.asarray(result.oof.columns)
-    rows = {f"fold {k}": _scores(y[result.fold == k], proba[result.fold == k], classes)
-            for k in np.unique(result.fold[result.fold >= 0])}
+    y, proba, classes = (
+        np.asarray(result.y).astype(str),
+        result.oof.to_numpy(),
+        np.asarray(result.oof.columns),
+    )
+    rows = {
+        f"fold {k}": _scores(y[result.fold == k], proba[result.fold == k], classes)
+        for k in np.unique(result.fold[result.fold >= 0])
+    }
     rows["pooled"] = _scores(y, proba, classes)
     return pd.DataFrame(rows).T
 
@@ -201,13 +217,22 @@ def plot_confusion(result: CVResult, path: str | os.PathLike | None = None) -> b
     ax.set_xticks(ticks, result.confusion.columns, rotation=90, fontsize=7)
     ax.set_yticks(ticks, result.confusion.index, fontsize=7)
     for i, j in zip(*np.nonzero(counts), strict=True):
-        ax.text(j, i, f"{100 * rates[i, j]:.0f}%\n{counts[i, j]}", ha="center", va="center",
-                fontsize=6, color="white" if rates[i, j] > 0.5 else "black")
+        ax.text(
+            j,
+            i,
+            f"{100 * rates[i, j]:.0f}%\n{counts[i, j]}",
+            ha="center",
+            va="center",
+            fontsize=6,
+            color="white" if rates[i, j] > 0.5 else "black",
+        )
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")
-    ax.set_title(f"{result.name} (pooled out-of-fold): accuracy "
-                 f"{result.overall['accuracy']:.3f}, log loss {result.overall['log_loss']:.3f}",
-                 fontsize=9)
+    ax.set_title(
+        f"{result.name} (pooled out-of-fold): accuracy "
+        f"{result.overall['accuracy']:.3f}, log loss {result.overall['log_loss']:.3f}",
+        fontsize=9,
+    )
     fig.tight_layout()
     return _png(fig, path)
 
@@ -236,11 +261,17 @@ def plot_reliability(results: list[CVResult], path: str | os.PathLike | None = N
     for ax, result in zip(axes.flat, results, strict=False):
         y = np.asarray(result.y).astype(str)
         bins = calibration_bins(y, result.oof.to_numpy(), np.asarray(result.oof.columns))
-        ece = expected_calibration_error(y, result.oof.to_numpy(),
-                                         np.asarray(result.oof.columns))
+        ece = expected_calibration_error(y, result.oof.to_numpy(), np.asarray(result.oof.columns))
         ax.plot([0, 1], [0, 1], color="grey", linestyle="--", linewidth=1)
-        ax.bar(bins["lo"], bins["accuracy"], width=bins["hi"] - bins["lo"], align="edge",
-               alpha=0.35, edgecolor="tab:blue", label="accuracy per bin")
+        ax.bar(
+            bins["lo"],
+            bins["accuracy"],
+            width=bins["hi"] - bins["lo"],
+            align="edge",
+            alpha=0.35,
+            edgecolor="tab:blue",
+            label="accuracy per bin",
+        )
         ax.plot(bins["confidence"], bins["accuracy"], marker="o", color="tab:blue")
         for _, b in bins.iterrows():
             ax.text(b["lo"] + 0.05, 0.02, f"{int(b['count'])}", ha="center", fontsize=6)
@@ -255,9 +286,14 @@ def plot_reliability(results: list[CVResult], path: str | os.PathLike | None = N
     return _png(fig, path)
 
 
-def plot_importance(importances: pd.Series | pd.DataFrame,
-                    path: str | os.PathLike | None = None, *, title: str, top: int = 30,
-                    xlabel: str = "importance") -> bytes:
+def plot_importance(
+    importances: pd.Series | pd.DataFrame,
+    path: str | os.PathLike | None = None,
+    *,
+    title: str,
+    top: int = 30,
+    xlabel: str = "importance",
+) -> bytes:
     """Horizontal bars of the ``top`` largest values of one Series, or of several Series
     side by side (a DataFrame, one column each); PNG bytes (also written to ``path``).
 
@@ -283,8 +319,12 @@ def plot_importance(importances: pd.Series | pd.DataFrame,
     fig, ax = plt.subplots(figsize=(7.5, 0.28 * len(best) + 1.6))
     height = 0.8 / frame.shape[1]
     for k, column in enumerate(best.columns):
-        ax.barh(np.arange(len(best)) + k * height, best[column].to_numpy(), height=height,
-                label=str(column))
+        ax.barh(
+            np.arange(len(best)) + k * height,
+            best[column].to_numpy(),
+            height=height,
+            label=str(column),
+        )
     ax.set_yticks(np.arange(len(best)) + 0.4 - height / 2, best.index, fontsize=7)
     ax.axvline(0, color="black", linewidth=0.5)
     ax.set_xlabel(xlabel)
@@ -339,10 +379,19 @@ def _log_loss_increase(model, X, y, classes, columns, rng, n_repeats) -> float:
     return float(np.mean(losses) - base)
 
 
-def permutation_importances(model: Any, X: pd.DataFrame, y: ArrayLike,
-                            groups: ArrayLike | None, fold: np.ndarray, *, n_repeats: int = 3,
-                            max_rows: int = 2000, max_columns: int = 60,
-                            prior: pd.Series | None = None, random_state: int = 0) -> dict:
+def permutation_importances(
+    model: Any,
+    X: pd.DataFrame,
+    y: ArrayLike,
+    groups: ArrayLike | None,
+    fold: np.ndarray,
+    *,
+    n_repeats: int = 3,
+    max_rows: int = 2000,
+    max_columns: int = 60,
+    prior: pd.Series | None = None,
+    random_state: int = 0,
+) -> dict:
     """Permutation importance of ``model`` refitted on all folds but fold 0 and scored on
     fold 0 (held out), as the increase in log loss.
 
@@ -384,29 +433,42 @@ def permutation_importances(model: Any, X: pd.DataFrame, y: ArrayLike,
     train, test = np.flatnonzero(fold != 0), np.flatnonzero(fold == 0)
     if len(test) > max_rows:
         test = np.sort(rng.choice(test, max_rows, replace=False))
-    fitted = fit_grouped(clone(model), X.iloc[train], y[train],
-                         None if groups is None else np.asarray(groups)[train])
+    fitted = fit_grouped(
+        clone(model), X.iloc[train], y[train], None if groups is None else np.asarray(groups)[train]
+    )
     held, classes = X.iloc[test], np.unique(y)
     numeric = [c for c in X.columns if pd.api.types.is_numeric_dtype(X[c])]
     columns = numeric
     if len(numeric) > max_columns:
-        order = (prior.reindex(numeric).fillna(0).sort_values(ascending=False).index
-                 if prior is not None else numeric)
+        order = (
+            prior.reindex(numeric).fillna(0).sort_values(ascending=False).index
+            if prior is not None
+            else numeric
+        )
         columns = list(order[:max_columns])
     view = _on_columns(fitted, held, columns)
-    result = permutation_importance(view, held[columns], y[test], scoring="neg_log_loss",
-                                    n_repeats=n_repeats, random_state=random_state)
+    result = permutation_importance(
+        view,
+        held[columns],
+        y[test],
+        scoring="neg_log_loss",
+        n_repeats=n_repeats,
+        random_state=random_state,
+    )
     out = {"column": pd.Series(result.importances_mean, index=columns)}
-    for kind, key in (("channel", lambda c: str(c).split("__")[0] if "__" in str(c)
-                       else "metadata"),
-                      ("family", lambda c: feature_family(str(c)) or "other")):
+    for kind, key in (
+        ("channel", lambda c: str(c).split("__")[0] if "__" in str(c) else "metadata"),
+        ("family", lambda c: feature_family(str(c)) or "other"),
+    ):
         members: dict[str, list] = {}
         for c in X.columns:
             members.setdefault(key(c), []).append(c)
-        out[kind] = pd.Series({name: _log_loss_increase(fitted, held, y[test], classes, cols,
-                                                        rng, n_repeats)
-                               for name, cols in members.items()}).sort_values(
-                                   ascending=False)
+        out[kind] = pd.Series(
+            {
+                name: _log_loss_increase(fitted, held, y[test], classes, cols, rng, n_repeats)
+                for name, cols in members.items()
+            }
+        ).sort_values(ascending=False)
     return out
 
 
@@ -439,7 +501,13 @@ def compare(
     y: ArrayLike,
     groups: ArrayLike | None = None,
     models: Sequence[str | tuple[str, Any]] | Mapping[str, Any] = (
-        "seed-rf", "rf", "extratrees", "xgboost", "lightgbm", "logreg"),
+        "seed-rf",
+        "rf",
+        "extratrees",
+        "xgboost",
+        "lightgbm",
+        "logreg",
+    ),
     out: str | os.PathLike | None = None,
     *,
     cv: str = "stratified-group",
@@ -479,28 +547,53 @@ def compare(
         their series (pooled).
     """
     with console_logging(logging.INFO if verbose else logging.WARNING), collapse_warnings():
-        return _compare(features, y, groups, models, out, cv=cv, n_splits=n_splits,
-                        calibrate=calibrate, parent=parent, random_state=random_state,
-                        importance=importance)
+        return _compare(
+            features,
+            y,
+            groups,
+            models,
+            out,
+            cv=cv,
+            n_splits=n_splits,
+            calibrate=calibrate,
+            parent=parent,
+            random_state=random_state,
+            importance=importance,
+        )
 
 
-def _compare(features, y, groups, models, out, *, cv, n_splits, calibrate, parent,
-             random_state, importance):
+def _compare(
+    features, y, groups, models, out, *, cv, n_splits, calibrate, parent, random_state, importance
+):
     rows, results, estimators = [], {}, {}
     models = _models(models)
     for i, (name, model) in enumerate(models, 1):
         logger.info("model %d/%d: %s, %d folds", i, len(models), name, n_splits)
         start = time.perf_counter()
-        result = cross_validate(model, features, y, groups, cv=cv, n_splits=n_splits,
-                                calibrate=calibrate, parent=parent,
-                                random_state=random_state, name=name)
+        result = cross_validate(
+            model,
+            features,
+            y,
+            groups,
+            cv=cv,
+            n_splits=n_splits,
+            calibrate=calibrate,
+            parent=parent,
+            random_state=random_state,
+            name=name,
+        )
         row = result.summary()
         if parent is not None:
             row.update({f"series_{k}": v for k, v in result.series_scores().items()})
         rows.append(row)
         results[name], estimators[name] = result, model
-        logger.info("%s: log loss %.3f, accuracy %.3f (fold means) in %.0f s", name,
-                    row["log_loss_mean"], row["accuracy_mean"], time.perf_counter() - start)
+        logger.info(
+            "%s: log loss %.3f, accuracy %.3f (fold means) in %.0f s",
+            name,
+            row["log_loss_mean"],
+            row["accuracy_mean"],
+            time.perf_counter() - start,
+        )
     table = pd.DataFrame(rows).sort_values("log_loss_mean", kind="stable").reset_index(drop=True)
     shown = _summary_table(table)
     if is_leaky(cv, groups is not None):
@@ -508,8 +601,15 @@ def _compare(features, y, groups, models, out, *, cv, n_splits, calibrate, paren
     # the returned table is the product (the CLI prints it); the log has it for the record
     logger.debug("mean ± sd over folds, sorted by log loss:\n%s", shown.to_string(index=False))
     if out is not None:
-        context = dict(features=features, y=y, groups=groups, cv=cv, n_splits=n_splits,
-                       calibrate=calibrate, random_state=random_state)
+        context = dict(
+            features=features,
+            y=y,
+            groups=groups,
+            cv=cv,
+            n_splits=n_splits,
+            calibrate=calibrate,
+            random_state=random_state,
+        )
         _write(Path(out), table, shown, results, estimators, importance, **context)
     return table
 
@@ -527,8 +627,22 @@ def _estimator(model, calibrate, random_state):
     return model
 
 
-def _write(out, table, shown, results, estimators, importance, *, features, y, groups, cv,
-           n_splits, calibrate, random_state):
+def _write(
+    out,
+    table,
+    shown,
+    results,
+    estimators,
+    importance,
+    *,
+    features,
+    y,
+    groups,
+    cv,
+    n_splits,
+    calibrate,
+    random_state,
+):
     out.mkdir(parents=True, exist_ok=True)
     table.to_csv(out / "results.csv", index=False)
     confusions = {}
@@ -543,15 +657,24 @@ def _write(out, table, shown, results, estimators, importance, *, features, y, g
         oof.to_parquet(out / f"oof_{safe}.parquet")
         confusions[name] = plot_confusion(result, out / f"confusion_{safe}.png")
     best = results[table["model"].iloc[0]]
-    figures = {"reliability": plot_reliability([results[m] for m in table["model"]],
-                                               out / "reliability.png")}
+    figures = {
+        "reliability": plot_reliability(
+            [results[m] for m in table["model"]], out / "reliability.png"
+        )
+    }
     permutation = None
     if importance:
         logger.info("permutation importance of %s on held-out fold 0", best.name)
         try:
             permutation = permutation_importances(
-                _estimator(estimators[best.name], calibrate, random_state), features, y,
-                groups, best.fold, prior=best.importances, random_state=random_state)
+                _estimator(estimators[best.name], calibrate, random_state),
+                features,
+                y,
+                groups,
+                best.fold,
+                prior=best.importances,
+                random_state=random_state,
+            )
         except Exception as error:  # a report without this section beats no report
             logger.warning("permutation importance skipped: %s", error)
     if permutation is not None:
@@ -561,49 +684,75 @@ def _write(out, table, shown, results, estimators, importance, *, features, y, g
             scale = column.abs().max() / max(mdi.max(), 1e-12)
             column = pd.concat([column, (mdi * scale).rename("MDI (scaled)")], axis=1)
         figures["importance"] = plot_importance(
-            column, out / "importance.png", xlabel="increase in log loss when permuted",
+            column,
+            out / "importance.png",
+            xlabel="increase in log loss when permuted",
             title=f"{best.name} (ranked first): permutation importance on held-out fold 0"
-                  + (", MDI scaled to it" if best.importances is not None else ""))
+            + (", MDI scaled to it" if best.importances is not None else ""),
+        )
         for kind in ("channel", "family"):
             figures[f"importance_{kind}"] = plot_importance(
-                permutation[kind], xlabel="increase in log loss when permuted together",
-                title=f"{best.name}: permutation importance per {kind} (held-out fold 0)")
+                permutation[kind],
+                xlabel="increase in log loss when permuted together",
+                title=f"{best.name}: permutation importance per {kind} (held-out fold 0)",
+            )
     elif best.importances is not None:
         figures["importance"] = plot_importance(
-            best.importances, out / "importance.png", xlabel="MDI (share of total)",
-            title=f"{best.name} (ranked first): mean MDI over folds")
-    (out / "report.md").write_text(_markdown_report(table, shown, features, y, groups, cv,
-                                                    n_splits, calibrate, "importance" in figures))
-    (out / "report.html").write_text(_html_report(table, results, figures, confusions,
-                                                  features, y, groups, cv, n_splits,
-                                                  calibrate), encoding="utf-8")
+            best.importances,
+            out / "importance.png",
+            xlabel="MDI (share of total)",
+            title=f"{best.name} (ranked first): mean MDI over folds",
+        )
+    (out / "report.md").write_text(
+        _markdown_report(
+            table, shown, features, y, groups, cv, n_splits, calibrate, "importance" in figures
+        )
+    )
+    (out / "report.html").write_text(
+        _html_report(
+            table, results, figures, confusions, features, y, groups, cv, n_splits, calibrate
+        ),
+        encoding="utf-8",
+    )
     logger.info("wrote %s (report.html, report.md, results.csv, oof_*.parquet)", out)
 
 
 def _data_line(features, y, groups) -> str:
-    return (f"{len(features)} rows, {features.shape[1]} feature columns, "
-            f"{len(np.unique(y))} classes"
-            + (f", {len(np.unique(groups))} groups" if groups is not None else ""))
+    return (
+        f"{len(features)} rows, {features.shape[1]} feature columns, "
+        f"{len(np.unique(y))} classes"
+        + (f", {len(np.unique(groups))} groups" if groups is not None else "")
+    )
 
 
-def _markdown_report(table, shown, features, y, groups, cv, n_splits, calibrate,
-                     has_importance) -> str:
+def _markdown_report(
+    table, shown, features, y, groups, cv, n_splits, calibrate, has_importance
+) -> str:
     lines = [
-        "# Model comparison", "",
+        "# Model comparison",
+        "",
         _data_line(features, y, groups)
         + f". Split: `{cv}`, {n_splits} folds. Calibration: {calibrate or 'none'}"
-        + (" (log_loss after, log_loss_raw before)." if calibrate else "."), "",
+        + (" (log_loss after, log_loss_raw before)." if calibrate else "."),
+        "",
     ]
     if is_leaky(cv, groups is not None):
         lines += [f"**{LEAK_WARNING}**", ""]
     lines += ["Mean ± std over folds, sorted by log loss:", "", _markdown(shown), ""]
     if "series_log_loss" in table:
         series = table[["model", "series_log_loss", "series_accuracy", "series_macro_f1"]]
-        lines += ["Series level (window log-probabilities averaged per series, pooled):", "",
-                  _markdown(series.round(3)), ""]
-    lines += ["Figures and the pooled metrics: `report.html`. Files: `results.csv`, "
-              "`oof_<model>.parquet`, `confusion_<model>.png`, `reliability.png`"
-              + (", `importance.png`" if has_importance else "") + "."]
+        lines += [
+            "Series level (window log-probabilities averaged per series, pooled):",
+            "",
+            _markdown(series.round(3)),
+            "",
+        ]
+    lines += [
+        "Figures and the pooled metrics: `report.html`. Files: `results.csv`, "
+        "`oof_<model>.parquet`, `confusion_<model>.png`, `reliability.png`"
+        + (", `importance.png`" if has_importance else "")
+        + "."
+    ]
     return "\n".join(lines) + "\n"
 
 
@@ -621,15 +770,16 @@ th { background: #f2f2f2; } td:first-child, th:first-child { text-align: left; }
 
 
 def _img(data: bytes, alt: str) -> str:
-    return (f'<img alt="{html.escape(alt)}" '
-            f'src="data:image/png;base64,{base64.b64encode(data).decode("ascii")}">')
+    return (
+        f'<img alt="{html.escape(alt)}" '
+        f'src="data:image/png;base64,{base64.b64encode(data).decode("ascii")}">'
+    )
 
 
 def _versions() -> str:
     import featurekit
 
-    names = ["numpy", "pandas", "scipy", "sklearn", "matplotlib", "lightgbm", "xgboost",
-             "numba"]
+    names = ["numpy", "pandas", "scipy", "sklearn", "matplotlib", "lightgbm", "xgboost", "numba"]
     found = [f"featurekit {featurekit.__version__}", f"Python {sys.version.split()[0]}"]
     for name in names:
         module = sys.modules.get(name)
@@ -645,65 +795,85 @@ def _feature_summary(features) -> str:
     families = pd.Series([feature_family(str(c)) or "other" for c in features.columns])
     channels = {str(c).split("__")[0] for c in features.columns if "__" in str(c)}
     counts = ", ".join(f"{k} {v}" for k, v in families.value_counts().items())
-    return (f"{features.shape[1]} columns over {len(channels)} channels; per family: "
-            f"{counts}")
+    return f"{features.shape[1]} columns over {len(channels)} channels; per family: {counts}"
 
 
-def _html_report(table, results, figures, confusions, features, y, groups, cv, n_splits,
-                 calibrate) -> str:
+def _html_report(
+    table, results, figures, confusions, features, y, groups, cv, n_splits, calibrate
+) -> str:
     esc = html.escape
     order = list(table["model"])
     details = {m: detailed_scores(results[m]) for m in order}
-    header = "".join(f"<th>{esc(label)}<br><small>fold mean ± sd</small></th>"
-                     f"<th>{esc(label)}<br><small>pooled</small></th>"
-                     for _, label, _ in _HTML_METRICS)
+    header = "".join(
+        f"<th>{esc(label)}<br><small>fold mean ± sd</small></th>"
+        f"<th>{esc(label)}<br><small>pooled</small></th>"
+        for _, label, _ in _HTML_METRICS
+    )
     body = []
     for rank, model in enumerate(order, 1):
         frame = details[model]
         folds = frame.drop(index="pooled")
         cells = "".join(
             f"<td>{folds[key].mean():.3f} ± {folds[key].std(ddof=0):.3f}</td>"
-            f"<td>{frame.loc['pooled', key]:.3f}</td>" for key, _, _ in _HTML_METRICS)
+            f"<td>{frame.loc['pooled', key]:.3f}</td>"
+            for key, _, _ in _HTML_METRICS
+        )
         fit = results[model].folds.get("fit_seconds")
         seconds = f"<td>{fit.sum():.1f}</td>" if fit is not None else "<td></td>"
         css = ' class="best"' if rank == 1 else ""
         body.append(f"<tr{css}><td>{rank}. {esc(model)}</td>{cells}{seconds}</tr>")
-    summary = (f"<table><tr><th>model (by fold-mean log loss)</th>{header}"
-               f"<th>fit s<br><small>all folds</small></th></tr>{''.join(body)}</table>")
+    summary = (
+        f"<table><tr><th>model (by fold-mean log loss)</th>{header}"
+        f"<th>fit s<br><small>all folds</small></th></tr>{''.join(body)}</table>"
+    )
     classes = [str(c) for c in results[order[0]].per_class_f1.index]
     f1_rows = "".join(
         f"<tr><td>{esc(m)}</td>"
         + "".join(f"<td>{results[m].per_class_f1.get(c, np.nan):.2f}</td>" for c in classes)
-        + "</tr>" for m in order)
-    per_class = (f"<table><tr><th>model</th>{''.join(f'<th>{esc(c)}</th>' for c in classes)}"
-                 f"</tr>{f1_rows}</table>")
-    leak = (f'<p class="leak">{esc(LEAK_WARNING)}</p>' if is_leaky(cv, groups is not None)
-            else "")
+        + "</tr>"
+        for m in order
+    )
+    per_class = (
+        f"<table><tr><th>model</th>{''.join(f'<th>{esc(c)}</th>' for c in classes)}"
+        f"</tr>{f1_rows}</table>"
+    )
+    leak = f'<p class="leak">{esc(LEAK_WARNING)}</p>' if is_leaky(cv, groups is not None) else ""
     series = ""
     if "series_log_loss" in table:
-        rows = "".join(f"<tr><td>{esc(r.model)}</td><td>{r.series_log_loss:.3f}</td>"
-                       f"<td>{r.series_accuracy:.3f}</td><td>{r.series_macro_f1:.3f}</td></tr>"
-                       for r in table.itertuples())
-        series = ("<h2>Series level</h2><p class='note'>Window log-probabilities averaged per "
-                  "series, then scored pooled over all series.</p><table><tr><th>model</th>"
-                  f"<th>log loss</th><th>accuracy</th><th>macro-F1</th></tr>{rows}</table>")
+        rows = "".join(
+            f"<tr><td>{esc(r.model)}</td><td>{r.series_log_loss:.3f}</td>"
+            f"<td>{r.series_accuracy:.3f}</td><td>{r.series_macro_f1:.3f}</td></tr>"
+            for r in table.itertuples()
+        )
+        series = (
+            "<h2>Series level</h2><p class='note'>Window log-probabilities averaged per "
+            "series, then scored pooled over all series.</p><table><tr><th>model</th>"
+            f"<th>log loss</th><th>accuracy</th><th>macro-F1</th></tr>{rows}</table>"
+        )
     raw = ""
     if calibrate and "log_loss_raw_mean" in table:
-        raw = ("<p class='note'>Log loss before calibration (fold mean): "
-               + ", ".join(f"{esc(r.model)} {r.log_loss_raw_mean:.3f}"
-                           for r in table.itertuples()) + ".</p>")
+        raw = (
+            "<p class='note'>Log loss before calibration (fold mean): "
+            + ", ".join(f"{esc(r.model)} {r.log_loss_raw_mean:.3f}" for r in table.itertuples())
+            + ".</p>"
+        )
     importance = ""
     if "importance" in figures:
         importance = "<h2>Importance of the model ranked first</h2>" + _img(
-            figures["importance"], "importance per column")
+            figures["importance"], "importance per column"
+        )
         for kind in ("channel", "family"):
             if f"importance_{kind}" in figures:
                 importance += _img(figures[f"importance_{kind}"], f"importance per {kind}")
-    confusion = "".join(f"<h3>{esc(m)}</h3>{_img(confusions[m], f'confusion {m}')}"
-                        for m in order)
-    splitter = {"stratified-group": "StratifiedGroupKFold (shuffled)", "group": "GroupKFold",
-                "logo": "LeaveOneGroupOut", "stratified": "StratifiedKFold (shuffled)",
-                "kfold": "KFold (shuffled)", "sequential": "KFold (not shuffled)"}.get(cv, cv)
+    confusion = "".join(f"<h3>{esc(m)}</h3>{_img(confusions[m], f'confusion {m}')}" for m in order)
+    splitter = {
+        "stratified-group": "StratifiedGroupKFold (shuffled)",
+        "group": "GroupKFold",
+        "logo": "LeaveOneGroupOut",
+        "stratified": "StratifiedKFold (shuffled)",
+        "kfold": "KFold (shuffled)",
+        "sequential": "KFold (not shuffled)",
+    }.get(cv, cv)
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>featurekit model comparison</title>
 <style>{_CSS}</style></head><body>
@@ -711,9 +881,11 @@ def _html_report(table, results, figures, confusions, features, y, groups, cv, n
 <p><b>Data:</b> {esc(_data_line(features, y, groups))}.<br>
 <b>Features:</b> {esc(_feature_summary(features))}.<br>
 <b>Cross-validation:</b> {esc(cv)} = {esc(splitter)}, {n_splits} folds{
-    ', grouped by subject' if cv in ('stratified-group', 'group', 'logo') else ''}.<br>
-<b>Calibration:</b> {esc(calibrate or 'none')}{
-    ' (on inner folds of each training fold, grouped by subject)' if calibrate else ''}.</p>
+        ", grouped by subject" if cv in ("stratified-group", "group", "logo") else ""
+    }.<br>
+<b>Calibration:</b> {esc(calibrate or "none")}{
+        " (on inner folds of each training fold, grouped by subject)" if calibrate else ""
+    }.</p>
 {leak}
 <h2>Summary</h2>
 <p class="note"><b>fold mean ± sd</b>: the metric on each test fold, then its mean and
@@ -728,7 +900,7 @@ top label, 10 bins): lower is better.</p>
 <h2>Reliability (pooled out-of-fold)</h2>
 <p class="note">Accuracy of the predicted class against its probability, per bin of
 probability; on the diagonal a model is calibrated. The numbers are the rows per bin.</p>
-{_img(figures['reliability'], 'reliability diagrams')}
+{_img(figures["reliability"], "reliability diagrams")}
 {importance}
 <h2>Confusion matrices (pooled out-of-fold)</h2>
 {confusion}

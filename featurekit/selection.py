@@ -50,18 +50,24 @@ def _check_inputs(X, y, *, fdr, test, n_significant):
             raise ValueError(f"X must be 2-D (rows x columns), got shape {array.shape}")
         X = pd.DataFrame(array, columns=[f"x{i}" for i in range(array.shape[1])])
     if X.columns.has_duplicates:
-        problems.append(f"X has duplicated column names "
-                        f"{X.columns[X.columns.duplicated()].unique()[:10].tolist()}")
+        problems.append(
+            f"X has duplicated column names "
+            f"{X.columns[X.columns.duplicated()].unique()[:10].tolist()}"
+        )
     non_numeric = [c for c, dtype in X.dtypes.items() if not pd.api.types.is_numeric_dtype(dtype)]
     if non_numeric:
-        problems.append(f"columns {non_numeric[:10]} are not numeric; drop them (the "
-                        "RelevanceSelector passes them through untested)")
+        problems.append(
+            f"columns {non_numeric[:10]} are not numeric; drop them (the "
+            "RelevanceSelector passes them through untested)"
+        )
     if isinstance(y, pd.Series) and len(y) == len(X) and not y.index.equals(X.index):
         if set(y.index) == set(X.index) and not y.index.has_duplicates:
             y = y.reindex(X.index)
         else:
-            problems.append("y is a Series whose index differs from X's; pass matching "
-                            "indexes or a plain array in X's row order")
+            problems.append(
+                "y is a Series whose index differs from X's; pass matching "
+                "indexes or a plain array in X's row order"
+            )
     y = np.asarray(y)
     if y.ndim != 1:
         problems.append(f"y must be 1-D, got shape {y.shape}")
@@ -78,8 +84,9 @@ def _check_inputs(X, y, *, fdr, test, n_significant):
     if not problems:
         n_classes = len(np.unique(y))
         if not 1 <= n_significant <= n_classes:
-            problems.append(f"n_significant={n_significant} must lie in 1..{n_classes} "
-                            "(the number of classes)")
+            problems.append(
+                f"n_significant={n_significant} must lie in 1..{n_classes} (the number of classes)"
+            )
         values = X.to_numpy(dtype=np.float64)
         with np.errstate(over="ignore", invalid="ignore"):
             bad = ~np.isfinite(values.sum(axis=0))
@@ -87,9 +94,11 @@ def _check_inputs(X, y, *, fdr, test, n_significant):
             bad[bad] = ~np.isfinite(values[:, bad]).all(axis=0)
         if bad.any():
             names = X.columns[bad].tolist()
-            problems.append(f"columns {names[:10]}{' and more' if len(names) > 10 else ''} "
-                            "hold NaN or inf; impute them first (tsfresh's tests refuse them "
-                            "too), e.g. tsfresh.utilities.dataframe_functions.impute")
+            problems.append(
+                f"columns {names[:10]}{' and more' if len(names) > 10 else ''} "
+                "hold NaN or inf; impute them first (tsfresh's tests refuse them "
+                "too), e.g. tsfresh.utilities.dataframe_functions.impute"
+            )
     if problems:
         raise ValueError("Invalid relevance-table input:\n  - " + "\n  - ".join(problems))
     return X, values, y
@@ -110,7 +119,7 @@ def _average_ranks(ordered: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     # tied values share the mean of the ranks start+1 .. start+size
     group_rank = (starts - row * n) + (sizes + 1) / 2.0
     sizes = sizes.astype(np.float64)
-    tie_term = np.bincount(row, weights=sizes ** 3 - sizes, minlength=width)
+    tie_term = np.bincount(row, weights=sizes**3 - sizes, minlength=width)
     return group_rank[np.cumsum(flat) - 1].reshape(width, n), tie_term
 
 
@@ -184,8 +193,9 @@ def _mann_whitney_exact(values, codes, counts, columns, p):
             continue
         inside = codes == c
         sub = values[:, columns]
-        p[columns, c] = stats.mannwhitneyu(sub[inside], sub[~inside], method="exact",
-                                           alternative="two-sided", axis=0).pvalue
+        p[columns, c] = stats.mannwhitneyu(
+            sub[inside], sub[~inside], method="exact", alternative="two-sided", axis=0
+        ).pvalue
 
 
 def _smirnov(ks, counts, n):
@@ -234,8 +244,7 @@ def _fisher(values, codes, counts, columns):
     return p
 
 
-def benjamini_yekutieli(p_values: ArrayLike, fdr: float, independent: bool = False
-                        ) -> np.ndarray:
+def benjamini_yekutieli(p_values: ArrayLike, fdr: float, independent: bool = False) -> np.ndarray:
     """Rejections of the step-up procedure at false discovery rate ``fdr``.
 
     Benjamini–Yekutieli (valid under any dependence between the tests), or Benjamini–Hochberg
@@ -350,8 +359,10 @@ def relevance_table(
     labels, codes = np.unique(y, return_inverse=True)
     n_classes = len(labels)
     if multiclass and n_classes <= 2:
-        warnings.warn("Two or fewer classes, binary feature selection will be used "
-                      "(multiclass = False)", stacklevel=2)
+        warnings.warn(
+            "Two or fewer classes, binary feature selection will be used (multiclass = False)",
+            stacklevel=2,
+        )
         multiclass = False
     n, m = values.shape
     counts = np.bincount(codes, minlength=n_classes)
@@ -368,8 +379,7 @@ def relevance_table(
         block = np.ascontiguousarray(transposed[cols])
         if drop_duplicates:
             hashes[cols] = _column_hashes(block, multipliers)
-        unique, rank_sums, tie_term, block_ks = _rank_block(block, codes, n_classes,
-                                                            test == "smir")
+        unique, rank_sums, tie_term, block_ks = _rank_block(block, codes, n_classes, test == "smir")
         n_unique[cols] = unique
         if test == "mann":
             p[cols] = _mann_whitney(rank_sums, tie_term, counts, n)
@@ -377,8 +387,9 @@ def relevance_table(
             ks[cols] = block_ks
     duplicate_of = _duplicates(values, hashes) if drop_duplicates else np.full(m, -1)
     duplicate_of[n_unique <= 1] = -1  # a constant column is reported as constant
-    kind = np.where(n_unique <= 1, "constant",
-                    np.where(n_unique == 2, "binary", "real")).astype(object)
+    kind = np.where(n_unique <= 1, "constant", np.where(n_unique == 2, "binary", "real")).astype(
+        object
+    )
     kind[duplicate_of >= 0] = "duplicate"
     real = np.flatnonzero(kind == "real")
     binary = np.flatnonzero(kind == "binary")
@@ -392,10 +403,12 @@ def relevance_table(
     tested = np.concatenate([real, binary])
     relevant_by_class = np.zeros((m, n_classes), dtype=bool)
     for c in range(n_classes):
-        relevant_by_class[tested, c] = benjamini_yekutieli(p[tested, c], fdr,
-                                                           hypotheses_independent)
-    table = pd.DataFrame({"feature": X.columns, "type": kind}, index=pd.Index(X.columns,
-                                                                              name="feature"))
+        relevant_by_class[tested, c] = benjamini_yekutieli(
+            p[tested, c], fdr, hypotheses_independent
+        )
+    table = pd.DataFrame(
+        {"feature": X.columns, "type": kind}, index=pd.Index(X.columns, name="feature")
+    )
     table["test"] = np.where(kind == "real", test, np.where(kind == "binary", "fisher", None))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows of untested columns
@@ -409,20 +422,20 @@ def relevance_table(
     else:
         table["relevant"] = relevant_by_class.any(axis=1)
     if drop_duplicates:
-        table["duplicate_of"] = np.where(duplicate_of >= 0,
-                                         X.columns.to_numpy()[np.maximum(duplicate_of, 0)], None)
+        table["duplicate_of"] = np.where(
+            duplicate_of >= 0, X.columns.to_numpy()[np.maximum(duplicate_of, 0)], None
+        )
     return table
 
 
 # ------------------------------------------------------------------ choosing columns
-def _correlation_filter(X: pd.DataFrame, ranked: list, max_corr: float,
-                        block: int = 512) -> list:
+def _correlation_filter(X: pd.DataFrame, ranked: list, max_corr: float, block: int = 512) -> list:
     """Greedy: walk ``ranked`` (most relevant first) and keep a column unless its absolute
     Pearson correlation with an already kept column exceeds ``max_corr``. Correlations come
     block by block from matrix products, so memory stays at rows x (kept + block)."""
     values = X[ranked].to_numpy(dtype=np.float64)
     values = values - values.mean(axis=0)
-    norms = np.sqrt((values ** 2).sum(axis=0))
+    norms = np.sqrt((values**2).sum(axis=0))
     with np.errstate(divide="ignore", invalid="ignore"):
         values = np.where(norms > 0, values / norms, 0.0)
     kept: list[int] = []
@@ -440,8 +453,13 @@ def _correlation_filter(X: pd.DataFrame, ranked: list, max_corr: float,
     return [ranked[j] for j in kept]
 
 
-def choose_columns(table: pd.DataFrame, X: pd.DataFrame | None = None, *,
-                   max_corr: float | None = None, fallback: int = 10) -> list:
+def choose_columns(
+    table: pd.DataFrame,
+    X: pd.DataFrame | None = None,
+    *,
+    max_corr: float | None = None,
+    fallback: int = 10,
+) -> list:
     """Columns kept from a relevance table, in X's column order.
 
     The relevant ones; when none is relevant, the ``fallback`` columns with the smallest
@@ -492,8 +510,14 @@ def choose_columns(table: pd.DataFrame, X: pd.DataFrame | None = None, *,
     return [c for c in table.index if c in keep]
 
 
-def select_features(X: pd.DataFrame, y: ArrayLike, *, max_corr: float | None = None,
-                    fallback: int = 10, **kwargs: Any) -> pd.DataFrame:
+def select_features(
+    X: pd.DataFrame,
+    y: ArrayLike,
+    *,
+    max_corr: float | None = None,
+    fallback: int = 10,
+    **kwargs: Any,
+) -> pd.DataFrame:
     """The columns of ``X`` relevant for ``y`` (tsfresh's ``select_features``), in X's order.
 
     Keyword arguments go to :func:`relevance_table`; ``drop_duplicates`` defaults to True
@@ -523,8 +547,7 @@ def select_features(X: pd.DataFrame, y: ArrayLike, *, max_corr: float | None = N
     """
     kwargs.setdefault("drop_duplicates", True)
     table = relevance_table(X, y, **kwargs)
-    frame = X if isinstance(X, pd.DataFrame) else pd.DataFrame(
-        np.asarray(X), columns=table.index)
+    frame = X if isinstance(X, pd.DataFrame) else pd.DataFrame(np.asarray(X), columns=table.index)
     return frame[choose_columns(table, frame, max_corr=max_corr, fallback=fallback)]
 
 
@@ -563,10 +586,19 @@ class RelevanceSelector(TransformerMixin, BaseEstimator):
     refuses such a column); a column that is entirely NaN becomes constant and is dropped.
     """
 
-    def __init__(self, fdr: float = 0.05, *, test: str = "mann", multiclass: bool = False,
-                 n_significant: int = 1, hypotheses_independent: bool = False,
-                 drop_duplicates: bool = True, max_corr: float | None = None,
-                 fallback: int = 10, nan: str = "raise"):
+    def __init__(
+        self,
+        fdr: float = 0.05,
+        *,
+        test: str = "mann",
+        multiclass: bool = False,
+        n_significant: int = 1,
+        hypotheses_independent: bool = False,
+        drop_duplicates: bool = True,
+        max_corr: float | None = None,
+        fallback: int = 10,
+        nan: str = "raise",
+    ):
         self.fdr = fdr
         self.test = test
         self.multiclass = multiclass
@@ -597,8 +629,7 @@ class RelevanceSelector(TransformerMixin, BaseEstimator):
             ``y`` is None, ``nan`` is unknown, or the inputs fail :func:`relevance_table`.
         """
         if y is None:
-            raise ValueError("RelevanceSelector requires y to be passed, but the target y is "
-                             "None")
+            raise ValueError("RelevanceSelector requires y to be passed, but the target y is None")
         frame = self._frame(X, reset=True)
         numeric = [c for c, dtype in frame.dtypes.items() if pd.api.types.is_numeric_dtype(dtype)]
         passthrough = [c for c in frame.columns if c not in set(numeric)]
@@ -608,13 +639,18 @@ class RelevanceSelector(TransformerMixin, BaseEstimator):
         if self.nan == "median" and tested.isna().to_numpy().any():
             tested = tested.fillna(tested.median()).fillna(0.0)
         table = relevance_table(
-            tested, y, fdr=self.fdr, test=self.test, multiclass=self.multiclass,
+            tested,
+            y,
+            fdr=self.fdr,
+            test=self.test,
+            multiclass=self.multiclass,
             n_significant=self.n_significant,
             hypotheses_independent=self.hypotheses_independent,
             drop_duplicates=self.drop_duplicates,
         )
-        keep = set(choose_columns(table, tested, max_corr=self.max_corr,
-                                  fallback=self.fallback)) | set(passthrough)
+        keep = set(
+            choose_columns(table, tested, max_corr=self.max_corr, fallback=self.fallback)
+        ) | set(passthrough)
         self.relevance_table_ = table
         self.support_ = np.array([c in keep for c in frame.columns], dtype=bool)
         self.n_samples_fit_ = len(frame)
@@ -627,8 +663,12 @@ class RelevanceSelector(TransformerMixin, BaseEstimator):
                 self.feature_names_in_ = names
             frame = X
         else:  # scikit-learn's checks and messages (dense, finite, 2-D, 2+ rows to fit)
-            array = check_array(X, dtype=np.float64, ensure_min_samples=2 if reset else 1,
-                                ensure_all_finite=True if self.nan == "raise" else "allow-nan")
+            array = check_array(
+                X,
+                dtype=np.float64,
+                ensure_min_samples=2 if reset else 1,
+                ensure_all_finite=True if self.nan == "raise" else "allow-nan",
+            )
             if reset and hasattr(self, "feature_names_in_"):
                 del self.feature_names_in_
             frame = pd.DataFrame(array, columns=[f"x{i}" for i in range(array.shape[1])])
@@ -636,8 +676,10 @@ class RelevanceSelector(TransformerMixin, BaseEstimator):
             self.n_features_in_ = frame.shape[1]
             self._columns = list(frame.columns)
         elif frame.shape[1] != self.n_features_in_:
-            raise ValueError(f"X has {frame.shape[1]} features, but RelevanceSelector is "
-                             f"expecting {self.n_features_in_} features as input.")
+            raise ValueError(
+                f"X has {frame.shape[1]} features, but RelevanceSelector is "
+                f"expecting {self.n_features_in_} features as input."
+            )
         return frame
 
     def get_support(self, indices: bool = False) -> np.ndarray:
@@ -746,8 +788,7 @@ class SelectedClassifier(ClassifierMixin, BaseEstimator):
         from featurekit.validation import fit_grouped
 
         self.selector_ = clone(self.selector).fit(X, y)
-        self.estimator_ = fit_grouped(clone(self.estimator), self.selector_.transform(X), y,
-                                      groups)
+        self.estimator_ = fit_grouped(clone(self.estimator), self.selector_.transform(X), y, groups)
         self.classes_ = self.estimator_.classes_
         self.n_features_in_ = self.selector_.n_features_in_
         if hasattr(self.selector_, "feature_names_in_"):
@@ -798,8 +839,9 @@ class SelectedClassifier(ClassifierMixin, BaseEstimator):
         return self.estimator_.predict(self.selector_.transform(X))
 
 
-def with_selection(model: str | BaseEstimator, selector: BaseEstimator | None = None
-                   ) -> BaseEstimator:
+def with_selection(
+    model: str | BaseEstimator, selector: BaseEstimator | None = None
+) -> BaseEstimator:
     """``model`` (a :func:`featurekit.models.make_model` name or estimator) preceded by
     ``selector`` (default ``RelevanceSelector()``), refitted with it on every training set.
 

@@ -130,13 +130,18 @@ def check_labels(y: Any, groups: Any = None) -> np.ndarray:
     if raw.size == 0:
         raise ValueError("y is empty (0 rows): fitting needs at least one labeled row")
     if raw.dtype == object:  # before check_array, which would turn 1 into '1'
-        kinds = {isinstance(v, (str, bytes)) for v in raw.ravel()
-                 if isinstance(v, (str, bytes, numbers.Number))}
+        kinds = {
+            isinstance(v, (str, bytes))
+            for v in raw.ravel()
+            if isinstance(v, (str, bytes, numbers.Number))
+        }
         if len(kinds) > 1:
             shown = list(dict.fromkeys(raw.ravel().tolist()))[:5]
-            raise TypeError(f"y mixes numbers and strings ({shown}): 1 and '1' would be "
-                            "different classes; convert the labels to one type, e.g. "
-                            "np.asarray(y).astype(str)")
+            raise TypeError(
+                f"y mixes numbers and strings ({shown}): 1 and '1' would be "
+                "different classes; convert the labels to one type, e.g. "
+                "np.asarray(y).astype(str)"
+            )
     y = column_or_1d(check_array(y, ensure_2d=False, dtype=None), warn=True)
     check_classification_targets(y)
     if groups is not None:
@@ -147,17 +152,20 @@ def check_labels(y: Any, groups: Any = None) -> np.ndarray:
 def _check_groups(y: np.ndarray, groups) -> None:
     groups = np.asarray(groups)
     if groups.shape != y.shape:
-        raise ValueError(f"groups must hold one subject per row of y ({len(y)}), got shape "
-                         f"{groups.shape}")
+        raise ValueError(
+            f"groups must hold one subject per row of y ({len(y)}), got shape {groups.shape}"
+        )
     classes = np.unique(y)
     if len(classes) < 2 or len(np.unique(groups)) < 2:
         return  # nothing to calibrate across subjects; the estimator says so itself
     subjects_per_class = {c: np.unique(groups[y == c]).tolist() for c in classes.tolist()}
     if all(len(s) == 1 for s in subjects_per_class.values()):
         shown = [f"{c!r} only in subject {s[0]!r}" for c, s in subjects_per_class.items()][:3]
-        raise ValueError(f"groups: every class is held by a single subject ({'; '.join(shown)}"
-                         "), so subject-grouped inner folds never train on the class they "
-                         "validate on; give training data where subjects share classes")
+        raise ValueError(
+            f"groups: every class is held by a single subject ({'; '.join(shown)}"
+            "), so subject-grouped inner folds never train on the class they "
+            "validate on; give training data where subjects share classes"
+        )
 
 
 def n_features(X: Any) -> int:
@@ -183,8 +191,10 @@ def n_features(X: Any) -> int:
     """
     shape = X.shape if hasattr(X, "shape") else np.asarray(X).shape
     if len(shape) != 2:
-        raise ValueError(f"Expected 2D array, got {len(shape)}D input instead: reshape it to "
-                         "(n_samples, n_features)")
+        raise ValueError(
+            f"Expected 2D array, got {len(shape)}D input instead: reshape it to "
+            "(n_samples, n_features)"
+        )
     return shape[1]
 
 
@@ -261,8 +271,7 @@ def _is_real(value) -> bool:
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
-def check_count(value: Any, name: str, *, minimum: int = 1, allow_none: bool = False
-                ) -> int | None:
+def check_count(value: Any, name: str, *, minimum: int = 1, allow_none: bool = False) -> int | None:
     """``value`` as an int ``>= minimum`` (None passes when ``allow_none``); a TypeError or
     ValueError naming the argument otherwise.
 
@@ -330,8 +339,10 @@ def check_n_jobs(n_jobs: Any) -> int | None:
     ...
     ValueError: n_jobs must be an integer: workers >= 1, or negative as in joblib (-1 = all cores), or None; got 0
     """
-    allowed = ("an integer: workers >= 1, or negative as in joblib (-1 = all cores), or None; "
-               f"got {n_jobs!r}")
+    allowed = (
+        "an integer: workers >= 1, or negative as in joblib (-1 = all cores), or None; "
+        f"got {n_jobs!r}"
+    )
     if n_jobs is None:
         return None
     if not isinstance(n_jobs, numbers.Integral) or isinstance(n_jobs, bool):
@@ -378,8 +389,9 @@ def check_rate(value: Any, name: str = "sampling_rate") -> float:
     return float(value)
 
 
-def check_sampling_rates(rates: Mapping[str, Any] | None, known: Iterable[str], *,
-                         name: str = "sampling_rates") -> dict:
+def check_sampling_rates(
+    rates: Mapping[str, Any] | None, known: Iterable[str], *, name: str = "sampling_rates"
+) -> dict:
     """A ``{key: rate}`` mapping whose keys are all ``known`` and whose rates are None
     (unknown) or pass :func:`check_rate`; every problem in one ValueError.
 
@@ -420,8 +432,10 @@ def check_sampling_rates(rates: Mapping[str, Any] | None, known: Iterable[str], 
     if rates is None:
         return {}
     if not isinstance(rates, Mapping):
-        raise TypeError(f"{name} must be a dict {{name: samples per second}}, got "
-                        f"{type(rates).__name__} {rates!r:.80}")
+        raise TypeError(
+            f"{name} must be a dict {{name: samples per second}}, got "
+            f"{type(rates).__name__} {rates!r:.80}"
+        )
     known = sorted(str(k) for k in known)
     problems, out = [], {}
     unknown = [k for k in rates if str(k) not in known]
@@ -439,8 +453,9 @@ def check_sampling_rates(rates: Mapping[str, Any] | None, known: Iterable[str], 
     return out
 
 
-def check_bands(bands: Iterable[tuple[float, float]], name: str = "bands"
-                ) -> tuple[tuple[float, float], ...]:
+def check_bands(
+    bands: Iterable[tuple[float, float]], name: str = "bands"
+) -> tuple[tuple[float, float], ...]:
     """Frequency bands as ``((lo, hi), ...)`` floats with ``0 <= lo < hi`` (``hi`` may be
     inf); a ValueError or TypeError naming every bad band otherwise.
 
@@ -473,8 +488,10 @@ def check_bands(bands: Iterable[tuple[float, float]], name: str = "bands"
       - band 0 (5, 1): lo must be below hi
     """
     if isinstance(bands, (str, bytes)) or not isinstance(bands, Iterable):
-        raise TypeError(f"{name} must be a list of (lo, hi) pairs in Hz, e.g. [(0, 1), (1, 3)]"
-                        f", got {bands!r:.80}")
+        raise TypeError(
+            f"{name} must be a list of (lo, hi) pairs in Hz, e.g. [(0, 1), (1, 3)]"
+            f", got {bands!r:.80}"
+        )
     bands = list(bands)
     if not bands:
         raise ValueError(f"{name} is empty: give at least one (lo, hi) pair in Hz")

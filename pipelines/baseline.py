@@ -1,7 +1,7 @@
 """`make baseline`: the seed recipe's figures on load_watch(), or on a competition folder.
 
-    python pipelines/baseline.py                       # load_watch(): (a), (b), (c)
-    python pipelines/baseline.py --data DIR [--out D]  # CV figures + submission.csv
+python pipelines/baseline.py                       # load_watch(): (a), (b), (c)
+python pipelines/baseline.py --data DIR [--out D]  # CV figures + submission.csv
 """
 
 import sys

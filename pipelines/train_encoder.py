@@ -33,9 +33,16 @@ def main(argv=None) -> None:
     panel = mirror(load_watch())  # left wrist onto the right frame; labels are never read
     start = time.perf_counter()
     encoder = train_encoder(panel, window=args.window, epochs=args.epochs, seed=args.seed)
-    config = dict(data="watch (left mirrored)", window=args.window, epochs=args.epochs,
-                  seed=args.seed, task="masked reconstruction", dim=encoder.dim,
-                  channels=encoder.channels, seconds=round(time.perf_counter() - start, 1))
+    config = dict(
+        data="watch (left mirrored)",
+        window=args.window,
+        epochs=args.epochs,
+        seed=args.seed,
+        task="masked reconstruction",
+        dim=encoder.dim,
+        channels=encoder.channels,
+        seconds=round(time.perf_counter() - start, 1),
+    )
     print(f"wrote {export(encoder, args.out, config)}  ({config['seconds']} s)")
 
 

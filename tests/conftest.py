@@ -21,8 +21,7 @@ def competition_dir(tmp_path_factory):
     """A synthetic competition folder: 48 series, seed 3 (read-only)."""
     from featurekit.competition.synthetic import make_competition
 
-    return make_competition(tmp_path_factory.mktemp("competition") / "data", n_series=48,
-                            seed=3)
+    return make_competition(tmp_path_factory.mktemp("competition") / "data", n_series=48, seed=3)
 
 
 @pytest.fixture(scope="session")

@@ -45,8 +45,10 @@ def competition(tmp_path_factory):
 
 def test_competition_baseline_writes_valid_submission(competition, tmp_path, capsys):
     rates = [f"smartwatch={SMARTWATCH_HZ}", f"vicon={VICON_HZ}"]
-    assert main(["baseline", "--data", str(competition), "--out", str(tmp_path),
-                 "--rates", *rates]) == 0
+    assert (
+        main(["baseline", "--data", str(competition), "--out", str(tmp_path), "--rates", *rates])
+        == 0
+    )
     manifest = json.loads((tmp_path / "featurekit-store" / "manifest.json").read_text())
     assert manifest["sampling_rates"] == {"smartwatch": SMARTWATCH_HZ, "vicon": VICON_HZ}
     out = capsys.readouterr().out
@@ -63,13 +65,18 @@ def test_competition_baseline_writes_valid_submission(competition, tmp_path, cap
 
 def test_bad_rates_are_refused(competition, tmp_path, capsys):
     with pytest.raises(SystemExit) as stop:  # a usage error, reported by argparse
-        main(["baseline", "--data", str(competition), "--out", str(tmp_path),
-              "--rates", "vicon:100"])
+        main(
+            ["baseline", "--data", str(competition), "--out", str(tmp_path), "--rates", "vicon:100"]
+        )
     assert stop.value.code == 2
     assert "SENSOR=HZ" in capsys.readouterr().err
 
 
 def test_pipeline_script_is_the_cli():
-    run = subprocess.run([sys.executable, str(ROOT / "pipelines" / "baseline.py"), "--help"],
-                         capture_output=True, text=True, check=True)
+    run = subprocess.run(
+        [sys.executable, str(ROOT / "pipelines" / "baseline.py"), "--help"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert "--data" in run.stdout and "--out" in run.stdout

@@ -18,13 +18,26 @@ pytestmark = pytest.mark.bench  # smoke runs of the benchmark scripts
 
 
 def test_extract_speed_quick_runs_every_method():
-    done = subprocess.run([sys.executable, str(BENCH / "extract_speed.py"), "--quick"],
-                          capture_output=True, text=True, timeout=300, cwd=BENCH.parent)
+    done = subprocess.run(
+        [sys.executable, str(BENCH / "extract_speed.py"), "--quick"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=BENCH.parent,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     out = done.stdout
-    for method in ("featurekit seed", "featurekit default", "numpy 8-stats", "np.sum",
-                   "scipy.stats loop", "tsfresh Minimal", "tsfresh-rs Minimal",
-                   "pycatch22 catch24", "tsfel stat+spectral"):
+    for method in (
+        "featurekit seed",
+        "featurekit default",
+        "numpy 8-stats",
+        "np.sum",
+        "scipy.stats loop",
+        "tsfresh Minimal",
+        "tsfresh-rs Minimal",
+        "pycatch22 catch24",
+        "tsfel stat+spectral",
+    ):
         assert f"| {method}" in out, method
     # One verdict per target, and --quick leaves the committed results file alone.
     assert sum(line.startswith(("- PASS", "- FAIL")) for line in out.splitlines()) == 4
@@ -58,8 +71,12 @@ def test_run_all_finds_the_scripts_and_rejects_unknown_names():
     names = run_all.discover()
     assert names[:2] == ["extract_speed", "scaling"]
     assert "_common" not in names and "run_all" not in names
-    done = subprocess.run([sys.executable, str(BENCH / "run_all.py"), "--only", "nope"],
-                          capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, str(BENCH / "run_all.py"), "--only", "nope"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 2 and "nope" in done.stderr
 
 

@@ -46,10 +46,8 @@ if _ShiftedMean.feature not in BLOCKS:
 
 def _panels():
     rng = np.random.default_rng(0)
-    train = fk.Panel.from_arrays([rng.normal(size=(n, 2)) for n in (5, 9, 3)],
-                                 channels=["x", "y"])
-    test = fk.Panel.from_arrays([rng.normal(size=(n, 2)) + 10 for n in (4, 7)],
-                                channels=["x", "y"])
+    train = fk.Panel.from_arrays([rng.normal(size=(n, 2)) for n in (5, 9, 3)], channels=["x", "y"])
+    test = fk.Panel.from_arrays([rng.normal(size=(n, 2)) + 10 for n in (4, 7)], channels=["x", "y"])
     return train, test
 
 
@@ -71,8 +69,12 @@ def test_feature_extractor_fits_blocks_on_training_series_only():
     features = FeatureSet(channel=(("mean", ()),), blocks=(_ShiftedMean(),))
     extractor = fk.FeatureExtractor(features, cache=False).fit(train)
     table = extractor.transform(test)
-    assert list(table.columns) == ["x__mean", "y__mean", "x__shifted_mean_toy",
-                                   "y__shifted_mean_toy"]
+    assert list(table.columns) == [
+        "x__mean",
+        "y__mean",
+        "x__shifted_mean_toy",
+        "y__shifted_mean_toy",
+    ]
     expected = table[["x__mean", "y__mean"]].to_numpy() - train.values.mean(axis=0)
     np.testing.assert_allclose(table[["x__shifted_mean_toy", "y__shifted_mean_toy"]], expected)
     assert list(extractor.get_feature_names_out()) == list(table.columns)

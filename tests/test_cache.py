@@ -21,8 +21,9 @@ CUTOFF_HZ = 1.0
 
 def noisy_panel():
     rng = np.random.default_rng(0)
-    return fk.Panel.from_arrays([rng.normal(size=(500, 1)) for _ in range(3)], channels=["x"],
-                                sampling_rate=50)
+    return fk.Panel.from_arrays(
+        [rng.normal(size=(500, 1)) for _ in range(3)], channels=["x"], sampling_rate=50
+    )
 
 
 def cache_entries(cache_dir) -> int:
@@ -30,8 +31,9 @@ def cache_entries(cache_dir) -> int:
 
 
 def assert_same_as_uncached(table, panel, preprocess):
-    pd.testing.assert_frame_equal(table, fk.extract(panel, "seed", preprocess=preprocess,
-                                                    cache=False))
+    pd.testing.assert_frame_equal(
+        table, fk.extract(panel, "seed", preprocess=preprocess, cache=False)
+    )
 
 
 def test_a_redefined_function_recomputes(tmp_path, monkeypatch):
@@ -41,8 +43,11 @@ def test_a_redefined_function_recomputes(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "notebook", notebook)
 
     def run_cell(cutoff_hz):
-        exec(f"from featurekit.preprocess import lowpass\n"
-             f"def prep(panel):\n    return lowpass(panel, {cutoff_hz})\n", vars(notebook))
+        exec(
+            f"from featurekit.preprocess import lowpass\n"
+            f"def prep(panel):\n    return lowpass(panel, {cutoff_hz})\n",
+            vars(notebook),
+        )
         return fk.extract(panel, "seed", preprocess=notebook.prep, cache=tmp_path)
 
     slow, fast = run_cell(1.0), run_cell(5.0)
@@ -59,8 +64,9 @@ def test_closures_and_lambdas_are_keyed_by_their_values(tmp_path):
     def cutoff(hz):
         return lambda panel: lowpass(panel, hz)
 
-    tables = [fk.extract(panel, "seed", preprocess=cutoff(hz), cache=tmp_path)
-              for hz in (1.0, 5.0, 1.0)]
+    tables = [
+        fk.extract(panel, "seed", preprocess=cutoff(hz), cache=tmp_path) for hz in (1.0, 5.0, 1.0)
+    ]
     assert_same_as_uncached(tables[1], panel, cutoff(5.0))
     assert not np.allclose(tables[0]["x__std"], tables[1]["x__std"])
     pd.testing.assert_frame_equal(tables[0], tables[2])

@@ -30,8 +30,12 @@ def watch():
     from featurekit.datasets import load_watch
 
     panel = load_watch()
-    return (panel, extract(panel, "seed"), panel.meta["label"].to_numpy(),
-            panel.meta["group"].to_numpy())
+    return (
+        panel,
+        extract(panel, "seed"),
+        panel.meta["label"].to_numpy(),
+        panel.meta["group"].to_numpy(),
+    )
 
 
 @pytest.fixture
@@ -45,12 +49,20 @@ def _forest():
 
 
 @pytest.mark.parametrize("routing", [False, True])
-@pytest.mark.parametrize("make", [
-    lambda: CalibratedModel(_forest()),
-    lambda: CalibratedEnsemble([("rf", _forest()), ("lr", make_pipeline(
-        StandardScaler(), LogisticRegression(max_iter=1000)))]),
-    lambda: FamilyEnsemble([("trees", (*SUMMARY, OTHER), _forest())]),
-], ids=["CalibratedModel", "CalibratedEnsemble", "FamilyEnsemble"])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: CalibratedModel(_forest()),
+        lambda: CalibratedEnsemble(
+            [
+                ("rf", _forest()),
+                ("lr", make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))),
+            ]
+        ),
+        lambda: FamilyEnsemble([("trees", (*SUMMARY, OTHER), _forest())]),
+    ],
+    ids=["CalibratedModel", "CalibratedEnsemble", "FamilyEnsemble"],
+)
 def test_direct_fit_with_groups(watch, routing, make, fresh_warning):
     _, table, y, groups = watch
     with config_context(enable_metadata_routing=routing), warnings.catch_warnings():
@@ -69,10 +81,12 @@ def test_grouped_calibration_in_cross_val_score_matches_evaluate(watch, fresh_wa
     pipe = Pipeline([("fe", FeatureExtractor("seed")), ("m", CalibratedModel(_forest()))])
     with config_context(enable_metadata_routing=True), warnings.catch_warnings():
         warnings.simplefilter("error", UngroupedCalibrationWarning)
-        got = cross_val_predict(pipe, panel, y, cv=GroupKFold(5), params={"groups": groups},
-                                method="predict_proba")
-        scores = cross_val_score(pipe, panel, y, cv=GroupKFold(5), params={"groups": groups},
-                                 scoring="neg_log_loss")
+        got = cross_val_predict(
+            pipe, panel, y, cv=GroupKFold(5), params={"groups": groups}, method="predict_proba"
+        )
+        scores = cross_val_score(
+            pipe, panel, y, cv=GroupKFold(5), params={"groups": groups}, scoring="neg_log_loss"
+        )
     np.testing.assert_allclose(np.clip(got, 1e-15, 1), expected.oof.to_numpy(), atol=1e-9)
     np.testing.assert_allclose(-scores, expected.folds["log_loss"], rtol=1e-6)
 
@@ -84,20 +98,33 @@ def test_without_routing_a_step_parameter_carries_groups(watch, fresh_warning):
     pipe = Pipeline([("m", CalibratedModel(_forest()))])
     with warnings.catch_warnings():
         warnings.simplefilter("error", UngroupedCalibrationWarning)
-        got = cross_val_predict(pipe, table, y, groups=groups, cv=GroupKFold(5),
-                                params={"m__groups": groups}, method="predict_proba")
+        got = cross_val_predict(
+            pipe,
+            table,
+            y,
+            groups=groups,
+            cv=GroupKFold(5),
+            params={"m__groups": groups},
+            method="predict_proba",
+        )
     np.testing.assert_allclose(np.clip(got, 1e-15, 1), expected.oof.to_numpy(), atol=1e-9)
 
 
 @pytest.mark.parametrize("routing", [False, True])
 def test_missing_groups_warn_once_naming_the_fix(watch, routing, fresh_warning):
     _, table, y, groups = watch
-    with config_context(enable_metadata_routing=routing), warnings.catch_warnings(
-            record=True) as seen:
+    with (
+        config_context(enable_metadata_routing=routing),
+        warnings.catch_warnings(record=True) as seen,
+    ):
         warnings.simplefilter("always")
-        cross_val_score(CalibratedModel(_forest()), table, y,
-                        cv=GroupKFold(3), **({"params": {"groups": groups}} if routing
-                                             else {"groups": groups}))
+        cross_val_score(
+            CalibratedModel(_forest()),
+            table,
+            y,
+            cv=GroupKFold(3),
+            **({"params": {"groups": groups}} if routing else {"groups": groups}),
+        )
     ungrouped = [w for w in seen if w.category is UngroupedCalibrationWarning]
     if routing:  # routed: grouped, no warning
         assert ungrouped == []
@@ -111,8 +138,7 @@ def test_rows_without_subjects_do_not_warn(watch, fresh_warning):
     _, table, y, _ = watch
     with warnings.catch_warnings():
         warnings.simplefilter("error", UngroupedCalibrationWarning)
-        cross_validate(_forest(), table, y, cv="stratified", n_splits=3,
-                       calibrate="temperature")
+        cross_validate(_forest(), table, y, cv="stratified", n_splits=3, calibrate="temperature")
 
 
 def test_fold_class_warnings_are_collapsed(caplog, fresh_warning):
@@ -122,8 +148,10 @@ def test_fold_class_warnings_are_collapsed(caplog, fresh_warning):
     X = pd.DataFrame(rng.normal(size=(120, 4)), columns=list("abcd"))
     groups = np.repeat(np.arange(12), 10)
     y = np.where(groups == 0, "rare", np.where(np.arange(120) % 2, "a", "b"))
-    with warnings.catch_warnings(record=True) as seen, caplog.at_level(
-            logging.INFO, logger="featurekit"):
+    with (
+        warnings.catch_warnings(record=True) as seen,
+        caplog.at_level(logging.INFO, logger="featurekit"),
+    ):
         warnings.simplefilter("always")
         CalibratedModel(_forest(), cv=4).fit(X, y, groups=groups)
     assert not [w for w in seen if "Number of classes in training fold" in str(w.message)]

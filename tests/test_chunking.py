@@ -36,8 +36,9 @@ def test_chunk_warnings_reach_the_caller_once_per_extraction(n_jobs):
     import warnings
 
     rng = np.random.default_rng(0)
-    panel = fk.Panel.from_arrays([rng.normal(size=(60, 2)) for _ in range(120)],
-                                 channels=["x", "y"])  # rate 1.0: 5 bands above Nyquist
+    panel = fk.Panel.from_arrays(
+        [rng.normal(size=(60, 2)) for _ in range(120)], channels=["x", "y"]
+    )  # rate 1.0: 5 bands above Nyquist
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         fk.extract(panel, "spectral", n_jobs=n_jobs, chunk_size=20)

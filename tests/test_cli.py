@@ -18,8 +18,12 @@ COMMANDS = ["ingest", "extract", "compare", "baseline", "submit"]
 
 def test_console_script_help():
     # the interpreter running the tests, whatever its environment (no path to a venv)
-    run = subprocess.run([sys.executable, "-m", "featurekit.cli", "--help"],
-                         capture_output=True, text=True, check=True)
+    run = subprocess.run(
+        [sys.executable, "-m", "featurekit.cli", "--help"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert all(c in run.stdout for c in COMMANDS)
 
 
@@ -45,13 +49,45 @@ def test_every_subcommand_has_help(command, capsys):
 @pytest.mark.slow
 def test_extract_then_compare(tmp_path, capsys):
     features = tmp_path / "f.parquet"
-    assert main(["extract", "--demo", "--features", "seed", "--window", "200", "--step", "200",
-                 "--out", str(features)]) == 0
+    assert (
+        main(
+            [
+                "extract",
+                "--demo",
+                "--features",
+                "seed",
+                "--window",
+                "200",
+                "--step",
+                "200",
+                "--out",
+                str(features),
+            ]
+        )
+        == 0
+    )
     table = pd.read_parquet(features)
     assert {"label", "group", "parent_id", "ax__mean"} <= set(table.columns)
     report = tmp_path / "report"
-    assert main(["compare", str(features), "--models", "logreg", "--cv", "group",
-                 "--parent", "parent_id", "--calibrate", "none", "--out", str(report)]) == 0
+    assert (
+        main(
+            [
+                "compare",
+                str(features),
+                "--models",
+                "logreg",
+                "--cv",
+                "group",
+                "--parent",
+                "parent_id",
+                "--calibrate",
+                "none",
+                "--out",
+                str(report),
+            ]
+        )
+        == 0
+    )
     assert "logreg" in capsys.readouterr().out
     results = pd.read_csv(report / "results.csv")
     assert results.model.tolist() == ["logreg"] and "series_log_loss" in results
@@ -61,8 +97,11 @@ def test_extract_then_compare(tmp_path, capsys):
 def _features(n, labeled, seed):
     rng = np.random.default_rng(seed)
     y = np.asarray(ACTIVITIES)[np.arange(n) % len(ACTIVITIES)]
-    X = pd.DataFrame(rng.normal(size=(n, 4)) + (np.arange(n) % 18)[:, None],
-                     columns=[f"x__f{i}" for i in range(4)], index=pd.Index(range(n), name="id"))
+    X = pd.DataFrame(
+        rng.normal(size=(n, 4)) + (np.arange(n) % 18)[:, None],
+        columns=[f"x__f{i}" for i in range(4)],
+        index=pd.Index(range(n), name="id"),
+    )
     X["body_part"] = "hand"
     X["label"] = y if labeled else None
     X["group"] = np.arange(n) % 4
@@ -78,10 +117,27 @@ def test_submit_and_validate(tmp_path, capsys, monkeypatch):
     test_table.to_parquet(test)
     template = tmp_path / "sample_submission.csv"
     pd.DataFrame({"sample_id": test_table.index, **{a: 0.0 for a in ACTIVITIES}}).to_csv(
-        template, index=False)
+        template, index=False
+    )
     out = tmp_path / "submission.csv"
-    assert main(["submit", "--train", str(train), "--test", str(test), "--template",
-                 str(template), "--model", "logreg", "--out", str(out)]) == 0
+    assert (
+        main(
+            [
+                "submit",
+                "--train",
+                str(train),
+                "--test",
+                str(test),
+                "--template",
+                str(template),
+                "--model",
+                "logreg",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     submission = pd.read_csv(out)
     assert submission.sample_id.tolist() == list(test_table.index)
     assert main(["submit", "--validate", str(out), "--template", str(template)]) == 0
@@ -101,9 +157,26 @@ def test_submit_and_validate(tmp_path, capsys, monkeypatch):
         return real_fit(self, X, y, groups=groups)
 
     monkeypatch.setattr(CalibratedEnsemble, "fit", fit)
-    assert main(["submit", "--train", str(train), "--test", str(test), "--template",
-                 str(template), "--model", "ensemble", "--calibrate", "none",
-                 "--out", str(out)]) == 0
+    assert (
+        main(
+            [
+                "submit",
+                "--train",
+                str(train),
+                "--test",
+                str(test),
+                "--template",
+                str(template),
+                "--model",
+                "ensemble",
+                "--calibrate",
+                "none",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     assert len(seen) == 1 and seen[0] is not None and len(set(seen[0])) > 1
 
 
@@ -118,16 +191,22 @@ def store_features(competition_dir, tmp_path_factory):
     its `extract --store` table."""
     root = tmp_path_factory.mktemp("cli-store")
     store = root / "store"
-    ingest_competition(competition_dir, store, chunk_size=4, n_jobs=1, progress=False,
-                       sampling_rates={"smartwatch": SMARTWATCH_HZ, "vicon": VICON_HZ})
+    ingest_competition(
+        competition_dir,
+        store,
+        chunk_size=4,
+        n_jobs=1,
+        progress=False,
+        sampling_rates={"smartwatch": SMARTWATCH_HZ, "vicon": VICON_HZ},
+    )
     features = root / "features.parquet"
-    assert main(["extract", "--store", str(store), "--features", "seed",
-                 "--out", str(features)]) == 0
+    assert (
+        main(["extract", "--store", str(store), "--features", "seed", "--out", str(features)]) == 0
+    )
     return store, features
 
 
-def test_extract_store_feeds_models_features_and_metadata_only(store_features, tmp_path,
-                                                                capsys):
+def test_extract_store_feeds_models_features_and_metadata_only(store_features, tmp_path, capsys):
     _, features = store_features
     table = pd.read_parquet(features).set_index("id")  # ids are written once, as a column
     assert set(table.columns) >= BOOKKEEPING  # kept in the file, to trace rows back
@@ -135,8 +214,25 @@ def test_extract_store_feeds_models_features_and_metadata_only(store_features, t
     assert set(X.columns) == {c for c in table.columns if "__" in c} | {"body_part", "sensor"}
 
     report = tmp_path / "report"
-    assert main(["compare", str(features), "--models", "logreg", "--cv", "group",
-                 "--n-splits", "2", "--calibrate", "none", "--out", str(report)]) == 0
+    assert (
+        main(
+            [
+                "compare",
+                str(features),
+                "--models",
+                "logreg",
+                "--cv",
+                "group",
+                "--n-splits",
+                "2",
+                "--calibrate",
+                "none",
+                "--out",
+                str(report),
+            ]
+        )
+        == 0
+    )
     n_labeled = int(table["label"].notna().sum())
     assert f"{n_labeled} rows, {X.shape[1]} feature columns" in (report / "report.md").read_text()
 
@@ -145,15 +241,36 @@ def test_extract_store_feeds_models_features_and_metadata_only(store_features, t
     labeled.to_parquet(train)
     table[table["label"].isna()].to_parquet(test)
     template = tmp_path / "sample_submission.csv"  # the classes this small train set has
-    pd.DataFrame({"sample_id": table.index[table["label"].isna()],
-                  **{a: 0.0 for a in sorted(labeled["label"].unique())}}).to_csv(
-        template, index=False)
+    pd.DataFrame(
+        {
+            "sample_id": table.index[table["label"].isna()],
+            **{a: 0.0 for a in sorted(labeled["label"].unique())},
+        }
+    ).to_csv(template, index=False)
     capsys.readouterr()
-    assert main(["submit", "--train", str(train), "--test", str(test), "--template",
-                 str(template), "--model", "logreg", "--calibrate", "none",
-                 "--out", str(tmp_path / "submission.csv")]) == 0
-    assert (f"{train}: model inputs are {len(X.columns) - 2} features + ['sensor', "
-            "'body_part']") in capsys.readouterr().out
+    assert (
+        main(
+            [
+                "submit",
+                "--train",
+                str(train),
+                "--test",
+                str(test),
+                "--template",
+                str(template),
+                "--model",
+                "logreg",
+                "--calibrate",
+                "none",
+                "--out",
+                str(tmp_path / "submission.csv"),
+            ]
+        )
+        == 0
+    )
+    assert (
+        f"{train}: model inputs are {len(X.columns) - 2} features + ['sensor', 'body_part']"
+    ) in capsys.readouterr().out
 
 
 def test_keep_adds_named_metadata_and_refuses_unknown(store_features):
@@ -172,8 +289,20 @@ def test_extract_store_streams_chunks(store_features, tmp_path):
     store_bytes = int(read_series(store)["n_samples"].sum()) * 3 * 4
     tracemalloc.start()
     try:
-        assert main(["extract", "--store", str(store), "--features", "seed",
-                     "--out", str(tmp_path / "f.parquet")]) == 0
+        assert (
+            main(
+                [
+                    "extract",
+                    "--store",
+                    str(store),
+                    "--features",
+                    "seed",
+                    "--out",
+                    str(tmp_path / "f.parquet"),
+                ]
+            )
+            == 0
+        )
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()

@@ -9,8 +9,17 @@ from featurekit import preprocess as pp
 from featurekit.features.cross import auto_magnitude_groups, xyz_triples
 
 
-@pytest.mark.parametrize("name, ok", [("ax", True), ("acc_x.1=2-3", True), ("a b", False),
-                                      ("a__b", False), ("", False), ("é", False)])
+@pytest.mark.parametrize(
+    "name, ok",
+    [
+        ("ax", True),
+        ("acc_x.1=2-3", True),
+        ("a b", False),
+        ("a__b", False),
+        ("", False),
+        ("é", False),
+    ],
+)
 def test_channel_name_rule_is_the_panels(name, ok):
     assert cv.is_channel_name(name) is ok
     if ok:
@@ -30,9 +39,8 @@ def test_features_and_preprocess_share_the_triple_and_magnitude_names():
     assert xyz_triples is cv.xyz_triples
     assert dict(auto_magnitude_groups(channels)) == cv.magnitude_groups(channels)
     lengths = [5, 7]
-    panel = fk.Panel.from_arrays([np.ones((n, len(channels))) for n in lengths],
-                                 channels=channels)
-    added = pp.add_magnitude(panel).channels[len(channels):]
+    panel = fk.Panel.from_arrays([np.ones((n, len(channels))) for n in lengths], channels=channels)
+    added = pp.add_magnitude(panel).channels[len(channels) :]
     assert added == list(cv.magnitude_groups(channels)) == ["amag", "wmag", "acc_mag", "mag"]
 
 

@@ -32,17 +32,22 @@ def test_load_watch_matches_the_raw_npy():
 
 @pytest.mark.slow
 def test_loaders_do_not_import_the_host_packages():
-    code = ("import sys; from featurekit.datasets import load_watch, load_basic_motions; "
-            "load_watch(); load_basic_motions(); "
-            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('seglearn', 'aeon')))")
+    code = (
+        "import sys; from featurekit.datasets import load_watch, load_basic_motions; "
+        "load_watch(); load_basic_motions(); "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('seglearn', 'aeon')))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
 
 
 def test_missing_package_says_what_to_install(monkeypatch):
     real = importlib.util.find_spec
-    monkeypatch.setattr(importlib.util, "find_spec",
-                        lambda name, *a: None if name in ("seglearn", "aeon") else real(name, *a))
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *a: None if name in ("seglearn", "aeon") else real(name, *a),
+    )
     with pytest.raises(ImportError, match=r"pip install seglearn.*featurekit\[datasets\]"):
         datasets.load_watch()
     with pytest.raises(ImportError, match="pip install aeon"):
@@ -52,7 +57,10 @@ def test_missing_package_says_what_to_install(monkeypatch):
 def test_load_basic_motions_is_train_then_test():
     panel = datasets.load_basic_motions()
     folder = AEON / "datasets" / "data" / "BasicMotions"
-    train, test = read_ts(folder / "BasicMotions_TRAIN.ts"), read_ts(folder / "BasicMotions_TEST.ts")
+    train, test = (
+        read_ts(folder / "BasicMotions_TRAIN.ts"),
+        read_ts(folder / "BasicMotions_TEST.ts"),
+    )
     assert len(panel) == 80 and panel.ids.tolist() == list(range(80))
     assert (panel.lengths == 100).all() and (panel.sampling_rate == 10).all()
     assert panel.channels == ["ax", "ay", "az", "wx", "wy", "wz"]

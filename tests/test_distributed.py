@@ -35,26 +35,36 @@ def test_store_with_nan_and_no_preprocess_names_ids(store):
 
 
 def test_extract_to_parquet_writes_incrementally(store, in_memory_table, tmp_path):
-    path = fk.extract_to_parquet(store, tmp_path / "features.parquet", "default",
-                                 preprocess=FILL, progress=False)
+    path = fk.extract_to_parquet(
+        store, tmp_path / "features.parquet", "default", preprocess=FILL, progress=False
+    )
     written = pd.read_parquet(path).set_index("id")
     np.testing.assert_array_equal(written.index, in_memory_table.index)
-    pd.testing.assert_frame_equal(written, in_memory_table, check_names=False,
-                                  check_index_type=False)
+    pd.testing.assert_frame_equal(
+        written, in_memory_table, check_names=False, check_index_type=False
+    )
 
 
 @pytest.fixture(scope="module")
 def client():
     distributed = pytest.importorskip("distributed")
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  host="127.0.0.1", dashboard_address=None) as cluster, \
-            distributed.Client(cluster) as dask_client:
+    with (
+        distributed.LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+        ) as cluster,
+        distributed.Client(cluster) as dask_client,
+    ):
         yield dask_client
 
 
 def test_dask_backend_equals_local_exactly(store, in_memory_table, client):
-    table = fk.extract(store, "default", preprocess=FILL, backend="dask", client=client,
-                       progress=False)
+    table = fk.extract(
+        store, "default", preprocess=FILL, backend="dask", client=client, progress=False
+    )
     assert list(table.columns) == list(in_memory_table.columns)
     np.testing.assert_array_equal(table.index, in_memory_table.index)
     np.testing.assert_array_equal(table.to_numpy(), in_memory_table.to_numpy())
@@ -69,8 +79,9 @@ def test_dask_workers_read_chunks_from_the_store(store, client):
 
 def test_dask_backend_on_a_panel(client):
     rng = np.random.default_rng(0)
-    panel = fk.Panel.from_arrays([rng.normal(size=(n, 2)) for n in (30, 50, 70, 90)],
-                                 channels=["a", "b"])
+    panel = fk.Panel.from_arrays(
+        [rng.normal(size=(n, 2)) for n in (30, 50, 70, 90)], channels=["a", "b"]
+    )
     local = fk.extract(panel, "stats", chunk_size=2)
     remote = fk.extract(panel, "stats", chunk_size=2, backend="dask", client=client)
     pd.testing.assert_frame_equal(local, remote, check_exact=True)
@@ -86,8 +97,9 @@ def test_xgboost_dask_classifier_takes_the_table(store, client):
     xgboost_dask = pytest.importorskip("xgboost.dask")
     import dask.dataframe as dd
 
-    table = fk.extract(store, "seed", preprocess=FILL, backend="dask", client=client,
-                       progress=False)
+    table = fk.extract(
+        store, "seed", preprocess=FILL, backend="dask", client=client, progress=False
+    )
     labels = load_store(store).meta["label"].reindex(table.index)
     labelled = labels.notna().to_numpy()
     codes = pd.Categorical(labels[labelled]).codes

@@ -57,10 +57,13 @@ def _public_names(module):
     names = getattr(module, "__all__", None)
     if names is not None:
         return list(names)
-    return [name for name, obj in vars(module).items()
-            if not name.startswith("_")
-            and (inspect.isfunction(obj) or inspect.isclass(obj))
-            and getattr(obj, "__module__", None) == module.__name__]
+    return [
+        name
+        for name, obj in vars(module).items()
+        if not name.startswith("_")
+        and (inspect.isfunction(obj) or inspect.isclass(obj))
+        and getattr(obj, "__module__", None) == module.__name__
+    ]
 
 
 def _has_parameters(func, *, bound: bool) -> bool:
@@ -77,8 +80,11 @@ def _has_parameters(func, *, bound: bool) -> bool:
 def _documents_parameters(*objs) -> bool:
     """Whether one of ``objs`` has a Parameters section in its own docstring (not one
     inherited, as ``inspect.getdoc`` would find for an override of a scikit-learn method)."""
-    return any(_PARAMETERS.search(inspect.cleandoc(getattr(obj, "__doc__", None) or ""))
-               for obj in objs if obj)
+    return any(
+        _PARAMETERS.search(inspect.cleandoc(getattr(obj, "__doc__", None) or ""))
+        for obj in objs
+        if obj
+    )
 
 
 def _own_init(cls):
@@ -104,8 +110,11 @@ def _offenders(obj, qualname: str):
     if not inspect.isclass(obj):
         return
     init = _own_init(obj)
-    if (init is not None and _has_parameters(init, bound=True)
-            and not _documents_parameters(obj, init)):
+    if (
+        init is not None
+        and _has_parameters(init, bound=True)
+        and not _documents_parameters(obj, init)
+    ):
         yield qualname
     for name, attr in vars(obj).items():
         if name.startswith("_"):
@@ -145,11 +154,11 @@ def found():
 
 
 def test_public_callables_document_their_parameters(found):
-    missing = sorted(q for module, names in found.items() if module not in NOT_YET
-                     for q in names)
+    missing = sorted(q for module, names in found.items() if module not in NOT_YET for q in names)
     assert not missing, (
         f"{len(missing)} public callables without a numpydoc 'Parameters' section:\n  "
-        + "\n  ".join(missing))
+        + "\n  ".join(missing)
+    )
 
 
 def test_not_yet_lists_only_modules_with_gaps(found):

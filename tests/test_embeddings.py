@@ -136,8 +136,9 @@ def test_padding_does_not_change_length_aware_output(module):
     short = Panel.from_arrays([x[0].numpy().T], ids=["short"], channels=CHANNELS)
     both = Panel.concat([short, make_panel(n=1, seed=3, min_len=200, max_len=201)])
     emb = EmbeddingFeatures(module, batch_size=2)
-    np.testing.assert_allclose(emb.fit_transform(both).loc[["short"]].to_numpy(),
-                               alone.numpy(), atol=1e-5)
+    np.testing.assert_allclose(
+        emb.fit_transform(both).loc[["short"]].to_numpy(), alone.numpy(), atol=1e-5
+    )
 
 
 def test_module_statedict_and_script_agree(module, scripted, tmp_path):
@@ -159,8 +160,7 @@ def test_no_lengths_encoder_is_called_with_one_argument():
     # equal lengths: no padding, so the batched result equals the plain loop
     equal = Panel.from_numpy3d(np.random.default_rng(5).normal(size=(9, 6, 40)), channels=CHANNELS)
     out = EmbeddingFeatures(enc, batch_size=4).fit_transform(equal)
-    np.testing.assert_allclose(out.to_numpy(), reference(enc, equal, with_lengths=False),
-                               atol=1e-5)
+    np.testing.assert_allclose(out.to_numpy(), reference(enc, equal, with_lengths=False), atol=1e-5)
     assert EmbeddingFeatures(enc).fit_transform(panel).shape == (9, 4)
 
 
@@ -215,8 +215,9 @@ def test_table_round_trip(scripted, tmp_path, fmt):
 
 def test_table_with_int_ids_written_as_csv(tmp_path):
     panel = Panel.from_arrays([np.zeros((5, 2))] * 3, ids=[10, 20, 30], channels=["a", "b"])
-    pd.DataFrame({"id": ["30", "10", "20"], "e0": [3.0, 1.0, 2.0]}).to_csv(tmp_path / "t.csv",
-                                                                         index=False)
+    pd.DataFrame({"id": ["30", "10", "20"], "e0": [3.0, 1.0, 2.0]}).to_csv(
+        tmp_path / "t.csv", index=False
+    )
     out = EmbeddingFeatures(table=tmp_path / "t.csv").fit_transform(panel)
     assert out["emb__cnn__000"].tolist() == [1.0, 2.0, 3.0]
 
@@ -258,8 +259,9 @@ def test_bad_input_errors(scripted):
     with pytest.raises(ValueError, match="exactly one of") as err:
         EmbeddingFeatures(scripted, table="x.csv", batch_size=0, name="a__b").fit(panel)
     assert "batch_size" in str(err.value) and "name" in str(err.value)
-    nan_panel = panel.replace(values=np.where(np.arange(len(panel.values))[:, None] == 3,
-                                              np.nan, panel.values))
+    nan_panel = panel.replace(
+        values=np.where(np.arange(len(panel.values))[:, None] == 3, np.nan, panel.values)
+    )
     with pytest.raises(ValueError, match="fill_nan"):
         EmbeddingFeatures(scripted).fit(panel).transform(nan_panel)
     with pytest.raises(ValueError, match="does not exist"):
@@ -307,8 +309,7 @@ def test_import_without_torch_only_fails_when_embedding(tmp_path):
         except ImportError as exc:
             print("ImportError:", exc)
     """)
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=120)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert "(2, 2)" in done.stdout
     assert "torch loaded: False" in done.stdout
@@ -329,8 +330,9 @@ def test_reference_encoder_trains_exports_and_is_seeded(tmp_path):
     out = EmbeddingFeatures(path, batch_size=5).fit_transform(panel)
     assert out.shape == (12, 16)
     np.testing.assert_allclose(out.to_numpy(), reference(encoder, panel), atol=1e-5)
-    np.testing.assert_allclose(EmbeddingFeatures(again).fit_transform(panel).to_numpy(),
-                               out.to_numpy(), atol=1e-6)
+    np.testing.assert_allclose(
+        EmbeddingFeatures(again).fit_transform(panel).to_numpy(), out.to_numpy(), atol=1e-6
+    )
     with pytest.raises(ValueError, match="trained on channels"):
         EmbeddingFeatures(path).fit(panel.rename_channels({"wz": "gz"}))
 
@@ -351,8 +353,16 @@ def test_embeddings_join_handcrafted_features_and_go_through_compare(scripted, t
     assert table.shape[1] == handcrafted.shape[1] + embedded.shape[1]
     assert table.notna().all().all()
     name = "features + embeddings + XGBoost"
-    results = compare(table, labels, groups, models=[(name, make_model("xgboost", n_estimators=5))],
-                      out=tmp_path, n_splits=2, calibrate=None, verbose=False)
+    results = compare(
+        table,
+        labels,
+        groups,
+        models=[(name, make_model("xgboost", n_estimators=5))],
+        out=tmp_path,
+        n_splits=2,
+        calibrate=None,
+        verbose=False,
+    )
     assert results["model"].tolist() == [name]
     assert 0 < results["log_loss_mean"].iloc[0] < np.inf
     assert name in (tmp_path / "report.md").read_text()

@@ -11,14 +11,15 @@ from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
 from featurekit.calibration import CalibratedModel, TemperatureScaler
 from featurekit.evaluate import aggregate_windows, cross_validate, scores
 from featurekit.models import make_model
-from featurekit.report import compare
 from featurekit.proba import clip_proba
+from featurekit.report import compare
 
 
 @pytest.fixture(scope="module")
 def data():
-    X, y = make_classification(400, 8, n_informative=5, n_classes=4, n_clusters_per_class=1,
-                               random_state=1)
+    X, y = make_classification(
+        400, 8, n_informative=5, n_classes=4, n_clusters_per_class=1, random_state=1
+    )
     X = pd.DataFrame(X, columns=[f"c__f{i}" for i in range(8)])
     labels = np.array(["a", "b", "c", "d"])[y]
     groups = np.repeat([f"user{i}" for i in range(8)], 50)
@@ -39,8 +40,9 @@ def test_metrics_match_a_plain_loop(data):
         proba = model.predict_proba(X.iloc[test])
         np.testing.assert_allclose(result.oof.iloc[test], clip_proba(proba))
         fold = result.folds.iloc[k]
-        assert fold.log_loss == pytest.approx(log_loss(y[test], clip_proba(proba),
-                                                        labels=["a", "b", "c", "d"]))
+        assert fold.log_loss == pytest.approx(
+            log_loss(y[test], clip_proba(proba), labels=["a", "b", "c", "d"])
+        )
         assert fold.accuracy == pytest.approx(accuracy_score(y[test], model.predict(X.iloc[test])))
     assert (result.fold >= 0).all() and not result.leaky
     assert result.confusion.to_numpy().sum() == len(y)
@@ -191,8 +193,7 @@ def test_calibrated_model_inner_folds_are_grouped(data, monkeypatch):
 
 
 @pytest.mark.parametrize("n_subjects", [2, 1])
-def test_calibration_with_fewer_subjects_than_folds_stays_grouped(data, n_subjects,
-                                                                    monkeypatch):
+def test_calibration_with_fewer_subjects_than_folds_stays_grouped(data, n_subjects, monkeypatch):
     """Regression: with fewer subjects than inner folds the calibration folds fell back to
     ungrouped StratifiedKFold, splitting each subject's rows across folds (overconfident
     calibration: watch log loss 0.68 raw -> 0.91 calibrated)."""
@@ -205,7 +206,9 @@ def test_calibration_with_fewer_subjects_than_folds_stays_grouped(data, n_subjec
     real = cal.cross_val_predict
 
     def spy(estimator, X, y, groups=None, cv=None, method=None):
-        seen.extend(set(groups[train]) & set(groups[test]) for train, test in cv.split(X, y, groups))
+        seen.extend(
+            set(groups[train]) & set(groups[test]) for train, test in cv.split(X, y, groups)
+        )
         return real(estimator, X, y, groups=groups, cv=cv, method=method)
 
     monkeypatch.setattr(cal, "cross_val_predict", spy)
@@ -234,8 +237,9 @@ def test_compare_writes_report(data, tmp_path, caplog):
     X, y, groups = data
     X = X.assign(side=np.where(np.arange(len(y)) % 2, "left", "right"))
     with caplog.at_level("INFO", logger="featurekit"):  # progress is logged, not printed
-        table = compare(X, y, groups, models=["logreg", ("small-rf", rf())], out=tmp_path,
-                        n_splits=4)
+        table = compare(
+            X, y, groups, models=["logreg", ("small-rf", rf())], out=tmp_path, n_splits=4
+        )
     assert list(table.log_loss_mean) == sorted(table.log_loss_mean)
     assert any("small-rf fold 4/4" in r.getMessage() for r in caplog.records)
     report = (tmp_path / "report.md").read_text()
@@ -250,20 +254,26 @@ def test_compare_writes_report(data, tmp_path, caplog):
 
 def test_compare_leaky_report_says_so(data, tmp_path):
     X, y, _ = data
-    compare(X, y, None, models=["logreg"], out=tmp_path, cv="kfold", calibrate=None,
-            verbose=False)
+    compare(X, y, None, models=["logreg"], out=tmp_path, cv="kfold", calibrate=None, verbose=False)
     assert "LEAKY" in (tmp_path / "report.md").read_text()
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize(("with_groups", "leaky"), [(True, True), (False, False)])
-def test_compare_stratified_report_is_leaky_only_with_subjects(data, tmp_path, with_groups,
-                                                                leaky):
+def test_compare_stratified_report_is_leaky_only_with_subjects(data, tmp_path, with_groups, leaky):
     """Regression: compare kept its own leak rule (kfold, sequential), so cv='stratified'
     ignoring given subjects wrote no LEAKY warning."""
     X, y, groups = data
-    compare(X, y, groups if with_groups else None, models=["logreg"], out=tmp_path,
-            cv="stratified", calibrate=None, verbose=False)
+    compare(
+        X,
+        y,
+        groups if with_groups else None,
+        models=["logreg"],
+        out=tmp_path,
+        cv="stratified",
+        calibrate=None,
+        verbose=False,
+    )
     assert ("LEAKY" in (tmp_path / "report.md").read_text()) == leaky
 
 

@@ -39,8 +39,9 @@ def test_inf_is_refused():
 def test_float32_single_series_single_channel_string_ids():
     x = np.random.default_rng(0).normal(size=(100, 1))
     p64 = fk.Panel.from_arrays([x], ids=["only"], channels=["x"], sampling_rate=20)
-    p32 = fk.Panel.from_arrays([x.astype(np.float32)], ids=["only"], channels=["x"],
-                               sampling_rate=20)
+    p32 = fk.Panel.from_arrays(
+        [x.astype(np.float32)], ids=["only"], channels=["x"], sampling_rate=20
+    )
     t64, t32 = fk.extract(p64, "default"), fk.extract(p32, "default")
     assert t32.index.tolist() == ["only"]
     assert (t32.dtypes == np.float64).all()
@@ -85,8 +86,9 @@ def test_cache_from_environment_and_off(tmp_path, monkeypatch):
     fk.extract(ragged_panel(n=3), "seed")
     assert any(tmp_path.rglob("*.pkl"))
     computed = []
-    monkeypatch.setattr(extract_module, "_extract_chunks",
-                        lambda *a, **k: computed.append(1) or pd.DataFrame())
+    monkeypatch.setattr(
+        extract_module, "_extract_chunks", lambda *a, **k: computed.append(1) or pd.DataFrame()
+    )
     fk.extract(ragged_panel(n=3), "seed", cache=False)
     assert computed == [1]
 
@@ -132,13 +134,23 @@ def test_overlapping_features_match_tsfresh():
     panel = ragged_panel(n=12, channels=("x", "y"))
     ours = fk.extract(panel, "stats")
     settings = {name: None for name in TSFRESH_PAIRS.values()}
-    settings.update({"quantile": [{"q": 0.1}, {"q": 0.9}],
-                     "autocorrelation": [{"lag": 2}],
-                     "linear_trend": [{"attr": "slope"}]})
-    theirs = extract_features(panel.to_long(), column_id="id", column_sort="time",
-                              column_kind="kind", column_value="value",
-                              default_fc_parameters=settings, disable_progressbar=True,
-                              n_jobs=0).loc[panel.ids]
+    settings.update(
+        {
+            "quantile": [{"q": 0.1}, {"q": 0.9}],
+            "autocorrelation": [{"lag": 2}],
+            "linear_trend": [{"attr": "slope"}],
+        }
+    )
+    theirs = extract_features(
+        panel.to_long(),
+        column_id="id",
+        column_sort="time",
+        column_kind="kind",
+        column_value="value",
+        default_fc_parameters=settings,
+        disable_progressbar=True,
+        n_jobs=0,
+    ).loc[panel.ids]
     for channel in ("x", "y"):
         # On a constant series tsfresh counts every sample above the mean when np.mean rounds
         # below the value; featurekit's mean is exact there, so it counts none.
@@ -147,17 +159,26 @@ def test_overlapping_features_match_tsfresh():
         assert (ours.loc[constant, f"{channel}__count_above_mean"] == 0).all()
         for ours_name, their_name in TSFRESH_PAIRS.items():
             rows = ~constant if ours_name == "count_above_mean" else slice(None)
-            np.testing.assert_allclose(ours[f"{channel}__{ours_name}"][rows],
-                                       theirs[f"{channel}__{their_name}"][rows], rtol=1e-6,
-                                       atol=1e-12)
-        np.testing.assert_allclose(ours[f"{channel}__quantile__q-0.1"],
-                                   theirs[f"{channel}__quantile__q_0.1"], rtol=1e-6)
-        np.testing.assert_allclose(ours[f"{channel}__linear_trend_slope"],
-                                   theirs[f'{channel}__linear_trend__attr_"slope"'], rtol=1e-6)
+            np.testing.assert_allclose(
+                ours[f"{channel}__{ours_name}"][rows],
+                theirs[f"{channel}__{their_name}"][rows],
+                rtol=1e-6,
+                atol=1e-12,
+            )
+        np.testing.assert_allclose(
+            ours[f"{channel}__quantile__q-0.1"], theirs[f"{channel}__quantile__q_0.1"], rtol=1e-6
+        )
+        np.testing.assert_allclose(
+            ours[f"{channel}__linear_trend_slope"],
+            theirs[f'{channel}__linear_trend__attr_"slope"'],
+            rtol=1e-6,
+        )
         non_constant = ours[f"{channel}__ptp"] > 0  # tsfresh gives NaN, featurekit 0
-        np.testing.assert_allclose(ours[f"{channel}__autocorr__lag-2"][non_constant],
-                                   theirs[f"{channel}__autocorrelation__lag_2"][non_constant],
-                                   rtol=1e-6)
+        np.testing.assert_allclose(
+            ours[f"{channel}__autocorr__lag-2"][non_constant],
+            theirs[f"{channel}__autocorrelation__lag_2"][non_constant],
+            rtol=1e-6,
+        )
 
 
 def test_tsfresh_feature_set_runs_real_tsfresh():
@@ -166,11 +187,11 @@ def test_tsfresh_feature_set_runs_real_tsfresh():
     table = fk.extract(panel, "tsfresh-minimal")
     assert table.index.equals(panel.ids)
     assert "x__tsfresh.mean" in table.columns
-    np.testing.assert_allclose(table["x__tsfresh.mean"],
-                               [panel.series(i)[:, 0].mean() for i in range(4)])
+    np.testing.assert_allclose(
+        table["x__tsfresh.mean"], [panel.series(i)[:, 0].mean() for i in range(4)]
+    )
     quantiles = fk.extract(panel, fk.features.tsfresh_set({"quantile": [{"q": 0.25}]}))
-    assert list(quantiles.columns) == ["x__tsfresh.quantile__q-0.25",
-                                       "y__tsfresh.quantile__q-0.25"]
+    assert list(quantiles.columns) == ["x__tsfresh.quantile__q-0.25", "y__tsfresh.quantile__q-0.25"]
     for column in table.columns:
         fk.parse_feature_name(column)
     combined = fk.extract(panel, ["seed", "tsfresh-minimal"])
@@ -185,8 +206,9 @@ def test_huge_finite_values_are_not_mistaken_for_inf():
 def test_extract_to_parquet_over_a_store_whose_first_chunk_is_empty(tmp_path):
     """Every file of the first stored chunk is missing: the chunk is empty, the rest is written."""
     data = make_competition(tmp_path / "data", n_series=24, seed=3)
-    ids = sorted(pd.concat([pd.read_csv(data / name)["id"]
-                            for name in ("train.csv", "metadata.csv")]))
+    ids = sorted(
+        pd.concat([pd.read_csv(data / name)["id"] for name in ("train.csv", "metadata.csv")])
+    )
     for series_id in ids[:8]:
         (data / "unlabeled" / "unlabeled" / f"{series_id}.csv").unlink()
     store = tmp_path / "store"
@@ -195,8 +217,9 @@ def test_extract_to_parquet_over_a_store_whose_first_chunk_is_empty(tmp_path):
     assert len(empty) == 0 and empty.ids.dtype == full.ids.dtype == np.int64
 
     fill = PanelTransformer(fill_nan, {"all_nan": "drop"})
-    path = fk.extract_to_parquet(store, tmp_path / "features.parquet", "seed", preprocess=fill,
-                                 progress=False)
+    path = fk.extract_to_parquet(
+        store, tmp_path / "features.parquet", "seed", preprocess=fill, progress=False
+    )
     expected = fk.extract(store, "seed", preprocess=fill, progress=False)
     assert len(expected) == 16
     pd.testing.assert_frame_equal(pd.read_parquet(path).set_index("id"), expected)
@@ -211,18 +234,30 @@ def test_extract_to_parquet_skips_an_empty_tsfresh_chunk(tmp_path):
     """tsfresh gives an empty chunk no columns at all: its schema matches no other chunk's."""
     pytest.importorskip("tsfresh")
     panel = ragged_panel(n=8, channels=("x",))
-    path = fk.extract_to_parquet(panel, tmp_path / "features.parquet", "tsfresh-minimal",
-                                 chunk_size=4, preprocess=drop_series_below_4, progress=False)
+    path = fk.extract_to_parquet(
+        panel,
+        tmp_path / "features.parquet",
+        "tsfresh-minimal",
+        chunk_size=4,
+        preprocess=drop_series_below_4,
+        progress=False,
+    )
     expected = fk.extract(panel.take(np.arange(4, 8)), "tsfresh-minimal")
     pd.testing.assert_frame_equal(pd.read_parquet(path).set_index("id"), expected)
 
 
 def test_extract_to_parquet_of_an_empty_panel_writes_the_columns(tmp_path):
-    path = fk.extract_to_parquet(fk.Panel.from_arrays([], channels=["x"]),
-                                 tmp_path / "features.parquet", "seed", progress=False)
+    path = fk.extract_to_parquet(
+        fk.Panel.from_arrays([], channels=["x"]),
+        tmp_path / "features.parquet",
+        "seed",
+        progress=False,
+    )
     written = pd.read_parquet(path)
-    assert len(written) == 0 and list(written.columns) == ["id", *fk.extract(
-        fk.Panel.from_arrays([np.ones(3)], channels=["x"]), "seed").columns]
+    assert len(written) == 0 and list(written.columns) == [
+        "id",
+        *fk.extract(fk.Panel.from_arrays([np.ones(3)], channels=["x"]), "seed").columns,
+    ]
 
 
 def refuse_series_5(panel):
@@ -234,6 +269,12 @@ def refuse_series_5(panel):
 
 def test_extract_to_parquet_leaves_no_temp_file_when_it_fails(tmp_path):
     with pytest.raises(ValueError, match="series 5 is broken"):
-        fk.extract_to_parquet(ragged_panel(n=10), tmp_path / "features.parquet", "seed",
-                              chunk_size=4, preprocess=refuse_series_5, progress=False)
+        fk.extract_to_parquet(
+            ragged_panel(n=10),
+            tmp_path / "features.parquet",
+            "seed",
+            chunk_size=4,
+            preprocess=refuse_series_5,
+            progress=False,
+        )
     assert list(tmp_path.iterdir()) == []

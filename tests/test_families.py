@@ -17,12 +17,14 @@ def _table(n=120, seed=0):
     rng = np.random.default_rng(seed)
     y = np.repeat(["a", "b", "c"], n // 3)
     signal = (y == "b") * 2.0 + (y == "c") * 4.0
-    X = pd.DataFrame({
-        "x__mean": signal + rng.normal(size=n),
-        "x__std": rng.normal(size=n),
-        "x__dominant_freq": signal + rng.normal(size=n) * 2,
-        "sensor": rng.choice(["watch", "vicon"], size=n),
-    })
+    X = pd.DataFrame(
+        {
+            "x__mean": signal + rng.normal(size=n),
+            "x__std": rng.normal(size=n),
+            "x__dominant_freq": signal + rng.normal(size=n) * 2,
+            "sensor": rng.choice(["watch", "vicon"], size=n),
+        }
+    )
     return X, y
 
 
@@ -43,8 +45,9 @@ def test_ridge_probabilities_rank_like_its_decisions():
     model = RidgeProbaClassifier().fit(numeric, y)
     proba = model.predict_proba(numeric)
     np.testing.assert_allclose(proba.sum(axis=1), 1.0)
-    np.testing.assert_array_equal(np.argmax(proba, axis=1),
-                                  np.argmax(model.decision_function(numeric), axis=1))
+    np.testing.assert_array_equal(
+        np.argmax(proba, axis=1), np.argmax(model.decision_function(numeric), axis=1)
+    )
     binary = RidgeProbaClassifier().fit(numeric[y != "c"], y[y != "c"])
     p2 = binary.predict_proba(numeric[y != "c"])
     assert p2.shape[1] == 2
@@ -55,9 +58,11 @@ def test_ridge_probabilities_rank_like_its_decisions():
 def test_members_without_columns_are_left_out():
     X, y = _table()
     numeric = X.drop(columns="sensor")
-    members = [("stats", ("stats",), LogisticRegression()),
-               ("conv", ("convolution",), RidgeProbaClassifier()),
-               ("spec", ("spectral",), LogisticRegression())]
+    members = [
+        ("stats", ("stats",), LogisticRegression()),
+        ("conv", ("convolution",), RidgeProbaClassifier()),
+        ("spec", ("spectral",), LogisticRegression()),
+    ]
     model = FamilyEnsemble(members).fit(numeric, y)
     assert model.members_ == ["stats", "spec"]
     proba = model.predict_proba(numeric)

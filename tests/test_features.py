@@ -35,8 +35,9 @@ def ragged_panel(seed=0, n=40, channels=("x", "y", "z"), min_len=3, max_len=300)
     for i, length in enumerate(lengths):
         t = np.arange(length) / 50.0
         signal = np.sin(2 * np.pi * rng.uniform(0.3, 10) * t)[:, None] * rng.uniform(0.5, 3)
-        arrays.append(signal + rng.normal(rng.uniform(-2, 2), rng.uniform(0.1, 2),
-                                          (length, len(channels))))
+        arrays.append(
+            signal + rng.normal(rng.uniform(-2, 2), rng.uniform(0.1, 2), (length, len(channels)))
+        )
         if i % 7 == 3:
             arrays[-1][:, 1 % len(channels)] = 4.2  # a constant channel now and then
     rates = rng.choice([25.0, 50.0, 100.0], n)
@@ -63,8 +64,9 @@ def test_channel_feature_matches_reference(name, params, engine):
             column = fk.features.feature_name(channel, name, params)
             expected = reference_value(name, params, series[:, j], panel.sampling_rate[i])
             got = table[column].iloc[i]
-            np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-9,
-                                       err_msg=f"{column} of series {i}")
+            np.testing.assert_allclose(
+                got, expected, rtol=1e-6, atol=1e-9, err_msg=f"{column} of series {i}"
+            )
 
 
 @pytest.mark.parametrize(("name", "params"), CASES, ids=[f"{n}{p or ''}" for n, p in CASES])
@@ -90,16 +92,20 @@ def test_cross_features_match_reference(engine):
     values = panel.values
     for i in range(len(panel)):
         x, y, z = panel.series(i).T
-        np.testing.assert_allclose(table["x__corr__with-y"].iloc[i], reference.corr(x, y),
-                                   rtol=1e-6, atol=1e-12)
-        np.testing.assert_allclose(table["y__corr__with-z"].iloc[i], reference.corr(y, z),
-                                   rtol=1e-6, atol=1e-12)
+        np.testing.assert_allclose(
+            table["x__corr__with-y"].iloc[i], reference.corr(x, y), rtol=1e-6, atol=1e-12
+        )
+        np.testing.assert_allclose(
+            table["y__corr__with-z"].iloc[i], reference.corr(y, z), rtol=1e-6, atol=1e-12
+        )
         np.testing.assert_allclose(table["mag__sma"].iloc[i], reference.sma(x, y, z), rtol=1e-9)
         norm = np.linalg.norm(panel.series(i), axis=1)
         np.testing.assert_allclose(table["mag__std"].iloc[i], norm.std(), rtol=1e-9)
-        np.testing.assert_allclose(table["mag__spectral_centroid"].iloc[i],
-                                   reference.SPECTRAL["spectral_centroid"](
-                                       norm, panel.sampling_rate[i]), rtol=1e-6)
+        np.testing.assert_allclose(
+            table["mag__spectral_centroid"].iloc[i],
+            reference.SPECTRAL["spectral_centroid"](norm, panel.sampling_rate[i]),
+            rtol=1e-6,
+        )
     assert values is panel.values  # extraction does not modify the panel
 
 
@@ -108,12 +114,21 @@ def test_float32_panel_gives_the_float64_table(engine):
     float32, off by up to 7.6e-6 relative."""
     panel = ragged_panel(seed=2, n=20, channels=("ax", "ay", "az"))
     values32 = panel.values.astype(np.float32)
-    panel32 = fk.Panel(values32, panel.offsets, channels=panel.channels,
-                       sampling_rate=panel.sampling_rate)
-    panel64 = fk.Panel(values32.astype(np.float64), panel.offsets, channels=panel.channels,
-                       sampling_rate=panel.sampling_rate)
-    np.testing.assert_allclose(fk.extract(panel32, "default").to_numpy(),
-                               fk.extract(panel64, "default").to_numpy(), rtol=1e-9, atol=1e-12)
+    panel32 = fk.Panel(
+        values32, panel.offsets, channels=panel.channels, sampling_rate=panel.sampling_rate
+    )
+    panel64 = fk.Panel(
+        values32.astype(np.float64),
+        panel.offsets,
+        channels=panel.channels,
+        sampling_rate=panel.sampling_rate,
+    )
+    np.testing.assert_allclose(
+        fk.extract(panel32, "default").to_numpy(),
+        fk.extract(panel64, "default").to_numpy(),
+        rtol=1e-9,
+        atol=1e-12,
+    )
 
 
 def test_magnitude_groups_auto_and_explicit():
@@ -134,15 +149,17 @@ def test_spectral_features_do_not_depend_on_length():
     for length in (1000, 1500):
         t = np.arange(length) / rate
         x = np.sin(2 * np.pi * 2.0 * t) + 0.3 * np.sin(2 * np.pi * 6.0 * t)
-        tables.append(fk.extract(fk.Panel.from_arrays([x], channels=["x"], sampling_rate=rate),
-                                 "spectral"))
+        tables.append(
+            fk.extract(fk.Panel.from_arrays([x], channels=["x"], sampling_rate=rate), "spectral")
+        )
     short, long = tables
     np.testing.assert_allclose(short.to_numpy(), long.to_numpy(), rtol=0.1, atol=0.02)
     assert abs(short["x__dominant_freq"].iloc[0] - 2.0) < 0.05
 
 
-@settings(max_examples=25, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])  # engine: same per example
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)  # engine: same per example
 @given(st.lists(st.integers(0, 40), min_size=1, max_size=12), st.integers(0, 2**32 - 1))
 def test_seed_set_on_random_ragged_lengths(engine, lengths, seed):
     rng = np.random.default_rng(seed)
@@ -174,7 +191,10 @@ def test_column_names_are_clean_unique_and_parse_back():
 def test_parse_feature_name():
     assert parse_feature_name("x__quantile__q-0.05") == ("x", "quantile", {"q": 0.05})
     assert parse_feature_name("x__band_power__hi-inf__lo-8") == (
-        "x", "band_power", {"hi": float("inf"), "lo": 8})
+        "x",
+        "band_power",
+        {"hi": float("inf"), "lo": 8},
+    )
     assert parse_feature_name("a__corr__with-b") == ("a", "corr", {"with": "b"})
     with pytest.raises(ValueError, match="not a feature column"):
         parse_feature_name("nocolumn")
@@ -191,8 +211,9 @@ def test_registry_refuses_duplicates_and_bad_names():
 
 def test_presets_are_queries_on_the_family():
     """A feature registered with family="stats" joins the stats and default presets."""
-    fk.features.register_feature("last", family="stats")(lambda seg: seg.values[
-        seg.layout.offsets[1:] - 1])
+    fk.features.register_feature("last", family="stats")(
+        lambda seg: seg.values[seg.layout.offsets[1:] - 1]
+    )
     try:
         stats = [name for name, _ in fk.get_feature_set("stats").channel]
         assert stats[-1] == "last"
@@ -210,7 +231,9 @@ def test_seed_set_is_exactly_the_seed_recipe():
 def test_feature_set_options():
     bands = fk.extract(ragged_panel(n=3), "spectral", bands=[(0, 1), (1, 3)]).columns
     assert [c for c in bands if c.startswith("x__band_power")] == [
-        "x__band_power__hi-1__lo-0", "x__band_power__hi-3__lo-1"]
+        "x__band_power__hi-1__lo-0",
+        "x__band_power__hi-3__lo-1",
+    ]
     with pytest.raises(ValueError, match="not used"):
         fk.get_feature_set("seed", bands=[(0, 1)])
     with pytest.raises(ValueError, match="unknown feature sets"):

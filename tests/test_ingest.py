@@ -22,8 +22,9 @@ def smartwatch_text(rng, n: int) -> str:
     """A smartwatch file: n rows of each measurement type, types interleaved."""
     values = rng.normal(size=(3 * n, 3)).round(6)
     kinds = np.tile(TYPES, n)
-    return pd.DataFrame({"measurement type": kinds, "x": values[:, 0], "y": values[:, 1],
-                         "z": values[:, 2]}).to_csv(index=False)
+    return pd.DataFrame(
+        {"measurement type": kinds, "x": values[:, 0], "y": values[:, 1], "z": values[:, 2]}
+    ).to_csv(index=False)
 
 
 def vicon_text(rng, n: int) -> str:
@@ -41,13 +42,21 @@ def write_layout(root, files: dict, rows: list[dict]) -> None:
     columns = ["userid", "activity", "sensor", "body_part", "side", "id", "sequence_length"]
     table = table.reindex(columns=columns)
     table[table["activity"].notna()].to_csv(root / "train.csv", index=False)
-    table[table["activity"].isna()].drop(columns="activity").to_csv(root / "metadata.csv",
-                                                                     index=False)
+    table[table["activity"].isna()].drop(columns="activity").to_csv(
+        root / "metadata.csv", index=False
+    )
 
 
 def row(i, sensor="smartwatch", activity="idle", seq=None, user="user01", side="left"):
-    return dict(userid=user, activity=activity, sensor=sensor, body_part="hand", side=side,
-                id=i, sequence_length=seq)
+    return dict(
+        userid=user,
+        activity=activity,
+        sensor=sensor,
+        body_part="hand",
+        side=side,
+        id=i,
+        sequence_length=seq,
+    )
 
 
 def reference(path, sensor) -> np.ndarray:
@@ -70,12 +79,25 @@ def clean(tmp_path_factory):
         n = int(rng.integers(20, 60))
         files[f"{i}.csv"] = (vicon_text if sensor == "vicon" else smartwatch_text)(rng, n)
         seq = n if sensor == "vicon" else 3 * n
-        rows.append(row(i, sensor, activity=None if k % 4 == 3 else ["idle", "typing"][k % 2],
-                        seq=seq, user=f"user0{k % 3 + 1}"))
+        rows.append(
+            row(
+                i,
+                sensor,
+                activity=None if k % 4 == 3 else ["idle", "typing"][k % 2],
+                seq=seq,
+                user=f"user0{k % 3 + 1}",
+            )
+        )
     write_layout(root, files, rows)
     store = root / "store"
-    report = ingest_competition(root, store, n_jobs=1, progress=False, chunk_size=5,
-                                sampling_rates={"smartwatch": 20.0, "vicon": 100.0})
+    report = ingest_competition(
+        root,
+        store,
+        n_jobs=1,
+        progress=False,
+        chunk_size=5,
+        sampling_rates={"smartwatch": 20.0, "vicon": 100.0},
+    )
     return root, store, report, pd.DataFrame(rows)
 
 
@@ -92,7 +114,7 @@ def test_clean_ingest_matches_pandas_per_series(clean):
         m = panel.meta.loc[sid]
         assert m["sensor"] == r["sensor"] and m["group"] == r["userid"]
         assert m["split"] == ("test" if pd.isna(r["activity"]) else "train")
-        assert (pd.isna(m["label"]) if pd.isna(r["activity"]) else m["label"] == r["activity"])
+        assert pd.isna(m["label"]) if pd.isna(r["activity"]) else m["label"] == r["activity"]
         assert panel.sampling_rate[i] == (100.0 if r["sensor"] == "vicon" else 20.0)
 
 
@@ -102,8 +124,21 @@ def test_store_files_and_manifest(clean):
     assert manifest["n_chunks"] == 3 == len(store_chunks(store))
     assert manifest["sampling_rates"] == {"smartwatch": 20.0, "vicon": 100.0}
     series = pd.read_parquet(store / "series.parquet")
-    expected = {"id", "userid", "sensor", "body_part", "side", "activity", "split", "file",
-                "rows_read", "n_samples", "nan_samples", "chunk", "offset"}
+    expected = {
+        "id",
+        "userid",
+        "sensor",
+        "body_part",
+        "side",
+        "activity",
+        "split",
+        "file",
+        "rows_read",
+        "n_samples",
+        "nan_samples",
+        "chunk",
+        "offset",
+    }
     assert expected <= set(series.columns)
     assert (store / "report.csv").exists()
     assert not list(store.rglob(".*tmp*"))
@@ -111,32 +146,49 @@ def test_store_files_and_manifest(clean):
 
 # ---------------------------------------------------------------------- bad input, one file each
 GOOD = "measurement type,x,y,z\n" + "".join(
-    f"{t},{k}.5,{k}.25,-{k}\n" for k in range(4) for t in TYPES)
+    f"{t},{k}.5,{k}.25,-{k}\n" for k in range(4) for t in TYPES
+)
 
 
 def _broken_layout(root):
     files = {
-        "1.csv": GOOD,                                                     # fine
-        "3.csv": "",                                                       # empty
-        "4.csv": "measurement type,x,y,z\n",                               # header only
-        "5.csv": GOOD.replace("measurement type,x,y,z", "type,a,b,c"),     # wrong header
-        "6.csv": GOOD,                                                     # vicon id, sw header
-        "7.csv": GOOD.replace("1.5,1.25", "1.5,abc", 1),                   # non-numeric
-        "8.csv": GOOD.replace("2.5,2.25", "2.5,", 1),                      # NaN cell
-        "9.csv": GOOD + "pressure [hPa],1,2,3\n",                          # unknown type
-        "10.csv": GOOD,                                                    # duplicate id
-        "11.csv": "measurement type,x,y,z\n" + f"{TYPES[0]},,,\n" * 3,     # NaN-only
-        "12.csv": GOOD + f"{TYPES[0]},7.5",                                # truncated last line
-        "13.csv": GOOD,                                                    # orphan
-        "14.csv": "measurement type,x,y,z\n" + f"{TYPES[1]},1,2,3\n",      # no acceleration
-        "15.csv": GOOD,                                                    # seq length mismatch
+        "1.csv": GOOD,  # fine
+        "3.csv": "",  # empty
+        "4.csv": "measurement type,x,y,z\n",  # header only
+        "5.csv": GOOD.replace("measurement type,x,y,z", "type,a,b,c"),  # wrong header
+        "6.csv": GOOD,  # vicon id, sw header
+        "7.csv": GOOD.replace("1.5,1.25", "1.5,abc", 1),  # non-numeric
+        "8.csv": GOOD.replace("2.5,2.25", "2.5,", 1),  # NaN cell
+        "9.csv": GOOD + "pressure [hPa],1,2,3\n",  # unknown type
+        "10.csv": GOOD,  # duplicate id
+        "11.csv": "measurement type,x,y,z\n" + f"{TYPES[0]},,,\n" * 3,  # NaN-only
+        "12.csv": GOOD + f"{TYPES[0]},7.5",  # truncated last line
+        "13.csv": GOOD,  # orphan
+        "14.csv": "measurement type,x,y,z\n" + f"{TYPES[1]},1,2,3\n",  # no acceleration
+        "15.csv": GOOD,  # seq length mismatch
         "16.csv": GOOD.replace(f"{TYPES[0]},1.5,1.25,-1", f"{TYPES[0]},1.5,1.25,-1,9"),
-        "17.csv": GOOD,                                                    # unknown sensor
+        "17.csv": GOOD,  # unknown sensor
     }
-    rows = [row(1, seq=12), row(2), row(3), row(4), row(5), row(6, sensor="vicon"), row(7),
-            row(8, activity=None), row(9), row(10), row(10, activity=None, user="user02"),
-            row(11, activity=None), row(12, seq=13), row(14), row(15, seq=99), row(16),
-            row(17, sensor="fitbit"), row("x18", activity=None)]
+    rows = [
+        row(1, seq=12),
+        row(2),
+        row(3),
+        row(4),
+        row(5),
+        row(6, sensor="vicon"),
+        row(7),
+        row(8, activity=None),
+        row(9),
+        row(10),
+        row(10, activity=None, user="user02"),
+        row(11, activity=None),
+        row(12, seq=13),
+        row(14),
+        row(15, seq=99),
+        row(16),
+        row(17, sensor="fitbit"),
+        row("x18", activity=None),
+    ]
     write_layout(root, files, rows)
 
 
@@ -186,13 +238,13 @@ def test_bad_files_are_repaired_as_reported(broken):
     good = reference(root / SERIES / "1.csv", "smartwatch")
     np.testing.assert_array_equal(panel.loc([1]).values, good.astype(np.float32))
     v7 = panel.loc([7]).values
-    assert np.isnan(v7[1, 1]) and np.isnan(v7).sum() == 1        # only the bad cell
+    assert np.isnan(v7[1, 1]) and np.isnan(v7).sum() == 1  # only the bad cell
     assert panel.meta.loc[8, "nan_samples"] == 1
     assert panel.meta.loc[11, "nan_samples"] == 3 == len(panel.loc([11]).values)
     np.testing.assert_array_equal(panel.loc([9]).values, good.astype(np.float32))
-    assert len(panel.loc([12]).values) == 4                      # the cut line dropped
-    assert len(panel.loc([16]).values) == 3                      # the 5-field row dropped
-    assert panel.meta.loc[10, "split"] == "train"                # first of the duplicates
+    assert len(panel.loc([12]).values) == 4  # the cut line dropped
+    assert len(panel.loc([16]).values) == 3  # the 5-field row dropped
+    assert panel.meta.loc[10, "split"] == "train"  # first of the duplicates
     assert report.n_series == len(panel) == 9
     assert set(report.counts.index) == {c[1] for c in CASES}
 
@@ -256,43 +308,48 @@ def test_interrupted_ingest_resumes_without_redoing_chunks(tmp_path, monkeypatch
 
     monkeypatch.setattr(competition, "parse_series_file", real)
     calls.clear()
-    monkeypatch.setattr(competition, "parse_series_file",
-                        lambda p, s, q=None: calls.append(p.stem) or real(p, s, q))
+    monkeypatch.setattr(
+        competition, "parse_series_file", lambda p, s, q=None: calls.append(p.stem) or real(p, s, q)
+    )
     report = ingest_competition(root, store, n_jobs=1, progress=False, chunk_size=3)
-    assert sorted(calls, key=int) == ["6", "7", "8", "9"]     # chunks 0 and 1 not redone
+    assert sorted(calls, key=int) == ["6", "7", "8", "9"]  # chunks 0 and 1 not redone
     assert all(p.stat().st_mtime_ns == t for p, t in mtimes.items())
     assert report.n_series == 10
     panel = load_store(store)
     for i in range(10):
-        np.testing.assert_array_equal(panel.loc([i]).values,
-                                      reference(root / SERIES / f"{i}.csv", "smartwatch")
-                                      .astype(np.float32))
+        np.testing.assert_array_equal(
+            panel.loc([i]).values,
+            reference(root / SERIES / f"{i}.csv", "smartwatch").astype(np.float32),
+        )
 
 
 @pytest.mark.slow
 def test_parallel_ingest_equals_serial(tmp_path, broken):
     root, report, panel = broken
-    again = ingest_competition(root, tmp_path / "store", n_jobs=2, progress=False,
-                               chunk_size=3)
+    again = ingest_competition(root, tmp_path / "store", n_jobs=2, progress=False, chunk_size=3)
     other = load_store(tmp_path / "store")
     np.testing.assert_array_equal(other.values, panel.values)
     assert list(other.ids) == list(panel.ids)
     key = ["id", "problem"]
     pd.testing.assert_frame_equal(
         again.table.astype(str).sort_values(key).reset_index(drop=True),
-        report.table.astype(str).sort_values(key).reset_index(drop=True))
+        report.table.astype(str).sort_values(key).reset_index(drop=True),
+    )
 
 
 def test_non_utf8_units_and_unforeseen_errors(tmp_path, monkeypatch):
     """A 'μT' written in a Greek code page (not UTF-8) stays on the fast path and is not reported; an unexpected exception in
     one file becomes a read_error row instead of stopping the ingest."""
     root = tmp_path / "data"
-    write_layout(root, {"1.csv": GOOD.encode("cp1253"), "2.csv": GOOD, "3.csv": GOOD},
-                 [row(1, seq=12), row(2, seq=12), row(3, seq=12)])
+    write_layout(
+        root,
+        {"1.csv": GOOD.encode("cp1253"), "2.csv": GOOD, "3.csv": GOOD},
+        [row(1, seq=12), row(2, seq=12), row(3, seq=12)],
+    )
     calls = []
     fast = competition._fast
     monkeypatch.setattr(competition, "_fast", lambda d, s: calls.append(1) or fast(d, s))
-    monkeypatch.setattr(competition, "_forgiving", None)   # the slow path must not be needed
+    monkeypatch.setattr(competition, "_forgiving", None)  # the slow path must not be needed
     real = competition.parse_series_file
 
     def failing(path, sensor, seq=None):

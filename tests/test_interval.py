@@ -90,10 +90,13 @@ def reference_features(x, reference, depth=6, div=4):
     for ch in range(x.shape[1]):
         s = x[:, ch].astype(np.float64)
         d = np.diff(s)
-        smooth = (np.convolve(np.pad(d, 2, mode="edge"), np.ones(5), "valid") / 5
-                  if len(d) else d)
-        reps = [s, smooth, np.diff(s, 2) if L >= 2 else s[:0],
-                np.abs(np.fft.rfft(s)) if L else s[:0]]
+        smooth = np.convolve(np.pad(d, 2, mode="edge"), np.ones(5), "valid") / 5 if len(d) else d
+        reps = [
+            s,
+            smooth,
+            np.diff(s, 2) if L >= 2 else s[:0],
+            np.abs(np.fft.rfft(s)) if L else s[:0],
+        ]
         ref_lengths = [reference, reference - 1, reference - 2, reference // 2 + 1]
         for z, ref_len in zip(reps, ref_lengths, strict=True):
             for n in 2 ** np.arange(min(depth, int(np.log2(ref_len)) + 1)):
@@ -128,12 +131,16 @@ def test_ragged_panel_equals_plain_per_series_reference():
     got = block.transform(panel)
     assert got.shape == (len(lengths), len(block.columns(panel.channels)))
     for i in range(len(panel)):
-        x = panel.values[panel.offsets[i]:panel.offsets[i + 1]]
+        x = panel.values[panel.offsets[i] : panel.offsets[i + 1]]
         expected = reference_features(x, block.reference_length)
-        np.testing.assert_array_equal(np.isnan(got[i]), np.isnan(expected),
-                                      err_msg=f"NaN pattern of series {i} (length {len(x)})")
-        np.testing.assert_allclose(got[i], expected, rtol=1e-9, atol=1e-9,
-                                   err_msg=f"series {i} (length {len(x)})")
+        np.testing.assert_array_equal(
+            np.isnan(got[i]),
+            np.isnan(expected),
+            err_msg=f"NaN pattern of series {i} (length {len(x)})",
+        )
+        np.testing.assert_allclose(
+            got[i], expected, rtol=1e-9, atol=1e-9, err_msg=f"series {i} (length {len(x)})"
+        )
     assert np.isnan(got[0]).all()  # the empty series
     # every interval has a sample once the spectrum (length // 2 + 1 bins) has 32
     assert not np.isnan(got[lengths >= 62]).any()
@@ -147,9 +154,10 @@ def test_fixed_reference_length_and_long_series(fixed_length, lengths):
     assert block.reference_length == fixed_length
     got = block.transform(panel)
     for i in range(len(panel)):
-        x = panel.values[panel.offsets[i]:panel.offsets[i + 1]]
-        np.testing.assert_allclose(got[i], reference_features(x, fixed_length, 5, 3),
-                                   rtol=1e-9, atol=1e-9)
+        x = panel.values[panel.offsets[i] : panel.offsets[i + 1]]
+        np.testing.assert_allclose(
+            got[i], reference_features(x, fixed_length, 5, 3), rtol=1e-9, atol=1e-9
+        )
 
 
 def test_float32_input_is_computed_in_float64():
@@ -159,9 +167,10 @@ def test_float32_input_is_computed_in_float64():
     block = QuantIntervals().fit(panel)
     got = block.transform(single)
     for i in range(3):
-        x = single.values[single.offsets[i]:single.offsets[i + 1]].astype(np.float64)
-        np.testing.assert_allclose(got[i], reference_features(x, block.reference_length),
-                                   rtol=1e-9, atol=1e-9)
+        x = single.values[single.offsets[i] : single.offsets[i + 1]].astype(np.float64)
+        np.testing.assert_allclose(
+            got[i], reference_features(x, block.reference_length), rtol=1e-9, atol=1e-9
+        )
 
 
 def test_constant_series_give_their_value_and_zeros():
@@ -184,15 +193,19 @@ def test_fitted_state_depends_only_on_the_fit_panel():
     test = ragged_panel(rng, rng.integers(0, 400, 25))
     block = QuantIntervals().fit(train)
     # other values, same lengths: the same state
-    same_lengths = Panel(rng.normal(size=train.values.shape), train.offsets, channels=train.channels)
+    same_lengths = Panel(
+        rng.normal(size=train.values.shape), train.offsets, channels=train.channels
+    )
     assert QuantIntervals().fit(same_lengths) == block
     assert hash(QuantIntervals().fit(same_lengths)) == hash(block)
     first = block.transform(test)
     assert block == QuantIntervals().fit(train)  # transforming changed nothing
     np.testing.assert_array_equal(block.transform(test), first)
     # a series' row does not depend on the other series it is transformed with
-    subset = Panel.from_arrays([test.values[test.offsets[i]:test.offsets[i + 1]]
-                                for i in (3, 0, 7)], channels=test.channels)
+    subset = Panel.from_arrays(
+        [test.values[test.offsets[i] : test.offsets[i + 1]] for i in (3, 0, 7)],
+        channels=test.channels,
+    )
     np.testing.assert_array_equal(block.transform(subset), first[[3, 0, 7]])
     assert QuantIntervals().fit(test) != block or test.lengths.tolist() == train.lengths.tolist()
 
@@ -222,7 +235,8 @@ def test_columns_parse_and_are_unique_in_aeon_order():
     parsed = [parse_feature_name(name) for name in names]
     assert {p[0] for p in parsed[:8994]} == {"ax"}
     assert [p[2]["rep"] for p in parsed[:8994]] == sorted(
-        (p[2]["rep"] for p in parsed[:8994]), key=["x", "d1", "d2", "fft"].index)
+        (p[2]["rep"] for p in parsed[:8994]), key=["x", "d1", "d2", "fft"].index
+    )
     assert all(set(p[2]) == {"i", "n", "q", "rep", "shift"} for p in parsed)
 
 
@@ -243,5 +257,6 @@ def test_near_ties_in_reverse_order_are_sorted_exactly_and_quickly():
     panel = Panel.from_arrays([np.column_stack([x, -x])], channels=["a", "b"])
     block = QuantIntervals(depth=3).fit(panel)
     got = block.transform(panel)
-    np.testing.assert_allclose(got[0], reference_features(panel.values, n, depth=3),
-                               rtol=1e-12, atol=1e-7)  # rounding at the 1e6 scale
+    np.testing.assert_allclose(
+        got[0], reference_features(panel.values, n, depth=3), rtol=1e-12, atol=1e-7
+    )  # rounding at the 1e6 scale

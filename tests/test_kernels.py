@@ -15,14 +15,23 @@ def per_series_sums(x: np.ndarray) -> dict:
     """Every kernel column of one series, computed the plain way."""
     if len(x) == 0:
         return dict.fromkeys(kernels.MOMENT_SUMS + kernels.SHAPE_SUMS, 0.0) | {
-            "min": np.nan, "max": np.nan}
+            "min": np.nan,
+            "max": np.nan,
+        }
     c = x - x.mean()
     return {
-        "sum": x.sum(), "abs_sum": np.abs(x).sum(), "sum_sq": (x * x).sum(),
-        "min": x.min(), "max": x.max(),
-        "c2": (c**2).sum(), "c3": (c**3).sum(), "c4": (c**4).sum(),
-        "abs_change": np.abs(np.diff(x)).sum(), "above": np.count_nonzero(c > 0),
-        "crossings": np.count_nonzero(np.diff(c > 0)), "trend": (np.arange(len(x)) * c).sum(),
+        "sum": x.sum(),
+        "abs_sum": np.abs(x).sum(),
+        "sum_sq": (x * x).sum(),
+        "min": x.min(),
+        "max": x.max(),
+        "c2": (c**2).sum(),
+        "c3": (c**3).sum(),
+        "c4": (c**4).sum(),
+        "abs_change": np.abs(np.diff(x)).sum(),
+        "above": np.count_nonzero(c > 0),
+        "crossings": np.count_nonzero(np.diff(c > 0)),
+        "trend": (np.arange(len(x)) * c).sum(),
     }
 
 
@@ -39,13 +48,18 @@ def test_kernel_sums_match_per_series_numpy(dtype):
     assert moments.dtype == shapes.dtype == np.float64
     for i in range(len(lengths)):
         for ch in range(2):
-            x = values[offsets[i]:offsets[i + 1], ch].astype(np.float64)
+            x = values[offsets[i] : offsets[i + 1], ch].astype(np.float64)
             expected = per_series_sums(x)
             got = dict(zip(kernels.MOMENT_SUMS, moments[i, ch], strict=True))
             got |= dict(zip(kernels.SHAPE_SUMS, shapes[i, ch], strict=True))
             for name, value in expected.items():
-                np.testing.assert_allclose(got[name], value, rtol=1e-9, atol=1e-9,
-                                           err_msg=f"{name} of series {i}, channel {ch}")
+                np.testing.assert_allclose(
+                    got[name],
+                    value,
+                    rtol=1e-9,
+                    atol=1e-9,
+                    err_msg=f"{name} of series {i}, channel {ch}",
+                )
 
 
 def test_lag_sums_match_per_series_numpy():
@@ -57,11 +71,12 @@ def test_lag_sums_match_per_series_numpy():
     sums = kernels.lag_sums(values, offsets, means, 6)
     for i in range(len(lengths)):
         for ch in range(2):
-            c = values[offsets[i]:offsets[i + 1], ch] - means[i, ch]
+            c = values[offsets[i] : offsets[i + 1], ch] - means[i, ch]
             for lag in range(1, 7):
                 expected = (c[lag:] * c[: len(c) - lag]).sum() if len(c) > lag else 0.0
-                np.testing.assert_allclose(sums[i, ch, lag - 1], expected, atol=1e-12,
-                                           err_msg=f"lag {lag} of series {i}")
+                np.testing.assert_allclose(
+                    sums[i, ch, lag - 1], expected, atol=1e-12, err_msg=f"lag {lag} of series {i}"
+                )
 
 
 def test_min_max_lanes_find_extremes_anywhere():
@@ -104,8 +119,7 @@ def test_engines_give_the_same_table(feature_set, monkeypatch):
 def test_constant_series_mean_is_exact(value, engine, monkeypatch):
     """Regression: a rounded mean put every sample of a constant series 'above the mean'."""
     monkeypatch.setenv("FEATUREKIT_NUMBA", engine)
-    panel = fk.Panel.from_arrays([np.full((n, 1), value) for n in (7, 300, 1001)],
-                                 channels=["x"])
+    panel = fk.Panel.from_arrays([np.full((n, 1), value) for n in (7, 300, 1001)], channels=["x"])
     names = ["mean", "count_above_mean", "mean_crossing_rate", "std"]
     table = fk.extract(panel, FeatureSet(channel=calls(names)))
     assert (table["x__mean"] == value).all()

@@ -16,9 +16,15 @@ PACKAGE = Path(__file__).resolve().parents[1] / "featurekit"
 
 # The application: the competition, the recipes and the command line, plus the shims left at
 # the old import paths of moved competition modules. Everything else is the general library.
-APPLICATION = ("featurekit.competition", "featurekit.recipes", "featurekit.cli",
-               "featurekit.__main__", "featurekit.synthetic", "featurekit.submission",
-               "featurekit.io.competition")
+APPLICATION = (
+    "featurekit.competition",
+    "featurekit.recipes",
+    "featurekit.cli",
+    "featurekit.__main__",
+    "featurekit.synthetic",
+    "featurekit.submission",
+    "featurekit.io.competition",
+)
 # Modules that may import nothing from featurekit, and what a few others may import.
 FOUNDATION = ("featurekit.conventions", "featurekit.validation", "featurekit.proba")
 ALLOWED = {
@@ -29,8 +35,7 @@ ALLOWED = {
 # loaded only when asked for (a module __getattr__), so importing the module loads nothing.
 COMPAT = {
     "featurekit.io": ("featurekit.competition.ingest",),
-    "featurekit.datasets": ("featurekit.competition.schema",
-                            "featurekit.competition.synthetic"),
+    "featurekit.datasets": ("featurekit.competition.schema", "featurekit.competition.synthetic"),
 }
 
 
@@ -61,10 +66,15 @@ GENERAL = [m for m in MODULES if not _within(m, APPLICATION) and m != "featureki
 
 @pytest.mark.parametrize("module", GENERAL)
 def test_general_modules_do_not_import_the_application(module):
-    wrong = sorted(n for n in _imports(MODULES[module])
-                   if _within(n, APPLICATION) and not _within(n, COMPAT.get(module, ())))
-    assert not wrong, f"{module} imports {wrong}: the general library must not know the " \
-                      "competition (see the README's Layout)"
+    wrong = sorted(
+        n
+        for n in _imports(MODULES[module])
+        if _within(n, APPLICATION) and not _within(n, COMPAT.get(module, ()))
+    )
+    assert not wrong, (
+        f"{module} imports {wrong}: the general library must not know the "
+        "competition (see the README's Layout)"
+    )
 
 
 @pytest.mark.parametrize("module", [*FOUNDATION, *ALLOWED])
@@ -83,8 +93,9 @@ def test_general_imports_load_no_competition_module():
         "print(sorted(m for m in sys.modules if m.startswith('featurekit')))\n"
         "print('torch' in sys.modules)\n"
     )
-    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True, timeout=300)
+    run = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=300
+    )
     loaded, torch = run.stdout.strip().splitlines()
     loaded = eval(loaded)  # a printed list of str
     assert not [m for m in loaded if _within(m, APPLICATION)], loaded

@@ -9,8 +9,12 @@ import pytest
 
 from featurekit.io.long_table import read_long_table
 
-SENSORS = [f"{kind}_{place}_{axis}" for kind in ("gyros", "accel", "magnet")
-           for place in ("belt", "forearm") for axis in "xyz"]
+SENSORS = [
+    f"{kind}_{place}_{axis}"
+    for kind in ("gyros", "accel", "magnet")
+    for place in ("belt", "forearm")
+    for axis in "xyz"
+]
 SUMMARY = ["kurtosis_roll_belt", "skewness_roll_belt", "max_roll_belt", "avg_yaw_forearm"]
 REGEX = "^(gyros|accel|magnet)_"
 
@@ -45,9 +49,9 @@ def wle(tmp_path):
     rng = np.random.default_rng(3)
     table = wle_like(rng)
     table = table.astype({"gyros_belt_y": object, "accel_forearm_z": object})
-    table.loc[5, "gyros_belt_y"] = "#DIV/0!"          # junk in a kept sensor column
-    table.loc[7, "accel_forearm_z"] = "oops"          # a truly non-numeric cell
-    table.loc[9, "user_name"] = np.nan                # a row without its key
+    table.loc[5, "gyros_belt_y"] = "#DIV/0!"  # junk in a kept sensor column
+    table.loc[7, "accel_forearm_z"] = "oops"  # a truly non-numeric cell
+    table.loc[9, "user_name"] = np.nan  # a row without its key
     shuffled = table.sample(frac=1.0, random_state=0)  # rows out of time order
     path = tmp_path / "wle.csv"
     path.write_text("written by a logger\nversion 2\n\n")  # the seed read with skiprows=3
@@ -57,10 +61,15 @@ def wle(tmp_path):
 
 def read(path, **kw):
     return read_long_table(
-        path, id_columns=["user_name", "num_window"], value_columns=REGEX,
-        label_column="classe", group_column="user_name",
+        path,
+        id_columns=["user_name", "num_window"],
+        value_columns=REGEX,
+        label_column="classe",
+        group_column="user_name",
         sort_column=["raw_timestamp_part_1", "raw_timestamp_part_2"],
-        read_csv_kwargs={"skiprows": 3}, **kw)
+        read_csv_kwargs={"skiprows": 3},
+        **kw,
+    )
 
 
 def test_series_match_a_plain_groupby(wle):
@@ -85,28 +94,36 @@ def test_problems_are_reported_not_hidden(wle):
     panel, report = read(path)
     t = report.table
     assert len(report.of("missing_key")) == 1
-    junk = report.of("non_numeric")            # '#DIV/0!' is a NaN token, 'oops' is junk
+    junk = report.of("non_numeric")  # '#DIV/0!' is a NaN token, 'oops' is junk
     assert list(junk["detail"].str.extract(r"column '(\w+)'")[0]) == ["accel_forearm_z"]
     assert panel.nan_counts().sum() == 2
     small = report.of("small_class")
     assert len(small) == 1 and "'E'" in small["detail"].iloc[0]
-    assert "E" in set(panel.meta["label"])                      # reported, not removed
-    assert set(t.loc[t["problem"] == "nan", "id"]) == {panel.ids[i] for i in
-                                                        np.flatnonzero(panel.nan_counts())}
+    assert "E" in set(panel.meta["label"])  # reported, not removed
+    assert set(t.loc[t["problem"] == "nan", "id"]) == {
+        panel.ids[i] for i in np.flatnonzero(panel.nan_counts())
+    }
     assert report.n_series == len(panel)
 
 
 def test_mostly_nan_columns_are_dropped_and_reported(wle):
     path, _ = wle
     panel, report = read_long_table(
-        path, id_columns=["user_name", "num_window"],
-        value_columns=SENSORS + SUMMARY + ["roll_belt"], read_csv_kwargs={"skiprows": 3})
+        path,
+        id_columns=["user_name", "num_window"],
+        value_columns=SENSORS + SUMMARY + ["roll_belt"],
+        read_csv_kwargs={"skiprows": 3},
+    )
     dropped = report.of("mostly_nan_column")["detail"].str.extract(r"column '(\w+)'")[0]
     assert sorted(dropped) == sorted(SUMMARY)
     assert panel.channels == SENSORS + ["roll_belt"]
     _, loose = read_long_table(
-        path, id_columns=["user_name", "num_window"], value_columns=SUMMARY,
-        max_nan_fraction=1.0, read_csv_kwargs={"skiprows": 3})
+        path,
+        id_columns=["user_name", "num_window"],
+        value_columns=SUMMARY,
+        max_nan_fraction=1.0,
+        read_csv_kwargs={"skiprows": 3},
+    )
     assert loose.of("mostly_nan_column").empty
 
 
@@ -115,8 +132,9 @@ def test_mixed_labels_keep_the_majority(wle):
     table = table[table["user_name"].notna()].copy()
     first = table.index[(table["num_window"] == 1)]
     table.loc[first[:2], "classe"] = "Z"
-    panel, report = read_long_table(table, id_columns=["user_name", "num_window"],
-                                    value_columns=REGEX, label_column="classe")
+    panel, report = read_long_table(
+        table, id_columns=["user_name", "num_window"], value_columns=REGEX, label_column="classe"
+    )
     hit = report.of("mixed_labels")
     assert list(hit["id"]) == ["eurico:1"]
     assert panel.meta.loc["eurico:1", "label"] == table.loc[first[2], "classe"]
@@ -125,20 +143,28 @@ def test_mixed_labels_keep_the_majority(wle):
 def test_bad_arguments_raise_one_error_listing_all(wle):
     path, _ = wle
     with pytest.raises(ValueError) as err:
-        read_long_table(path, id_columns=["user", "num_window"], value_columns=["gyro_x"],
-                        label_column="class", read_csv_kwargs={"skiprows": 3})
+        read_long_table(
+            path,
+            id_columns=["user", "num_window"],
+            value_columns=["gyro_x"],
+            label_column="class",
+            read_csv_kwargs={"skiprows": 3},
+        )
     message = str(err.value)
     assert "['user']" in message and "['gyro_x']" in message and "['class']" in message
     with pytest.raises(ValueError, match="selects no column"):
-        read_long_table(path, id_columns="user_name", value_columns="^nothing",
-                        read_csv_kwargs={"skiprows": 3})
+        read_long_table(
+            path, id_columns="user_name", value_columns="^nothing", read_csv_kwargs={"skiprows": 3}
+        )
 
 
 def test_single_id_column_and_awkward_names():
-    df = pd.DataFrame({"sid": [2, 2, 1, 1, 1], "acc x (g)": [1, 2, 3, 4, 5.0],
-                       "label": ["a", "a", "b", "b", "b"]})
-    panel, report = read_long_table(df, id_columns="sid", value_columns=["acc x (g)"],
-                                    label_column="label", min_class_size=1)
+    df = pd.DataFrame(
+        {"sid": [2, 2, 1, 1, 1], "acc x (g)": [1, 2, 3, 4, 5.0], "label": ["a", "a", "b", "b", "b"]}
+    )
+    panel, report = read_long_table(
+        df, id_columns="sid", value_columns=["acc x (g)"], label_column="label", min_class_size=1
+    )
     assert list(panel.ids) == [1, 2] and panel.channels == ["acc_x_g"]
     np.testing.assert_array_equal(panel.values[:, 0], [3, 4, 5, 1, 2])
     assert list(report.table["problem"]) == ["renamed_column"]

@@ -19,9 +19,14 @@ from featurekit.calibration import CalibratedEnsemble, CalibratedModel
 from featurekit.evaluate import cross_validate
 from featurekit.models import MODELS, LabelEncodedClassifier, feature_importances, make_model
 
-SMALL = {"seed-rf": {"n_estimators": 10}, "rf": {"n_estimators": 10},
-         "extratrees": {"n_estimators": 10}, "xgboost": {"n_estimators": 10},
-         "lightgbm": {"n_estimators": 10}, "logreg": {}}
+SMALL = {
+    "seed-rf": {"n_estimators": 10},
+    "rf": {"n_estimators": 10},
+    "extratrees": {"n_estimators": 10},
+    "xgboost": {"n_estimators": 10},
+    "lightgbm": {"n_estimators": 10},
+    "logreg": {},
+}
 PIPELINES = [m for m in MODELS if not m.endswith("ensemble")]
 
 
@@ -121,8 +126,10 @@ def test_bad_names():
 
 
 def _members():
-    return [("extratrees", make_model("extratrees", n_estimators=20, n_jobs=1)),
-            ("logreg", make_model("logreg"))]
+    return [
+        ("extratrees", make_model("extratrees", n_estimators=20, n_jobs=1)),
+        ("logreg", make_model("logreg")),
+    ]
 
 
 @pytest.mark.slow
@@ -131,8 +138,10 @@ def test_ensemble_is_the_mean_of_separately_calibrated_members(table):
     groups = np.repeat([f"user{i}" for i in range(6)], 40)
     vote = make_model("ensemble", members=_members()).fit(X, y, groups=groups)
     assert isinstance(vote, CalibratedEnsemble)
-    reference = np.mean([CalibratedModel(m).fit(X, y, groups=groups).predict_proba(X)
-                         for _, m in _members()], axis=0)
+    reference = np.mean(
+        [CalibratedModel(m).fit(X, y, groups=groups).predict_proba(X) for _, m in _members()],
+        axis=0,
+    )
     np.testing.assert_allclose(vote.predict_proba(X), reference)
     raw = np.mean([m.fit(X, y).predict_proba(X) for _, m in _members()], axis=0)
     np.testing.assert_allclose(vote.predict_proba_raw(X), raw)
@@ -172,8 +181,15 @@ def test_ensemble_in_cross_validate_with_a_class_absent_from_training(table):
     y = y.astype(object)
     groups = np.repeat([f"user{i}" for i in range(6)], 40)
     y[groups == "user0"] = "rare"  # in training folds only when user0 is not the test fold
-    result = cross_validate(make_model("ensemble", members=_members()), X, y, groups,
-                            cv="group", n_splits=3, calibrate="temperature")
+    result = cross_validate(
+        make_model("ensemble", members=_members()),
+        X,
+        y,
+        groups,
+        cv="group",
+        n_splits=3,
+        calibrate="temperature",
+    )
     assert list(result.oof.columns) == ["idle", "rare", "typing", "walk"]
     np.testing.assert_allclose(result.oof.sum(axis=1), 1)
     assert np.isfinite(result.folds.log_loss).all() and "log_loss_raw" in result.folds
@@ -198,12 +214,15 @@ def test_ensemble_bad_parameters_listed_together(table):
 # differ slightly from repeated rows), not on the wrapper.
 # cv=3 inner folds instead of the default 10 on these small sets: the same checks, about 3x
 # cheaper (the sparse checks refit every wrapped model for each of ~10 sparse formats).
-@parametrize_with_checks([
-    CalibratedModel(LogisticRegression(), cv=3),
-    CalibratedEnsemble([("lr", LogisticRegression()),
-                        ("tree", DecisionTreeClassifier(random_state=0))], cv=3),
-    LabelEncodedClassifier(LogisticRegression()),
-])
+@parametrize_with_checks(
+    [
+        CalibratedModel(LogisticRegression(), cv=3),
+        CalibratedEnsemble(
+            [("lr", LogisticRegression()), ("tree", DecisionTreeClassifier(random_state=0))], cv=3
+        ),
+        LabelEncodedClassifier(LogisticRegression()),
+    ]
+)
 def test_meta_estimators_pass_sklearn_checks(estimator, check):
     """Regression: predict before fit raised AttributeError, n_features_in_ was missing, and
     2-D, missing or NaN targets crashed instead of being refused (15 failed checks)."""
@@ -215,8 +234,9 @@ def test_lightgbm_learns_on_a_few_dozen_rows():
     training series: a constant model, accuracy 0.25 and log loss ln 4, silently."""
     from sklearn.metrics import log_loss
 
-    X, y = make_classification(80, 8, n_informative=5, n_classes=4, n_clusters_per_class=1,
-                               random_state=3)
+    X, y = make_classification(
+        80, 8, n_informative=5, n_classes=4, n_clusters_per_class=1, random_state=3
+    )
     X = pd.DataFrame(X, columns=[f"x__f{i}" for i in range(8)])
     model = make_model("lightgbm", n_estimators=50, n_jobs=1).fit(X[:40], y[:40])
     booster = model.steps[-1][1] if hasattr(model, "steps") else model
@@ -225,7 +245,8 @@ def test_lightgbm_learns_on_a_few_dozen_rows():
     assert log_loss(y[40:], proba, labels=range(4)) < 0.8 * np.log(4)
     X, y = make_classification(1000, 8, n_classes=3, n_informative=4, random_state=0)
     big = make_model("lightgbm", n_estimators=5, n_jobs=1).fit(
-        pd.DataFrame(X, columns=[f"x__f{i}" for i in range(8)]), y)
+        pd.DataFrame(X, columns=[f"x__f{i}" for i in range(8)]), y
+    )
     booster = big.steps[-1][1] if hasattr(big, "steps") else big
     assert booster.min_child_samples_ == 20
 
@@ -233,8 +254,9 @@ def test_lightgbm_learns_on_a_few_dozen_rows():
 def test_xgboost_probabilities_are_float64_rows_summing_to_one():
     """Regression: XGBoost's float32 probabilities made sklearn's log_loss warn that rows
     do not sum to one (off by 1.2e-7)."""
-    X, y = make_classification(200, 6, n_informative=4, n_classes=5, n_clusters_per_class=1,
-                               random_state=0)
+    X, y = make_classification(
+        200, 6, n_informative=4, n_classes=5, n_clusters_per_class=1, random_state=0
+    )
     X = pd.DataFrame(X, columns=[f"x__f{i}" for i in range(6)])
     proba = make_model("xgboost", n_estimators=20, n_jobs=1).fit(X, y).predict_proba(X)
     assert proba.dtype == np.float64

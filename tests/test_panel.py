@@ -12,8 +12,13 @@ def panel():
     rng = np.random.default_rng(0)
     arrays = [rng.normal(size=(n, 3)) for n in (4, 0, 7, 2)]
     meta = pd.DataFrame({"label": ["a", "b", "a", "c"], "group": [1, 1, 2, 2]})
-    return Panel.from_arrays(arrays, ids=["s1", "s2", "s3", "s4"], channels=["x", "y", "z"],
-                             meta=meta, sampling_rate=[50, 50, 100, 25])
+    return Panel.from_arrays(
+        arrays,
+        ids=["s1", "s2", "s3", "s4"],
+        channels=["x", "y", "z"],
+        meta=meta,
+        sampling_rate=[50, 50, 100, 25],
+    )
 
 
 def test_layout(panel):
@@ -66,11 +71,22 @@ def test_concat_and_chunks(panel):
 
 def test_validation_lists_every_problem():
     with pytest.raises(ValueError) as error:
-        Panel(np.zeros((3, 2)), [0, 2, 1], channels=["a b", "a"], meta={"label": [1]},
-              ids=["p", "q"], sampling_rate=[1.0, -1.0])
+        Panel(
+            np.zeros((3, 2)),
+            [0, 2, 1],
+            channels=["a b", "a"],
+            meta={"label": [1]},
+            ids=["p", "q"],
+            sampling_rate=[1.0, -1.0],
+        )
     message = str(error.value)
-    for expected in ("offsets end at 1", "offsets decrease", "channel names ['a b']",
-                     "meta has 1 rows", "sampling_rate must be > 0"):
+    for expected in (
+        "offsets end at 1",
+        "offsets decrease",
+        "channel names ['a b']",
+        "meta has 1 rows",
+        "sampling_rate must be > 0",
+    ):
         assert expected in message
 
 
@@ -89,12 +105,16 @@ def test_nan_counts():
 def test_from_wide_and_long_keep_ids_in_order_of_appearance_with_their_meta():
     """Regression: rows were sorted by id while a row-by-row meta stayed in file order, so
     series 'b' got the label of 'a' without any error."""
-    wide = pd.DataFrame({"id": ["b"] * 3 + ["a"] * 3, "time": [2, 0, 1] * 2,
-                         "x": [12.0, 10, 11, 3, 1, 2]})
+    wide = pd.DataFrame(
+        {"id": ["b"] * 3 + ["a"] * 3, "time": [2, 0, 1] * 2, "x": [12.0, 10, 11, 3, 1, 2]}
+    )
     meta = pd.DataFrame({"label": ["B", "A"]})  # row by row, in order of appearance
-    for panel in (Panel.from_wide(wide, meta=meta),
-                  Panel.from_long(wide.assign(kind="x").rename(columns={"x": "value"}),
-                                  column_kind="kind", meta=meta)):
+    for panel in (
+        Panel.from_wide(wide, meta=meta),
+        Panel.from_long(
+            wide.assign(kind="x").rename(columns={"x": "value"}), column_kind="kind", meta=meta
+        ),
+    ):
         assert panel.ids.tolist() == ["b", "a"]
         assert panel.meta["label"].tolist() == ["B", "A"]
         np.testing.assert_array_equal(panel.loc(["b"]).series(0).ravel(), [10, 11, 12])
@@ -108,5 +128,8 @@ def test_meta_indexed_by_id_is_aligned_by_id():
     named = pd.DataFrame({"label": ["l2", "l0", "l1"]}, index=pd.Index([2, 0, 1], name="id"))
     assert Panel.from_arrays(arrays, meta=named).meta["label"].tolist() == ["l0", "l1", "l2"]
     by_row = pd.DataFrame({"label": ["first", "second", "third"]}, index=[7, 8, 9])
-    assert Panel.from_arrays(arrays, ids=["a", "b", "c"], meta=by_row).meta[
-        "label"].tolist() == ["first", "second", "third"]
+    assert Panel.from_arrays(arrays, ids=["a", "b", "c"], meta=by_row).meta["label"].tolist() == [
+        "first",
+        "second",
+        "third",
+    ]

@@ -20,14 +20,21 @@ def _panel(lengths, channels=("x", "y", "z"), seed=0, rates=None):
     arrays = [rng.normal(size=(n, len(channels))).cumsum(axis=0) for n in lengths]
     if rates is None:
         rates = rng.choice([25.0, 50.0, 100.0], len(lengths))
-    meta = pd.DataFrame({
-        "label": rng.choice(["a", "b"], len(lengths)),
-        "group": rng.integers(0, 3, len(lengths)),
-        "side": np.resize(["left", "right"], len(lengths)),
-        "sensor": np.resize(["vicon", "smartwatch", "smartwatch"], len(lengths)),
-    })
-    return Panel.from_arrays(arrays, channels=list(channels), meta=meta, sampling_rate=rates,
-                             ids=[f"s{i}" for i in range(len(lengths))])
+    meta = pd.DataFrame(
+        {
+            "label": rng.choice(["a", "b"], len(lengths)),
+            "group": rng.integers(0, 3, len(lengths)),
+            "side": np.resize(["left", "right"], len(lengths)),
+            "sensor": np.resize(["vicon", "smartwatch", "smartwatch"], len(lengths)),
+        }
+    )
+    return Panel.from_arrays(
+        arrays,
+        channels=list(channels),
+        meta=meta,
+        sampling_rate=rates,
+        ids=[f"s{i}" for i in range(len(lengths))],
+    )
 
 
 LENGTHS = [40, 3, 0, 2, 97, 250, 64, 64, 5, 181]
@@ -63,8 +70,14 @@ def test_savgol_matches_scipy_per_series(smooth):
     panel = _panel([40, 97, 250, 11, 12, 64], seed=1)
     out = pp.positions_to_acceleration(panel, smooth=smooth)
     for i in range(len(panel)):
-        ref = signal.savgol_filter(panel.series(i), *smooth, deriv=2,
-                                   delta=1 / panel.sampling_rate[i], axis=0, mode="interp")
+        ref = signal.savgol_filter(
+            panel.series(i),
+            *smooth,
+            deriv=2,
+            delta=1 / panel.sampling_rate[i],
+            axis=0,
+            mode="interp",
+        )
         np.testing.assert_allclose(out.series(i), ref, rtol=1e-7, atol=1e-7)
 
 
@@ -80,7 +93,8 @@ def test_acceleration_where_converts_only_selected_series():
     same = pp.positions_to_acceleration(panel, where=lambda m: m["sensor"] == "vicon")
     np.testing.assert_array_equal(same.values, out.values)
     np.testing.assert_array_equal(
-        pp.positions_to_acceleration(panel, where=vicon).values, out.values)
+        pp.positions_to_acceleration(panel, where=vicon).values, out.values
+    )
 
 
 def test_acceleration_bad_input():
@@ -188,8 +202,8 @@ def test_fill_nan_matches_pandas_and_interp_per_series(method):
 def test_fill_nan_all_nan_series_raise_or_drop():
     panel = _panel([5, 4, 6, 0])
     values = panel.values.copy()
-    values[panel.offsets[1]:panel.offsets[2]] = np.nan  # s1 entirely NaN
-    values[panel.offsets[2]:panel.offsets[3], 2] = np.nan  # s2: channel z entirely NaN
+    values[panel.offsets[1] : panel.offsets[2]] = np.nan  # s1 entirely NaN
+    values[panel.offsets[2] : panel.offsets[3], 2] = np.nan  # s2: channel z entirely NaN
     values[panel.offsets[0] + 1, 0] = np.nan
     panel = panel.replace(values=values)
     with pytest.raises(ValueError, match=r"2 series.*'s1': \['x', 'y', 'z'\].*'s2': \['z'\]"):
@@ -261,8 +275,9 @@ def test_lowpass_removes_fast_component_and_selected_channels_only():
     rate = 50.0
     t = np.arange(2000) / rate
     slow, fast = np.sin(2 * np.pi * 0.5 * t), 0.5 * np.sin(2 * np.pi * 10 * t)
-    panel = Panel.from_arrays([np.column_stack([slow + fast, slow + fast])], channels=["a", "b"],
-                              sampling_rate=rate)
+    panel = Panel.from_arrays(
+        [np.column_stack([slow + fast, slow + fast])], channels=["a", "b"], sampling_rate=rate
+    )
     out = pp.lowpass(panel, 3.0, channels=["a"])
     np.testing.assert_allclose(out.values[100:-100, 0], slow[100:-100], atol=0.01)
     np.testing.assert_array_equal(out.values[:, 1], panel.values[:, 1])
@@ -286,8 +301,9 @@ def test_split_gravity_sums_back_and_matches_reference():
         x = panel.series(i)[:, :3]
         grav = out.series(i)[:, 4:7]
         if len(x):
-            np.testing.assert_allclose(grav, _reference_lowpass(x, panel.sampling_rate[i], 0.3),
-                                       atol=1e-10)
+            np.testing.assert_allclose(
+                grav, _reference_lowpass(x, panel.sampling_rate[i], 0.3), atol=1e-10
+            )
         np.testing.assert_allclose(grav + out.series(i)[:, 7:10], x)
     with pytest.raises(ValueError, match="no accelerometer triple"):
         pp.split_gravity(_panel([10], channels=["u"]))
@@ -295,7 +311,9 @@ def test_split_gravity_sums_back_and_matches_reference():
 
 # ---------------------------------------------------------------------------- resample
 def test_resample_matches_np_interp_per_series():
-    panel = _panel(LENGTHS + [1, 0], seed=5, rates=[25, 50, 30, 100, 30, 20, 50, 40, 10, 60, 50, 50])
+    panel = _panel(
+        LENGTHS + [1, 0], seed=5, rates=[25, 50, 30, 100, 30, 20, 50, 40, 10, 60, 50, 50]
+    )
     out = pp.resample(panel, 40.0, antialias=False)
     assert (out.sampling_rate == 40).all()
     for i in range(len(panel)):
@@ -304,8 +322,9 @@ def test_resample_matches_np_interp_per_series():
         assert out.lengths[i] == m
         if n:
             pos = np.minimum(np.arange(m) * r / 40, n - 1)
-            ref = np.column_stack([np.interp(pos, np.arange(n), panel.series(i)[:, c])
-                                   for c in range(3)])
+            ref = np.column_stack(
+                [np.interp(pos, np.arange(n), panel.series(i)[:, c]) for c in range(3)]
+            )
             np.testing.assert_allclose(out.series(i), ref, atol=1e-12)
 
 
@@ -326,7 +345,7 @@ def _reference_windows(panel, size, step):
     for i in range(len(panel)):
         x = panel.series(i)
         for k, start in enumerate(range(0, len(x) - size + 1, step)):
-            out.append((f"{panel.ids[i]}_w{k}", x[start:start + size], start))
+            out.append((f"{panel.ids[i]}_w{k}", x[start : start + size], start))
     return out
 
 
@@ -345,8 +364,9 @@ def test_windows_match_slicing_reference(size, step):
     parents = panel.meta.loc[out.meta["parent_id"]]
     assert out.meta["label"].tolist() == parents["label"].tolist()
     assert out.meta["group"].tolist() == parents["group"].tolist()
-    np.testing.assert_array_equal(out.sampling_rate, panel.sampling_rate[
-        panel.ids.get_indexer(out.meta["parent_id"])])
+    np.testing.assert_array_equal(
+        out.sampling_rate, panel.sampling_rate[panel.ids.get_indexer(out.meta["parent_id"])]
+    )
 
 
 def test_windows_in_seconds_use_each_series_rate():

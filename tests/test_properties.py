@@ -40,8 +40,9 @@ FITTED_SETS = {
 SCALES = [1e-300, 1e-150, 1e-60, 1e-3, 1.0, 1e3, 1e60, 1e150, 1e300]
 FLOAT32_SCALES = [1e-30, 1e-3, 1.0, 1e3, 1e30]
 CHANNELS = ["x", "y", "z"]
-PROPERTY_SETTINGS = settings(max_examples=10, deadline=None, derandomize=True,
-                             suppress_health_check=[HealthCheck.too_slow])
+PROPERTY_SETTINGS = settings(
+    max_examples=10, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
+)
 
 
 @st.composite
@@ -59,8 +60,13 @@ def series(draw):
         values = np.repeat(rng.uniform(-1, 1, size=(length // 4 + 1, 3)), 4, axis=0)[:length]
     if dtype == "int64":
         return np.round(values * 1000).astype(np.int64)
-    scales = draw(st.lists(st.sampled_from(FLOAT32_SCALES if dtype == "float32" else SCALES),
-                           min_size=3, max_size=3))
+    scales = draw(
+        st.lists(
+            st.sampled_from(FLOAT32_SCALES if dtype == "float32" else SCALES),
+            min_size=3,
+            max_size=3,
+        )
+    )
     return (values * np.array(scales)).astype(dtype)
 
 
@@ -144,10 +150,15 @@ def test_native_sets(name, panel):
 @pytest.fixture(scope="module")
 def fitted():
     rng = np.random.default_rng(7)
-    train = fk.Panel.from_arrays([rng.normal(size=(int(n), 3)) for n in rng.integers(20, 60, 12)],
-                                 channels=CHANNELS, sampling_rate=50.0)
-    return {name: fk.FeatureExtractor(name, options=options).fit(train)
-            for name, options in FITTED_SETS.items()}
+    train = fk.Panel.from_arrays(
+        [rng.normal(size=(int(n), 3)) for n in rng.integers(20, 60, 12)],
+        channels=CHANNELS,
+        sampling_rate=50.0,
+    )
+    return {
+        name: fk.FeatureExtractor(name, options=options).fit(train)
+        for name, options in FITTED_SETS.items()
+    }
 
 
 @pytest.mark.parametrize("name", list(FITTED_SETS))

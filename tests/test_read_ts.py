@@ -9,7 +9,8 @@ import pytest
 from featurekit.io import read_ts
 
 AEON_DATA = Path(list(importlib.util.find_spec("aeon").submodule_search_locations)[0]) / (
-    "datasets/data")
+    "datasets/data"
+)
 
 
 def _write(tmp_path, text, name="case.ts"):
@@ -19,7 +20,9 @@ def _write(tmp_path, text, name="case.ts"):
 
 
 def test_multivariate_unequal_length_with_missing(tmp_path):
-    path = _write(tmp_path, """# a comment
+    path = _write(
+        tmp_path,
+        """# a comment
 % another comment
 @problemName Tiny
 @timeStamps false
@@ -32,7 +35,8 @@ def test_multivariate_unequal_length_with_missing(tmp_path):
 @data
 1,2,3:4,5,6:walk
 7,?:8.5,-1e-3:run
-""")
+""",
+    )
     panel = read_ts(path, sampling_rate=10)
     assert panel.lengths.tolist() == [3, 2]
     assert panel.channels == ["dim_0", "dim_1"]
@@ -46,8 +50,9 @@ def test_multivariate_unequal_length_with_missing(tmp_path):
 
 
 def test_univariate_without_labels_and_channel_names(tmp_path):
-    path = _write(tmp_path, "@problemName U\n@univariate true\n@classLabel false\n@data\n"
-                  "1,2,3\n4,5\n")
+    path = _write(
+        tmp_path, "@problemName U\n@univariate true\n@classLabel false\n@data\n1,2,3\n4,5\n"
+    )
     panel = read_ts(path, channels=["v"])
     assert panel.lengths.tolist() == [3, 2] and panel.channels == ["v"]
     assert "label" not in panel.meta.columns
@@ -59,7 +64,9 @@ def test_regression_targets(tmp_path):
 
 
 def test_malformed_lines_are_all_listed_with_file_and_line(tmp_path):
-    path = _write(tmp_path, """@problemName Bad
+    path = _write(
+        tmp_path,
+        """@problemName Bad
 @dimensions 2
 @classLabel true a b
 @data
@@ -69,7 +76,8 @@ def test_malformed_lines_are_all_listed_with_file_and_line(tmp_path):
 1,2:3,4:c
 1,2:3,4:a
 1,2
-""")
+""",
+    )
     with pytest.raises(ValueError) as err:
         read_ts(path)
     text = str(err.value)
@@ -80,8 +88,11 @@ def test_malformed_lines_are_all_listed_with_file_and_line(tmp_path):
 
 
 def test_wrong_dimension_count_and_series_length(tmp_path):
-    path = _write(tmp_path, "@dimensions 2\n@equalLength true\n@seriesLength 3\n"
-                  "@classLabel true a\n@data\n1,2,3:4,5,6:a\n1,2,3:a\n1,2:3,4:a\n")
+    path = _write(
+        tmp_path,
+        "@dimensions 2\n@equalLength true\n@seriesLength 3\n"
+        "@classLabel true a\n@data\n1,2,3:4,5,6:a\n1,2,3:a\n1,2:3,4:a\n",
+    )
     with pytest.raises(ValueError, match=r"cases \[1\].*expected 2(.|\n)*cases \[2\]"):
         read_ts(path)
 
@@ -94,16 +105,24 @@ def test_not_a_ts_file(tmp_path):
 
 
 def test_timestamped_values_keep_values(tmp_path):
-    path = _write(tmp_path, "@timeStamps true\n@classLabel true 1 2\n@data\n"
-                  "(2007-01-01 00:00:00,1.5),(2007-01-01 00:01:00,2.5):1\n")
+    path = _write(
+        tmp_path,
+        "@timeStamps true\n@classLabel true 1 2\n@data\n"
+        "(2007-01-01 00:00:00,1.5),(2007-01-01 00:01:00,2.5):1\n",
+    )
     panel = read_ts(path)
     np.testing.assert_array_equal(panel.values[:, 0], [1.5, 2.5])
     assert panel.meta["label"].tolist() == ["1"]
 
 
-@pytest.mark.parametrize("name", ["BasicMotions/BasicMotions_TRAIN.ts",
-                                  "JapaneseVowels/JapaneseVowels_TEST.ts",
-                                  "PickupGestureWiimoteZ/PickupGestureWiimoteZ_TRAIN.ts"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "BasicMotions/BasicMotions_TRAIN.ts",
+        "JapaneseVowels/JapaneseVowels_TEST.ts",
+        "PickupGestureWiimoteZ/PickupGestureWiimoteZ_TRAIN.ts",
+    ],
+)
 def test_agrees_with_aeon_loader(name):
     from aeon.datasets import load_from_ts_file
 

@@ -20,9 +20,10 @@ def _table(n=120, seed=0):
     rng = np.random.default_rng(seed)
     y = np.asarray(["walk", "run", "sit"])[np.arange(n) % 3]
     codes = pd.Series(y).map({"walk": 0, "run": 1, "sit": 2}).to_numpy()
-    X = pd.DataFrame(rng.normal(size=(n, 8)), columns=[f"{ch}__{f}" for ch in ("ax", "ay")
-                                                         for f in ("mean", "std", "min",
-                                                                   "max")])
+    X = pd.DataFrame(
+        rng.normal(size=(n, 8)),
+        columns=[f"{ch}__{f}" for ch in ("ax", "ay") for f in ("mean", "std", "min", "max")],
+    )
     X["ax__mean"] += codes * 1.5
     X["ay__std"] += (codes == 2) * 1.0
     groups = (np.arange(n) // 3) % 6  # every subject holds every class
@@ -49,8 +50,17 @@ def report(tmp_path_factory):
     out = tmp_path_factory.mktemp("report")
     with warnings.catch_warnings(record=True) as seen:
         warnings.simplefilter("always")
-        table = compare(X, y, groups, models=["logreg", "rf"], out=out, cv="group",
-                        n_splits=3, calibrate=None, verbose=False)
+        table = compare(
+            X,
+            y,
+            groups,
+            models=["logreg", "rf"],
+            out=out,
+            cv="group",
+            n_splits=3,
+            calibrate=None,
+            verbose=False,
+        )
     return out, table, X, y, groups, seen
 
 
@@ -62,15 +72,31 @@ def test_html_is_self_contained_and_labelled(report):
     words = " ".join(page.text)
     # every figure embedded as a PNG, nothing fetched from elsewhere
     alts = [image["alt"] for image in page.images]
-    assert {"reliability diagrams", "importance per column", "importance per channel",
-            "importance per family", "confusion logreg", "confusion rf"} <= set(alts)
+    assert {
+        "reliability diagrams",
+        "importance per column",
+        "importance per channel",
+        "importance per family",
+        "confusion logreg",
+        "confusion rf",
+    } <= set(alts)
     for image in page.images:
         assert image["src"].startswith("data:image/png;base64,")
         assert base64.b64decode(image["src"].split(",", 1)[1])[:4] == b"\x89PNG"
     assert not re.search(r'(src|href)="(http|//|file:)', text)
-    for label in ("fold mean ± sd", "pooled", "balanced accuracy", "Brier score", "ECE",
-                  "Per-class F1", "Reliability", "Confusion", "GroupKFold", "Versions",
-                  "featurekit"):
+    for label in (
+        "fold mean ± sd",
+        "pooled",
+        "balanced accuracy",
+        "Brier score",
+        "ECE",
+        "Per-class F1",
+        "Reliability",
+        "Confusion",
+        "GroupKFold",
+        "Versions",
+        "featurekit",
+    ):
         assert label in words, label
     # the model ranked first (lowest fold-mean log loss) comes first, and the importance
     # section is about it
@@ -103,8 +129,9 @@ def test_brier_and_ece():
 
 def test_markdown_csv_and_files(report):
     out, table, *_ = report
-    assert {"report.html", "report.md", "results.csv", "reliability.png",
-            "importance.png"} <= {p.name for p in out.iterdir()}
+    assert {"report.html", "report.md", "results.csv", "reliability.png", "importance.png"} <= {
+        p.name for p in out.iterdir()
+    }
     assert pd.read_csv(out / "results.csv")["model"].tolist() == table["model"].tolist()
 
 

@@ -9,8 +9,9 @@ from featurekit.features import rocket as rocket_module
 from featurekit.features.registry import feature_family
 from featurekit.features.rocket import KERNEL_TAPS, MiniRocket, MiniRocketState, _quantiles
 
-pytestmark = pytest.mark.skipif(rocket_module.numba is None,
-                                reason="numba (the fast extra) missing")
+pytestmark = pytest.mark.skipif(
+    rocket_module.numba is None, reason="numba (the fast extra) missing"
+)
 
 
 def random_panel(seed, n=30, n_channels=3, integer=False, lengths=None):
@@ -36,14 +37,15 @@ def conv_reference(x: np.ndarray, dilation: int, taps) -> np.ndarray:
     padded = np.concatenate([np.zeros(pad), x, np.zeros(pad)])
     weights = np.full(9, -1.0)
     weights[list(taps)] = 2.0
-    return sum(weights[m] * padded[m * dilation:m * dilation + n] for m in range(9))
+    return sum(weights[m] * padded[m * dilation : m * dilation + n] for m in range(9))
 
 
 def combination_output(series: np.ndarray, state: MiniRocketState, c: int) -> np.ndarray:
     j, k = divmod(c, 84)
-    members = state.channel_indices[state.channel_ptr[c]:state.channel_ptr[c + 1]]
-    return sum(conv_reference(series[:, m], int(state.dilations[j]), KERNEL_TAPS[k])
-               for m in members)
+    members = state.channel_indices[state.channel_ptr[c] : state.channel_ptr[c + 1]]
+    return sum(
+        conv_reference(series[:, m], int(state.dilations[j]), KERNEL_TAPS[k]) for m in members
+    )
 
 
 def features_reference(panel, state: MiniRocketState, slack: float = 0.0) -> np.ndarray:
@@ -62,7 +64,7 @@ def features_reference(panel, state: MiniRocketState, slack: float = 0.0) -> np.
             output = combination_output(series, state, c)
             padded = (j + k) % 2 == 0
             if not padded and n > 8 * d:
-                output = output[4 * d:n - 4 * d]
+                output = output[4 * d : n - 4 * d]
             for f in range(first[c], first[c] + state.n_per_dilation[j]):
                 bias = state.biases[f]
                 out[i, f] = np.mean(output > bias + slack * max(abs(bias), 1.0))
@@ -94,8 +96,7 @@ def test_features_equal_per_series_numpy_reference(n_channels, integer):
     assert (state.dilations * 8 <= state.reference_length - 1).all()
     assert state.reference_length == train.lengths.max()
     assert (train.lengths[state.bias_series] > 0).all()  # never the empty series
-    np.testing.assert_allclose(state.biases, biases_reference(train, state), rtol=1e-12,
-                               atol=1e-9)
+    np.testing.assert_allclose(state.biases, biases_reference(train, state), rtol=1e-12, atol=1e-9)
     for panel in (train, test):
         got = rocket.transform(panel)
         want = features_reference(panel, state)
@@ -122,8 +123,9 @@ def test_no_cross_series_leakage_and_state_is_untouched_by_transform():
     alone = rocket.transform(b)
     other = random_panel(5, n=12, n_channels=3)
     other = other.replace(ids=[f"other{i}" for i in range(len(other))])
-    mixed = fk.Panel.concat([other.take([0, 1, 2]), b.take(np.arange(15)[::-1]),
-                             other.take(np.arange(3, 12))])
+    mixed = fk.Panel.concat(
+        [other.take([0, 1, 2]), b.take(np.arange(15)[::-1]), other.take(np.arange(3, 12))]
+    )
     together = rocket.transform(mixed)
     np.testing.assert_array_equal(together[3:18][::-1], alone)
     for i in range(len(b)):  # and one series at a time
@@ -213,13 +215,15 @@ def _aeon_state(parameters, n_channels: int) -> MiniRocketState:
     sizes, indices, dilations, per_dilation, biases = parameters
     n_combos = 84 * len(dilations)
     return MiniRocketState(
-        channels=tuple(f"c{i}" for i in range(n_channels)), reference_length=0,
+        channels=tuple(f"c{i}" for i in range(n_channels)),
+        reference_length=0,
         dilations=np.asarray(dilations, np.int64),
         n_per_dilation=np.asarray(per_dilation, np.int64),
         channel_ptr=np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64),
         channel_indices=np.asarray(indices, np.int64),
         bias_series=np.zeros(n_combos, np.int64),
-        biases=np.asarray(biases, np.float64)).with_digest()
+        biases=np.asarray(biases, np.float64),
+    ).with_digest()
 
 
 @pytest.mark.parametrize("n_channels", [1, 3])

@@ -68,8 +68,13 @@ def test_relevance_table_agrees_with_tsfresh(n, n_classes, multiclass, n_signifi
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         expected = relevance.calculate_relevance_table(
-            X, y, n_jobs=0, multiclass=multiclass, n_significant=n_significant,
-            test_for_binary_target_real_feature=test)
+            X,
+            y,
+            n_jobs=0,
+            multiclass=multiclass,
+            n_significant=n_significant,
+            test_for_binary_target_real_feature=test,
+        )
     ours = relevance_table(X, y, multiclass=multiclass, n_significant=n_significant, test=test)
     expected = expected.loc[ours.index]
     assert list(ours.index) == list(X.columns)
@@ -79,15 +84,21 @@ def test_relevance_table_agrees_with_tsfresh(n, n_classes, multiclass, n_signifi
     assert 0 < ours["relevant"].sum() < len(ours)  # the comparison decides something
     if multiclass:
         for label in sorted(y.unique()):
-            np.testing.assert_allclose(ours[f"p_value_{label}"].to_numpy(float),
-                                       expected[f"p_value_{label}"].to_numpy(float),
-                                       rtol=0, atol=1e-9)
-            assert (ours[f"relevant_{label}"].tolist()
-                    == expected[f"relevant_{label}"].astype(bool).tolist())
+            np.testing.assert_allclose(
+                ours[f"p_value_{label}"].to_numpy(float),
+                expected[f"p_value_{label}"].to_numpy(float),
+                rtol=0,
+                atol=1e-9,
+            )
+            assert (
+                ours[f"relevant_{label}"].tolist()
+                == expected[f"relevant_{label}"].astype(bool).tolist()
+            )
         assert ours["n_significant"].tolist() == expected["n_significant"].tolist()
     else:
-        np.testing.assert_allclose(ours["p_value"].to_numpy(float),
-                                   expected["p_value"].to_numpy(float), rtol=0, atol=1e-9)
+        np.testing.assert_allclose(
+            ours["p_value"].to_numpy(float), expected["p_value"].to_numpy(float), rtol=0, atol=1e-9
+        )
 
 
 @pytest.mark.parametrize("independent", [False, True])
@@ -111,8 +122,9 @@ def test_duplicates_keep_the_first_and_leave_the_fdr_count():
     assert table.loc["zeros_negative", "type"] == "constant"  # constant wins over duplicate
     assert np.isnan(table.loc["copy", "p_value"]) and not table.loc["copy", "relevant"]
     without = relevance_table(X.drop(columns=["copy", "copy_signed"]), y)
-    np.testing.assert_array_equal(table["relevant"].drop(["copy", "copy_signed"]),
-                                  without["relevant"])
+    np.testing.assert_array_equal(
+        table["relevant"].drop(["copy", "copy_signed"]), without["relevant"]
+    )
 
 
 def test_input_problems_are_listed_together():
@@ -145,8 +157,14 @@ def test_max_corr_keeps_the_more_relevant_of_a_correlated_pair():
     rng = np.random.default_rng(2)
     y = np.repeat([0, 1], 100)
     strong = y + rng.normal(0, 0.5, 200)
-    X = pd.DataFrame({"weak_copy": strong + rng.normal(0, 0.2, 200), "strong": strong,
-                      "other": y + rng.normal(0, 1.0, 200), "noise": rng.normal(size=200)})
+    X = pd.DataFrame(
+        {
+            "weak_copy": strong + rng.normal(0, 0.2, 200),
+            "strong": strong,
+            "other": y + rng.normal(0, 1.0, 200),
+            "noise": rng.normal(size=200),
+        }
+    )
     assert list(select_features(X, y).columns) == ["weak_copy", "strong", "other"]
     assert list(select_features(X, y, max_corr=0.9).columns) == ["strong", "other"]
 
@@ -166,8 +184,9 @@ def test_selector_is_a_pandas_transformer_and_passes_metadata_through():
     array = RelevanceSelector().fit(numeric.to_numpy(), y.to_numpy())
     assert array.transform(numeric.to_numpy()).shape[1] == expected["relevant"].sum()
     pandas_out = RelevanceSelector().set_output(transform="pandas").fit(numeric, y)
-    assert list(pandas_out.transform(numeric).columns) == expected.index[
-        expected["relevant"]].tolist()
+    assert (
+        list(pandas_out.transform(numeric).columns) == expected.index[expected["relevant"]].tolist()
+    )
 
 
 @parametrize_with_checks([RelevanceSelector()])
@@ -190,8 +209,9 @@ def test_selector_inside_cross_validate_sees_only_training_rows():
     X, y = _table(240, 3, seed=5)
     X.index = [f"w{i}" for i in range(len(X))]
     groups = np.repeat(np.arange(12), 20)
-    model = Pipeline([("select", _RecordingSelector()),
-                      *make_model("extratrees", n_estimators=20).steps])
+    model = Pipeline(
+        [("select", _RecordingSelector()), *make_model("extratrees", n_estimators=20).steps]
+    )
     FITTED_ROWS.clear()
     result = cross_validate(model, X, y.to_numpy(), groups, cv="group", n_splits=4)
     assert len(FITTED_ROWS) == 4
@@ -217,8 +237,9 @@ def test_from_columns_extracts_exactly_the_selected_columns(watch):
     pd.testing.assert_frame_equal(table, full[chosen])
     X, y = full, watch.meta["label"].to_numpy()
     selected = list(select_features(X, y).columns)
-    pd.testing.assert_frame_equal(fk.extract(watch, from_columns(selected), cache=False),
-                                  full[selected])
+    pd.testing.assert_frame_equal(
+        fk.extract(watch, from_columns(selected), cache=False), full[selected]
+    )
     extractor = fk.FeatureExtractor(from_columns(selected), cache=False).fit(watch)
     assert list(extractor.get_feature_names_out()) == selected
 
@@ -241,32 +262,60 @@ def test_tsfresh_names_round_trip_and_rebuild_settings():
     from tsfresh.feature_extraction.settings import from_columns as ts_from_columns
 
     rng = np.random.default_rng(0)
-    panel = fk.Panel.from_arrays([rng.normal(size=(40, 2)).cumsum(axis=0) for _ in range(3)],
-                                 channels=["ax", "ay"])
+    panel = fk.Panel.from_arrays(
+        [rng.normal(size=(40, 2)).cumsum(axis=0) for _ in range(3)], channels=["ax", "ay"]
+    )
     long = panel.to_long()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        raw = extract_features(long, column_id="id", column_sort="time", column_kind="kind",
-                               column_value="value", n_jobs=0, disable_progressbar=True,
-                               default_fc_parameters=ComprehensiveFCParameters())
+        raw = extract_features(
+            long,
+            column_id="id",
+            column_sort="time",
+            column_kind="kind",
+            column_value="value",
+            n_jobs=0,
+            disable_progressbar=True,
+            default_fc_parameters=ComprehensiveFCParameters(),
+        )
         ours = fk.extract(panel, "tsfresh-comprehensive", cache=False)
     assert sorted(to_tsfresh_name(c) for c in ours.columns) == sorted(raw.columns)
 
-    picked = [c for c in ours.columns if any(k in c for k in (
-        "cwt_coefficients", "change_quantiles", "fft_coefficient", "agg_linear_trend",
-        "augmented_dickey_fuller", "sum_values", "number_crossing_m", "value_count"))]
+    picked = [
+        c
+        for c in ours.columns
+        if any(
+            k in c
+            for k in (
+                "cwt_coefficients",
+                "change_quantiles",
+                "fft_coefficient",
+                "agg_linear_trend",
+                "augmented_dickey_fuller",
+                "sum_values",
+                "number_crossing_m",
+                "value_count",
+            )
+        )
+    ]
     picked = list(rng.choice(picked, 25, replace=False)) + ["ay__tsfresh.sum_values"]
     settings = tsfresh_settings(picked + ["ax__mean"])  # featurekit's own columns are ignored
     assert settings == ts_from_columns([to_tsfresh_name(c) for c in picked])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        rebuilt = extract_features(long, column_id="id", column_sort="time", column_kind="kind",
-                                   column_value="value", n_jobs=0, disable_progressbar=True,
-                                   kind_to_fc_parameters=settings)
+        rebuilt = extract_features(
+            long,
+            column_id="id",
+            column_sort="time",
+            column_kind="kind",
+            column_value="value",
+            n_jobs=0,
+            disable_progressbar=True,
+            kind_to_fc_parameters=settings,
+        )
         again = fk.extract(panel, from_columns(picked + ["ax__mean"]), cache=False)
     assert sorted(rebuilt.columns) == sorted(to_tsfresh_name(c) for c in picked)
-    expected = pd.concat([ours[picked], fk.extract(panel, "seed", cache=False)["ax__mean"]],
-                         axis=1)
+    expected = pd.concat([ours[picked], fk.extract(panel, "seed", cache=False)["ax__mean"]], axis=1)
     pd.testing.assert_frame_equal(again, expected)
 
 
@@ -292,8 +341,9 @@ def test_with_selection_keeps_groups_for_models_that_split_internally():
     assert list(with_selection("extratrees").named_steps) == ["select", "prep", "model"]
     assert isinstance(with_selection(make_model("ensemble")), SelectedClassifier)
     GROUPS_SEEN.clear()
-    result = cross_validate(with_selection(_NeedsGroups()), X, y.to_numpy(), groups, cv="group",
-                            n_splits=3)
+    result = cross_validate(
+        with_selection(_NeedsGroups()), X, y.to_numpy(), groups, cv="group", n_splits=3
+    )
     assert len(GROUPS_SEEN) == 3
     for k, (columns, seen) in enumerate(GROUPS_SEEN):
         assert seen == list(groups[result.fold != k])
@@ -322,8 +372,9 @@ def test_calibrated_model_does_not_calibrate_a_selected_ensemble_twice():
 
     rng = np.random.default_rng(0)
     y = np.repeat(["a", "b"], 60)
-    X = pd.DataFrame({"x__mean": (y == "b") * 2.0 + rng.normal(size=120),
-                      "x__std": rng.normal(size=120)})
+    X = pd.DataFrame(
+        {"x__mean": (y == "b") * 2.0 + rng.normal(size=120), "x__std": rng.normal(size=120)}
+    )
     groups = np.tile(np.arange(6), 20)
     ensemble = CalibratedEnsemble([("lr", LogisticRegression())], cv=3)
     selected = with_selection(ensemble, RelevanceSelector(fallback=1))
@@ -332,9 +383,10 @@ def test_calibrated_model_does_not_calibrate_a_selected_ensemble_twice():
     model = CalibratedModel(selected, method="logistic").fit(X, y, groups=groups)
     assert model.calibrator_ is None
     assert model.estimator_.estimator_.method == "logistic"
-    np.testing.assert_allclose(model.predict_proba(X),
-                               model.estimator_.estimator_.predict_proba(
-                                   model.estimator_.selector_.transform(X)))
+    np.testing.assert_allclose(
+        model.predict_proba(X),
+        model.estimator_.estimator_.predict_proba(model.estimator_.selector_.transform(X)),
+    )
     assert model.predict_proba_raw(X).shape == (120, 2)
 
 
@@ -348,11 +400,13 @@ def test_selected_classifier_receives_groups_under_metadata_routing():
 
     rng = np.random.default_rng(1)
     y = np.repeat(["a", "b"], 60)
-    X = pd.DataFrame({"x__mean": (y == "b") * 2.0 + rng.normal(size=120),
-                      "x__std": rng.normal(size=120)})
+    X = pd.DataFrame(
+        {"x__mean": (y == "b") * 2.0 + rng.normal(size=120), "x__std": rng.normal(size=120)}
+    )
     groups = np.tile(np.arange(6), 20)
-    model = with_selection(CalibratedEnsemble([("lr", LogisticRegression())], cv=3),
-                           RelevanceSelector(fallback=1))
+    model = with_selection(
+        CalibratedEnsemble([("lr", LogisticRegression())], cv=3), RelevanceSelector(fallback=1)
+    )
     with sklearn.config_context(enable_metadata_routing=True), warnings.catch_warnings():
         warnings.simplefilter("error")  # an ungrouped calibration would warn
         scores = cross_val_score(model, X, y, cv=GroupKFold(3), params={"groups": groups})

@@ -21,8 +21,9 @@ def _small_panel(n=12, seed=0):
     rng = np.random.default_rng(seed)
     arrays = [rng.normal(size=(rng.integers(20, 60), 3)) for _ in range(n)]
     meta = pd.DataFrame({"label": np.arange(n) % 2, "group": np.arange(n) // 2})
-    return Panel.from_arrays(arrays, channels=["x", "y", "z"], meta=meta, ids=[f"s{i}" for i in
-                                                                              range(n)])
+    return Panel.from_arrays(
+        arrays, channels=["x", "y", "z"], meta=meta, ids=[f"s{i}" for i in range(n)]
+    )
 
 
 def _same(a: Panel, b: Panel):
@@ -32,8 +33,9 @@ def _same(a: Panel, b: Panel):
     pd.testing.assert_frame_equal(a.meta, b.meta)
 
 
-@pytest.mark.parametrize("key", [np.array([5, 0, 3]), [2, 7], np.arange(12) % 3 == 0,
-                                 slice(2, 9, 2), np.int64(4)])
+@pytest.mark.parametrize(
+    "key", [np.array([5, 0, 3]), [2, 7], np.arange(12) % 3 == 0, slice(2, 9, 2), np.int64(4)]
+)
 def test_safe_indexing_takes_series(key):
     panel = _small_panel()
     got = _safe_indexing(panel, key)
@@ -86,8 +88,9 @@ def test_extractor_reads_aeon_arrays_lists_and_long_tables():
     # tsfresh's long table
     long = as_rows.to_long()
     got = fe.fit_transform(long)
-    pd.testing.assert_frame_equal(got.reset_index(drop=True),
-                                  extract(as_rows, "seed").reset_index(drop=True))
+    pd.testing.assert_frame_equal(
+        got.reset_index(drop=True), extract(as_rows, "seed").reset_index(drop=True)
+    )
     # 2-D: univariate series
     assert FeatureExtractor("seed").fit_transform(X3[:, 0, :]).shape == (6, 8)
 
@@ -121,13 +124,16 @@ def watch():
 
 def test_cross_val_score_on_a_panel(watch):
     panel, y, groups = watch
-    pipe = Pipeline([("fe", FeatureExtractor("seed")),
-                     ("m", RandomForestClassifier(50, random_state=0))])
+    pipe = Pipeline(
+        [("fe", FeatureExtractor("seed")), ("m", RandomForestClassifier(50, random_state=0))]
+    )
     got = cross_val_score(pipe, panel, y, groups=groups, cv=GroupKFold(5))
     # the same folds by hand, on feature tables extracted once
     table = extract(panel, "seed")
-    ref = [pipe.named_steps["m"].fit(table.iloc[tr], y[tr]).score(table.iloc[te], y[te])
-           for tr, te in GroupKFold(5).split(table, y, groups)]
+    ref = [
+        pipe.named_steps["m"].fit(table.iloc[tr], y[tr]).score(table.iloc[te], y[te])
+        for tr, te in GroupKFold(5).split(table, y, groups)
+    ]
     np.testing.assert_allclose(got, ref)
     assert got.mean() > 0.7
 
@@ -135,8 +141,9 @@ def test_cross_val_score_on_a_panel(watch):
 @pytest.mark.slow
 def test_grid_search_over_feature_sets(watch):
     panel, y, groups = watch
-    pipe = Pipeline([("fe", FeatureExtractor("seed")),
-                     ("m", RandomForestClassifier(30, random_state=0))])
+    pipe = Pipeline(
+        [("fe", FeatureExtractor("seed")), ("m", RandomForestClassifier(30, random_state=0))]
+    )
     search = GridSearchCV(pipe, {"fe__features": ["seed", "stats"]}, cv=GroupKFold(3))
     search.fit(panel, y, groups=groups)
     assert list(search.cv_results_["param_fe__features"]) == ["seed", "stats"]
@@ -146,11 +153,14 @@ def test_grid_search_over_feature_sets(watch):
 @pytest.mark.slow
 def test_rocket_is_fitted_on_each_training_fold(watch):
     panel, y, groups = watch
-    pipe = Pipeline([("fe", FeatureExtractor("rocket", options={"n_features": 840})),
-                     ("m", RidgeClassifierCV())])
+    pipe = Pipeline(
+        [
+            ("fe", FeatureExtractor("rocket", options={"n_features": 840})),
+            ("m", RidgeClassifierCV()),
+        ]
+    )
     folds = list(GroupKFold(3).split(panel, y, groups))
-    result = cross_validate(pipe, panel, y, groups=groups, cv=GroupKFold(3),
-                            return_estimator=True)
+    result = cross_validate(pipe, panel, y, groups=groups, cv=GroupKFold(3), return_estimator=True)
     assert result["test_score"].mean() > 0.7
     states = [repr(e.named_steps["fe"].feature_set_.blocks) for e in result["estimator"]]
     assert len(set(states)) == 3  # one fitted state per fold

@@ -19,8 +19,11 @@ def noise_panel(rates, n_channels=2, seed=0):
     rng = np.random.default_rng(seed)
     lengths = rng.integers(20, 200, len(rates))
     arrays = [rng.normal(size=(length, n_channels)) for length in lengths]
-    return fk.Panel.from_arrays(arrays, channels=[f"c{i}" for i in range(n_channels)],
-                                sampling_rate=np.asarray(rates, dtype=float))
+    return fk.Panel.from_arrays(
+        arrays,
+        channels=[f"c{i}" for i in range(n_channels)],
+        sampling_rate=np.asarray(rates, dtype=float),
+    )
 
 
 def extract_with_default_filter(panel, **options):
@@ -59,7 +62,10 @@ def test_warns_only_for_bands_above_every_series_nyquist():
     # one series at 4 Hz (Nyquist 2 Hz) keeps 0.5-1 and 1-2 Hz meaningful for the chunk
     _, messages = extract_with_default_filter(noise_panel([1.0, 1.0, 4.0]))
     assert [m.split(" Hz ")[0] for m in messages] == [
-        "band_power 2-4", "band_power 4-8", "band_power 8-inf"]
+        "band_power 2-4",
+        "band_power 4-8",
+        "band_power 8-inf",
+    ]
     assert all("(2 Hz; highest sampling rate 4 Hz)" in m for m in messages)
 
 

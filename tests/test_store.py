@@ -10,11 +10,11 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from featurekit.io import store as st
 from featurekit.competition.ingest import ingest_competition
+from featurekit.competition.synthetic import SMARTWATCH_HZ, VICON_HZ, make_competition
+from featurekit.io import store as st
 from featurekit.io.store import iter_store, load_store, load_store_chunk, store_chunks
 from featurekit.panel import Panel
-from featurekit.competition.synthetic import SMARTWATCH_HZ, VICON_HZ, make_competition
 
 ACC = "acceleration [m/s/s]"
 
@@ -26,9 +26,14 @@ def built(tmp_path_factory):
     data = make_competition(root / "data", n_series=40, seed=1)
     old, st.ROW_GROUP_ROWS = st.ROW_GROUP_ROWS, 4000
     try:
-        report = ingest_competition(data, root / "store", n_jobs=1, progress=False,
-                                    chunk_size=7, sampling_rates={"smartwatch": SMARTWATCH_HZ,
-                                                                  "vicon": VICON_HZ})
+        report = ingest_competition(
+            data,
+            root / "store",
+            n_jobs=1,
+            progress=False,
+            chunk_size=7,
+            sampling_rates={"smartwatch": SMARTWATCH_HZ, "vicon": VICON_HZ},
+        )
     finally:
         st.ROW_GROUP_ROWS = old
     return data, root / "store", report, load_store(root / "store")
@@ -59,8 +64,7 @@ def test_full_load_matches_the_source_files(built):
         ref = _pandas(data / meta["file"], meta["sensor"])
         np.testing.assert_allclose(full.series(i), ref, rtol=2e-7, atol=1e-7)
         assert meta["nan_samples"] == np.isnan(ref).any(axis=1).sum()
-        assert full.sampling_rate[i] == (VICON_HZ if meta["sensor"] == "vicon" else
-                                         SMARTWATCH_HZ)
+        assert full.sampling_rate[i] == (VICON_HZ if meta["sensor"] == "vicon" else SMARTWATCH_HZ)
     labeled = full.meta["split"] == "train"
     assert full.meta.loc[labeled, "label"].notna().all()
     assert full.meta.loc[~labeled, "label"].isna().all()
@@ -78,8 +82,10 @@ def test_where_dict_callable_and_columns(built):
     vicon = load_store(store, where={"sensor": "vicon"})
     _same(vicon, full.take(full.meta["sensor"].to_numpy() == "vicon"))
     mask = (full.meta["sensor"] == "smartwatch") & (full.meta["split"] == "test")
-    _same(load_store(store, where=lambda s: (s["sensor"] == "smartwatch")
-                     & (s["split"] == "test")), full.take(mask.to_numpy()))
+    _same(
+        load_store(store, where=lambda s: (s["sensor"] == "smartwatch") & (s["split"] == "test")),
+        full.take(mask.to_numpy()),
+    )
     _same(load_store(store, columns=["z", "x"]), full.select_channels(["z", "x"]))
     users = load_store(store, where={"userid": ["user01", "user02"]})
     assert set(users.meta["userid"]) == {"user01", "user02"}
@@ -89,9 +95,11 @@ def test_subset_reads_only_the_row_groups_it_needs(built, monkeypatch):
     _, store, _, full = built
     read = []
     original = pq.ParquetFile.read_row_groups
-    monkeypatch.setattr(pq.ParquetFile, "read_row_groups",
-                        lambda self, groups, **kw: read.append(groups) or original(
-                            self, groups, **kw))
+    monkeypatch.setattr(
+        pq.ParquetFile,
+        "read_row_groups",
+        lambda self, groups, **kw: read.append(groups) or original(self, groups, **kw),
+    )
     sid = full.ids[len(full) // 2]
     chunk = int(full.meta.loc[sid, "chunk"])
     n_groups = pq.ParquetFile(store_chunks(store)[chunk]).metadata.num_row_groups

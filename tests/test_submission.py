@@ -4,8 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from featurekit.datasets import ACTIVITIES
 from featurekit.competition.submission import validate_submission, write_submission
+from featurekit.datasets import ACTIVITIES
 
 
 @pytest.fixture
@@ -39,13 +39,15 @@ def test_classes_in_another_order_land_under_their_names(tmp_path, proba):
     write_submission(range(6), proba[:, shuffled], classes, path, template=template)
     frame = validate_submission(path, template)
     assert list(frame.columns[1:]) == list(ACTIVITIES[::-1])
-    np.testing.assert_allclose(frame["typing"], proba[:, ACTIVITIES.index("typing")]
-                               / np.clip(proba, 1e-15, 1).sum(axis=1), rtol=1e-9)
+    np.testing.assert_allclose(
+        frame["typing"],
+        proba[:, ACTIVITIES.index("typing")] / np.clip(proba, 1e-15, 1).sum(axis=1),
+        rtol=1e-9,
+    )
 
 
 def test_template_rows_fix_id_order_and_set(tmp_path, proba):
-    template = pd.DataFrame({"sample_id": [15, 14, 13, 12, 11, 10],
-                             **{a: 0.0 for a in ACTIVITIES}})
+    template = pd.DataFrame({"sample_id": [15, 14, 13, 12, 11, 10], **{a: 0.0 for a in ACTIVITIES}})
     path = tmp_path / "sub.csv"
     write_submission([10, 11, 12, 13, 14, 15], proba, ACTIVITIES, path, template=template)
     assert validate_submission(path, template)["sample_id"].tolist() == [15, 14, 13, 12, 11, 10]
@@ -65,8 +67,9 @@ def test_mismatched_classes_are_named(tmp_path, proba):
 def test_ids_not_in_metadata(tmp_path, proba):
     metadata = pd.DataFrame({"id": [1, 2, 3, 4, 5, 6]})
     with pytest.raises(ValueError, match=r"1 ids are not in metadata: \[7\]"):
-        write_submission([2, 3, 4, 5, 6, 7], proba, ACTIVITIES, tmp_path / "s.csv",
-                         metadata=metadata)
+        write_submission(
+            [2, 3, 4, 5, 6, 7], proba, ACTIVITIES, tmp_path / "s.csv", metadata=metadata
+        )
 
 
 def test_several_problems_in_one_error(tmp_path, proba):

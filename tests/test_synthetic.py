@@ -11,9 +11,9 @@ from sklearn.ensemble import RandomForestClassifier
 from sklearn.model_selection import GroupKFold, KFold, cross_val_score
 
 from featurekit import preprocess as pp
+from featurekit.competition.synthetic import MEASUREMENT_TYPES, competition_metadata
 from featurekit.datasets import ACTIVITIES, SMARTWATCH_HZ, VICON_HZ, make_competition
 from featurekit.panel import Panel
-from featurekit.competition.synthetic import MEASUREMENT_TYPES, competition_metadata
 
 pytestmark = pytest.mark.slow  # a 700-series synthetic dataset
 
@@ -23,8 +23,7 @@ LAYOUT = Path(__file__).resolve().parents[1] / "docs" / "competition-layout.md"
 
 @pytest.fixture(scope="module")
 def data(tmp_path_factory):
-    path = make_competition(tmp_path_factory.mktemp("comp") / "DATA", n_series=N, seed=3,
-                            n_jobs=2)
+    path = make_competition(tmp_path_factory.mktemp("comp") / "DATA", n_series=N, seed=3, n_jobs=2)
     truth = competition_metadata(N, seed=3)
     files = {}
     for row in truth.itertuples():
@@ -53,19 +52,35 @@ def test_activities_are_the_documented_submission_order():
 def test_csv_tables_have_the_exact_columns(data):
     path, truth, _ = data
     assert sorted(p.name for p in path.iterdir()) == [
-        "metadata.csv", "sample_submission.csv", "train.csv", "unlabeled"]
+        "metadata.csv",
+        "sample_submission.csv",
+        "train.csv",
+        "unlabeled",
+    ]
     train = pd.read_csv(path / "train.csv")
     meta = pd.read_csv(path / "metadata.csv")
     sub = pd.read_csv(path / "sample_submission.csv")
-    assert list(train.columns) == ["userid", "activity", "sensor", "body_part", "side", "id",
-                                   "sequence_length"]
-    assert list(meta.columns) == ["userid", "sensor", "body_part", "side", "id",
-                                  "sequence_length"]
+    assert list(train.columns) == [
+        "userid",
+        "activity",
+        "sensor",
+        "body_part",
+        "side",
+        "id",
+        "sequence_length",
+    ]
+    assert list(meta.columns) == ["userid", "sensor", "body_part", "side", "id", "sequence_length"]
     assert list(sub.columns) == ["sample_id", *ACTIVITIES]
     assert sub["sample_id"].tolist() == meta["id"].tolist()
     np.testing.assert_allclose(sub[list(ACTIVITIES)].sum(axis=1), 1, atol=1e-4)
-    assert "e" not in (path / "sample_submission.csv").read_text().lower().replace(
-        "sample", "").split("\n", 1)[1]  # plain decimals
+    assert (
+        "e"
+        not in (path / "sample_submission.csv")
+        .read_text()
+        .lower()
+        .replace("sample", "")
+        .split("\n", 1)[1]
+    )  # plain decimals
     assert set(train["userid"]) | set(meta["userid"]) == {f"user{u:02d}" for u in range(1, 9)}
     assert set(train["sensor"]) == {"smartwatch", "vicon"}
     assert set(train["body_part"]) == {"hand", "foot"}
@@ -96,7 +111,8 @@ def test_series_files_match_layout_and_sequence_length(data):
     assert first.startswith(b"measurement type,x,y,z\n") or first.startswith(b"x [m],y [m]")
     assert "magnetic field [μT]".encode() in b"".join(
         (path / "unlabeled" / "unlabeled" / f"{i}.csv").read_bytes()[:300]
-        for i in truth.loc[truth["sensor"] == "smartwatch", "id"][:5])
+        for i in truth.loc[truth["sensor"] == "smartwatch", "id"][:5]
+    )
 
 
 def test_nan_runs_are_more_common_in_unlabeled_files(data):
@@ -112,8 +128,9 @@ def test_vicon_second_derivative_matches_watch_motion(data):
     hand = truth[truth["body_part"] == "hand"]
     for activity in ("walking_freely", "brushing_teeth", "typing"):
         rows = hand[hand["activity"] == activity]
-        watch = [_accel(files[i], "smartwatch") for i in rows.loc[rows.sensor == "smartwatch",
-                                                                   "id"]]
+        watch = [
+            _accel(files[i], "smartwatch") for i in rows.loc[rows.sensor == "smartwatch", "id"]
+        ]
         vicon = [_accel(files[i], "vicon") for i in rows.loc[rows.sensor == "vicon", "id"]]
         watch_std = np.median([np.nanstd(a - np.nanmean(a, 0), 0).sum() for a in watch])
         vicon_std = np.median([np.nanstd(a[5:-5], 0).sum() for a in vicon])
@@ -131,10 +148,14 @@ def test_gait_frequency_and_static_tilt(data):
         return np.fft.rfftfreq(len(mag), 1 / SMARTWATCH_HZ)[spectrum.argmax()]
 
     walking = truth[(truth["sensor"] == "smartwatch") & (truth["activity"] == "walking_freely")]
-    foot = [dominant_hz(_accel(files[i], "smartwatch"))
-            for i in walking.loc[walking["body_part"] == "foot", "id"]]
-    hand = [dominant_hz(_accel(files[i], "smartwatch"))
-            for i in walking.loc[walking["body_part"] == "hand", "id"]]
+    foot = [
+        dominant_hz(_accel(files[i], "smartwatch"))
+        for i in walking.loc[walking["body_part"] == "foot", "id"]
+    ]
+    hand = [
+        dominant_hz(_accel(files[i], "smartwatch"))
+        for i in walking.loc[walking["body_part"] == "hand", "id"]
+    ]
     assert 1.4 < np.median(foot) < 2.3  # a foot feels every step: ~1.85 steps per second
     assert 0.7 < np.median(hand) < 1.2  # an arm swings once per stride (two steps)
     brushing = watch[watch["activity"] == "brushing_teeth"]["id"]
@@ -149,10 +170,18 @@ def test_gait_frequency_and_static_tilt(data):
 
 def test_left_devices_are_mirrored(data):
     _, truth, files = data
-    rows = truth[(truth["sensor"] == "smartwatch") & (truth["body_part"] == "hand")
-                 & (truth["activity"] == "using_remote_control")]
-    mean_x = {side: [np.nanmean(_accel(files[i], "smartwatch")[:, 0])
-                     for i in rows.loc[rows["side"] == side, "id"]] for side in ("left", "right")}
+    rows = truth[
+        (truth["sensor"] == "smartwatch")
+        & (truth["body_part"] == "hand")
+        & (truth["activity"] == "using_remote_control")
+    ]
+    mean_x = {
+        side: [
+            np.nanmean(_accel(files[i], "smartwatch")[:, 0])
+            for i in rows.loc[rows["side"] == side, "id"]
+        ]
+        for side in ("left", "right")
+    }
     assert np.median(mean_x["right"]) < -3 and np.median(mean_x["left"]) > 3
 
 
@@ -160,17 +189,29 @@ def test_grouped_validation_matters_and_activities_are_learnable(data):
     _, truth, files = data
     rows = truth[(truth["sensor"] == "smartwatch") & (truth["body_part"] == "hand")]
     arrays = [_accel(files[i], "smartwatch") for i in rows["id"]]
-    panel = Panel.from_arrays(arrays, channels=["x", "y", "z"], sampling_rate=SMARTWATCH_HZ,
-                              meta=rows.reset_index(drop=True))
+    panel = Panel.from_arrays(
+        arrays,
+        channels=["x", "y", "z"],
+        sampling_rate=SMARTWATCH_HZ,
+        meta=rows.reset_index(drop=True),
+    )
     panel = pp.mirror(pp.fill_nan(panel).panel)
-    x = np.column_stack([
-        f(panel.values[:, c] if c < 3 else np.linalg.norm(panel.values, axis=1))
-        for c in range(4)
-        for f in (lambda v: np.add.reduceat(v, panel.offsets[:-1]) / panel.lengths,
-                  lambda v: np.sqrt(np.maximum(np.add.reduceat(v**2, panel.offsets[:-1])
-                                               / panel.lengths
-                                               - (np.add.reduceat(v, panel.offsets[:-1])
-                                                  / panel.lengths) ** 2, 0)))])
+    x = np.column_stack(
+        [
+            f(panel.values[:, c] if c < 3 else np.linalg.norm(panel.values, axis=1))
+            for c in range(4)
+            for f in (
+                lambda v: np.add.reduceat(v, panel.offsets[:-1]) / panel.lengths,
+                lambda v: np.sqrt(
+                    np.maximum(
+                        np.add.reduceat(v**2, panel.offsets[:-1]) / panel.lengths
+                        - (np.add.reduceat(v, panel.offsets[:-1]) / panel.lengths) ** 2,
+                        0,
+                    )
+                ),
+            )
+        ]
+    )
     y, groups = rows["activity"].to_numpy(), rows["userid"].to_numpy()
     model = RandomForestClassifier(n_estimators=60, random_state=0, n_jobs=1)
     grouped = cross_val_score(model, x, y, groups=groups, cv=GroupKFold(4)).mean()
@@ -196,9 +237,11 @@ def test_existing_dataset_needs_overwrite(tmp_path):
         make_competition(path, n_series=10)
     make_competition(path, n_series=10, seed=2, overwrite=True)
     listed = set(pd.read_csv(path / "train.csv")["id"]) | set(
-        pd.read_csv(path / "metadata.csv")["id"])
-    on_disk = {int(re.sub(r"\.csv$", "", p.name)) for p in (path / "unlabeled" /
-                                                            "unlabeled").iterdir()}
+        pd.read_csv(path / "metadata.csv")["id"]
+    )
+    on_disk = {
+        int(re.sub(r"\.csv$", "", p.name)) for p in (path / "unlabeled" / "unlabeled").iterdir()
+    }
     assert on_disk == listed and len(listed) == 10
     with pytest.raises(ValueError, match="n_series"):
         make_competition(tmp_path / "e", n_series=0)

@@ -110,12 +110,17 @@ def _fast(data: bytes, sensor: str):
         column = table.column(0)
         if column.num_chunks:
             chunk = column.chunk(0)
-            kind = chunk.indices.fill_null(-1).to_numpy(), [
-                b.decode("utf-8", errors="replace") for b in chunk.dictionary.to_pylist()]
+            kind = (
+                chunk.indices.fill_null(-1).to_numpy(),
+                [b.decode("utf-8", errors="replace") for b in chunk.dictionary.to_pylist()],
+            )
         else:
             kind = np.empty(0, dtype=np.int64), []
-    values = np.column_stack([table.column(n).to_numpy(zero_copy_only=False)
-                              for n in names[-3:]]) if table.num_rows else np.empty((0, 3))
+    values = (
+        np.column_stack([table.column(n).to_numpy(zero_copy_only=False) for n in names[-3:]])
+        if table.num_rows
+        else np.empty((0, 3))
+    )
     return kind, values
 
 
@@ -125,13 +130,20 @@ def _forgiving(data: bytes, sensor: str, out: _Parsed):
     text = data.decode("utf-8", errors="replace")
     rows = [r for r in csv.reader(io.StringIO(text)) if r][1:]
     if rows and len(rows[-1]) < len(names) and not text.endswith(("\n", "\r")):
-        out.add("truncated", f"last line has {len(rows[-1])} of {len(names)} fields and "
-                "no final newline", "repaired: dropped the last line")
+        out.add(
+            "truncated",
+            f"last line has {len(rows[-1])} of {len(names)} fields and no final newline",
+            "repaired: dropped the last line",
+        )
         rows = rows[:-1]
     bad = [i for i, r in enumerate(rows) if len(r) != len(names)]
     if bad:
-        out.add("malformed_rows", f"{len(bad)} rows with a field count other than "
-                f"{len(names)}, first at data row {bad[0] + 1}", "skipped those rows")
+        out.add(
+            "malformed_rows",
+            f"{len(bad)} rows with a field count other than "
+            f"{len(names)}, first at data row {bad[0] + 1}",
+            "skipped those rows",
+        )
         rows = [r for r in rows if len(r) == len(names)]
     frame = pd.DataFrame(rows, columns=names, dtype=object)
     cells = frame[names[-3:]].apply(lambda c: c.str.strip())
@@ -139,9 +151,12 @@ def _forgiving(data: bytes, sensor: str, out: _Parsed):
     junk = values.isna().to_numpy() & ~cells.isin(NA_TOKENS).to_numpy()
     if junk.any():
         r, c = np.argwhere(junk)[0]
-        out.add("non_numeric", f"{int(junk.sum())} non-numeric cells, first {cells.iat[r, c]!r}"
-                f" at data row {r + 1} column {names[-3:][c]!r}",
-                "repaired: coerced to NaN")
+        out.add(
+            "non_numeric",
+            f"{int(junk.sum())} non-numeric cells, first {cells.iat[r, c]!r}"
+            f" at data row {r + 1} column {names[-3:][c]!r}",
+            "repaired: coerced to NaN",
+        )
     kind = pd.factorize(frame[names[0]].str.strip()) if sensor == "smartwatch" else None
     return kind, values.to_numpy(np.float64).reshape(-1, 3)
 
@@ -156,14 +171,18 @@ def _non_finite(values: np.ndarray, out: _Parsed, float32: bool) -> np.ndarray:
         return values
     r, c = np.argwhere(bad)[0]
     what = "inf or beyond float32's range (3.4e38)" if float32 else "inf"
-    out.add("non_finite", f"{int(bad.sum())} cells are {what}, first {float(values[r, c])!r} "
-            f"at sample {r + 1} column {'xyz'[c]!r}",
-            f"repaired: set {int(bad.sum())} cells to NaN")
+    out.add(
+        "non_finite",
+        f"{int(bad.sum())} cells are {what}, first {float(values[r, c])!r} "
+        f"at sample {r + 1} column {'xyz'[c]!r}",
+        f"repaired: set {int(bad.sum())} cells to NaN",
+    )
     return np.where(bad, np.nan, values)
 
 
-def parse_series_file(path: Path, sensor: str, sequence_length: int | float | None = None, *,
-                      float32: bool = True) -> _Parsed:
+def parse_series_file(
+    path: Path, sensor: str, sequence_length: int | float | None = None, *, float32: bool = True
+) -> _Parsed:
     """Read one per-series file: acceleration (smartwatch) or positions (vicon) as (n, 3).
 
     Never raises on a bad file: what was wrong goes to the result's ``problems``.
@@ -188,8 +207,11 @@ def parse_series_file(path: Path, sensor: str, sequence_length: int | float | No
     try:
         mode = os.stat(path).st_mode
         if not stat.S_ISREG(mode):  # a FIFO would block read_bytes forever
-            kind = "a named pipe (FIFO)" if stat.S_ISFIFO(mode) else (
-                "a directory" if stat.S_ISDIR(mode) else "not a regular file")
+            kind = (
+                "a named pipe (FIFO)"
+                if stat.S_ISFIFO(mode)
+                else ("a directory" if stat.S_ISDIR(mode) else "not a regular file")
+            )
             out.add("read_error", f"{path.name} is {kind}, not a regular file", "skipped")
             return out
         data = path.read_bytes()
@@ -212,8 +234,11 @@ def parse_series_file(path: Path, sensor: str, sequence_length: int | float | No
         # no final newline: the file may have lost tail bytes inside its last number
         # (0.943137 -> 0.9431), which pyarrow reads as a valid shorter number
         kind, values = parsed
-        out.add("truncated", "no final newline: the last line may be cut short",
-                "repaired: dropped the last line")
+        out.add(
+            "truncated",
+            "no final newline: the last line may be cut short",
+            "repaired: dropped the last line",
+        )
         parsed = (kind if kind is None else (kind[0][:-1], kind[1])), values[:-1]
     kind, values = parsed
     out.rows_read = len(values)
@@ -221,34 +246,57 @@ def parse_series_file(path: Path, sensor: str, sequence_length: int | float | No
         codes, kinds = kind
         kinds = list(kinds)
         keep = codes == (kinds.index(ACCELERATION) if ACCELERATION in kinds else -2)
-        known = [i for i, k in enumerate(kinds) if k in MEASUREMENT_TYPES or (
-            k.split(" [")[0] in DROPPED_TYPES)]
+        known = [
+            i
+            for i, k in enumerate(kinds)
+            if k in MEASUREMENT_TYPES or (k.split(" [")[0] in DROPPED_TYPES)
+        ]
         unknown = ~np.isin(codes, known)
         if unknown.any():
             names = np.array(kinds + [None], dtype=object)
             types = pd.Series(names[codes[unknown]]).value_counts(dropna=False)
             shown = ", ".join(f"{t!r} x{n}" for t, n in types.head(3).items())
-            out.add("unknown_measurement", f"{int(unknown.sum())} rows of unknown type: "
-                    f"{shown}", "skipped those rows")
+            out.add(
+                "unknown_measurement",
+                f"{int(unknown.sum())} rows of unknown type: {shown}",
+                "skipped those rows",
+            )
         values = values[keep]
     if len(values) == 0:
-        what = "no acceleration rows" if sensor == "smartwatch" and out.rows_read else (
-            "a header but no data rows")
+        what = (
+            "no acceleration rows"
+            if sensor == "smartwatch" and out.rows_read
+            else ("a header but no data rows")
+        )
         out.add("empty", what, "skipped")
         return out
     values = _non_finite(values, out, float32)
     nan_rows = np.isnan(values).any(axis=1)
     if nan_rows.all():
-        out.add("nan_only", f"all {len(values)} samples are NaN",
-                "kept (fill_nan will drop or reject it)")
+        out.add(
+            "nan_only",
+            f"all {len(values)} samples are NaN",
+            "kept (fill_nan will drop or reject it)",
+        )
     elif nan_rows.any():
-        out.add("nan", f"{int(np.isnan(values).sum())} NaN cells in {int(nan_rows.sum())} of "
-                f"{len(values)} samples", "kept (fill with featurekit.preprocess.fill_nan)")
+        out.add(
+            "nan",
+            f"{int(np.isnan(values).sum())} NaN cells in {int(nan_rows.sum())} of "
+            f"{len(values)} samples",
+            "kept (fill with featurekit.preprocess.fill_nan)",
+        )
     cut = any(p[0] in ("truncated", "malformed_rows") for p in out.problems)
-    if not cut and sequence_length is not None and not pd.isna(sequence_length) and (
-            int(sequence_length) != out.rows_read):
-        out.add("length_mismatch", f"{out.rows_read} rows read, sequence_length says "
-                f"{int(sequence_length)}", "kept")
+    if (
+        not cut
+        and sequence_length is not None
+        and not pd.isna(sequence_length)
+        and (int(sequence_length) != out.rows_read)
+    ):
+        out.add(
+            "length_mismatch",
+            f"{out.rows_read} rows read, sequence_length says {int(sequence_length)}",
+            "kept",
+        )
     out.values = values
     return out
 
@@ -296,8 +344,14 @@ class _LockLost(RuntimeError):
     """Another ingest took the store over: this (orphaned) worker must stop writing."""
 
 
-def _ingest_chunk(data_dir: Path, store: Path, chunk: int, records: list[dict],
-                  dtype: str, token: str | None = None) -> int:
+def _ingest_chunk(
+    data_dir: Path,
+    store: Path,
+    chunk: int,
+    records: list[dict],
+    dtype: str,
+    token: str | None = None,
+) -> int:
     """Parse the files of one chunk and write its samples and sidecars; return files read.
 
     ``token`` is the owning ingest's lock token: a worker whose ingest died and was taken
@@ -308,33 +362,52 @@ def _ingest_chunk(data_dir: Path, store: Path, chunk: int, records: list[dict],
     extra = {} if dtype == "float32" else {"float32": False}
     for rec in records:
         try:
-            parsed = parse_series_file(data_dir / rec["file"], rec["sensor"],
-                                       rec["sequence_length"], **extra)
+            parsed = parse_series_file(
+                data_dir / rec["file"], rec["sensor"], rec["sequence_length"], **extra
+            )
         except Exception as err:  # an unforeseen defect: report it, go on with the others
             parsed = _Parsed()
             parsed.add("read_error", f"{type(err).__name__}: {err}", "skipped")
-        problems += [dict(id=rec["id"], file=rec["file"], problem=p, detail=d, action=a)
-                     for p, d, a in parsed.problems]
+        problems += [
+            dict(id=rec["id"], file=rec["file"], problem=p, detail=d, action=a)
+            for p, d, a in parsed.problems
+        ]
         n = len(parsed.values)
         if n == 0:
             continue
         arrays.append(parsed.values.astype(dtype))
-        stats.append(dict(id=rec["id"], rows_read=parsed.rows_read, n_samples=n,
-                          nan_samples=int(np.isnan(parsed.values).any(axis=1).sum()),
-                          chunk=chunk, offset=offset))
+        stats.append(
+            dict(
+                id=rec["id"],
+                rows_read=parsed.rows_read,
+                n_samples=n,
+                nan_samples=int(np.isnan(parsed.values).any(axis=1).sum()),
+                chunk=chunk,
+                offset=offset,
+            )
+        )
         offset += n
-    stats = pd.DataFrame(stats, columns=["id", "rows_read", "n_samples", "nan_samples",
-                                         "chunk", "offset"]).astype("int64")
+    stats = pd.DataFrame(
+        stats, columns=["id", "rows_read", "n_samples", "nan_samples", "chunk", "offset"]
+    ).astype("int64")
     if token is not None and _lock_token(store) != token:
         raise _LockLost(f"{store}: another ingest owns the store now; chunk {chunk} not written")
     _sidecar(store, chunk, "sources.json").unlink(missing_ok=True)  # stale until rewritten
-    st.atomic_write(_sidecar(store, chunk, "report.csv"),
-                    lambda tmp: new_table(problems).to_csv(tmp, index=False))
-    st.atomic_write(_sidecar(store, chunk, "series.parquet"),
-                    lambda tmp: stats.to_parquet(tmp, index=False))
+    st.atomic_write(
+        _sidecar(store, chunk, "report.csv"),
+        lambda tmp: new_table(problems).to_csv(tmp, index=False),
+    )
+    st.atomic_write(
+        _sidecar(store, chunk, "series.parquet"), lambda tmp: stats.to_parquet(tmp, index=False)
+    )
     values = np.concatenate(arrays) if arrays else np.empty((0, 3), dtype=dtype)
-    st.write_samples(st.part_path(store, chunk), stats["id"].to_numpy(), values,
-                     stats["n_samples"].to_numpy(), STORE_CHANNELS)
+    st.write_samples(
+        st.part_path(store, chunk),
+        stats["id"].to_numpy(),
+        values,
+        stats["n_samples"].to_numpy(),
+        STORE_CHANNELS,
+    )
     st.write_json(_sidecar(store, chunk, "sources.json"), sources)  # last: marks it current
     return len(records)
 
@@ -388,8 +461,13 @@ def _acquire_lock(store: Path) -> str:
     then find the token changed and stop before writing (see :func:`_ingest_chunk`)."""
     path = store / LOCK_NAME
     token = uuid.uuid4().hex
-    mine = dict(pid=os.getpid(), host=socket.gethostname(), token=token,
-                started=_process_start(os.getpid()), since=time.strftime("%Y-%m-%dT%H:%M:%S"))
+    mine = dict(
+        pid=os.getpid(),
+        host=socket.gethostname(),
+        token=token,
+        started=_process_start(os.getpid()),
+        since=time.strftime("%Y-%m-%dT%H:%M:%S"),
+    )
     for _ in range(3):
         try:
             fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
@@ -404,14 +482,14 @@ def _acquire_lock(store: Path) -> str:
                 raise StoreLockedError(
                     f"another ingest (pid {owner.get('pid')} on {owner.get('host')}{since}) is "
                     f"writing into {store}; wait for it to finish, or if that process is gone, "
-                    f"delete {path}") from None
+                    f"delete {path}"
+                ) from None
             path.unlink(missing_ok=True)  # stale: its owner is dead
             continue
         with os.fdopen(fd, "w") as fh:
             json.dump(mine, fh)
         return token
-    raise StoreLockedError(f"could not take the lock {path}; delete it if no ingest is "
-                           "running")
+    raise StoreLockedError(f"could not take the lock {path}; delete it if no ingest is running")
 
 
 def _release_lock(store: Path, token: str) -> None:
@@ -427,15 +505,18 @@ def _read_tables(data_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame, set]:
     """
     errors = []
     if not (data_dir / SERIES_DIR).is_dir():
-        errors.append(f"{data_dir / SERIES_DIR} is not a directory (the per-series files "
-                      "go in unlabeled/unlabeled/<id>.csv)")
+        errors.append(
+            f"{data_dir / SERIES_DIR} is not a directory (the per-series files "
+            "go in unlabeled/unlabeled/<id>.csv)"
+        )
     frames = []
-    for name, split, extra in ((TRAIN_CSV, "train", ["activity"]),
-                               (METADATA_CSV, "test", [])):
+    for name, split, extra in ((TRAIN_CSV, "train", ["activity"]), (METADATA_CSV, "test", [])):
         path = data_dir / name
         if not path.exists():
-            errors.append(f"{path} is missing (expected the competition layout, see "
-                          "docs/competition-layout.md)")
+            errors.append(
+                f"{path} is missing (expected the competition layout, see "
+                "docs/competition-layout.md)"
+            )
             continue
         table = pd.read_csv(path, dtype=str, keep_default_na=False)
         table.columns = table.columns.str.strip()
@@ -453,37 +534,61 @@ def _read_tables(data_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame, set]:
     numeric = pd.to_numeric(table["id"].str.strip(), errors="coerce")
     bad = numeric.isna() | (numeric % 1 != 0)
     for _, r in table[bad].iterrows():
-        problems.append(dict(id=r["id"], file=r["source"], problem="bad_id",
-                             detail=f"row {r['row']}: id {r['id']!r} is not an integer",
-                             action="skipped"))
+        problems.append(
+            dict(
+                id=r["id"],
+                file=r["source"],
+                problem="bad_id",
+                detail=f"row {r['row']}: id {r['id']!r} is not an integer",
+                action="skipped",
+            )
+        )
     written = table["id"].str.strip()
     table = table[~bad].assign(id=numeric[~bad].astype("int64"), written=written[~bad])
     sensor = table["sensor"].str.strip().str.lower()
     bad = ~sensor.isin(HEADERS)
     for _, r in table[bad].iterrows():
-        problems.append(dict(id=r["id"], file=r["source"], problem="unknown_sensor",
-                             detail=f"row {r['row']}: sensor {r['sensor']!r}, expected "
-                             f"{list(HEADERS)}", action="skipped"))
+        problems.append(
+            dict(
+                id=r["id"],
+                file=r["source"],
+                problem="unknown_sensor",
+                detail=f"row {r['row']}: sensor {r['sensor']!r}, expected {list(HEADERS)}",
+                action="skipped",
+            )
+        )
     table = table[~bad].assign(sensor=sensor[~bad])
     dup = table["id"].duplicated(keep="first")
     first = table.drop_duplicates("id").set_index("id")
     compared = ["activity", *[c for c in CSV_COLUMNS if c != "id"]]
     for _, r in table[dup].iterrows():
         kept = first.loc[r["id"]]
-        differ = [f"{c} {kept[c]!r} vs {r[c]!r}" for c in compared
-                  if not (pd.isna(kept[c]) and pd.isna(r[c])) and str(kept[c]).strip()
-                  != str(r[c]).strip()]
+        differ = [
+            f"{c} {kept[c]!r} vs {r[c]!r}"
+            for c in compared
+            if not (pd.isna(kept[c]) and pd.isna(r[c]))
+            and str(kept[c]).strip() != str(r[c]).strip()
+        ]
         what = "same metadata" if not differ else "different " + ", ".join(differ)
-        problems.append(dict(id=r["id"], file=r["source"], problem="duplicate_id",
-                             detail=f"row {r['row']} repeats id {r['id']} of {kept['source']} "
-                             f"row {kept['row']} ({what})",
-                             action="skipped this row, kept the first"))
+        problems.append(
+            dict(
+                id=r["id"],
+                file=r["source"],
+                problem="duplicate_id",
+                detail=f"row {r['row']} repeats id {r['id']} of {kept['source']} "
+                f"row {kept['row']} ({what})",
+                action="skipped this row, kept the first",
+            )
+        )
     table = table[~dup]
     table["sequence_length"] = pd.to_numeric(table["sequence_length"], errors="coerce")
     # the file is <id>.csv; an id written zero-padded (001640) may name its file so too
-    table["file"] = [str(SERIES_DIR / f"{w}.csv") if w != str(i) and (
-        data_dir / SERIES_DIR / f"{w}.csv").is_file() else str(SERIES_DIR / f"{i}.csv")
-        for i, w in zip(table["id"], table["written"], strict=True)]
+    table["file"] = [
+        str(SERIES_DIR / f"{w}.csv")
+        if w != str(i) and (data_dir / SERIES_DIR / f"{w}.csv").is_file()
+        else str(SERIES_DIR / f"{i}.csv")
+        for i, w in zip(table["id"], table["written"], strict=True)
+    ]
     meta = table.sort_values("id")[META_COLUMNS].reset_index(drop=True)
     return meta, new_table(problems), listed
 
@@ -503,33 +608,54 @@ def _orphans(data_dir: Path, known: set) -> pd.DataFrame:
     """Series files whose id is in neither CSV (ids compared as integers where they are)."""
     with os.scandir(data_dir / SERIES_DIR) as entries:
         names = [e.name for e in entries if e.name.endswith(".csv")]
-    rows = [dict(id=n[:-4], file=str(SERIES_DIR / n), problem="orphan_file",
-                 detail="id in neither train.csv nor metadata.csv", action="skipped")
-            for n in sorted(names) if _id_key(n[:-4]) not in known]
+    rows = [
+        dict(
+            id=n[:-4],
+            file=str(SERIES_DIR / n),
+            problem="orphan_file",
+            detail="id in neither train.csv nor metadata.csv",
+            action="skipped",
+        )
+        for n in sorted(names)
+        if _id_key(n[:-4]) not in known
+    ]
     return new_table(rows)
 
 
 def _plan(store: Path, meta: pd.DataFrame, chunk_size: int, dtype: str) -> None:
     """Record (or check, when resuming) which ids go into which chunk."""
     ids = meta["id"].to_numpy(np.int64)
-    plan = dict(chunk_size=int(chunk_size), dtype=dtype, n_series=len(ids),
-                ids_sha1=hashlib.sha1(ids.tobytes()).hexdigest())
+    plan = dict(
+        chunk_size=int(chunk_size),
+        dtype=dtype,
+        n_series=len(ids),
+        ids_sha1=hashlib.sha1(ids.tobytes()).hexdigest(),
+    )
     path = store / "plan.json"
     if path.exists():
         old = json.loads(path.read_text())
         if old != plan:
             changed = [k for k in plan if old.get(k) != plan[k]]
-            raise ValueError(f"{store} holds a partial ingest with different {changed} "
-                             f"({ {k: old.get(k) for k in changed} } vs "
-                             f"{ {k: plan[k] for k in changed} }); pass the same chunk_size "
-                             "and data, or a new store directory")
+            raise ValueError(
+                f"{store} holds a partial ingest with different {changed} "
+                f"({ {k: old.get(k) for k in changed} } vs "
+                f"{ {k: plan[k] for k in changed} }); pass the same chunk_size "
+                "and data, or a new store directory"
+            )
     else:
         st.write_json(path, plan)
 
 
-def ingest_competition(data_dir: str | os.PathLike, store: str | os.PathLike, *, n_jobs: int = -1, progress: bool = True,
-                       chunk_size: int = 1000, sampling_rates: dict | None = None,
-                       dtype: str = "float32") -> IngestReport:
+def ingest_competition(
+    data_dir: str | os.PathLike,
+    store: str | os.PathLike,
+    *,
+    n_jobs: int = -1,
+    progress: bool = True,
+    chunk_size: int = 1000,
+    sampling_rates: dict | None = None,
+    dtype: str = "float32",
+) -> IngestReport:
     """Read the competition layout once into a chunked Parquet store; resume if interrupted.
 
     Parameters
@@ -574,64 +700,118 @@ def ingest_competition(data_dir: str | os.PathLike, store: str | os.PathLike, *,
     meta, csv_problems, listed = _read_tables(data_dir)
     if meta.empty:
         problems = "; ".join(f"{p.problem}: {p.detail}" for p in csv_problems.head(3).itertuples())
-        raise ValueError(f"{data_dir}: train.csv and metadata.csv list no usable series"
-                         + (f" ({problems})" if problems else "")
-                         + "; nothing to ingest, so no store was written")
+        raise ValueError(
+            f"{data_dir}: train.csv and metadata.csv list no usable series"
+            + (f" ({problems})" if problems else "")
+            + "; nothing to ingest, so no store was written"
+        )
     orphans = _orphans(data_dir, listed)
     for sub in ("samples", "chunks"):
         (store / sub).mkdir(parents=True, exist_ok=True)
     token = _acquire_lock(store)
     try:
-        return _ingest_locked(data_dir, store, meta, csv_problems, orphans, token, t0,
-                              n_jobs=n_jobs, progress=progress, chunk_size=chunk_size,
-                              sampling_rates=sampling_rates, dtype=dtype)
+        return _ingest_locked(
+            data_dir,
+            store,
+            meta,
+            csv_problems,
+            orphans,
+            token,
+            t0,
+            n_jobs=n_jobs,
+            progress=progress,
+            chunk_size=chunk_size,
+            sampling_rates=sampling_rates,
+            dtype=dtype,
+        )
     finally:
         _release_lock(store, token)
 
 
-def _ingest_locked(data_dir, store, meta, csv_problems, orphans, token, t0, *, n_jobs,
-                   progress, chunk_size, sampling_rates, dtype) -> IngestReport:
+def _ingest_locked(
+    data_dir,
+    store,
+    meta,
+    csv_problems,
+    orphans,
+    token,
+    t0,
+    *,
+    n_jobs,
+    progress,
+    chunk_size,
+    sampling_rates,
+    dtype,
+) -> IngestReport:
     """The ingest proper, while this process holds the store's lock."""
     from joblib import Parallel, delayed
     from tqdm.auto import tqdm
 
     _plan(store, meta, chunk_size, dtype)
     records = meta[["id", "file", "sensor", "sequence_length"]].to_dict("records")
-    chunks = [records[i:i + chunk_size] for i in range(0, len(records), chunk_size)]
+    chunks = [records[i : i + chunk_size] for i in range(0, len(records), chunk_size)]
     written = [i for i in range(len(chunks)) if _chunk_done(store, i)]
     current = {i for i in written if _chunk_is_current(data_dir, store, i, chunks[i])}
     todo = [i for i in range(len(chunks)) if i not in current]
     reread = [i for i in written if i not in current]  # written, but their files changed
     done_files = sum(len(chunks[i]) for i in current)
-    bar = tqdm(total=len(records), initial=done_files, unit="file", disable=not progress,
-               desc="ingest")
+    bar = tqdm(
+        total=len(records), initial=done_files, unit="file", disable=not progress, desc="ingest"
+    )
     jobs = (delayed(_ingest_chunk)(data_dir, store, i, chunks[i], dtype, token) for i in todo)
     for n in Parallel(n_jobs=n_jobs, return_as="generator_unordered")(jobs):
         bar.update(n)
     bar.close()
 
-    stats = pd.concat([pd.read_parquet(_sidecar(store, i, "series.parquet"))
-                       for i in range(len(chunks))] or [pd.DataFrame()], ignore_index=True)
+    stats = pd.concat(
+        [pd.read_parquet(_sidecar(store, i, "series.parquet")) for i in range(len(chunks))]
+        or [pd.DataFrame()],
+        ignore_index=True,
+    )
     series = meta.merge(stats, on="id", how="inner").sort_values(["chunk", "offset"])
     series = series.reset_index(drop=True)
-    st.atomic_write(store / "series.parquet", lambda tmp: pq.write_table(
-        pa.Table.from_pandas(series, preserve_index=False), tmp))
-    chunk_reports = [pd.read_csv(_sidecar(store, i, "report.csv"), dtype=str,
-                                 keep_default_na=False) for i in range(len(chunks))]
-    table = pd.concat([t for t in [csv_problems, orphans, *chunk_reports] if len(t)]
-                      or [new_table()], ignore_index=True)
-    report = IngestReport(table=new_table(table.to_dict("records")), n_series=len(series),
-                          n_files=len(records), n_samples=int(series["n_samples"].sum()),
-                          seconds=time.perf_counter() - t0, source=str(data_dir),
-                          files_reused=done_files,
-                          files_reread=sum(len(chunks[i]) for i in reread))
+    st.atomic_write(
+        store / "series.parquet",
+        lambda tmp: pq.write_table(pa.Table.from_pandas(series, preserve_index=False), tmp),
+    )
+    chunk_reports = [
+        pd.read_csv(_sidecar(store, i, "report.csv"), dtype=str, keep_default_na=False)
+        for i in range(len(chunks))
+    ]
+    table = pd.concat(
+        [t for t in [csv_problems, orphans, *chunk_reports] if len(t)] or [new_table()],
+        ignore_index=True,
+    )
+    report = IngestReport(
+        table=new_table(table.to_dict("records")),
+        n_series=len(series),
+        n_files=len(records),
+        n_samples=int(series["n_samples"].sum()),
+        seconds=time.perf_counter() - t0,
+        source=str(data_dir),
+        files_reused=done_files,
+        files_reread=sum(len(chunks[i]) for i in reread),
+    )
     st.atomic_write(store / "report.csv", report.to_csv)
     rates = {s: sampling_rates.get(s) for s in HEADERS}
-    st.write_json(store / "manifest.json", dict(
-        format=st.FORMAT, version=st.FORMAT_VERSION, channels=STORE_CHANNELS, dtype=dtype,
-        sampling_rates=rates, rate_column=RATE_COLUMN, meta_aliases=META_ALIASES, chunk_size=chunk_size, n_chunks=len(chunks),
-        n_series=len(series), n_samples=report.n_samples, source=str(data_dir.resolve()),
-        created=time.strftime("%Y-%m-%dT%H:%M:%S")))
+    st.write_json(
+        store / "manifest.json",
+        dict(
+            format=st.FORMAT,
+            version=st.FORMAT_VERSION,
+            channels=STORE_CHANNELS,
+            dtype=dtype,
+            sampling_rates=rates,
+            rate_column=RATE_COLUMN,
+            meta_aliases=META_ALIASES,
+            chunk_size=chunk_size,
+            n_chunks=len(chunks),
+            n_series=len(series),
+            n_samples=report.n_samples,
+            source=str(data_dir.resolve()),
+            created=time.strftime("%Y-%m-%dT%H:%M:%S"),
+        ),
+    )
     if progress:
         print(report.summary())
     return report

@@ -26,8 +26,12 @@ from featurekit.panel import Panel
 from featurekit.recipes import _print_table, _row
 from featurekit.validation import fit_grouped
 
-__all__ = ["METADATA_COLUMNS", "baseline_competition", "competition_features",
-           "prepare_competition"]
+__all__ = [
+    "METADATA_COLUMNS",
+    "baseline_competition",
+    "competition_features",
+    "prepare_competition",
+]
 
 
 def prepare_competition(panel: Panel) -> Panel:
@@ -50,10 +54,15 @@ def prepare_competition(panel: Panel) -> Panel:
     return positions_to_acceleration(mirror(filled), where={SENSOR_COLUMN: POSITION_SENSOR})
 
 
-def competition_features(data_dir: str | os.PathLike, store: str | os.PathLike, *,
-                         features: str = "seed", n_jobs: int = 1,
-                         sampling_rates: dict | None = None, progress: bool = False
-                         ) -> tuple[pd.DataFrame, pd.DataFrame]:
+def competition_features(
+    data_dir: str | os.PathLike,
+    store: str | os.PathLike,
+    *,
+    features: str = "seed",
+    n_jobs: int = 1,
+    sampling_rates: dict | None = None,
+    progress: bool = False,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Ingest -> fill NaN -> mirror left -> Vicon positions to acceleration -> features.
 
     The store is streamed chunk by chunk, so memory holds one chunk at a time.
@@ -85,25 +94,32 @@ def competition_features(data_dir: str | os.PathLike, store: str | os.PathLike, 
     from featurekit.competition.ingest import ingest_competition
     from featurekit.io import read_series
 
-    ingest_competition(data_dir, store, n_jobs=n_jobs, progress=progress,
-                       sampling_rates=sampling_rates)
+    ingest_competition(
+        data_dir, store, n_jobs=n_jobs, progress=progress, sampling_rates=sampling_rates
+    )
     meta = read_series(store).set_index("id", drop=False)
     for name, column in META_ALIASES.items():
         meta[name] = meta[column]
-    X = extract(store, features, preprocess=prepare_competition, n_jobs=n_jobs,
-                progress=progress)
+    X = extract(store, features, preprocess=prepare_competition, n_jobs=n_jobs, progress=progress)
     for column in METADATA_COLUMNS:
         X[column] = meta.loc[X.index, column].astype("category").to_numpy()
     meta["dropped"] = ~meta.index.isin(X.index)
     return X, meta
 
 
-def baseline_competition(data_dir: str | os.PathLike, out: str | os.PathLike = ".", *,
-                         store: str | os.PathLike | None = None, model: str = "seed-rf",
-                         features: str = "seed", calibrate: str | None = None,
-                         n_splits: int = 5, n_jobs: int = 1,
-                         sampling_rates: dict | None = None,
-                         verbose: bool = True) -> pd.DataFrame:
+def baseline_competition(
+    data_dir: str | os.PathLike,
+    out: str | os.PathLike = ".",
+    *,
+    store: str | os.PathLike | None = None,
+    model: str = "seed-rf",
+    features: str = "seed",
+    calibrate: str | None = None,
+    n_splits: int = 5,
+    n_jobs: int = 1,
+    sampling_rates: dict | None = None,
+    verbose: bool = True,
+) -> pd.DataFrame:
     """The seed recipe on a competition folder: user-grouped CV, then ``submission.csv``.
 
     Fits ``model`` on every labeled series and writes ``<out>/submission.csv`` for the ids
@@ -142,16 +158,35 @@ def baseline_competition(data_dir: str | os.PathLike, out: str | os.PathLike = "
     data_dir, out = Path(data_dir), Path(out)
     out.mkdir(parents=True, exist_ok=True)
     store = Path(store) if store is not None else out / "featurekit-store"
-    X, meta = competition_features(data_dir, store, features=features, n_jobs=n_jobs,
-                                   sampling_rates=sampling_rates, progress=verbose)
+    X, meta = competition_features(
+        data_dir,
+        store,
+        features=features,
+        n_jobs=n_jobs,
+        sampling_rates=sampling_rates,
+        progress=verbose,
+    )
     labeled = meta.index[meta["label"].notna() & ~meta["dropped"]]
     y, groups = meta.loc[labeled, "label"].astype(str), meta.loc[labeled, "group"]
     start = time.perf_counter()
-    result = cross_validate(model, X.loc[labeled], y.to_numpy(), groups.to_numpy(),
-                            cv="stratified-group", n_splits=min(n_splits, groups.nunique()),
-                            calibrate=calibrate)
-    table = pd.DataFrame([_row(f"series, StratifiedGroupKFold({n_splits}) by user", result,
-                               time.perf_counter() - start)])
+    result = cross_validate(
+        model,
+        X.loc[labeled],
+        y.to_numpy(),
+        groups.to_numpy(),
+        cv="stratified-group",
+        n_splits=min(n_splits, groups.nunique()),
+        calibrate=calibrate,
+    )
+    table = pd.DataFrame(
+        [
+            _row(
+                f"series, StratifiedGroupKFold({n_splits}) by user",
+                result,
+                time.perf_counter() - start,
+            )
+        ]
+    )
     if verbose:
         print(f"\nBaseline on {data_dir}: `{features}` features + body_part/sensor + {model}")
         _print_table(table)
@@ -167,10 +202,13 @@ def baseline_competition(data_dir: str | os.PathLike, out: str | os.PathLike = "
     known = test_ids.isin(X.index).to_numpy()
     proba[known] = fitted.predict_proba(X.loc[test_ids[known]])
     path = out / "submission.csv"
-    write_submission(test_ids, proba, fitted.classes_, path, template=template,
-                     metadata=data_dir / METADATA_CSV)
+    write_submission(
+        test_ids, proba, fitted.classes_, path, template=template, metadata=data_dir / METADATA_CSV
+    )
     validate_submission(path, template)
     if verbose:
-        print(f"wrote {path} ({len(test_ids)} rows; {int((~known).sum())} unfillable series "
-              "given the class frequencies)")
+        print(
+            f"wrote {path} ({len(test_ids)} rows; {int((~known).sum())} unfillable series "
+            "given the class frequencies)"
+        )
     return table

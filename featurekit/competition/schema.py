@@ -11,10 +11,23 @@ from __future__ import annotations
 from pathlib import Path
 
 ACTIVITIES = (
-    "brushing_teeth", "idle", "preparing_sandwich", "reading_book", "stairs_down",
-    "stairs_up", "typing", "using_phone", "using_remote_control", "walking_freely",
-    "walking_holding_a_tray", "walking_with_handbag", "walking_with_hands_in_pockets",
-    "walking_with_object_underarm", "washing_face_and_hands", "washing_mug", "washing_plate",
+    "brushing_teeth",
+    "idle",
+    "preparing_sandwich",
+    "reading_book",
+    "stairs_down",
+    "stairs_up",
+    "typing",
+    "using_phone",
+    "using_remote_control",
+    "walking_freely",
+    "walking_holding_a_tray",
+    "walking_with_handbag",
+    "walking_with_hands_in_pockets",
+    "walking_with_object_underarm",
+    "washing_face_and_hands",
+    "washing_mug",
+    "washing_plate",
     "writing",
 )
 """The 18 activities, in the column order of ``sample_submission.csv``."""
@@ -48,15 +61,27 @@ STORE_CHANNELS = ["x", "y", "z"]
 SERIES_DIR = Path("unlabeled") / "unlabeled"
 """Folder of the per-series files, relative to the data folder."""
 TRAIN_CSV, METADATA_CSV, SAMPLE_SUBMISSION_CSV = (
-    "train.csv", "metadata.csv", "sample_submission.csv")
+    "train.csv",
+    "metadata.csv",
+    "sample_submission.csv",
+)
 ID_COLUMN = "sample_id"
 """Id column of ``sample_submission.csv`` (``id`` in the other tables)."""
 PUBLIC_COLUMNS = ["userid", "activity", "sensor", "body_part", "side", "id", "sequence_length"]
 """Columns of ``train.csv``, in order; ``metadata.csv`` lacks ``activity``."""
 CSV_COLUMNS = ["userid", "sensor", "body_part", "side", "id", "sequence_length"]
 """Columns both CSVs must have."""
-META_COLUMNS = ["id", "userid", "sensor", "body_part", "side", "activity", "split",
-                "sequence_length", "file"]
+META_COLUMNS = [
+    "id",
+    "userid",
+    "sensor",
+    "body_part",
+    "side",
+    "activity",
+    "split",
+    "sequence_length",
+    "file",
+]
 """Per-series metadata kept in the store's ``series.parquet`` (before the ingest's counts)."""
 METADATA_COLUMNS = ("body_part", "sensor")
 """Metadata passed to the models as categorical feature columns."""

@@ -55,21 +55,30 @@ def _probability_problems(proba: np.ndarray, ids: pd.Index) -> list[str]:
     outside = (proba < 0) | (proba > 1)
     if outside.any():
         r, c = np.argwhere(outside)[0]
-        problems.append(f"{int(outside.any(axis=1).sum())} rows hold values outside [0, 1], "
-                        f"e.g. id {ids[r]} column {c}: {float(proba[r, c])!r} (pass probabilities, "
-                        "e.g. model.predict_proba, not scores or logits)")
+        problems.append(
+            f"{int(outside.any(axis=1).sum())} rows hold values outside [0, 1], "
+            f"e.g. id {ids[r]} column {c}: {float(proba[r, c])!r} (pass probabilities, "
+            "e.g. model.predict_proba, not scores or logits)"
+        )
     sums = proba.sum(axis=1)
     far = np.flatnonzero(np.abs(sums - 1) > SUM_TOLERANCE)
     if len(far):
-        problems.append(f"{len(far)} rows do not sum to 1 (more than {SUM_TOLERANCE:g} off), "
-                        f"e.g. id {ids[far[0]]} sums to {sums[far[0]]:.6g}")
+        problems.append(
+            f"{len(far)} rows do not sum to 1 (more than {SUM_TOLERANCE:g} off), "
+            f"e.g. id {ids[far[0]]} sums to {sums[far[0]]:.6g}"
+        )
     return problems
 
 
-def write_submission(ids: ArrayLike, proba: ArrayLike, classes: Sequence[str] | ArrayLike,
-                     path: str | os.PathLike, *,
-                     template: str | os.PathLike | pd.DataFrame | None = None,
-                     metadata: str | os.PathLike | pd.DataFrame | None = None) -> pd.DataFrame:
+def write_submission(
+    ids: ArrayLike,
+    proba: ArrayLike,
+    classes: Sequence[str] | ArrayLike,
+    path: str | os.PathLike,
+    *,
+    template: str | os.PathLike | pd.DataFrame | None = None,
+    metadata: str | os.PathLike | pd.DataFrame | None = None,
+) -> pd.DataFrame:
     """Write a submission CSV and return it as a DataFrame.
 
     Parameters
@@ -115,16 +124,23 @@ def write_submission(ids: ArrayLike, proba: ArrayLike, classes: Sequence[str] | 
         raise ValueError("ids is empty: a submission needs at least one row")
     problems = []
     if proba.ndim != 2 or proba.shape != (len(ids), len(classes)):
-        problems.append(f"proba has shape {proba.shape}, expected ({len(ids)}, {len(classes)}) "
-                        "(one row per id, one column per class)")
+        problems.append(
+            f"proba has shape {proba.shape}, expected ({len(ids)}, {len(classes)}) "
+            "(one row per id, one column per class)"
+        )
     missing = [c for c in columns if c not in classes]
     extra = [c for c in classes if c not in columns]
     if missing or extra:
-        hint = (" - the classes look like integer codes; pass the label names "
-                "(model.classes_ of a model fitted on string labels)"
-                if all(c.lstrip("-").isdigit() for c in classes) else "")
-        problems.append(f"the model's classes do not match the template's columns: missing "
-                        f"{missing}, unexpected {extra}{hint}")
+        hint = (
+            " - the classes look like integer codes; pass the label names "
+            "(model.classes_ of a model fitted on string labels)"
+            if all(c.lstrip("-").isdigit() for c in classes)
+            else ""
+        )
+        problems.append(
+            f"the model's classes do not match the template's columns: missing "
+            f"{missing}, unexpected {extra}{hint}"
+        )
     if len(set(classes)) != len(classes):
         problems.append(f"classes are not unique: {classes}")
     if ids.has_duplicates:
@@ -138,9 +154,11 @@ def write_submission(ids: ArrayLike, proba: ArrayLike, classes: Sequence[str] | 
         absent = expected[~expected.isin(ids)]
         unknown = ids[~ids.isin(expected)]
         if len(absent) or len(unknown):
-            problems.append(f"ids differ from the template: {len(absent)} missing (e.g. "
-                            f"{absent[:5].tolist()}), {len(unknown)} not in it (e.g. "
-                            f"{unknown[:5].tolist()})")
+            problems.append(
+                f"ids differ from the template: {len(absent)} missing (e.g. "
+                f"{absent[:5].tolist()}), {len(unknown)} not in it (e.g. "
+                f"{unknown[:5].tolist()})"
+            )
     if proba.ndim == 2 and not np.isfinite(proba).all():
         problems.append(f"proba has NaN/inf in {int((~np.isfinite(proba)).any(axis=1).sum())} rows")
     elif proba.ndim == 2 and proba.size:
@@ -160,16 +178,19 @@ def _template_ids_text(template) -> pd.Index | None:
     """The template's ids as written (text), or None without a template or rows."""
     if template is None:
         return None
-    frame = template.astype(str) if isinstance(template, pd.DataFrame) else pd.read_csv(
-        template, dtype=str, keep_default_na=False)
+    frame = (
+        template.astype(str)
+        if isinstance(template, pd.DataFrame)
+        else pd.read_csv(template, dtype=str, keep_default_na=False)
+    )
     if ID_COLUMN not in frame or frame.empty:
         return None
     return pd.Index(frame[ID_COLUMN].str.strip())
 
 
-def validate_submission(path: str | os.PathLike,
-                        template: str | os.PathLike | pd.DataFrame | None = None
-                        ) -> pd.DataFrame:
+def validate_submission(
+    path: str | os.PathLike, template: str | os.PathLike | pd.DataFrame | None = None
+) -> pd.DataFrame:
     """Check a written submission against the template; raise one ValueError listing problems.
 
     Checks the header (``sample_id`` + activities in the template's order), one row per id
@@ -198,29 +219,37 @@ def validate_submission(path: str | os.PathLike,
     try:
         text = pd.read_csv(path, dtype=str, keep_default_na=False)
     except pd.errors.EmptyDataError:
-        raise ValueError(f"Invalid submission {path}: the file is empty (no header, no "
-                         "rows)") from None
+        raise ValueError(
+            f"Invalid submission {path}: the file is empty (no header, no rows)"
+        ) from None
     frame = pd.read_csv(path)
     problems = []
     if text.empty:
         problems.append(f"{path} has a header but no rows: a submission needs one row per id")
     header = list(frame.columns)
     if header != [ID_COLUMN, *columns]:
-        problems.append(f"header of {path} is {header[:5]}..., expected "
-                        f"{[ID_COLUMN, *columns][:5]}... ({len(columns)} activities in the "
-                        "template's order)")
+        problems.append(
+            f"header of {path} is {header[:5]}..., expected "
+            f"{[ID_COLUMN, *columns][:5]}... ({len(columns)} activities in the "
+            "template's order)"
+        )
     numbers = text[[c for c in columns if c in text]].to_numpy(dtype=str).ravel()
     if any(_SCIENTIFIC.search(v) for v in numbers):
-        problems.append(f"{path} uses scientific notation; write plain decimals "
-                        "(write_submission does)")
+        problems.append(
+            f"{path} uses scientific notation; write plain decimals (write_submission does)"
+        )
     if ID_COLUMN in frame and frame[ID_COLUMN].duplicated().any():
-        problems.append(f"ids repeated: {frame[ID_COLUMN][frame[ID_COLUMN].duplicated()][:10].tolist()}")
+        problems.append(
+            f"ids repeated: {frame[ID_COLUMN][frame[ID_COLUMN].duplicated()][:10].tolist()}"
+        )
     if expected is not None and ID_COLUMN in text:
         got = pd.Index(text[ID_COLUMN].str.strip())  # as written: 236.0 is not 236
         absent, unknown = expected[~expected.isin(got)], got[~got.isin(expected)]
         if len(absent) or len(unknown):
-            problems.append(f"{len(absent)} template ids missing (e.g. {absent[:5].tolist()}), "
-                            f"{len(unknown)} ids not in the template (e.g. {unknown[:5].tolist()})")
+            problems.append(
+                f"{len(absent)} template ids missing (e.g. {absent[:5].tolist()}), "
+                f"{len(unknown)} ids not in the template (e.g. {unknown[:5].tolist()})"
+            )
     present = [c for c in columns if c in frame]
     cells = text[present].apply(lambda c: c.str.strip())
     numeric = cells.apply(pd.to_numeric, errors="coerce")
@@ -228,8 +257,10 @@ def validate_submission(path: str | os.PathLike,
     if junk.any():
         r, c = np.argwhere(junk)[0]
         row_id = text[ID_COLUMN].iloc[r] if ID_COLUMN in text else "?"
-        problems.append(f"{int(junk.sum())} cells are not numbers, first {cells.iat[r, c]!r} "
-                        f"at data row {r + 1} ({ID_COLUMN} {row_id}) column {present[c]!r}")
+        problems.append(
+            f"{int(junk.sum())} cells are not numbers, first {cells.iat[r, c]!r} "
+            f"at data row {r + 1} ({ID_COLUMN} {row_id}) column {present[c]!r}"
+        )
     values = numeric.to_numpy(dtype=float) if present else np.zeros((0, 0))
     if values.size and not junk.any():
         if np.isnan(values).any() or (values < 0).any() or (values > 1).any():
@@ -237,7 +268,8 @@ def validate_submission(path: str | os.PathLike,
         sums = values.sum(axis=1)
         bad = np.flatnonzero(np.abs(sums - 1) > 1e-6)
         if len(bad):
-            problems.append(f"{len(bad)} rows do not sum to 1, e.g. row {bad[0]} sums to "
-                            f"{sums[bad[0]]:.6f}")
+            problems.append(
+                f"{len(bad)} rows do not sum to 1, e.g. row {bad[0]} sums to {sums[bad[0]]:.6f}"
+            )
     raise_problems(f"Invalid submission {path}", problems)
     return frame

@@ -43,40 +43,118 @@ _Q = np.pi / 2
 #            noise sd m/s^2, components [(frequency multiple, amplitude xyz m/s^2, phase xyz)])
 # Device frame: x lateral, y forward, z up when the device lies flat.
 _HAND = {
-    "walking_freely": (1.85, 4.0, (-70, 10), 0.25, [
-        (1, (0.3, 1.2, 2.2), 0), (0.5, (0.6, 3.0, 0.5), 0), (2, (0.2, 0.5, 0.9), 0)]),
-    "walking_holding_a_tray": (1.6, 2.6, (0, 5), 0.12, [
-        (1, (0.2, 0.6, 1.5), 0), (2, (0.1, 0.2, 0.5), 0), (0.5, (0.2, 0.3, 0.1), 0)]),
-    "walking_with_handbag": (1.75, 2.6, (-60, 20), 0.2, [
-        (1, (0.4, 1.0, 2.0), 0), (0.5, (1.2, 1.0, 0.3), 0), (2, (0.3, 0.4, 0.8), 0)]),
-    "walking_with_hands_in_pockets": (1.8, 2.6, (-40, 60), 0.15, [
-        (1, (0.3, 0.8, 1.8), 0), (2, (0.2, 0.3, 0.6), 0), (0.5, (0.3, 0.3, 0.2), 0)]),
-    "walking_with_object_underarm": (1.7, 2.6, (-20, -50), 0.15, [
-        (1, (0.3, 0.9, 1.9), 0), (0.5, (0.2, 0.5, 0.2), 0), (2, (0.2, 0.4, 0.7), 0)]),
-    "stairs_up": (1.45, 1.1, (-65, 10), 0.3, [
-        (1, (0.4, 1.0, 3.2), 0), (0.5, (0.5, 2.0, 0.5), 0), (2, (0.2, 0.6, 1.2), 0)]),
-    "stairs_down": (1.75, 1.0, (-65, 10), 0.35, [
-        (1, (0.5, 1.2, 3.8), 0), (2, (0.4, 0.8, 2.2), 0), (3, (0.2, 0.4, 1.2), 0),
-        (0.5, (0.5, 1.8, 0.4), 0)]),
-    "brushing_teeth": (4.2, 2.0, (60, -30), 0.3, [
-        (1, (3.0, 0.8, 0.6), 0), (2, (0.6, 0.3, 0.2), 0), (0.1, (0.2, 0.2, 0.2), 0)]),
-    "washing_face_and_hands": (1.3, 2.0, (30, -20), 0.4, [
-        (1, (1.2, 1.5, 1.8), 0), (1.7, (0.8, 0.6, 1.0), 0), (3.1, (0.5, 0.5, 0.4), 0)]),
-    "washing_mug": (2.4, 2.0, (10, -40), 0.3, [
-        (1, (1.8, 1.8, 0.3), (0, _Q, 0)), (2, (0.4, 0.4, 0.2), (0, _Q, 0))]),
-    "washing_plate": (1.6, 2.0, (5, -15), 0.3, [
-        (1, (2.5, 2.5, 0.4), (0, _Q, 0)), (0.5, (0.5, 0.3, 0.3), 0)]),
-    "preparing_sandwich": (0.9, 2.2, (10, -10), 0.35, [
-        (1, (1.0, 1.2, 0.6), 0), (2.3, (0.6, 0.5, 0.5), 0), (3.7, (0.3, 0.3, 0.3), 0)]),
-    "typing": (7.0, 2.4, (5, 0), 0.08, [
-        (1, (0.25, 0.2, 0.35), 0), (1.4, (0.2, 0.15, 0.3), 0), (0.06, (0.05, 0.05, 0.05), 0)]),
-    "writing": (3.5, 2.2, (15, -45), 0.06, [
-        (1, (0.4, 0.45, 0.1), 0), (1.6, (0.25, 0.3, 0.08), 0)]),
+    "walking_freely": (
+        1.85,
+        4.0,
+        (-70, 10),
+        0.25,
+        [(1, (0.3, 1.2, 2.2), 0), (0.5, (0.6, 3.0, 0.5), 0), (2, (0.2, 0.5, 0.9), 0)],
+    ),
+    "walking_holding_a_tray": (
+        1.6,
+        2.6,
+        (0, 5),
+        0.12,
+        [(1, (0.2, 0.6, 1.5), 0), (2, (0.1, 0.2, 0.5), 0), (0.5, (0.2, 0.3, 0.1), 0)],
+    ),
+    "walking_with_handbag": (
+        1.75,
+        2.6,
+        (-60, 20),
+        0.2,
+        [(1, (0.4, 1.0, 2.0), 0), (0.5, (1.2, 1.0, 0.3), 0), (2, (0.3, 0.4, 0.8), 0)],
+    ),
+    "walking_with_hands_in_pockets": (
+        1.8,
+        2.6,
+        (-40, 60),
+        0.15,
+        [(1, (0.3, 0.8, 1.8), 0), (2, (0.2, 0.3, 0.6), 0), (0.5, (0.3, 0.3, 0.2), 0)],
+    ),
+    "walking_with_object_underarm": (
+        1.7,
+        2.6,
+        (-20, -50),
+        0.15,
+        [(1, (0.3, 0.9, 1.9), 0), (0.5, (0.2, 0.5, 0.2), 0), (2, (0.2, 0.4, 0.7), 0)],
+    ),
+    "stairs_up": (
+        1.45,
+        1.1,
+        (-65, 10),
+        0.3,
+        [(1, (0.4, 1.0, 3.2), 0), (0.5, (0.5, 2.0, 0.5), 0), (2, (0.2, 0.6, 1.2), 0)],
+    ),
+    "stairs_down": (
+        1.75,
+        1.0,
+        (-65, 10),
+        0.35,
+        [
+            (1, (0.5, 1.2, 3.8), 0),
+            (2, (0.4, 0.8, 2.2), 0),
+            (3, (0.2, 0.4, 1.2), 0),
+            (0.5, (0.5, 1.8, 0.4), 0),
+        ],
+    ),
+    "brushing_teeth": (
+        4.2,
+        2.0,
+        (60, -30),
+        0.3,
+        [(1, (3.0, 0.8, 0.6), 0), (2, (0.6, 0.3, 0.2), 0), (0.1, (0.2, 0.2, 0.2), 0)],
+    ),
+    "washing_face_and_hands": (
+        1.3,
+        2.0,
+        (30, -20),
+        0.4,
+        [(1, (1.2, 1.5, 1.8), 0), (1.7, (0.8, 0.6, 1.0), 0), (3.1, (0.5, 0.5, 0.4), 0)],
+    ),
+    "washing_mug": (
+        2.4,
+        2.0,
+        (10, -40),
+        0.3,
+        [(1, (1.8, 1.8, 0.3), (0, _Q, 0)), (2, (0.4, 0.4, 0.2), (0, _Q, 0))],
+    ),
+    "washing_plate": (
+        1.6,
+        2.0,
+        (5, -15),
+        0.3,
+        [(1, (2.5, 2.5, 0.4), (0, _Q, 0)), (0.5, (0.5, 0.3, 0.3), 0)],
+    ),
+    "preparing_sandwich": (
+        0.9,
+        2.2,
+        (10, -10),
+        0.35,
+        [(1, (1.0, 1.2, 0.6), 0), (2.3, (0.6, 0.5, 0.5), 0), (3.7, (0.3, 0.3, 0.3), 0)],
+    ),
+    "typing": (
+        7.0,
+        2.4,
+        (5, 0),
+        0.08,
+        [(1, (0.25, 0.2, 0.35), 0), (1.4, (0.2, 0.15, 0.3), 0), (0.06, (0.05, 0.05, 0.05), 0)],
+    ),
+    "writing": (3.5, 2.2, (15, -45), 0.06, [(1, (0.4, 0.45, 0.1), 0), (1.6, (0.25, 0.3, 0.08), 0)]),
     "reading_book": (0.25, 2.2, (45, 0), 0.03, [(1, (0.04, 0.04, 0.06), 0)]),
-    "using_phone": (2.8, 2.4, (35, 5), 0.04, [
-        (1, (0.1, 0.12, 0.2), 0), (0.09, (0.05, 0.05, 0.05), 0)]),
-    "using_remote_control": (0.6, 2.0, (20, 50), 0.05, [
-        (1, (0.25, 0.3, 0.15), 0), (0.2, (0.08, 0.08, 0.05), 0)]),
+    "using_phone": (
+        2.8,
+        2.4,
+        (35, 5),
+        0.04,
+        [(1, (0.1, 0.12, 0.2), 0), (0.09, (0.05, 0.05, 0.05), 0)],
+    ),
+    "using_remote_control": (
+        0.6,
+        2.0,
+        (20, 50),
+        0.05,
+        [(1, (0.25, 0.3, 0.15), 0), (0.2, (0.08, 0.08, 0.05), 0)],
+    ),
     "idle": (0.25, 2.4, (-80, 0), 0.02, [(1, (0.03, 0.03, 0.05), 0)]),
 }
 # A foot device sees heel strikes (harmonics of the step frequency) when walking and a
@@ -100,8 +178,16 @@ def _spec(activity: str, body_part: str):
         if _is_gait(activity):
             gain = np.asarray(_FOOT_GAIT_GAIN.get(activity, (1.0, 1.0, 1.0)))
             comps = [(m, tuple(np.asarray(a) * gain), p) for m, a, p in _FOOT_GAIT]
-            tilt, noise = ((10, 0) if activity == "stairs_up" else (-10, 0)
-                           if activity == "stairs_down" else (0, 0)), noise * 2
+            tilt, noise = (
+                (
+                    (10, 0)
+                    if activity == "stairs_up"
+                    else (-10, 0)
+                    if activity == "stairs_down"
+                    else (0, 0)
+                ),
+                noise * 2,
+            )
         else:
             comps = [(m, tuple(0.1 * np.asarray(a)), p) for m, a, p in comps]
             tilt, noise = ((15, 0) if activity in _SEATED else (0, 0)), noise * 0.3
@@ -130,7 +216,8 @@ def competition_metadata(n_series: int = 2000, *, seed: int = 0, n_users: int = 
         One row per series.
     """
     return _plan(n_series, seed, n_users)[0][
-        ["userid", "activity", "sensor", "body_part", "side", "id", "sequence_length", "split"]]
+        ["userid", "activity", "sensor", "body_part", "side", "id", "sequence_length", "split"]
+    ]
 
 
 def _plan(n_series: int, seed: int, n_users: int):
@@ -152,23 +239,28 @@ def _plan(n_series: int, seed: int, n_users: int):
     n_total = low + (rng.random(n_series) * (4001 - low)).astype(np.int64)
     n_vicon = rng.integers(3000, 4001, n_series)
     is_watch = sensor == "smartwatch"
-    plan = pd.DataFrame({
-        "userid": [f"user{u + 1:02d}" for u in user],
-        "activity": np.asarray(ACTIVITIES, dtype=object)[act],
-        "sensor": sensor.astype(object),
-        "body_part": body.astype(object),
-        "side": side.astype(object),
-        "id": ids,
-        "sequence_length": np.where(is_watch, n_total, n_vicon),
-        "split": np.where(labeled, "train", "test").astype(object),
-        "user_index": user,
-        "n_acc": n_acc,
-        "n_gyro": n_gyro,
-        "n_mag": n_total - n_acc - n_gyro,
-        # a NaN run is more likely in an unlabeled file, as in the real data
-        "nan_runs": np.where(rng.random(n_series) < np.where(labeled, 0.08, 0.25),
-                              rng.integers(1, 4, n_series), 0),
-    })
+    plan = pd.DataFrame(
+        {
+            "userid": [f"user{u + 1:02d}" for u in user],
+            "activity": np.asarray(ACTIVITIES, dtype=object)[act],
+            "sensor": sensor.astype(object),
+            "body_part": body.astype(object),
+            "side": side.astype(object),
+            "id": ids,
+            "sequence_length": np.where(is_watch, n_total, n_vicon),
+            "split": np.where(labeled, "train", "test").astype(object),
+            "user_index": user,
+            "n_acc": n_acc,
+            "n_gyro": n_gyro,
+            "n_mag": n_total - n_acc - n_gyro,
+            # a NaN run is more likely in an unlabeled file, as in the real data
+            "nan_runs": np.where(
+                rng.random(n_series) < np.where(labeled, 0.08, 0.25),
+                rng.integers(1, 4, n_series),
+                0,
+            ),
+        }
+    )
     users = {
         "amp": rng.uniform(0.75, 1.3, n_users),
         "tempo": rng.uniform(0.85, 1.15, n_users),
@@ -203,8 +295,7 @@ def _series(row, users, seed: int, index: int) -> dict[str, np.ndarray]:
     f0, tilt, noise, mult, amp, phase = _spec(row.activity, row.body_part)
     k = len(mult)
     f = f0 * users["tempo"][u] * users["style_tempo"][u, a] * rng.normal(1, 0.02)
-    amp = (amp * users["amp"][u] * users["style_amp"][u, a, :k]
-           * rng.lognormal(0, 0.1, (k, 3)))
+    amp = amp * users["amp"][u] * users["style_amp"][u, a, :k] * rng.lognormal(0, 0.1, (k, 3))
     phase = phase + rng.uniform(0, 2 * np.pi, (k, 1))
     noise = noise * users["noise"][u]
     left = row.side == "left"
@@ -262,7 +353,7 @@ def _add_nan_runs(values: np.ndarray, n_runs: int, rng) -> None:
     for _ in range(n_runs):
         length = int(rng.integers(3, 151))
         start = int(rng.integers(0, max(len(values) - length, 1)))
-        values[start:start + length] = np.nan
+        values[start : start + length] = np.nan
 
 
 def _write_csv(columns: dict[str, np.ndarray], path: Path) -> None:
@@ -272,14 +363,14 @@ def _write_csv(columns: dict[str, np.ndarray], path: Path) -> None:
 
     arrays = [
         pa.DictionaryArray.from_arrays(pa.array(v), pa.array(MEASUREMENT_TYPES))
-        if name == "measurement type" else pa.array(v, from_pandas=True)
+        if name == "measurement type"
+        else pa.array(v, from_pandas=True)
         for name, v in columns.items()
     ]
     table = pa.Table.from_arrays(arrays, names=list(columns))
     with path.open("wb") as fh:
         fh.write((",".join(columns) + "\n").encode())
-        pa_csv.write_csv(table, fh, pa_csv.WriteOptions(include_header=False,
-                                                         quoting_style="none"))
+        pa_csv.write_csv(table, fh, pa_csv.WriteOptions(include_header=False, quoting_style="none"))
 
 
 def _write_files(rows: pd.DataFrame, users, seed: int, folder: Path) -> None:
@@ -331,8 +422,10 @@ def make_competition(
     folder = path / SERIES_DIR
     if (path / "train.csv").exists():
         if not overwrite:
-            raise FileExistsError(f"{path} already holds a dataset; pass overwrite=True "
-                                  "to replace it or choose another path")
+            raise FileExistsError(
+                f"{path} already holds a dataset; pass overwrite=True "
+                "to replace it or choose another path"
+            )
         for old in folder.glob("*.csv"):
             if re.fullmatch(r"\d+\.csv", old.name):
                 old.unlink()
@@ -344,13 +437,15 @@ def make_competition(
     test = plan.loc[plan["split"] == "test", public].drop(columns="activity")
     train.to_csv(path / "train.csv", index=False)
     test.to_csv(path / "metadata.csv", index=False)
-    submission = pd.DataFrame(1.0 / len(ACTIVITIES), index=range(len(test)),
-                              columns=list(ACTIVITIES))
+    submission = pd.DataFrame(
+        1.0 / len(ACTIVITIES), index=range(len(test)), columns=list(ACTIVITIES)
+    )
     submission.insert(0, ID_COLUMN, test["id"].to_numpy())
     submission.to_csv(path / "sample_submission.csv", index=False, float_format="%.6f")
 
     n_chunks = max(1, min(len(plan) // 250, 64 * max(1, abs(n_jobs))))
     chunks = np.array_split(np.arange(len(plan)), n_chunks)
     Parallel(n_jobs=n_jobs)(
-        delayed(_write_files)(plan.iloc[c], users, seed, folder) for c in chunks)
+        delayed(_write_files)(plan.iloc[c], users, seed, folder) for c in chunks
+    )
     return path

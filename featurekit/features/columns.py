@@ -162,8 +162,10 @@ class SelectedColumns:
             if scope in ("group", "magnitude") and channel not in groups:
                 unknown.append(channel)
             if unknown:
-                problems.append(f"{name!r} needs channels {unknown}, not among the panel's "
-                                f"channels {list(channels)} or magnitude groups {list(groups)}")
+                problems.append(
+                    f"{name!r} needs channels {unknown}, not among the panel's "
+                    f"channels {list(channels)} or magnitude groups {list(groups)}"
+                )
                 continue
             needed_channels.update(operands)
             if scope != "tsfresh":
@@ -171,8 +173,9 @@ class SelectedColumns:
                 if call not in calls[scope]:
                     calls[scope].append(call)
         if problems:
-            raise ValueError("from_columns: cannot extract these columns:\n  - "
-                             + "\n  - ".join(problems))
+            raise ValueError(
+                "from_columns: cannot extract these columns:\n  - " + "\n  - ".join(problems)
+            )
         for group in needed_groups:
             needed_channels.update(groups[group])
         settings = tsfresh_settings(tsfresh_columns, merge_kinds=True) if tsfresh_columns else None
@@ -207,8 +210,9 @@ class SelectedColumns:
         return table[list(self.names)].to_numpy(dtype=np.float64)
 
 
-def from_columns(columns: Iterable[str], *,
-                 magnitude_groups: Mapping | Sequence | None = None) -> FeatureSet:
+def from_columns(
+    columns: Iterable[str], *, magnitude_groups: Mapping | Sequence | None = None
+) -> FeatureSet:
     """A FeatureSet whose extraction returns exactly ``columns``, in that order.
 
     Parameters
@@ -249,9 +253,13 @@ def from_columns(columns: Iterable[str], *,
         raise NotImplementedError(
             f"from_columns does not rebuild block families yet (interval, convolution): "
             f"{blocks[:10]}{' and more' if len(blocks) > 10 else ''}; extract their family "
-            "and select the columns from its table")
+            "and select the columns from its table"
+        )
     if magnitude_groups is not None:
-        items = magnitude_groups.items() if isinstance(magnitude_groups, Mapping) else (
-            magnitude_groups)
+        items = (
+            magnitude_groups.items()
+            if isinstance(magnitude_groups, Mapping)
+            else (magnitude_groups)
+        )
         magnitude_groups = tuple((str(g), tuple(members)) for g, members in items)
     return FeatureSet(blocks=(SelectedColumns(names, magnitude_groups),), name="from_columns")

@@ -56,19 +56,29 @@ def _plan(feature_set: FeatureSet, channels: list[str]) -> list[tuple[str, tuple
     plan: list[tuple[str, tuple]] = []
     for channel in channels:
         for feature, params in feature_set.channel:
-            plan.append((feature_name(channel, feature, params),
-                         ("channel", feature, dict(params), channel)))
+            plan.append(
+                (
+                    feature_name(channel, feature, params),
+                    ("channel", feature, dict(params), channel),
+                )
+            )
     for a, b in combinations(channels, 2):
         for feature, params in feature_set.pair:
-            plan.append((feature_name(a, feature, {**dict(params), "with": b}),
-                         ("pair", feature, dict(params), (a, b))))
+            plan.append(
+                (
+                    feature_name(a, feature, {**dict(params), "with": b}),
+                    ("pair", feature, dict(params), (a, b)),
+                )
+            )
     for group, members in _groups(feature_set, channels):
         for feature, params in feature_set.group:
-            plan.append((feature_name(group, feature, params),
-                         ("group", feature, dict(params), members)))
+            plan.append(
+                (feature_name(group, feature, params), ("group", feature, dict(params), members))
+            )
         for feature, params in feature_set.magnitude:
-            plan.append((feature_name(group, feature, params),
-                         ("channel", feature, dict(params), group)))
+            plan.append(
+                (feature_name(group, feature, params), ("channel", feature, dict(params), group))
+            )
     names = [name for name, _ in plan] + _block_columns(feature_set, channels)
     if len(set(names)) != len(names):
         raise ValueError("the feature set produces duplicate column names")
@@ -93,8 +103,9 @@ def _cached_plan(feature_set: FeatureSet, channels: tuple) -> tuple[list, pd.Ind
     return plan, columns, last_use, groups
 
 
-def _plan_columns(panel, plan, last_use, groups, out, extremes: dict | None = None
-                  ) -> ChannelBlock | None:
+def _plan_columns(
+    panel, plan, last_use, groups, out, extremes: dict | None = None
+) -> ChannelBlock | None:
     """Fill ``out[:, :len(plan)]`` with the registered features; return the numba block.
 
     On the NumPy path, ``extremes`` (if given) collects each input channel's per-series
@@ -132,13 +143,18 @@ def _plan_columns(panel, plan, last_use, groups, out, extremes: dict | None = No
         else:
             value = spec.func([segments(c) for c in operands], **params)
         min_length = spec.min_length_for(params)
-        out[:, step] = value if shortest >= min_length else np.where(lengths >= min_length,
-                                                                     value, np.nan)
+        out[:, step] = (
+            value if shortest >= min_length else np.where(lengths >= min_length, value, np.nan)
+        )
         for name in _operands(scope, operands):
             if last_use[name] == step:
                 seg = live.pop(name, None)
-                if extremes is not None and seg is not None and name in panel.channels and (
-                        "minimum" in seg.__dict__ and "maximum" in seg.__dict__):
+                if (
+                    extremes is not None
+                    and seg is not None
+                    and name in panel.channels
+                    and ("minimum" in seg.__dict__ and "maximum" in seg.__dict__)
+                ):
                     extremes[name] = (seg.minimum, seg.maximum)
     return block
 
@@ -286,7 +302,7 @@ def compute_features(panel: Panel, feature_set: FeatureSet) -> pd.DataFrame:
     start = len(plan)
     for block in feature_set.blocks:
         values = block.transform(panel)
-        out[:, start:start + values.shape[1]] = values
+        out[:, start : start + values.shape[1]] = values
         start += values.shape[1]
     table = pd.DataFrame(out, index=panel.ids, columns=columns, copy=False)
     if feature_set.tsfresh:

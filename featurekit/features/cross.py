@@ -115,8 +115,7 @@ def corr(a: Segments, b: Segments) -> np.ndarray:
     """
     products = a.product_sum(b)
     with np.errstate(invalid="ignore", divide="ignore"):
-        value = products / (
-            a.lengths * np.sqrt(a.central_moment(2) * b.central_moment(2)))
+        value = products / (a.lengths * np.sqrt(a.central_moment(2) * b.central_moment(2)))
     return np.where(a.is_constant | b.is_constant, 0.0, value)
 
 

@@ -66,8 +66,12 @@ _MIN_REFERENCE = 3  # the second difference needs 3 samples
 def _rep_lengths(length):
     """Lengths of the four representations of a series of ``length`` samples (>= 0)."""
     length = np.asarray(length, dtype=np.int64)
-    return (length, np.maximum(length - 1, 0), np.maximum(length - 2, 0),
-            np.where(length > 0, length // 2 + 1, 0))
+    return (
+        length,
+        np.maximum(length - 1, 0),
+        np.maximum(length - 2, 0),
+        np.where(length > 0, length // 2 + 1, 0),
+    )
 
 
 @lru_cache(maxsize=32)
@@ -98,8 +102,10 @@ def _plan(depth: int, div: int, reference_length: int):
                     k = 1 + (widths[j] - 1) // div
                     counts[r, e, s, j] = k
                     columns[r, e, s, j] = len(params)
-                    params.extend({"rep": REPRESENTATIONS[r], "n": n, "shift": s, "i": j,
-                                   "q": q} for q in range(k))
+                    params.extend(
+                        {"rep": REPRESENTATIONS[r], "n": n, "shift": s, "i": j, "q": q}
+                        for q in range(k)
+                    )
     return levels, shifted, counts, columns, tuple(params)
 
 
@@ -220,8 +226,7 @@ def _positions(length, levels, shifted, counts, columns, low, high, base, coef):
                     coef[col + q] = w if w < 0.5 else w - 1.0
 
 
-def _emit(srt, z, length, n, count, shift, counts, columns, low, high, base, coef, row,
-          offset):
+def _emit(srt, z, length, n, count, shift, counts, columns, low, high, base, coef, row, offset):
     """Quantiles of ``count`` intervals of level ``n`` whose sorted samples are
     srt[floor(j * length / n):floor((j + 1) * length / n)]; their samples in ``z`` start
     ``shift`` later. Odd-numbered quantiles have the interval mean subtracted."""
@@ -256,8 +261,7 @@ def _representation(z, length, levels, shifted, counts, columns, row, offset, wo
                         row[offset + columns[e, s, j] + q] = np.nan
         return
     _sort_order(z, length, keys, order, srt, spare, count)
-    _emit(srt, z, length, 1, 1, 0, counts[0, 0], columns[0, 0], low, high, base, coef, row,
-          offset)
+    _emit(srt, z, length, 1, 1, 0, counts[0, 0], columns[0, 0], low, high, base, coef, row, offset)
     finest = 1 << (levels - 1)
     for j in range(finest):
         for t in range((j * length) // finest, ((j + 1) * length) // finest):
@@ -277,8 +281,22 @@ def _representation(z, length, levels, shifted, counts, columns, row, offset, wo
             p = cursor[j]
             scatter[p] = srt[i]
             cursor[j] = p + 1
-        _emit(scatter, z, length, n, n, 0, counts[e, 0], columns[e, 0], low, high, base,
-              coef, row, offset)
+        _emit(
+            scatter,
+            z,
+            length,
+            n,
+            n,
+            0,
+            counts[e, 0],
+            columns[e, 0],
+            low,
+            high,
+            base,
+            coef,
+            row,
+            offset,
+        )
         if not shifted[e]:
             continue
         shift = (length + 2 * n - 1) // (2 * n)
@@ -292,12 +310,27 @@ def _representation(z, length, levels, shifted, counts, columns, row, offset, wo
                 p = cursor[j]
                 scatter[p] = srt[i]
                 cursor[j] = p + 1
-        _emit(scatter, z, length, n, n - 1, shift, counts[e, 1], columns[e, 1], low, high,
-              base, coef, row, offset)
+        _emit(
+            scatter,
+            z,
+            length,
+            n,
+            n - 1,
+            shift,
+            counts[e, 1],
+            columns[e, 1],
+            low,
+            high,
+            base,
+            coef,
+            row,
+            offset,
+        )
 
 
-def _quant(values, offsets, spectra, spectrum_offsets, levels, shifted, counts, columns,
-           n_columns, out):
+def _quant(
+    values, offsets, spectra, spectrum_offsets, levels, shifted, counts, columns, n_columns, out
+):
     n_series, n_channels = len(offsets) - 1, values.shape[1]
     longest = 1
     for i in range(n_series):
@@ -311,8 +344,11 @@ def _quant(values, offsets, spectra, spectrum_offsets, levels, shifted, counts, 
     work = (keys, order, srt, leaf, scatter, spare, count, cursor)
     # quantile positions per column (all representations side by side), and the
     # representation length they were computed for
-    low, high, base = (np.empty(n_columns, dtype=np.int64), np.empty(n_columns, dtype=np.int64),
-                       np.empty(n_columns, dtype=np.int64))
+    low, high, base = (
+        np.empty(n_columns, dtype=np.int64),
+        np.empty(n_columns, dtype=np.int64),
+        np.empty(n_columns, dtype=np.int64),
+    )
     coef = np.empty(n_columns)
     tables = (low, high, base, coef)
     table_length = np.full(4, -1, dtype=np.int64)
@@ -322,16 +358,18 @@ def _quant(values, offsets, spectra, spectrum_offsets, levels, shifted, counts, 
         lengths = (length, length - 1, length - 2, f1 - f0)
         for r in range(4):
             if lengths[r] > 0 and lengths[r] != table_length[r]:
-                _positions(lengths[r], levels[r], shifted[r], counts[r], columns[r], low, high,
-                           base, coef)
+                _positions(
+                    lengths[r], levels[r], shifted[r], counts[r], columns[r], low, high, base, coef
+                )
                 table_length[r] = lengths[r]
         row = out[i]
         for ch in range(n_channels):
             offset = ch * n_columns
             for t in range(length):
                 x[t] = values[start + t, ch]
-            _representation(x, length, levels[0], shifted[0], counts[0], columns[0], row,
-                            offset, work, tables)
+            _representation(
+                x, length, levels[0], shifted[0], counts[0], columns[0], row, offset, work, tables
+            )
             # first difference, 5-wide moving average with the ends replicated
             m = length - 1
             for t in range(m):
@@ -344,17 +382,39 @@ def _quant(values, offsets, spectra, spectrum_offsets, levels, shifted, counts, 
                     for u in range(t - 2, t + 3):
                         total += d[min(max(u, 0), m - 1)]
                     z[t] = total / 5.0
-            _representation(z, m, levels[1], shifted[1], counts[1], columns[1], row,
-                            offset, work, tables)
+            _representation(
+                z, m, levels[1], shifted[1], counts[1], columns[1], row, offset, work, tables
+            )
             for t in range(length - 2):
                 z[t] = (x[t + 2] - x[t + 1]) - (x[t + 1] - x[t])
-            _representation(z, length - 2, levels[2], shifted[2], counts[2], columns[2], row,
-                            offset, work, tables)
-            _representation(spectra[ch, f0:f1], f1 - f0, levels[3], shifted[3], counts[3],
-                            columns[3], row, offset, work, tables)
+            _representation(
+                z,
+                length - 2,
+                levels[2],
+                shifted[2],
+                counts[2],
+                columns[2],
+                row,
+                offset,
+                work,
+                tables,
+            )
+            _representation(
+                spectra[ch, f0:f1],
+                f1 - f0,
+                levels[3],
+                shifted[3],
+                counts[3],
+                columns[3],
+                row,
+                offset,
+                work,
+                tables,
+            )
 
 
 if numba is not None:
+
     def _jit(func, **options):
         try:
             return numba.njit(func, cache=True, nogil=True, **options)  # compiled once
@@ -384,16 +444,18 @@ def _spectra(values: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray, np.nd
         step = max(1, _SPECTRUM_CELLS // (int(length) * values.shape[1]))
         bins = int(length) // 2 + 1
         for first in range(0, len(same), step):
-            positions = same[first:first + step]
+            positions = same[first : first + step]
             if positions[-1] - positions[0] == len(positions) - 1:  # consecutive series:
                 # their samples and their spectra are contiguous blocks, no gather
                 start, stop = offsets[positions[0]], offsets[positions[-1] + 1]
                 batch = values[start:stop].reshape(len(positions), int(length), -1)
-                spectrum = scipy.fft.rfft(np.ascontiguousarray(batch.transpose(2, 0, 1),
-                                                               dtype=np.float64), axis=-1)
+                spectrum = scipy.fft.rfft(
+                    np.ascontiguousarray(batch.transpose(2, 0, 1), dtype=np.float64), axis=-1
+                )
                 f0 = spectrum_offsets[positions[0]]
-                spectra[:, f0:f0 + len(positions) * bins] = np.abs(spectrum).reshape(
-                    values.shape[1], -1)
+                spectra[:, f0 : f0 + len(positions) * bins] = np.abs(spectrum).reshape(
+                    values.shape[1], -1
+                )
                 continue
             rows = offsets[positions, None] + np.arange(length)
             batch = np.ascontiguousarray(values[rows].transpose(2, 0, 1), dtype=np.float64)
@@ -434,8 +496,7 @@ class QuantIntervals:
     feature: ClassVar[str] = "quant"
 
     def _key(self) -> tuple:
-        return (type(self).__name__, self.depth, self.div, self.fixed_length,
-                self.reference_length)
+        return (type(self).__name__, self.depth, self.div, self.fixed_length, self.reference_length)
 
     def __hash__(self) -> int:
         return hash(self._key())
@@ -452,7 +513,8 @@ class QuantIntervals:
         if isinstance(self.depth, (int, np.integer)) and self.depth > 16:
             problems.append(f"depth must be <= 16 (2**15 intervals per level), got {self.depth}")
         if self.fixed_length is not None and not (
-                isinstance(self.fixed_length, (int, np.integer)) and self.fixed_length >= 1):
+            isinstance(self.fixed_length, (int, np.integer)) and self.fixed_length >= 1
+        ):
             problems.append(f"fixed_length must be None or an int >= 1, got {self.fixed_length!r}")
         if problems:
             raise ValueError("QuantIntervals:\n  - " + "\n  - ".join(problems))
@@ -480,15 +542,19 @@ class QuantIntervals:
         if self.reference_length is None:
             from sklearn.exceptions import NotFittedError
 
-            raise NotFittedError("QuantIntervals is not fitted: call fit(panel) first, or give "
-                                 "reference_length")
+            raise NotFittedError(
+                "QuantIntervals is not fitted: call fit(panel) first, or give reference_length"
+            )
         return int(self.reference_length)
 
     def columns(self, channels: list[str]) -> list[str]:
         """Column names for these channels, in the order of :meth:`transform`."""
         reference = self._reference()
-        return [name for channel in channels
-                for name in _channel_columns(self.depth, self.div, reference, str(channel))]
+        return [
+            name
+            for channel in channels
+            for name in _channel_columns(self.depth, self.div, reference, str(channel))
+        ]
 
     def n_columns_per_channel(self) -> int:
         return len(_plan(self.depth, self.div, self._reference())[-1])
@@ -497,8 +563,9 @@ class QuantIntervals:
         """(series, channels x columns per channel) float64 features of ``panel``."""
         reference = self._reference()
         if numba is None:
-            raise ImportError("featurekit's interval family (QUANT) needs numba: "
-                              'pip install "featurekit[fast]"')
+            raise ImportError(
+                'featurekit\'s interval family (QUANT) needs numba: pip install "featurekit[fast]"'
+            )
         levels, shifted, counts, columns, params = _plan(self.depth, self.div, reference)
         values = np.asarray(panel.values)
         if values.dtype not in (np.float32, np.float64):
@@ -507,6 +574,16 @@ class QuantIntervals:
         out = np.empty((len(offsets) - 1, values.shape[1] * len(params)))
         if out.size:
             spectra, spectrum_offsets = _spectra(values, offsets)
-            _quant(values, offsets, spectra, spectrum_offsets, levels, shifted, counts, columns,
-                   len(params), out)
+            _quant(
+                values,
+                offsets,
+                spectra,
+                spectrum_offsets,
+                levels,
+                shifted,
+                counts,
+                columns,
+                len(params),
+                out,
+            )
         return out

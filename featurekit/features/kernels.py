@@ -144,8 +144,7 @@ def _insertion_sort(a, lo, hi):
         a[j + 1] = v
 
 
-def _order_statistics(x, n, ranks, n_ranks, low, high, found, bins, starts, slot, fill,
-                      picked):
+def _order_statistics(x, n, ranks, n_ranks, low, high, found, bins, starts, slot, fill, picked):
     """``found[r] = the ranks[r]-th smallest of x[:n]`` (ranks ascending), exactly, without
     sorting x: one pass counts the samples per value bin (bins are monotone in the value),
     a second copies out only the bins holding a wanted rank, which are then sorted.
@@ -249,8 +248,9 @@ def _quantiles(values, offsets, qs, minima, maxima, means, stds, out):
                 x[k] = np.float64(values[start + k, ch])
             low = max(minima[i, ch], means[i, ch] - 5.0 * stds[i, ch])
             high = min(maxima[i, ch], means[i, ch] + 5.0 * stds[i, ch])
-            _order_statistics(x, n, ranks, n_ranks, low, high, found, bins, starts, slot,
-                              fill, picked)
+            _order_statistics(
+                x, n, ranks, n_ranks, low, high, found, bins, starts, slot, fill, picked
+            )
             for j in range(n_q):
                 pos = qs[j] * (n - 1)
                 lo = int(np.floor(pos))
@@ -358,8 +358,15 @@ def _norm(values, columns, out):
 
 
 # Columns of ``spectral_rows``, one row per series (see ``featurekit.features.spectral``).
-SPECTRAL = ("dominant_freq", "dominant_power", "spectral_centroid", "spectral_spread",
-            "spectral_entropy", "spectral_rolloff", "spectral_flatness")
+SPECTRAL = (
+    "dominant_freq",
+    "dominant_power",
+    "spectral_centroid",
+    "spectral_spread",
+    "spectral_entropy",
+    "spectral_rolloff",
+    "spectral_flatness",
+)
 ROLLOFF = 0.85
 
 
@@ -404,15 +411,46 @@ def _log_normal(x, x_bits, mantissa, mantissa_bits, exponent, exponent_bits, out
         e = e + 1.0 if big else e
         f = (m - 1.0) / (m + 1.0)
         f2 = f * f
-        poly = ((((((((((1 / 23 * f2 + 1 / 21) * f2 + 1 / 19) * f2 + 1 / 17) * f2 + 1 / 15)
-                     * f2 + 1 / 13) * f2 + 1 / 11) * f2 + 1 / 9) * f2 + 1 / 7) * f2 + 1 / 5)
-                * f2 + 1 / 3)  # the atanh series in f**2, Horner, unrolled
+        poly = (
+            (
+                (
+                    (
+                        (
+                            ((((1 / 23 * f2 + 1 / 21) * f2 + 1 / 19) * f2 + 1 / 17) * f2 + 1 / 15)
+                            * f2
+                            + 1 / 13
+                        )
+                        * f2
+                        + 1 / 11
+                    )
+                    * f2
+                    + 1 / 9
+                )
+                * f2
+                + 1 / 7
+            )
+            * f2
+            + 1 / 5
+        ) * f2 + 1 / 3  # the atanh series in f**2, Horner, unrolled
         value = e * _LN2_HI + (e * _LN2_LO + 2.0 * f * (poly * f2 + 1.0))
         out[k] = value if x[k] > 0 else -np.inf
 
 
-def _spectral_rows(spectrum, positions, bin_hz, silent, out, cumulative, cum_start, power,
-                   power_bits, mantissa, mantissa_bits, exponent, log_power):
+def _spectral_rows(
+    spectrum,
+    positions,
+    bin_hz,
+    silent,
+    out,
+    cumulative,
+    cum_start,
+    power,
+    power_bits,
+    mantissa,
+    mantissa_bits,
+    exponent,
+    log_power,
+):
     # Row r is channel r % channels of series positions[r // channels]; out is
     # (series, channels, SPECTRAL), cumulative (channels, slots), silent (series, channels).
     """Every SPECTRAL feature of each row of an rfft batch, and its cumulative power shares.
@@ -441,14 +479,22 @@ def _spectral_rows(spectrum, positions, bin_hz, silent, out, cumulative, cum_sta
             subnormal += (v > 0) & (v < _SMALLEST_NORMAL)
         if not total > 0 or silent[i, ch]:
             out[i, ch, :] = 0.0
-            cumulative_ch[base:base + n_bins + 1] = 0.0
+            cumulative_ch[base : base + n_bins + 1] = 0.0
             continue
         if subnormal:
             for k in range(n_bins):
                 log_power[k] = np.log(power[k])
         else:
-            _log_normal(power, power_bits, mantissa, mantissa_bits, exponent,
-                        exponent.view(np.uint64), log_power, n_bins)
+            _log_normal(
+                power,
+                power_bits,
+                mantissa,
+                mantissa_bits,
+                exponent,
+                exponent.view(np.uint64),
+                log_power,
+                n_bins,
+            )
         hz = bin_hz[r // n_channels]
         log_total = np.log(total)
         weighted = log_sum = entropy = 0.0
@@ -507,8 +553,10 @@ def _band_shares(cumulative, cum_start, n_bins, bin_hz, lo, hi, out):
         if n_bins[i] <= 0:
             continue
         base = cum_start[i]
-        out[i] = (cumulative[base + _bins_below(hi, bin_hz[i], n_bins[i])]
-                  - cumulative[base + _bins_below(lo, bin_hz[i], n_bins[i])])
+        out[i] = (
+            cumulative[base + _bins_below(hi, bin_hz[i], n_bins[i])]
+            - cumulative[base + _bins_below(lo, bin_hz[i], n_bins[i])]
+        )
     return out
 
 
@@ -546,8 +594,9 @@ if numba is not None:
 
 def _prepared(values: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     if numba is None:
-        raise ImportError("featurekit's compiled kernels need numba: "
-                          'pip install "featurekit[fast]"')
+        raise ImportError(
+            'featurekit\'s compiled kernels need numba: pip install "featurekit[fast]"'
+        )
     if values.ndim == 1:
         values = values[:, None]
     if values.dtype not in (np.float32, np.float64):
@@ -570,8 +619,9 @@ def shape_sums(values: np.ndarray, offsets: np.ndarray, means: np.ndarray) -> np
     return _shape_sums(values, offsets, means)
 
 
-def lag_sums(values: np.ndarray, offsets: np.ndarray, means: np.ndarray,
-             max_lag: int) -> np.ndarray:
+def lag_sums(
+    values: np.ndarray, offsets: np.ndarray, means: np.ndarray, max_lag: int
+) -> np.ndarray:
     """(series, channels, max_lag) sums of c[t] * c[t - lag] for lag = 1..max_lag over the
     pairs within each series (c = x - mean); 0 where the series is too short."""
     values, offsets = _prepared(values, offsets)
@@ -581,8 +631,9 @@ def lag_sums(values: np.ndarray, offsets: np.ndarray, means: np.ndarray,
 
 def _as_2d(values: np.ndarray) -> np.ndarray:
     if numba is None:
-        raise ImportError("featurekit's compiled kernels need numba: "
-                          'pip install "featurekit[fast]"')
+        raise ImportError(
+            'featurekit\'s compiled kernels need numba: pip install "featurekit[fast]"'
+        )
     values = np.asarray(values)
     if values.dtype not in (np.float32, np.float64):
         values = values.astype(np.float64)
@@ -593,8 +644,15 @@ def _per_channel(a, shape) -> np.ndarray:
     return np.asarray(a, dtype=np.float64).reshape(shape)
 
 
-def quantiles(values: np.ndarray, offsets: np.ndarray, qs, minima: np.ndarray,
-              maxima: np.ndarray, means: np.ndarray, stds: np.ndarray) -> np.ndarray:
+def quantiles(
+    values: np.ndarray,
+    offsets: np.ndarray,
+    qs,
+    minima: np.ndarray,
+    maxima: np.ndarray,
+    means: np.ndarray,
+    stds: np.ndarray,
+) -> np.ndarray:
     """(series, channels, len(qs)) quantiles of (samples, channels) values, numpy's linear
     interpolation; NaN for an empty series. ``minima``... ``stds`` (series, channels) place
     the value bins of the selection: they change its speed, never its result. 1-D values
@@ -610,8 +668,9 @@ def quantiles(values: np.ndarray, offsets: np.ndarray, qs, minima: np.ndarray,
     return out[:, 0] if flat else out
 
 
-def centred_sums(values: np.ndarray, offsets: np.ndarray, means: np.ndarray,
-                 max_lag: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def centred_sums(
+    values: np.ndarray, offsets: np.ndarray, means: np.ndarray, max_lag: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """SHAPE_SUMS (series, channels, 4), lag sums (series, channels, max_lag) and pair sums
     (series, channel pairs in ``itertools.combinations`` order) in one pass per series."""
     values = _as_2d(values)
@@ -620,8 +679,7 @@ def centred_sums(values: np.ndarray, offsets: np.ndarray, means: np.ndarray,
     shapes = np.zeros((n, k, 4))
     lags = np.zeros((n, k, max_lag))
     pairs = np.zeros((n, k * (k - 1) // 2))
-    _centred_sums(values, offsets, _per_channel(means, (n, k)), int(max_lag), shapes, lags,
-                  pairs)
+    _centred_sums(values, offsets, _per_channel(means, (n, k)), int(max_lag), shapes, lags, pairs)
     return shapes, lags, pairs
 
 
@@ -632,15 +690,21 @@ def with_norms(values: np.ndarray, groups) -> np.ndarray:
     counts = np.asarray([len(g) for g in groups], dtype=np.int64)
     members = np.zeros((len(groups), max(counts, default=0)), dtype=np.int64)
     for g, columns in enumerate(groups):
-        members[g, :len(columns)] = columns
+        members[g, : len(columns)] = columns
     out = np.empty((len(values), values.shape[1] + len(groups)))
     _with_norms(values, members, counts, out)
     return out
 
 
-def spectral_rows(spectrum: np.ndarray, positions: np.ndarray, bin_hz: np.ndarray,
-                  silent: np.ndarray, out: np.ndarray, cumulative: np.ndarray,
-                  cum_start: np.ndarray) -> None:
+def spectral_rows(
+    spectrum: np.ndarray,
+    positions: np.ndarray,
+    bin_hz: np.ndarray,
+    silent: np.ndarray,
+    out: np.ndarray,
+    cumulative: np.ndarray,
+    cum_start: np.ndarray,
+) -> None:
     """Fill ``out[positions]`` (series, channels, SPECTRAL) and the flat ``cumulative`` power
     shares (channels, slots) from an rfft batch whose row r * channels + ch is channel ch of
     series ``positions[r]`` (bins of ``bin_hz[r]`` Hz); ``silent`` (series, channels) ones
@@ -648,36 +712,62 @@ def spectral_rows(spectrum: np.ndarray, positions: np.ndarray, bin_hz: np.ndarra
     n_bins = max(spectrum.shape[1] - 1, 1)
     power = np.empty(n_bins)
     mantissa = np.empty(n_bins)
-    _spectral_rows(spectrum.view(np.float64), positions, bin_hz, silent, out, cumulative,
-                   cum_start, power,
-                   power.view(np.uint64), mantissa, mantissa.view(np.uint64),
-                   np.empty(n_bins), np.empty(n_bins))
+    _spectral_rows(
+        spectrum.view(np.float64),
+        positions,
+        bin_hz,
+        silent,
+        out,
+        cumulative,
+        cum_start,
+        power,
+        power.view(np.uint64),
+        mantissa,
+        mantissa.view(np.uint64),
+        np.empty(n_bins),
+        np.empty(n_bins),
+    )
 
 
-def fill_centered(values: np.ndarray, starts: np.ndarray, lengths: np.ndarray,
-                  means: np.ndarray, positions: np.ndarray, width: int) -> np.ndarray:
+def fill_centered(
+    values: np.ndarray,
+    starts: np.ndarray,
+    lengths: np.ndarray,
+    means: np.ndarray,
+    positions: np.ndarray,
+    width: int,
+) -> np.ndarray:
     """(len(positions) * channels, width) float64 rows: each series' channel minus its mean
     (``means`` is (series, channels)), then zeros."""
     values = _as_2d(values)
     out = np.empty((len(positions) * values.shape[1], width))
-    _fill_centered(values, starts, lengths, _per_channel(means, (len(starts), values.shape[1])),
-                   positions, out)
+    _fill_centered(
+        values, starts, lengths, _per_channel(means, (len(starts), values.shape[1])), positions, out
+    )
     return out
 
 
-def band_shares(cumulative: np.ndarray, cum_start: np.ndarray, n_bins: np.ndarray,
-                bin_hz: np.ndarray, lo: float, hi: float) -> np.ndarray:
+def band_shares(
+    cumulative: np.ndarray,
+    cum_start: np.ndarray,
+    n_bins: np.ndarray,
+    bin_hz: np.ndarray,
+    lo: float,
+    hi: float,
+) -> np.ndarray:
     """Per series, cumulative share at ``hi`` minus at ``lo`` Hz (NaN without a spectrum)."""
     out = np.full(len(cum_start), np.nan)
     return _band_shares(cumulative, cum_start, n_bins, bin_hz, float(lo), float(hi), out)
 
 
-def pair_sums(a: np.ndarray, b: np.ndarray, offsets: np.ndarray, means_a: np.ndarray,
-              means_b: np.ndarray) -> np.ndarray:
+def pair_sums(
+    a: np.ndarray, b: np.ndarray, offsets: np.ndarray, means_a: np.ndarray, means_b: np.ndarray
+) -> np.ndarray:
     """Per series, the sum of (a - mean_a) * (b - mean_b) over its samples (0 if empty)."""
     offsets = np.asarray(offsets, dtype=np.int64)
-    return _pair_sums(a, b, offsets, np.asarray(means_a, dtype=np.float64),
-                      np.asarray(means_b, dtype=np.float64))
+    return _pair_sums(
+        a, b, offsets, np.asarray(means_a, dtype=np.float64), np.asarray(means_b, dtype=np.float64)
+    )
 
 
 def norm(values: np.ndarray, columns) -> np.ndarray:

@@ -280,8 +280,9 @@ def family_members(family: str) -> tuple[str, ...]:
     -------
     tuple of str
     """
-    return tuple(name for name, spec in FEATURES.items()
-                 if spec.family == family and spec.scope == "channel")
+    return tuple(
+        name for name, spec in FEATURES.items() if spec.family == family and spec.scope == "channel"
+    )
 
 
 def calls(names: Iterable[str], **grids: Iterable[Mapping]) -> tuple:
@@ -350,8 +351,8 @@ class FeatureSet:
 
         if self.tsfresh and other.tsfresh and self.tsfresh != other.tsfresh:
             raise ValueError("cannot combine two different tsfresh settings in one set")
-        groups = self.magnitude_groups if self.magnitude_groups is not None else (
-            other.magnitude_groups
+        groups = (
+            self.magnitude_groups if self.magnitude_groups is not None else (other.magnitude_groups)
         )
         return FeatureSet(
             channel=merge(self.channel, other.channel),
@@ -464,8 +465,7 @@ def get_feature_set(features: str | FeatureSet | Iterable[str], **options: Any) 
         if options:
             raise ValueError(f"options {sorted(options)} cannot modify an explicit FeatureSet")
         return features
-    allowed = (f"a set name ({', '.join(sorted(FEATURE_SETS))}), a list of them or a "
-               "FeatureSet")
+    allowed = f"a set name ({', '.join(sorted(FEATURE_SETS))}), a list of them or a FeatureSet"
     if isinstance(features, str):
         names = [features]
     elif isinstance(features, Iterable) and not isinstance(features, Mapping):

@@ -72,19 +72,19 @@ def _fill_sum(values, start, length, chans, c0, c1, xp, pad):
 def _sum9(xp, pad, length, d, s9):
     """s9[t] = sum of the nine taps x[t + (m - 4) d], m = 0..8 (zero beyond the series)."""
     # Slices first: an index known to be >= 0 lets LLVM vectorize (no wraparound check).
-    x0, x1 = xp[pad - 4 * d:], xp[pad - 3 * d:]
-    x2, x3 = xp[pad - 2 * d:], xp[pad - d:]
-    x4, x5 = xp[pad:], xp[pad + d:]
-    x6, x7, x8 = xp[pad + 2 * d:], xp[pad + 3 * d:], xp[pad + 4 * d:]
+    x0, x1 = xp[pad - 4 * d :], xp[pad - 3 * d :]
+    x2, x3 = xp[pad - 2 * d :], xp[pad - d :]
+    x4, x5 = xp[pad:], xp[pad + d :]
+    x6, x7, x8 = xp[pad + 2 * d :], xp[pad + 3 * d :], xp[pad + 4 * d :]
     for t in range(length):
         s9[t] = ((x0[t] + x1[t]) + (x2[t] + x3[t])) + ((x4[t] + x5[t]) + (x6[t] + x7[t])) + x8[t]
 
 
 def _convolve(xp, pad, length, d, taps, s9, out):
     """Output of a kernel: -1 on all nine taps, +3 more on its three ``taps``."""
-    a = xp[pad + (taps[0] - 4) * d:]
-    b = xp[pad + (taps[1] - 4) * d:]
-    c = xp[pad + (taps[2] - 4) * d:]
+    a = xp[pad + (taps[0] - 4) * d :]
+    b = xp[pad + (taps[1] - 4) * d :]
+    c = xp[pad + (taps[2] - 4) * d :]
     for t in range(length):
         out[t] = 3.0 * (a[t] + b[t] + c[t]) - s9[t]
 
@@ -101,8 +101,19 @@ def _ppv(out, lo, hi, biases, f0, f1, row):
         row[f] = count / n
 
 
-def _transform(values, offsets, order, combo_subset, subset_ptr, subset_chans,
-               dilations, first_feature, n_per_dilation, biases, taps):
+def _transform(
+    values,
+    offsets,
+    order,
+    combo_subset,
+    subset_ptr,
+    subset_chans,
+    dilations,
+    first_feature,
+    n_per_dilation,
+    biases,
+    taps,
+):
     n_series = len(offsets) - 1
     features = np.full((n_series, len(biases)), np.nan)
     if n_series == 0:
@@ -124,8 +135,9 @@ def _transform(values, offsets, order, combo_subset, subset_ptr, subset_chans,
             j, k = c // N_KERNELS, c % N_KERNELS
             s = combo_subset[c]
             if s != current_subset:
-                _fill_sum(values, start, length, subset_chans, subset_ptr[s],
-                          subset_ptr[s + 1], xp, pad)
+                _fill_sum(
+                    values, start, length, subset_chans, subset_ptr[s], subset_ptr[s + 1], xp, pad
+                )
                 current_subset, current_dilation = s, -1
             d = dilations[j]
             if j != current_dilation:
@@ -140,8 +152,18 @@ def _transform(values, offsets, order, combo_subset, subset_ptr, subset_chans,
     return features
 
 
-def _fit_biases(values, offsets, examples, combo_ptr, combo_chans, dilations,
-                first_feature, n_per_dilation, quantiles, taps):
+def _fit_biases(
+    values,
+    offsets,
+    examples,
+    combo_ptr,
+    combo_chans,
+    dilations,
+    first_feature,
+    n_per_dilation,
+    quantiles,
+    taps,
+):
     n_combos = len(examples)
     biases = np.empty(len(quantiles))
     pad = 4 * dilations.max()
@@ -165,6 +187,7 @@ def _fit_biases(values, offsets, examples, combo_ptr, combo_chans, dilations,
 
 
 if numba is not None:
+
     def _jit(func):
         try:
             return numba.njit(func, cache=True, nogil=True)  # compiled once per machine
@@ -180,8 +203,9 @@ if numba is not None:
 
 
 # --------------------------------------------------------------------------- fitting
-def fit_dilations(reference_length: int, n_features: int,
-                  max_dilations_per_kernel: int) -> tuple[np.ndarray, np.ndarray]:
+def fit_dilations(
+    reference_length: int, n_features: int, max_dilations_per_kernel: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Dilations and the number of features (biases) per dilation and kernel, as the paper:
     up to ``max_dilations_per_kernel`` exponentially spaced dilations with ``8 d <=
     reference_length - 1``, the ``n_features // 84`` features per kernel spread over them."""
@@ -190,7 +214,8 @@ def fit_dilations(reference_length: int, n_features: int,
     multiplier = per_kernel / n_dilations
     max_exponent = np.log2((reference_length - 1) / 8)
     dilations, counts = np.unique(
-        np.logspace(0, max_exponent, n_dilations, base=2).astype(np.int64), return_counts=True)
+        np.logspace(0, max_exponent, n_dilations, base=2).astype(np.int64), return_counts=True
+    )
     per_dilation = (counts * multiplier).astype(np.int64)
     remainder = per_kernel - per_dilation.sum()
     i = 0
@@ -232,8 +257,14 @@ class MiniRocketState:
         return np.concatenate([[0], np.cumsum(per_combo)[:-1]]).astype(np.int64)
 
     def arrays(self) -> tuple[np.ndarray, ...]:
-        return (self.dilations, self.n_per_dilation, self.channel_ptr, self.channel_indices,
-                self.bias_series, self.biases)
+        return (
+            self.dilations,
+            self.n_per_dilation,
+            self.channel_ptr,
+            self.channel_indices,
+            self.bias_series,
+            self.biases,
+        )
 
     def with_digest(self) -> MiniRocketState:
         h = hashlib.sha256(repr((self.channels, self.reference_length)).encode())
@@ -246,8 +277,10 @@ class MiniRocketState:
         """Distinct channel subsets (CSR), each combination's subset, and an order of the
         combinations grouping them by subset, then dilation (to reuse sums in cache)."""
         n_combos = len(self.channel_ptr) - 1
-        keys = [tuple(self.channel_indices[self.channel_ptr[c]:self.channel_ptr[c + 1]])
-                for c in range(n_combos)]
+        keys = [
+            tuple(self.channel_indices[self.channel_ptr[c] : self.channel_ptr[c + 1]])
+            for c in range(n_combos)
+        ]
         unique = sorted(set(keys), key=lambda s: (len(s), s))
         index = {s: i for i, s in enumerate(unique)}
         combo_subset = np.array([index[s] for s in keys], dtype=np.int64)
@@ -308,9 +341,14 @@ class MiniRocket:
         return self.state is not None
 
     def _key(self) -> tuple:
-        return (type(self).__name__, self.n_features, self.max_dilations_per_kernel,
-                self.reference_length, self.random_state,
-                None if self.state is None else self.state.digest)
+        return (
+            type(self).__name__,
+            self.n_features,
+            self.max_dilations_per_kernel,
+            self.reference_length,
+            self.random_state,
+            None if self.state is None else self.state.digest,
+        )
 
     def __hash__(self) -> int:
         return hash(self._key())
@@ -320,23 +358,30 @@ class MiniRocket:
 
     def __repr__(self) -> str:
         fitted = "" if self.state is None else f", state=<fitted {self.state.digest[:12]}>"
-        return (f"MiniRocket(n_features={self.n_features}, max_dilations_per_kernel="
-                f"{self.max_dilations_per_kernel}, reference_length={self.reference_length!r}, "
-                f"random_state={self.random_state}{fitted})")
+        return (
+            f"MiniRocket(n_features={self.n_features}, max_dilations_per_kernel="
+            f"{self.max_dilations_per_kernel}, reference_length={self.reference_length!r}, "
+            f"random_state={self.random_state}{fitted})"
+        )
 
     def _check_params(self, lengths: np.ndarray) -> int:
         problems = []
         if not isinstance(self.n_features, (int, np.integer)) or self.n_features < 1:
             problems.append(f"n_features must be a positive int, got {self.n_features!r}")
-        if (not isinstance(self.max_dilations_per_kernel, (int, np.integer))
-                or self.max_dilations_per_kernel < 1):
-            problems.append("max_dilations_per_kernel must be a positive int, got "
-                            f"{self.max_dilations_per_kernel!r}")
+        if (
+            not isinstance(self.max_dilations_per_kernel, (int, np.integer))
+            or self.max_dilations_per_kernel < 1
+        ):
+            problems.append(
+                "max_dilations_per_kernel must be a positive int, got "
+                f"{self.max_dilations_per_kernel!r}"
+            )
         ref = self.reference_length
         if isinstance(ref, str):
             if ref not in _REFERENCE_MODES:
-                problems.append(f"reference_length must be an int or one of {_REFERENCE_MODES},"
-                                f" got {ref!r}")
+                problems.append(
+                    f"reference_length must be an int or one of {_REFERENCE_MODES}, got {ref!r}"
+                )
         elif not isinstance(ref, (int, np.integer)) or ref < 1:
             problems.append(f"reference_length must be a positive int, got {ref!r}")
         if not (lengths > 0).any():
@@ -356,13 +401,16 @@ class MiniRocket:
         finite = np.isfinite(values).all(axis=1)
         if not finite.all():
             bad = np.unique(np.searchsorted(offsets, np.flatnonzero(~finite), side="right") - 1)
-            raise ValueError("MiniRocket's biases come from the training values, which must be "
-                             f"finite: NaN or inf in series {describe_ids(panel.ids[bad])}")
+            raise ValueError(
+                "MiniRocket's biases come from the training values, which must be "
+                f"finite: NaN or inf in series {describe_ids(panel.ids[bad])}"
+            )
         if values.shape[1] == 0:
             raise ValueError("MiniRocket needs at least one channel")
         n_features = max(N_KERNELS, int(self.n_features) // N_KERNELS * N_KERNELS)
-        dilations, n_per_dilation = fit_dilations(reference, n_features,
-                                                  int(self.max_dilations_per_kernel))
+        dilations, n_per_dilation = fit_dilations(
+            reference, n_features, int(self.max_dilations_per_kernel)
+        )
         n_combos = N_KERNELS * len(dilations)
         rng = np.random.default_rng(self.random_state)
         n_channels = values.shape[1]
@@ -376,20 +424,36 @@ class MiniRocket:
         nonempty = np.flatnonzero(lengths > 0)
         bias_series = nonempty[rng.integers(0, len(nonempty), n_combos)].astype(np.int64)
         state = MiniRocketState(
-            channels=tuple(panel.channels), reference_length=reference, dilations=dilations,
-            n_per_dilation=n_per_dilation, channel_ptr=channel_ptr,
-            channel_indices=channel_indices, bias_series=bias_series,
-            biases=np.empty(0))
+            channels=tuple(panel.channels),
+            reference_length=reference,
+            dilations=dilations,
+            n_per_dilation=n_per_dilation,
+            channel_ptr=channel_ptr,
+            channel_indices=channel_indices,
+            bias_series=bias_series,
+            biases=np.empty(0),
+        )
         quantiles = _quantiles(n_features)
-        biases = _fit_biases(values, offsets, bias_series, channel_ptr, channel_indices,
-                             dilations, state.first_feature, n_per_dilation, quantiles,
-                             KERNEL_TAPS)
+        biases = _fit_biases(
+            values,
+            offsets,
+            bias_series,
+            channel_ptr,
+            channel_indices,
+            dilations,
+            state.first_feature,
+            n_per_dilation,
+            quantiles,
+            KERNEL_TAPS,
+        )
         return replace(self, state=replace(state, biases=biases).with_digest())
 
     def _fitted(self) -> MiniRocketState:
         if self.state is None:
-            raise ValueError("MiniRocket is not fitted: call .fit(training_panel) first "
-                             "(or fit the FeatureExtractor holding it)")
+            raise ValueError(
+                "MiniRocket is not fitted: call .fit(training_panel) first "
+                "(or fit the FeatureExtractor holding it)"
+            )
         return self.state
 
     def columns(self, channels: list[str]) -> list[str]:
@@ -404,12 +468,14 @@ class MiniRocket:
         names: list[str] = []
         for c in range(len(state.channel_ptr) - 1):
             j, k = divmod(c, N_KERNELS)
-            members = state.channel_indices[state.channel_ptr[c]:state.channel_ptr[c + 1]]
+            members = state.channel_indices[state.channel_ptr[c] : state.channel_ptr[c + 1]]
             part = ".".join(state.channels[m] for m in members)
             part = part if len(part) <= _MAX_CHANNEL_PART else "conv"
             d = int(state.dilations[j])
-            names.extend(feature_name(part, self.feature, {"k": k, "d": d, "b": b})
-                         for b in range(int(state.n_per_dilation[j])))
+            names.extend(
+                feature_name(part, self.feature, {"k": k, "d": d, "b": b})
+                for b in range(int(state.n_per_dilation[j]))
+            )
         return names
 
     def transform(self, panel) -> np.ndarray:
@@ -424,9 +490,19 @@ class MiniRocket:
             panel = panel.select_channels(list(state.channels))
         values, offsets = _as_arrays(panel)
         order, combo_subset, subset_ptr, subset_chans = _plan(state)
-        return _transform(values, offsets, order, combo_subset, subset_ptr, subset_chans,
-                          state.dilations, state.first_feature, state.n_per_dilation,
-                          state.biases, KERNEL_TAPS)
+        return _transform(
+            values,
+            offsets,
+            order,
+            combo_subset,
+            subset_ptr,
+            subset_chans,
+            state.dilations,
+            state.first_feature,
+            state.n_per_dilation,
+            state.biases,
+            KERNEL_TAPS,
+        )
 
 
 _PLANS: dict[str, tuple] = {}
@@ -443,5 +519,7 @@ def _plan(state: MiniRocketState) -> tuple:
 def _check_channels(state: MiniRocketState, channels) -> None:
     missing = [c for c in state.channels if c not in list(channels)]
     if missing:
-        raise ValueError(f"MiniRocket was fitted on channels {list(state.channels)}; "
-                         f"{missing} are missing from {list(channels)}")
+        raise ValueError(
+            f"MiniRocket was fitted on channels {list(state.channels)}; "
+            f"{missing} are missing from {list(channels)}"
+        )

@@ -84,8 +84,9 @@ class Layout:
     @cached_property
     def fft_batches(self) -> list[tuple[np.ndarray, int, np.ndarray]]:
         """(positions, n_fft, gather index) per FFT size (the NumPy path's padded rows)."""
-        return [(positions, size, self._gather(positions, size))
-                for positions, size in self.fft_sizes]
+        return [
+            (positions, size, self._gather(positions, size)) for positions, size in self.fft_sizes
+        ]
 
     @cached_property
     def spectrum_slots(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -129,8 +130,11 @@ class ChannelBlock:
     def mean(self) -> np.ndarray:
         """(series, channels) means, clipped into [min, max] as ``Segments.mean``."""
         with np.errstate(invalid="ignore", divide="ignore"):
-            return np.clip(self.moment("sum") / self.layout.lengths[:, None],
-                           self.moment("min"), self.moment("max"))
+            return np.clip(
+                self.moment("sum") / self.layout.lengths[:, None],
+                self.moment("min"),
+                self.moment("max"),
+            )
 
     @cached_property
     def variance(self) -> np.ndarray:
@@ -146,17 +150,24 @@ class ChannelBlock:
     def centred(self, max_lag: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``kernels.centred_sums``: shape sums, lag sums for lags 1..>= max_lag, pair sums."""
         if self._centred is None or self._centred[1].shape[2] < max_lag:
-            self._centred = kernels.centred_sums(self.values, self.layout.offsets, self.mean,
-                                                 max(max_lag, _LAG_BLOCK))
+            self._centred = kernels.centred_sums(
+                self.values, self.layout.offsets, self.mean, max(max_lag, _LAG_BLOCK)
+            )
         return self._centred
 
     def quantile(self, q: float) -> np.ndarray:
         """(series, channels) quantile ``q``; QUANTILES come together on the first call."""
         if q not in self._quantiles:
             qs = sorted(set(QUANTILES) - set(self._quantiles) | {q})
-            table = kernels.quantiles(self.values, self.layout.offsets, qs,
-                                      self.moment("min"), self.moment("max"), self.mean,
-                                      np.sqrt(self.variance))
+            table = kernels.quantiles(
+                self.values,
+                self.layout.offsets,
+                qs,
+                self.moment("min"),
+                self.moment("max"),
+                self.mean,
+                np.sqrt(self.variance),
+            )
             self._quantiles.update(zip(qs, np.moveaxis(table, 2, 0), strict=True))
         return self._quantiles[q]
 
@@ -177,12 +188,14 @@ class ChannelBlock:
         for positions, size in layout.fft_sizes:
             step = max(1, _SPECTRUM_CELLS // (size * self.n_channels))
             for first in range(0, len(positions), step):
-                batch = positions[first:first + step]
-                padded = kernels.fill_centered(self.values, layout.starts, layout.lengths,
-                                               means, batch, size)
+                batch = positions[first : first + step]
+                padded = kernels.fill_centered(
+                    self.values, layout.starts, layout.lengths, means, batch, size
+                )
                 spectrum = scipy.fft.rfft(padded, axis=1, overwrite_x=True)
-                kernels.spectral_rows(spectrum, batch, bin_hz[batch], silent, table,
-                                      cumulative, cum_start)
+                kernels.spectral_rows(
+                    spectrum, batch, bin_hz[batch], silent, table, cumulative, cum_start
+                )
         return table, cumulative
 
 
@@ -194,8 +207,9 @@ class Segments:
     chunk (``values`` is then that column); without one, Segments makes its own.
     """
 
-    def __init__(self, values: np.ndarray, layout: Layout, block: ChannelBlock | None = None,
-                 index: int = 0):
+    def __init__(
+        self, values: np.ndarray, layout: Layout, block: ChannelBlock | None = None, index: int = 0
+    ):
         self._raw = values
         self.layout = layout
         self.lengths = layout.lengths
@@ -405,8 +419,7 @@ class Segments:
             k = block.n_channels  # type: ignore[union-attr]
             pair = a * (2 * k - a - 1) // 2 + (b - a - 1)  # itertools.combinations order
             return block.centred(_LAG_BLOCK)[2][:, pair]  # type: ignore[union-attr]
-        return kernels.pair_sums(self._raw, other.raw, self.layout.offsets, self.mean,
-                                 other.mean)
+        return kernels.pair_sums(self._raw, other.raw, self.layout.offsets, self.mean, other.mean)
 
     @cached_property
     def trend_sum(self) -> np.ndarray:
@@ -419,8 +432,10 @@ class Segments:
     @cached_property
     def sorted_buckets(self) -> list[tuple[np.ndarray, np.ndarray]]:
         """(positions, row-sorted values padded with NaN at the end) per length bucket."""
-        return [(positions, np.sort(self._values[index], axis=1))
-                for positions, index in self.layout.buckets]
+        return [
+            (positions, np.sort(self._values[index], axis=1))
+            for positions, index in self.layout.buckets
+        ]
 
     def quantile(self, q: float) -> np.ndarray:
         """Per-series quantile, numpy's default linear interpolation; NaN for empty series.
@@ -471,8 +486,15 @@ class Segments:
     def band_share(self, lo: float, hi: float) -> np.ndarray:
         """Numba path: per series, the share of the power in ``lo <= f < hi`` Hz."""
         n_bins, bin_hz, cum_start = self.layout.spectrum_slots
-        return kernels.band_shares(self.spectral_table["cumulative"], cum_start[:-1], n_bins,  # type: ignore[index]
-                                   bin_hz, lo, hi)
+        cumulative = self.spectral_table["cumulative"]  # type: ignore[index]  # numba path
+        return kernels.band_shares(
+            cumulative,
+            cum_start[:-1],
+            n_bins,
+            bin_hz,
+            lo,
+            hi,
+        )
 
     @cached_property
     def power_shares(self) -> list[SpectrumBatch]:

@@ -78,8 +78,11 @@ def spectral_set(*, bands: Sequence[tuple[float, float]] = DEFAULT_BANDS) -> Fea
 
 
 @register_feature_set("cross")
-def cross_set(*, bands: Sequence[tuple[float, float]] = DEFAULT_BANDS,
-              magnitude_groups: Mapping | Sequence | None = None) -> FeatureSet:
+def cross_set(
+    *,
+    bands: Sequence[tuple[float, float]] = DEFAULT_BANDS,
+    magnitude_groups: Mapping | Sequence | None = None,
+) -> FeatureSet:
     """Pairwise correlations, and per magnitude group: SMA plus stats and spectral features.
 
     Parameters
@@ -101,15 +104,17 @@ def cross_set(*, bands: Sequence[tuple[float, float]] = DEFAULT_BANDS,
     return FeatureSet(
         pair=calls(["corr"]),
         group=calls(["sma"]),
-        magnitude=calls(family_members("stats") + family_members("spectral"),
-                        **_band_grid(bands)),
+        magnitude=calls(family_members("stats") + family_members("spectral"), **_band_grid(bands)),
         magnitude_groups=_groups(magnitude_groups),
     )
 
 
 @register_feature_set("default")
-def default_set(*, bands: Sequence[tuple[float, float]] = DEFAULT_BANDS,
-                magnitude_groups: Mapping | Sequence | None = None) -> FeatureSet:
+def default_set(
+    *,
+    bands: Sequence[tuple[float, float]] = DEFAULT_BANDS,
+    magnitude_groups: Mapping | Sequence | None = None,
+) -> FeatureSet:
     """``stats`` + ``spectral`` + ``cross``: the summary features of every channel.
 
     Parameters
@@ -128,14 +133,17 @@ def default_set(*, bands: Sequence[tuple[float, float]] = DEFAULT_BANDS,
     ValueError
         Invalid bands or magnitude groups.
     """
-    return stats_set() + spectral_set(bands=bands) + cross_set(
-        bands=bands, magnitude_groups=magnitude_groups
+    return (
+        stats_set()
+        + spectral_set(bands=bands)
+        + cross_set(bands=bands, magnitude_groups=magnitude_groups)
     )
 
 
 @register_feature_set("interval")
-def interval_set(*, depth: int = 6, div: int = 4, reference_length: int | None = None
-                 ) -> FeatureSet:
+def interval_set(
+    *, depth: int = 6, div: int = 4, reference_length: int | None = None
+) -> FeatureSet:
     """QUANT's interval quantiles per channel; the columns are fixed by the median training
     length unless ``reference_length`` is given.
 
@@ -153,8 +161,7 @@ def interval_set(*, depth: int = 6, div: int = 4, reference_length: int | None =
     FeatureSet
         Unfitted: fit it on training series before extracting.
     """
-    return FeatureSet(blocks=(QuantIntervals(depth=depth, div=div,
-                                             fixed_length=reference_length),))
+    return FeatureSet(blocks=(QuantIntervals(depth=depth, div=div, fixed_length=reference_length),))
 
 
 @register_feature_set("rocket")
@@ -177,8 +184,14 @@ def rocket_set(*, n_features: int = 10_000, random_state: int = 0) -> FeatureSet
 
 
 @register_feature_set("shape")
-def shape_set(*, depth: int = 6, div: int = 4, reference_length: int | None = None,
-              n_features: int = 10_000, random_state: int = 0) -> FeatureSet:
+def shape_set(
+    *,
+    depth: int = 6,
+    div: int = 4,
+    reference_length: int | None = None,
+    n_features: int = 10_000,
+    random_state: int = 0,
+) -> FeatureSet:
     """Local shape: the ``interval`` and ``rocket`` families.
 
     Parameters
@@ -194,14 +207,21 @@ def shape_set(*, depth: int = 6, div: int = 4, reference_length: int | None = No
         Unfitted.
     """
     return interval_set(depth=depth, div=div, reference_length=reference_length) + rocket_set(
-        n_features=n_features, random_state=random_state)
+        n_features=n_features, random_state=random_state
+    )
 
 
 @register_feature_set("full")
-def full_set(*, bands: Sequence[tuple[float, float]] = DEFAULT_BANDS,
-             magnitude_groups: Mapping | Sequence | None = None, depth: int = 6, div: int = 4,
-             reference_length: int | None = None, n_features: int = 10_000,
-             random_state: int = 0) -> FeatureSet:
+def full_set(
+    *,
+    bands: Sequence[tuple[float, float]] = DEFAULT_BANDS,
+    magnitude_groups: Mapping | Sequence | None = None,
+    depth: int = 6,
+    div: int = 4,
+    reference_length: int | None = None,
+    n_features: int = 10_000,
+    random_state: int = 0,
+) -> FeatureSet:
     """``default`` plus ``shape``: summaries, spectra, cross-channel, intervals, convolutions.
 
     Parameters
@@ -217,8 +237,12 @@ def full_set(*, bands: Sequence[tuple[float, float]] = DEFAULT_BANDS,
         Unfitted.
     """
     return default_set(bands=bands, magnitude_groups=magnitude_groups) + shape_set(
-        depth=depth, div=div, reference_length=reference_length, n_features=n_features,
-        random_state=random_state)
+        depth=depth,
+        div=div,
+        reference_length=reference_length,
+        n_features=n_features,
+        random_state=random_state,
+    )
 
 
 def tsfresh_set(settings: str | dict) -> FeatureSet:

@@ -53,8 +53,7 @@ def dominant_freq(seg: Segments) -> np.ndarray:
     -------
     ndarray of shape (n_series,)
     """
-    return _per_spectrum(seg, lambda b: b.bin_hz * (b.share.argmax(axis=1) + 1),
-                         "dominant_freq")
+    return _per_spectrum(seg, lambda b: b.bin_hz * (b.share.argmax(axis=1) + 1), "dominant_freq")
 
 
 @register_feature("dominant_power", family="spectral", min_length=2, cost=2, degree=0)
@@ -146,7 +145,8 @@ def spectral_rolloff(seg: Segments) -> np.ndarray:
     ndarray of shape (n_series,)
     """
     return _per_spectrum(
-        seg, lambda b: b.bin_hz * (b.cumulative[:, 1:] >= ROLLOFF - 1e-12).argmax(axis=1) + b.bin_hz,
+        seg,
+        lambda b: b.bin_hz * (b.cumulative[:, 1:] >= ROLLOFF - 1e-12).argmax(axis=1) + b.bin_hz,
         "spectral_rolloff",
     )
 
@@ -164,8 +164,9 @@ def spectral_flatness(seg: Segments) -> np.ndarray:
     -------
     ndarray of shape (n_series,)
     """
-    return _per_spectrum(seg, lambda b: np.exp(b.log_power.mean(axis=1)) / b.power.mean(axis=1),
-                         "spectral_flatness")
+    return _per_spectrum(
+        seg, lambda b: np.exp(b.log_power.mean(axis=1)) / b.power.mean(axis=1), "spectral_flatness"
+    )
 
 
 @register_feature(

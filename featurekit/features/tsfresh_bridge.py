@@ -127,7 +127,7 @@ def to_tsfresh_name(column: str) -> str:
     kind, feature, *params = column.split("__") if "__" in column else (column, "")
     if not feature.startswith(_PREFIX) or not kind:
         raise ValueError(f"{column!r} is not a tsfresh column (<channel>__tsfresh.<feature>...)")
-    parts = [kind, feature[len(_PREFIX):]]
+    parts = [kind, feature[len(_PREFIX) :]]
     for param in params:
         key, sep, value = param.partition("-")
         if not sep or not key:
@@ -160,8 +160,11 @@ def tsfresh_settings(columns: Iterable[str], *, merge_kinds: bool = False) -> di
         tsfresh is not installed.
     """
     _, settings = _import_tsfresh()
-    names = [to_tsfresh_name(c) for c in columns
-             if c.count("__") >= 1 and c.split("__")[1].startswith(_PREFIX)]
+    names = [
+        to_tsfresh_name(c)
+        for c in columns
+        if c.count("__") >= 1 and c.split("__")[1].startswith(_PREFIX)
+    ]
     by_kind = settings.from_columns(names)
     if not merge_kinds:
         return by_kind

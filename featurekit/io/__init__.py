@@ -16,8 +16,18 @@ from featurekit.io.store import (
 )
 from featurekit.io.ts import read_ts
 
-__all__ = ["IngestReport", "Store", "ingest_competition", "iter_store", "load_store",
-           "load_store_chunk", "read_long_table", "read_series", "read_ts", "store_chunks"]
+__all__ = [
+    "IngestReport",
+    "Store",
+    "ingest_competition",
+    "iter_store",
+    "load_store",
+    "load_store_chunk",
+    "read_long_table",
+    "read_series",
+    "read_ts",
+    "store_chunks",
+]
 
 
 def __getattr__(name: str):

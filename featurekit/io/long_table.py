@@ -36,9 +36,13 @@ def _as_list(columns) -> list[str]:
 def _check(df: pd.DataFrame, ids, values, label, group, sort) -> list[str]:
     """Names of the requested columns missing from ``df``, in one list of messages."""
     problems = []
-    for what, names in (("id_columns", ids), ("value_columns", values),
-                        ("label_column", _as_list(label)),
-                        ("group_column", _as_list(group)), ("sort_column", _as_list(sort))):
+    for what, names in (
+        ("id_columns", ids),
+        ("value_columns", values),
+        ("label_column", _as_list(label)),
+        ("group_column", _as_list(group)),
+        ("sort_column", _as_list(sort)),
+    ):
         missing = [c for c in names if c not in df.columns]
         if missing:
             problems.append(f"{what} {missing} not in the table")
@@ -116,11 +120,13 @@ def read_long_table(
     else:
         source = str(path_or_df)
         try:
-            df = pd.read_csv(path_or_df, na_values=list(na_values), low_memory=False,
-                             **(read_csv_kwargs or {}))
+            df = pd.read_csv(
+                path_or_df, na_values=list(na_values), low_memory=False, **(read_csv_kwargs or {})
+            )
         except pd.errors.EmptyDataError:
-            raise ValueError(f"cannot read {source}: the file is empty (no header, no "
-                             "rows)") from None
+            raise ValueError(
+                f"cannot read {source}: the file is empty (no header, no rows)"
+            ) from None
     ids, sort = _as_list(id_columns), _as_list(sort_column)
     if isinstance(value_columns, str):
         pattern = re.compile(value_columns)
@@ -129,11 +135,17 @@ def read_long_table(
         values = list(value_columns)
     problems = _check(df, ids, values, label_column, group_column, sort)
     if df.empty:
-        problems.insert(0, "the table has a header but no data rows" if len(df.columns)
-                        else "the table is empty (no header, no rows)")
+        problems.insert(
+            0,
+            "the table has a header but no data rows"
+            if len(df.columns)
+            else "the table is empty (no header, no rows)",
+        )
     if problems:
-        raise ValueError(format_problems(f"cannot read {source}", problems)
-                         + f"\n  (the table has columns {list(df.columns)[:30]}...)")
+        raise ValueError(
+            format_problems(f"cannot read {source}", problems)
+            + f"\n  (the table has columns {list(df.columns)[:30]}...)"
+        )
     rows = []
 
     def report(id, problem, detail, action):
@@ -141,8 +153,13 @@ def read_long_table(
 
     keyless = df[ids].isna().any(axis=1).to_numpy()
     if keyless.any():
-        report("", "missing_key", f"{int(keyless.sum())} rows with an empty {ids}, first at "
-               f"row {int(np.flatnonzero(keyless)[0])}", "skipped those rows")
+        report(
+            "",
+            "missing_key",
+            f"{int(keyless.sum())} rows with an empty {ids}, first at "
+            f"row {int(np.flatnonzero(keyless)[0])}",
+            "skipped those rows",
+        )
         df = df[~keyless]
 
     numbers = {}
@@ -152,16 +169,28 @@ def read_long_table(
         junk = number.isna() & raw.notna() & ~raw.astype(str).str.strip().isin(na_values)
         nan_fraction = float(number.isna().mean()) if len(number) else 1.0
         if nan_fraction > max_nan_fraction:
-            report("", "mostly_nan_column", f"column {column!r}: {nan_fraction:.0%} NaN "
-                   f"(> max_nan_fraction={max_nan_fraction})", "dropped the column")
+            report(
+                "",
+                "mostly_nan_column",
+                f"column {column!r}: {nan_fraction:.0%} NaN "
+                f"(> max_nan_fraction={max_nan_fraction})",
+                "dropped the column",
+            )
             continue
         if junk.any():
-            report("", "non_numeric", f"column {column!r}: {int(junk.sum())} non-numeric "
-                   f"cells, e.g. {raw[junk].iloc[0]!r}", "repaired: coerced to NaN")
+            report(
+                "",
+                "non_numeric",
+                f"column {column!r}: {int(junk.sum())} non-numeric "
+                f"cells, e.g. {raw[junk].iloc[0]!r}",
+                "repaired: coerced to NaN",
+            )
         numbers[column] = number.to_numpy(np.float64)
     if not numbers:
-        raise ValueError(f"{source}: every value column is more than {max_nan_fraction:.0%} "
-                         f"NaN ({values[:10]}...); raise max_nan_fraction or pick other columns")
+        raise ValueError(
+            f"{source}: every value column is more than {max_nan_fraction:.0%} "
+            f"NaN ({values[:10]}...); raise max_nan_fraction or pick other columns"
+        )
 
     key = df[ids].astype(str).agg(":".join, axis=1) if len(ids) > 1 else df[ids[0]]
     order_columns = [df.groupby(ids, sort=True).ngroup().rename("_series")]
@@ -176,11 +205,17 @@ def read_long_table(
     channels = [safe_channel_name(c) for c in numbers]
     renamed = [(c, n) for c, n in zip(numbers, channels, strict=True) if c != n]
     for column, name in renamed:
-        report("", "renamed_column", f"column {column!r} is channel {name!r}",
-               "renamed (channel names use [A-Za-z0-9_.=-])")
+        report(
+            "",
+            "renamed_column",
+            f"column {column!r} is channel {name!r}",
+            "renamed (channel names use [A-Za-z0-9_.=-])",
+        )
     if len(set(channels)) != len(channels) or not all(is_channel_name(c) for c in channels):
-        raise ValueError(f"{source}: value columns {list(numbers)} give clashing channel names "
-                         f"{channels}; rename the columns first")
+        raise ValueError(
+            f"{source}: value columns {list(numbers)} give clashing channel names "
+            f"{channels}; rename the columns first"
+        )
     panel_values = np.column_stack([numbers[c][order] for c in numbers])
 
     series_ids = key.to_numpy()[firsts].tolist()
@@ -193,24 +228,44 @@ def read_long_table(
         meta["label"] = majority.to_numpy()
         for s in np.flatnonzero(n_labels > 1):
             counts = frame.loc[frame["s"] == s, "label"].value_counts(dropna=False).to_dict()
-            report(series_ids[s], "mixed_labels", f"labels {counts}",
-                   "kept the most frequent label")
+            report(
+                series_ids[s], "mixed_labels", f"labels {counts}", "kept the most frequent label"
+            )
         sizes = meta["label"].value_counts()
         for cls, size in sizes[sizes < min_class_size].items():
             members = [series_ids[i] for i in np.flatnonzero(meta["label"] == cls)]
-            report("", "small_class", f"class {cls!r} has {size} series (< min_class_size="
-                   f"{min_class_size}): {members[:10]}",
-                   "kept; drop or merge it before a stratified or grouped split")
+            report(
+                "",
+                "small_class",
+                f"class {cls!r} has {size} series (< min_class_size="
+                f"{min_class_size}): {members[:10]}",
+                "kept; drop or merge it before a stratified or grouped split",
+            )
     if group_column is not None:
         meta["group"] = df[group_column].to_numpy()[firsts]
     nan_rows = np.isnan(panel_values).any(axis=1)
     if nan_rows.any():
         per_series = np.add.reduceat(nan_rows.astype(np.int64), starts[:-1])
         for s in np.flatnonzero(per_series):
-            report(series_ids[s], "nan", f"{per_series[s]} of {lengths[s]} samples hold NaN",
-                   "kept (fill with featurekit.preprocess.fill_nan)")
-    panel = Panel(panel_values, starts, ids=series_ids, channels=channels, meta=meta,
-                  sampling_rate=sampling_rate)
-    return panel, IngestReport(table=new_table(rows), n_series=len(panel), n_files=1,
-                               n_samples=len(panel_values), seconds=time.perf_counter() - t0,
-                               source=source)
+            report(
+                series_ids[s],
+                "nan",
+                f"{per_series[s]} of {lengths[s]} samples hold NaN",
+                "kept (fill with featurekit.preprocess.fill_nan)",
+            )
+    panel = Panel(
+        panel_values,
+        starts,
+        ids=series_ids,
+        channels=channels,
+        meta=meta,
+        sampling_rate=sampling_rate,
+    )
+    return panel, IngestReport(
+        table=new_table(rows),
+        n_series=len(panel),
+        n_files=1,
+        n_samples=len(panel_values),
+        seconds=time.perf_counter() - t0,
+        source=source,
+    )

@@ -54,8 +54,7 @@ def new_table(rows: list[dict] | None = None) -> pd.DataFrame:
     DataFrame
     """
     table = pd.DataFrame(rows or [], columns=COLUMNS)
-    return table.astype({"id": object, "file": str, "problem": str, "detail": str,
-                         "action": str})
+    return table.astype({"id": object, "file": str, "problem": str, "detail": str, "action": str})
 
 
 @dataclass
@@ -96,8 +95,9 @@ class IngestReport:
     files_reused: int = 0
     files_reread: int = 0
 
-    def add(self, id: object, file: str | os.PathLike, problem: str, detail: str,
-            action: str) -> None:
+    def add(
+        self, id: object, file: str | os.PathLike, problem: str, detail: str, action: str
+    ) -> None:
         """Add one row (for small reports; bulk readers build ``table`` directly).
 
         Parameters
@@ -113,10 +113,10 @@ class IngestReport:
         action : str
             What the reader did about it.
         """
-        row = new_table([dict(id=id, file=str(file), problem=problem, detail=detail,
-                              action=action)])
-        self.table = row if self.table.empty else pd.concat([self.table, row],
-                                                           ignore_index=True)
+        row = new_table(
+            [dict(id=id, file=str(file), problem=problem, detail=detail, action=action)]
+        )
+        self.table = row if self.table.empty else pd.concat([self.table, row], ignore_index=True)
 
     @property
     def counts(self) -> pd.Series:
@@ -144,18 +144,24 @@ class IngestReport:
         -------
         str
         """
-        lines = [f"read {self.source}: {self.n_series} series, {self.n_samples} samples "
-                 f"from {self.n_files} file{'s' * (self.n_files != 1)} in {self.seconds:.1f} s; "
-                 f"{len(self.table)} problems"]
+        lines = [
+            f"read {self.source}: {self.n_series} series, {self.n_samples} samples "
+            f"from {self.n_files} file{'s' * (self.n_files != 1)} in {self.seconds:.1f} s; "
+            f"{len(self.table)} problems"
+        ]
         if self.files_reused or self.files_reread:
             read = self.n_files - self.files_reused
-            lines.append(f"  resumed: {self.files_reused} files reused from an earlier run "
-                         f"(unchanged), {read} read now, {self.files_reread} of them again "
-                         "because their chunk's files changed")
+            lines.append(
+                f"  resumed: {self.files_reused} files reused from an earlier run "
+                f"(unchanged), {read} read now, {self.files_reread} of them again "
+                "because their chunk's files changed"
+            )
         for problem, n in self.counts.items():
             first = self.of(problem).iloc[0]
-            lines.append(f"  {problem:<20} {n:>6}  e.g. id {first['id']} ({first['file']}): "
-                         f"{first['detail']} -> {first['action']}")
+            lines.append(
+                f"  {problem:<20} {n:>6}  e.g. id {first['id']} ({first['file']}): "
+                f"{first['detail']} -> {first['action']}"
+            )
         return "\n".join(lines)
 
     def __str__(self) -> str:
@@ -186,5 +192,6 @@ class IngestReport:
         IngestReport
         """
         table = pd.read_csv(path, dtype=str, keep_default_na=False)
-        return cls(table=new_table(table.to_dict("records")), source=str(Path(path).parent),
-                   **totals)
+        return cls(
+            table=new_table(table.to_dict("records")), source=str(Path(path).parent), **totals
+        )

@@ -104,8 +104,9 @@ def part_path(store: StorePath, chunk: int) -> Path:
     return Path(store) / "samples" / f"part-{chunk:05d}.parquet"
 
 
-def write_samples(path: Path, ids: np.ndarray, values: np.ndarray, lengths: np.ndarray,
-                  channels: Sequence[str]) -> None:
+def write_samples(
+    path: Path, ids: np.ndarray, values: np.ndarray, lengths: np.ndarray, channels: Sequence[str]
+) -> None:
     """Write one chunk of samples (``values`` rows in series order) atomically.
 
     Floats are byte-stream-split then lz4-compressed (about 2/3 of the raw size; zstd saves
@@ -127,9 +128,17 @@ def write_samples(path: Path, ids: np.ndarray, values: np.ndarray, lengths: np.n
     for j, name in enumerate(channels):
         columns[name] = pa.array(np.ascontiguousarray(values[:, j]))
     table = pa.table(columns)
-    atomic_write(path, lambda tmp: pq.write_table(
-        table, tmp, row_group_size=ROW_GROUP_ROWS, compression="lz4",
-        use_dictionary=["id"], use_byte_stream_split=list(channels)))
+    atomic_write(
+        path,
+        lambda tmp: pq.write_table(
+            table,
+            tmp,
+            row_group_size=ROW_GROUP_ROWS,
+            compression="lz4",
+            use_dictionary=["id"],
+            use_byte_stream_split=list(channels),
+        ),
+    )
 
 
 # ---------------------------------------------------------------------- reading
@@ -156,12 +165,15 @@ def read_manifest(store: StorePath) -> dict:
     if not path.exists():
         raise FileNotFoundError(
             f"{path} not found: {store} is not a featurekit store, or its ingest did not "
-            "finish (run featurekit.io.ingest_competition again to resume it)")
+            "finish (run featurekit.io.ingest_competition again to resume it)"
+        )
     manifest = json.loads(path.read_text())
     if manifest.get("format") != FORMAT or manifest.get("version", 0) > FORMAT_VERSION:
-        raise ValueError(f"{path}: format {manifest.get('format')} version "
-                         f"{manifest.get('version')} is not readable by this featurekit "
-                         f"(reads {FORMAT} up to version {FORMAT_VERSION}); upgrade featurekit")
+        raise ValueError(
+            f"{path}: format {manifest.get('format')} version "
+            f"{manifest.get('version')} is not readable by this featurekit "
+            f"(reads {FORMAT} up to version {FORMAT_VERSION}); upgrade featurekit"
+        )
     return manifest
 
 
@@ -217,8 +229,10 @@ def _select(series: pd.DataFrame, ids, where) -> pd.DataFrame:
         positions = index.get_indexer(ids)
         missing = [i for i, p in zip(ids, positions, strict=True) if p < 0]
         if missing:
-            raise KeyError(f"ids not in the store{' (after where)' if where else ''}: "
-                           f"{describe_ids(missing)}; skipped series are listed in report.csv")
+            raise KeyError(
+                f"ids not in the store{' (after where)' if where else ''}: "
+                f"{describe_ids(missing)}; skipped series are listed in report.csv"
+            )
         series = series.iloc[positions]
     return series
 
@@ -241,12 +255,13 @@ def _copy_run(column: pa.ChunkedArray, start: int, out: np.ndarray) -> None:
     """Copy ``column[start:start + len(out)]`` into ``out`` chunk by chunk (no concatenation)."""
     pos = 0
     for chunk in column.slice(start, len(out)).chunks:
-        out[pos:pos + len(chunk)] = chunk.to_numpy()
+        out[pos : pos + len(chunk)] = chunk.to_numpy()
         pos += len(chunk)
 
 
-def _fill_from_chunk(path: Path, offsets: np.ndarray, lengths: np.ndarray,
-                     channels: Sequence[str], out: np.ndarray) -> None:
+def _fill_from_chunk(
+    path: Path, offsets: np.ndarray, lengths: np.ndarray, channels: Sequence[str], out: np.ndarray
+) -> None:
     """Copy the series at ``offsets`` (rows of part file ``path``, ascending) into ``out``.
 
     Only the row groups that hold those rows are read.
@@ -262,8 +277,9 @@ def _fill_from_chunk(path: Path, offsets: np.ndarray, lengths: np.ndarray,
     np.add.at(cover, first, 1)
     np.add.at(cover, last + 1, -1)
     kept = np.cumsum(cover)[:-1] > 0
-    table = file.read_row_groups(np.flatnonzero(kept).tolist(), columns=list(channels),
-                                 use_threads=False)
+    table = file.read_row_groups(
+        np.flatnonzero(kept).tolist(), columns=list(channels), use_threads=False
+    )
     # row r of the file sits at row r - shift[r's group] of ``table``
     shift = rg_start[:-1] - np.concatenate([[0], np.cumsum(np.where(kept, rg_rows, 0))[:-1]])
     start = lo - shift[first]  # where each series starts in ``table``
@@ -277,8 +293,9 @@ def _fill_from_chunk(path: Path, offsets: np.ndarray, lengths: np.ndarray,
             out[:, j] = table.column(name).to_numpy()[src]
 
 
-def _load_rows(store, rows: pd.DataFrame, channels: Sequence[str], manifest: dict,
-               sampling_rates=None) -> Panel:
+def _load_rows(
+    store, rows: pd.DataFrame, channels: Sequence[str], manifest: dict, sampling_rates=None
+) -> Panel:
     """Panel of the series in ``rows`` (any order); chunk files are read by parallel threads."""
     lengths = rows["n_samples"].to_numpy(np.int64)
     order = np.lexsort((rows["offset"].to_numpy(), rows["chunk"].to_numpy()))
@@ -292,17 +309,21 @@ def _load_rows(store, rows: pd.DataFrame, channels: Sequence[str], manifest: dic
     tasks = []
     for chunk in np.unique(chunk_of):
         sel = np.flatnonzero(chunk_of == chunk)  # consecutive: rows are sorted by chunk
-        part = out[bounds[sel[0]]:bounds[sel[-1] + 1]]
-        tasks.append((part_path(store, int(chunk)), offset_of[sel], s_lengths[sel],
-                      channels, part))
+        part = out[bounds[sel[0]] : bounds[sel[-1] + 1]]
+        tasks.append((part_path(store, int(chunk)), offset_of[sel], s_lengths[sel], channels, part))
     with ThreadPoolExecutor(max_workers=min(len(tasks), os.cpu_count() or 1) or 1) as pool:
         list(pool.map(lambda task: _fill_from_chunk(*task), tasks))
     meta = sorted_rows.reset_index(drop=True)
     for name, column in manifest.get("meta_aliases", _V1_DEFAULTS["meta_aliases"]).items():
         meta[name] = meta.get(column)
-    panel = Panel(out, bounds,
-                  ids=meta["id"].to_numpy(), channels=list(channels),
-                  sampling_rate=_rates(manifest, meta, sampling_rates), meta=meta)
+    panel = Panel(
+        out,
+        bounds,
+        ids=meta["id"].to_numpy(),
+        channels=list(channels),
+        sampling_rate=_rates(manifest, meta, sampling_rates),
+        meta=meta,
+    )
     if np.any(np.diff(order) != 1):
         panel = panel.take(np.argsort(order))
     return panel
@@ -316,10 +337,14 @@ def _channels(manifest: dict, columns) -> list[str]:
     return channels
 
 
-def load_store(store: StorePath, *, ids: Sequence | None = None,
-               columns: Sequence[str] | None = None,
-               where: Mapping | Callable[[pd.DataFrame], Any] | None = None,
-               sampling_rates: Mapping[str, float] | None = None) -> Panel:
+def load_store(
+    store: StorePath,
+    *,
+    ids: Sequence | None = None,
+    columns: Sequence[str] | None = None,
+    where: Mapping | Callable[[pd.DataFrame], Any] | None = None,
+    sampling_rates: Mapping[str, float] | None = None,
+) -> Panel:
     """Load a store (or part of it) as a Panel, reading only the chunks and row groups needed.
 
     Parameters
@@ -362,8 +387,13 @@ def load_store(store: StorePath, *, ids: Sequence | None = None,
     return _load_rows(store, rows, _channels(manifest, columns), manifest, sampling_rates)
 
 
-def load_store_chunk(store: StorePath, i: int, *, columns: Sequence[str] | None = None,
-                     sampling_rates: Mapping[str, float] | None = None) -> Panel:
+def load_store_chunk(
+    store: StorePath,
+    i: int,
+    *,
+    columns: Sequence[str] | None = None,
+    sampling_rates: Mapping[str, float] | None = None,
+) -> Panel:
     """Load chunk ``i`` of a store (what one distributed worker processes).
 
     Parameters
@@ -439,10 +469,14 @@ class Store:
         return load_store_chunk(self.path, i)
 
 
-def iter_store(store: StorePath, chunk_size: int | None = None, *,
-               columns: Sequence[str] | None = None,
-               where: Mapping | Callable[[pd.DataFrame], Any] | None = None,
-               sampling_rates: Mapping[str, float] | None = None) -> Iterator[Panel]:
+def iter_store(
+    store: StorePath,
+    chunk_size: int | None = None,
+    *,
+    columns: Sequence[str] | None = None,
+    where: Mapping | Callable[[pd.DataFrame], Any] | None = None,
+    sampling_rates: Mapping[str, float] | None = None,
+) -> Iterator[Panel]:
     """Yield the store as Panels of at most ``chunk_size`` series, in store order.
 
     With ``chunk_size=None`` each Panel is one stored chunk. Memory stays bounded by one
@@ -478,5 +512,6 @@ def iter_store(store: StorePath, chunk_size: int | None = None, *,
     if chunk_size < 1:
         raise ValueError(f"chunk_size must be >= 1, got {chunk_size}")
     for start in range(0, len(series), chunk_size):
-        yield _load_rows(store, series.iloc[start:start + chunk_size], channels, manifest,
-                         sampling_rates)
+        yield _load_rows(
+            store, series.iloc[start : start + chunk_size], channels, manifest, sampling_rates
+        )

@@ -99,19 +99,24 @@ def _decode(path: Path) -> str:
     ``\ufffd``: one class)."""
     data = path.read_bytes()
     head = data[:4096]
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or (head and head.count(b"\x00") > len(head) // 4):
-        raise ValueError(f"cannot read {path}: the file is UTF-16 encoded (byte-order mark or "
-                         "NUL bytes); read_ts reads UTF-8: re-save it as UTF-8, e.g. "
-                         f"iconv -f UTF-16 -t UTF-8 {path.name} > {path.stem}-utf8{path.suffix}")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or (
+        head and head.count(b"\x00") > len(head) // 4
+    ):
+        raise ValueError(
+            f"cannot read {path}: the file is UTF-16 encoded (byte-order mark or "
+            "NUL bytes); read_ts reads UTF-8: re-save it as UTF-8, e.g. "
+            f"iconv -f UTF-16 -t UTF-8 {path.name} > {path.stem}-utf8{path.suffix}"
+        )
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as err:
-        line = data[:err.start].count(b"\n") + 1
-        bad = data[err.start:err.start + 1].hex()
+        line = data[: err.start].count(b"\n") + 1
+        bad = data[err.start : err.start + 1].hex()
         raise ValueError(
             f"cannot read {path}: line {line} holds byte 0x{bad}, which is not UTF-8 (the file "
             "looks Latin-1 / cp1252 encoded); read_ts reads UTF-8: re-save it as UTF-8, e.g. "
-            f"iconv -f latin1 -t UTF-8 {path.name} > {path.stem}-utf8{path.suffix}") from None
+            f"iconv -f latin1 -t UTF-8 {path.name} > {path.stem}-utf8{path.suffix}"
+        ) from None
 
 
 def _parse_header_line(line: str, header: dict, path: Path, lineno: int, problems: list) -> bool:
@@ -159,9 +164,7 @@ def _parse_case(line: str, header: dict) -> tuple[np.ndarray, str | None]:
     columns = [_parse_values(part, timestamped) for part in parts]
     lengths = {len(c) for c in columns}
     if len(lengths) > 1:
-        raise ValueError(
-            f"channels of one case have different lengths {[len(c) for c in columns]}"
-        )
+        raise ValueError(f"channels of one case have different lengths {[len(c) for c in columns]}")
     return np.column_stack(columns) if columns else np.empty((0, 0)), label
 
 
@@ -197,21 +200,25 @@ def _check_cases(cases, labels, header, path: Path) -> list[str]:
         expected = 1
     bad = [i for i, w in enumerate(widths) if w != expected]
     if bad:
-        problems.append(f"{name}: cases {bad[:10]} (0-based) have {sorted({widths[i] for i in bad})} "
-                        f"channels, expected {expected}")
+        problems.append(
+            f"{name}: cases {bad[:10]} (0-based) have {sorted({widths[i] for i in bad})} "
+            f"channels, expected {expected}"
+        )
     if header.get("equallength") and "serieslength" in header:
         bad = [i for i, c in enumerate(cases) if len(c) != header["serieslength"]]
         if bad:
-            problems.append(f"{name}: cases {bad[:10]} differ from @seriesLength "
-                            f"{header['serieslength']}")
+            problems.append(
+                f"{name}: cases {bad[:10]} differ from @seriesLength {header['serieslength']}"
+            )
     classes = {c.lower() for c in header.get("classes") or []}
     if header.get("classlabel") and classes:
         # labels are compared case-insensitively, as aeon does (it lower-cases them);
         # we keep the case written in the file
         unknown = sorted({lab for lab in labels if lab.lower() not in classes})
         if unknown:
-            problems.append(f"{name}: labels {unknown} are not declared in @classLabel "
-                            f"{header['classes']}")
+            problems.append(
+                f"{name}: labels {unknown} are not declared in @classLabel {header['classes']}"
+            )
     if header.get("targetlabel"):
         bad = [i for i, lab in enumerate(labels) if not _is_float(lab)]
         if bad:

@@ -324,7 +324,7 @@ class MiniRocket:
     >>> train = fk.Panel.from_arrays([rng.normal(size=(n, 2)) for n in (40, 60, 5)])
     >>> rocket = MiniRocket(n_features=168).fit(train)
     >>> rocket.transform(train).shape, rocket.columns(train.channels)[0]
-    ((3, 168), 'c0__ppv__b-0__d-1__k-0')
+    ((3, 168), 'c0.c1__ppv__b-0__d-1__k-0')
     """
 
     n_features: int = 10_000

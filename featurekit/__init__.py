@@ -17,6 +17,7 @@ _EXPORTS = {
     "extract": "featurekit.extraction",
     "extract_to_parquet": "featurekit.extraction",
     "FeatureSet": "featurekit.features",
+    "describe_features": "featurekit.features",
     "get_feature_set": "featurekit.features",
     "list_feature_sets": "featurekit.features",
     "parse_feature_name": "featurekit.features",
@@ -28,6 +29,7 @@ if TYPE_CHECKING:  # the names as static tools see them
     from featurekit.extraction import FeatureExtractor, extract, extract_to_parquet
     from featurekit.features import (
         FeatureSet,
+        describe_features,
         get_feature_set,
         list_feature_sets,
         parse_feature_name,
@@ -43,6 +45,7 @@ __all__ = [
     "TableEmbeddings",
     "__version__",
     "datasets",
+    "describe_features",
     "extract",
     "extract_to_parquet",
     "get_feature_set",

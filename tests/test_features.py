@@ -238,3 +238,24 @@ def test_feature_set_options():
         fk.get_feature_set("seed", bands=[(0, 1)])
     with pytest.raises(ValueError, match="unknown feature sets"):
         fk.get_feature_set("nope")
+
+
+def test_describe_features_lists_every_column_with_its_registry_entry():
+    import featurekit as fk
+    from featurekit.features import FEATURES, feature_columns, get_feature_set
+
+    channels = ["ax", "ay", "az"]
+    table = fk.describe_features("default", channels=channels)
+    assert list(table["column"]) == feature_columns(get_feature_set("default"), channels)
+    assert set(table["family"]) == {"stats", "spectral", "cross"}
+    row = table.set_index("column").loc["amag__quantile__q-0.05"]
+    assert (row["channel"], row["feature"], row["params"]) == ("amag", "quantile", {"q": 0.05})
+    assert row["description"] == FEATURES["quantile"].description
+    pair = table.set_index("column").loc["ax__corr__with-ay"]
+    assert pair["min_length"] == FEATURES["corr"].min_length_for({})
+    unfitted = fk.describe_features("rocket", channels=channels)
+    assert unfitted["family"].tolist() == ["convolution"]
+    rng = np.random.default_rng(0)
+    panel = fk.Panel.from_arrays([rng.normal(size=(30, 3)) for _ in range(3)], channels=channels)
+    fitted = fk.describe_features(get_feature_set("rocket", n_features=84).fit(panel), channels)
+    assert len(fitted) == 84 and set(fitted["feature"]) == {"ppv"}

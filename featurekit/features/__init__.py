@@ -1,6 +1,7 @@
 """Registered features, named feature sets and the column-name grammar."""
 
 from featurekit.features import cross, spectral, stats  # noqa: F401  (registers features)
+from featurekit.features.catalogue import describe_features
 from featurekit.features.columns import from_columns  # noqa: F401  (exported)
 from featurekit.features.compute import compute_features, feature_columns
 from featurekit.features.registry import (
@@ -21,6 +22,7 @@ __all__ = [
     "FeatureSet",
     "FeatureSpec",
     "compute_features",
+    "describe_features",
     "feature_columns",
     "feature_name",
     "get_feature_set",

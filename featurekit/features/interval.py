@@ -47,12 +47,15 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 import scipy.fft
 
 from featurekit.features.registry import feature_name, register_block
+
+if TYPE_CHECKING:
+    from featurekit.panel import Panel
 
 try:
     import numba
@@ -519,9 +522,24 @@ class QuantIntervals:
         if problems:
             raise ValueError("QuantIntervals:\n  - " + "\n  - ".join(problems))
 
-    def fit(self, panel) -> QuantIntervals:
+    def fit(self, panel: Panel) -> QuantIntervals:
         """A copy whose reference length is the median length of ``panel``'s non-empty series
-        (or ``fixed_length``), at least 3. Only the lengths of ``panel`` are read."""
+        (or ``fixed_length``), at least 3. Only the lengths of ``panel`` are read.
+
+        Parameters
+        ----------
+        panel : Panel
+            Training series.
+
+        Returns
+        -------
+        QuantIntervals
+
+        Raises
+        ------
+        ValueError
+            Invalid parameters, or every series is empty.
+        """
         self._check_params()
         if self.fixed_length is not None:
             reference = int(self.fixed_length)
@@ -548,7 +566,21 @@ class QuantIntervals:
         return int(self.reference_length)
 
     def columns(self, channels: list[str]) -> list[str]:
-        """Column names for these channels, in the order of :meth:`transform`."""
+        """Column names for these channels, in the order of :meth:`transform`.
+
+        Parameters
+        ----------
+        channels : list of str
+
+        Returns
+        -------
+        list of str
+
+        Raises
+        ------
+        sklearn.exceptions.NotFittedError
+            Before :meth:`fit`.
+        """
         reference = self._reference()
         return [
             name
@@ -559,8 +591,24 @@ class QuantIntervals:
     def n_columns_per_channel(self) -> int:
         return len(_plan(self.depth, self.div, self._reference())[-1])
 
-    def transform(self, panel) -> np.ndarray:
-        """(series, channels x columns per channel) float64 features of ``panel``."""
+    def transform(self, panel: Panel) -> np.ndarray:
+        """(series, channels x columns per channel) float64 features of ``panel``.
+
+        Parameters
+        ----------
+        panel : Panel
+
+        Returns
+        -------
+        ndarray of shape (n_series, n_channels * n_columns_per_channel)
+
+        Raises
+        ------
+        sklearn.exceptions.NotFittedError
+            Before :meth:`fit`.
+        ImportError
+            numba is not installed.
+        """
         reference = self._reference()
         if numba is None:
             raise ImportError(

@@ -15,6 +15,7 @@ debugging).
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -606,14 +607,37 @@ def _prepared(values: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray, np.n
 
 def moment_sums(values: np.ndarray, offsets: np.ndarray) -> np.ndarray:
     """(series, channels, MOMENT_SUMS) float64 sums of a (samples, channels) array; min and
-    max are NaN for an empty series, the sums 0."""
+    max are NaN for an empty series, the sums 0.
+
+    Parameters
+    ----------
+    values : array of shape (n_samples, n_channels)
+        float32 or float64; series one after another.
+    offsets : int array of shape (n_series + 1,)
+
+    Returns
+    -------
+    ndarray of shape (n_series, n_channels, len(MOMENT_SUMS))
+    """
     values, offsets = _prepared(values, offsets)
     return _moment_sums(values, offsets)
 
 
 def shape_sums(values: np.ndarray, offsets: np.ndarray, means: np.ndarray) -> np.ndarray:
     """(series, channels, SHAPE_SUMS) float64 sums given each series' mean per channel
-    (shape (series, channels)); all 0 for an empty series."""
+    (shape (series, channels)); all 0 for an empty series.
+
+    Parameters
+    ----------
+    values : array of shape (n_samples, n_channels)
+        float32 or float64; series one after another.
+    offsets : int array of shape (n_series + 1,)
+    means : array of shape (n_series, n_channels)
+
+    Returns
+    -------
+    ndarray of shape (n_series, n_channels, len(SHAPE_SUMS))
+    """
     values, offsets = _prepared(values, offsets)
     means = np.asarray(means, dtype=np.float64).reshape(len(offsets) - 1, values.shape[1])
     return _shape_sums(values, offsets, means)
@@ -623,7 +647,20 @@ def lag_sums(
     values: np.ndarray, offsets: np.ndarray, means: np.ndarray, max_lag: int
 ) -> np.ndarray:
     """(series, channels, max_lag) sums of c[t] * c[t - lag] for lag = 1..max_lag over the
-    pairs within each series (c = x - mean); 0 where the series is too short."""
+    pairs within each series (c = x - mean); 0 where the series is too short.
+
+    Parameters
+    ----------
+    values : array of shape (n_samples, n_channels)
+        float32 or float64; series one after another.
+    offsets : int array of shape (n_series + 1,)
+    means : array of shape (n_series, n_channels)
+    max_lag : int
+
+    Returns
+    -------
+    ndarray of shape (n_series, n_channels, max_lag)
+    """
     values, offsets = _prepared(values, offsets)
     means = np.asarray(means, dtype=np.float64).reshape(len(offsets) - 1, values.shape[1])
     return _lag_sums(values, offsets, means, int(max_lag))
@@ -647,7 +684,7 @@ def _per_channel(a, shape) -> np.ndarray:
 def quantiles(
     values: np.ndarray,
     offsets: np.ndarray,
-    qs,
+    qs: Sequence[float] | np.ndarray,
     minima: np.ndarray,
     maxima: np.ndarray,
     means: np.ndarray,
@@ -656,7 +693,25 @@ def quantiles(
     """(series, channels, len(qs)) quantiles of (samples, channels) values, numpy's linear
     interpolation; NaN for an empty series. ``minima``... ``stds`` (series, channels) place
     the value bins of the selection: they change its speed, never its result. 1-D values
-    give (series, len(qs))."""
+    give (series, len(qs)).
+
+    Parameters
+    ----------
+    values : array of shape (n_samples, n_channels) or (n_samples,)
+    offsets : int array of shape (n_series + 1,)
+    qs : sequence of float
+        In [0, 1].
+    minima, maxima, means, stds : arrays of shape (n_series, n_channels)
+
+    Returns
+    -------
+    ndarray
+
+    Raises
+    ------
+    ImportError
+        numba is not installed.
+    """
     flat = np.asarray(values).ndim == 1
     values = _as_2d(values)
     offsets = np.asarray(offsets, dtype=np.int64)
@@ -672,7 +727,25 @@ def centred_sums(
     values: np.ndarray, offsets: np.ndarray, means: np.ndarray, max_lag: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """SHAPE_SUMS (series, channels, 4), lag sums (series, channels, max_lag) and pair sums
-    (series, channel pairs in ``itertools.combinations`` order) in one pass per series."""
+    (series, channel pairs in ``itertools.combinations`` order) in one pass per series.
+
+    Parameters
+    ----------
+    values : array of shape (n_samples, n_channels)
+        float32 or float64; series one after another.
+    offsets : int array of shape (n_series + 1,)
+    means : array of shape (n_series, n_channels)
+    max_lag : int
+
+    Returns
+    -------
+    tuple of 3 ndarrays
+
+    Raises
+    ------
+    ImportError
+        numba is not installed.
+    """
     values = _as_2d(values)
     offsets = np.asarray(offsets, dtype=np.int64)
     n, k = len(offsets) - 1, values.shape[1]
@@ -683,9 +756,25 @@ def centred_sums(
     return shapes, lags, pairs
 
 
-def with_norms(values: np.ndarray, groups) -> np.ndarray:
+def with_norms(values: np.ndarray, groups: Sequence[Sequence[int]]) -> np.ndarray:
     """(samples, channels + groups) float64: the values, then the norm of each group's
-    member columns (a sequence of column-index sequences)."""
+    member columns (a sequence of column-index sequences).
+
+    Parameters
+    ----------
+    values : array of shape (n_samples, n_channels)
+    groups : sequence of sequences of int
+        Column positions of each group's members.
+
+    Returns
+    -------
+    ndarray of shape (n_samples, n_channels + len(groups))
+
+    Raises
+    ------
+    ImportError
+        numba is not installed.
+    """
     values = _as_2d(values)
     counts = np.asarray([len(g) for g in groups], dtype=np.int64)
     members = np.zeros((len(groups), max(counts, default=0)), dtype=np.int64)
@@ -708,7 +797,21 @@ def spectral_rows(
     """Fill ``out[positions]`` (series, channels, SPECTRAL) and the flat ``cumulative`` power
     shares (channels, slots) from an rfft batch whose row r * channels + ch is channel ch of
     series ``positions[r]`` (bins of ``bin_hz[r]`` Hz); ``silent`` (series, channels) ones
-    (constant) get 0 everywhere."""
+    (constant) get 0 everywhere.
+
+    Parameters
+    ----------
+    spectrum : complex array of shape (len(positions) * n_channels, n_fft // 2 + 1)
+    positions : int array
+    bin_hz : float array of shape (len(positions),)
+    silent : bool array of shape (n_series, n_channels)
+    out : array of shape (n_series, n_channels, len(SPECTRAL))
+        Filled in place.
+    cumulative : array of shape (n_channels, n_slots)
+        Filled in place.
+    cum_start : int array
+        Where each series' slots start in ``cumulative``.
+    """
     n_bins = max(spectrum.shape[1] - 1, 1)
     power = np.empty(n_bins)
     mantissa = np.empty(n_bins)
@@ -738,7 +841,27 @@ def fill_centered(
     width: int,
 ) -> np.ndarray:
     """(len(positions) * channels, width) float64 rows: each series' channel minus its mean
-    (``means`` is (series, channels)), then zeros."""
+    (``means`` is (series, channels)), then zeros.
+
+    Parameters
+    ----------
+    values : array of shape (n_samples, n_channels)
+    starts, lengths : int arrays of shape (n_series,)
+    means : array of shape (n_series, n_channels)
+    positions : int array
+        The series to copy.
+    width : int
+        Row length (at least the longest of those series).
+
+    Returns
+    -------
+    ndarray of shape (len(positions) * n_channels, width)
+
+    Raises
+    ------
+    ImportError
+        numba is not installed.
+    """
     values = _as_2d(values)
     out = np.empty((len(positions) * values.shape[1], width))
     _fill_centered(
@@ -755,7 +878,21 @@ def band_shares(
     lo: float,
     hi: float,
 ) -> np.ndarray:
-    """Per series, cumulative share at ``hi`` minus at ``lo`` Hz (NaN without a spectrum)."""
+    """Per series, cumulative share at ``hi`` minus at ``lo`` Hz (NaN without a spectrum).
+
+    Parameters
+    ----------
+    cumulative : 1-D array
+        One channel's flat cumulative shares (as :func:`spectral_rows` fills them).
+    cum_start, n_bins, bin_hz : arrays of shape (n_series,)
+        Where each series' shares start, how many bins it has and their width in Hz.
+    lo, hi : float
+        Band edges in Hz.
+
+    Returns
+    -------
+    ndarray of shape (n_series,)
+    """
     out = np.full(len(cum_start), np.nan)
     return _band_shares(cumulative, cum_start, n_bins, bin_hz, float(lo), float(hi), out)
 
@@ -763,16 +900,38 @@ def band_shares(
 def pair_sums(
     a: np.ndarray, b: np.ndarray, offsets: np.ndarray, means_a: np.ndarray, means_b: np.ndarray
 ) -> np.ndarray:
-    """Per series, the sum of (a - mean_a) * (b - mean_b) over its samples (0 if empty)."""
+    """Per series, the sum of (a - mean_a) * (b - mean_b) over its samples (0 if empty).
+
+    Parameters
+    ----------
+    a, b : 1-D arrays of length n_samples
+        Two channels laid out by ``offsets``.
+    offsets : int array of shape (n_series + 1,)
+    means_a, means_b : arrays of shape (n_series,)
+
+    Returns
+    -------
+    ndarray of shape (n_series,)
+    """
     offsets = np.asarray(offsets, dtype=np.int64)
     return _pair_sums(
         a, b, offsets, np.asarray(means_a, dtype=np.float64), np.asarray(means_b, dtype=np.float64)
     )
 
 
-def norm(values: np.ndarray, columns) -> np.ndarray:
+def norm(values: np.ndarray, columns: Sequence[int]) -> np.ndarray:
     """Euclidean norm over ``columns`` of a (samples, channels) array, row by row, in float64
-    (squares summed in the order of ``columns``, as ``cross.magnitude`` does)."""
+    (squares summed in the order of ``columns``, as ``cross.magnitude`` does).
+
+    Parameters
+    ----------
+    values : array of shape (n_samples, n_channels)
+    columns : sequence of int
+
+    Returns
+    -------
+    ndarray of shape (n_samples,)
+    """
     if values.dtype not in (np.float32, np.float64):
         values = values.astype(np.float64)
     out = np.empty(len(values))

@@ -31,6 +31,12 @@ class Layout:
 
     It caches what depends only on the layout: length buckets, FFT sizes and the gather
     indices that turn ragged series into padded matrices.
+
+    Parameters
+    ----------
+    offsets : int array of shape (n_series + 1,)
+        As :attr:`Panel.offsets <featurekit.panel.Panel.offsets>`.
+    sampling_rate : float array of shape (n_series,)
     """
 
     def __init__(self, offsets: np.ndarray, sampling_rate: np.ndarray):
@@ -107,6 +113,14 @@ class ChannelBlock:
     of a (samples, channels) array, each kind computed for every channel at once on first
     request. One pass over each series' rows per kind, while they are in cache, replaces a
     pass over the whole chunk per kind and channel (a chunk is larger than the caches).
+
+    Parameters
+    ----------
+    values : array of shape (n_samples, n_channels)
+        float32 or float64 columns, laid out as ``layout`` says.
+    layout : Layout
+    moment_sums : array, optional
+        ``kernels.moment_sums`` already computed for these columns.
     """
 
     def __init__(self, values: np.ndarray, layout: Layout, moment_sums: np.ndarray | None = None):
@@ -124,6 +138,17 @@ class ChannelBlock:
         return kernels.moment_sums(self.values, self.layout.offsets)
 
     def moment(self, name: str) -> np.ndarray:
+        """One kind of :attr:`moments`.
+
+        Parameters
+        ----------
+        name : str
+            One of ``kernels.MOMENT_SUMS``.
+
+        Returns
+        -------
+        ndarray of shape (n_series, n_channels)
+        """
         return self.moments[:, :, kernels.MOMENT_SUMS.index(name)]
 
     @cached_property
@@ -148,7 +173,17 @@ class ChannelBlock:
         return self.variance <= (eps * self.mean) ** 2
 
     def centred(self, max_lag: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """``kernels.centred_sums``: shape sums, lag sums for lags 1..>= max_lag, pair sums."""
+        """``kernels.centred_sums``: shape sums, lag sums for lags 1..>= max_lag, pair sums.
+
+        Parameters
+        ----------
+        max_lag : int
+            Largest lag needed; the cached sums are recomputed only for a larger one.
+
+        Returns
+        -------
+        tuple of 3 ndarrays
+        """
         if self._centred is None or self._centred[1].shape[2] < max_lag:
             self._centred = kernels.centred_sums(
                 self.values, self.layout.offsets, self.mean, max(max_lag, _LAG_BLOCK)
@@ -156,7 +191,17 @@ class ChannelBlock:
         return self._centred
 
     def quantile(self, q: float) -> np.ndarray:
-        """(series, channels) quantile ``q``; QUANTILES come together on the first call."""
+        """(series, channels) quantile ``q``; QUANTILES come together on the first call.
+
+        Parameters
+        ----------
+        q : float
+            In [0, 1].
+
+        Returns
+        -------
+        ndarray of shape (n_series, n_channels)
+        """
         if q not in self._quantiles:
             qs = sorted(set(QUANTILES) - set(self._quantiles) | {q})
             table = kernels.quantiles(
@@ -205,6 +250,15 @@ class Segments:
     On the numba path the compiled sums come from a :class:`ChannelBlock`: ``block`` and
     ``index`` name this channel's column in one the caller shares between the channels of a
     chunk (``values`` is then that column); without one, Segments makes its own.
+
+    Parameters
+    ----------
+    values : 1-D array
+        The channel's samples, all series one after another.
+    layout : Layout
+    block : ChannelBlock, optional
+    index : int, default 0
+        This channel's column in ``block``.
     """
 
     def __init__(
@@ -267,7 +321,16 @@ class Segments:
 
     # ------------------------------------------------------------------ reductions
     def sum(self, per_sample: np.ndarray) -> np.ndarray:
-        """Per-series sums of an array aligned with ``values`` (0 for empty series)."""
+        """Per-series sums of an array aligned with ``values`` (0 for empty series).
+
+        Parameters
+        ----------
+        per_sample : 1-D array of length n_samples
+
+        Returns
+        -------
+        ndarray of shape (n_series,)
+        """
         if self.layout.all_nonempty and per_sample.size:
             return np.add.reduceat(per_sample, self.layout.starts, dtype=np.float64)
         out = np.zeros(self.n, dtype=np.float64)
@@ -278,7 +341,17 @@ class Segments:
 
     def sum_shifted(self, per_pair: np.ndarray, lag: int) -> np.ndarray:
         """Per-series sums of ``per_pair[i]`` (a quantity of samples i and i + lag) over the
-        pairs that lie within one series; ``len(per_pair) == n_samples - lag``."""
+        pairs that lie within one series; ``len(per_pair) == n_samples - lag``.
+
+        Parameters
+        ----------
+        per_pair : 1-D array of length n_samples - lag
+        lag : int
+
+        Returns
+        -------
+        ndarray of shape (n_series,)
+        """
         starts, stops = self.layout.starts, self.layout.offsets[1:] - lag
         valid = stops > starts
         bounds = np.column_stack([starts[valid], stops[valid]]).ravel()
@@ -291,7 +364,17 @@ class Segments:
         return out
 
     def reduce(self, ufunc: np.ufunc, per_sample: np.ndarray) -> np.ndarray:
-        """Per-series ``ufunc.reduce`` (e.g. np.minimum), NaN for empty series."""
+        """Per-series ``ufunc.reduce`` (e.g. np.minimum), NaN for empty series.
+
+        Parameters
+        ----------
+        ufunc : numpy ufunc
+        per_sample : 1-D array of length n_samples
+
+        Returns
+        -------
+        ndarray of shape (n_series,)
+        """
         if self.layout.all_nonempty and per_sample.size:
             return ufunc.reduceat(per_sample, self.layout.starts)
         out = np.full(self.n, np.nan)
@@ -301,7 +384,16 @@ class Segments:
         return out
 
     def per_sample(self, per_series: np.ndarray) -> np.ndarray:
-        """Broadcast one value per series to every sample of that series."""
+        """Broadcast one value per series to every sample of that series.
+
+        Parameters
+        ----------
+        per_series : 1-D array of length n_series
+
+        Returns
+        -------
+        ndarray of length n_samples
+        """
         return np.repeat(per_series, self.lengths)
 
     @property
@@ -331,6 +423,16 @@ class Segments:
         return self._centered[:-1]
 
     def central_moment(self, k: int) -> np.ndarray:
+        """Per-series central moment of order ``k`` (ddof=0).
+
+        Parameters
+        ----------
+        k : {2, 3, 4}
+
+        Returns
+        -------
+        ndarray of shape (n_series,)
+        """
         return self._moments[k]
 
     @cached_property
@@ -401,7 +503,17 @@ class Segments:
         return self.sum_shifted(np.abs(np.diff(self.values)), 1)
 
     def lag_product_sum(self, lag: int) -> np.ndarray:
-        """Per-series sum of c[t] * c[t - lag] (c = x - mean) over the pairs within a series."""
+        """Per-series sum of c[t] * c[t - lag] (c = x - mean) over the pairs within a series.
+
+        Parameters
+        ----------
+        lag : int
+            At least 1.
+
+        Returns
+        -------
+        ndarray of shape (n_series,)
+        """
         if self.block is None:
             c = self.centered
             return self.sum_shifted(c[lag:] * c[: max(len(c) - lag, 0)], lag)
@@ -410,7 +522,16 @@ class Segments:
 
     def product_sum(self, other: Segments) -> np.ndarray:
         """Per-series sum of (x - mean) * (y - mean of y), ``other`` a channel of the same
-        series."""
+        series.
+
+        Parameters
+        ----------
+        other : Segments
+
+        Returns
+        -------
+        ndarray of shape (n_series,)
+        """
         block = self.block
         if block is None:
             return self.sum(self.centered * other.centered)
@@ -443,6 +564,15 @@ class Segments:
         With numba, one compiled selection per series finds the order statistics of every
         quantile of ``QUANTILES`` (and ``q``) at once, without sorting; without, row-wise
         sorts of padded length buckets.
+
+        Parameters
+        ----------
+        q : float
+            In [0, 1].
+
+        Returns
+        -------
+        ndarray of shape (n_series,)
         """
         if self.block is not None:
             return self.block.quantile(q)[:, self.index]
@@ -484,7 +614,17 @@ class Segments:
         return {"columns": columns, "cumulative": cumulative[self.index]}
 
     def band_share(self, lo: float, hi: float) -> np.ndarray:
-        """Numba path: per series, the share of the power in ``lo <= f < hi`` Hz."""
+        """Numba path: per series, the share of the power in ``lo <= f < hi`` Hz.
+
+        Parameters
+        ----------
+        lo, hi : float
+            Band edges in Hz.
+
+        Returns
+        -------
+        ndarray of shape (n_series,)
+        """
         n_bins, bin_hz, cum_start = self.layout.spectrum_slots
         cumulative = self.spectral_table["cumulative"]  # type: ignore[index]  # numba path
         return kernels.band_shares(
@@ -511,9 +651,29 @@ class Segments:
 
 
 class SpectrumBatch:
-    """Power spectra of series sharing one FFT size, with what spectral features reuse."""
+    """Power spectra of series sharing one FFT size, with what spectral features reuse.
 
-    def __init__(self, positions, bin_hz, power, share, has_power):
+    Parameters
+    ----------
+    positions : int array of shape (n_rows,)
+        Positions of the series in the panel.
+    bin_hz : array of shape (n_rows,)
+        Bin width in Hz of each row.
+    power : array of shape (n_rows, n_bins)
+        Power of bins 1..n_fft//2.
+    share : array of shape (n_rows, n_bins)
+        Power over its row's total (0 for rows without power).
+    has_power : bool array of shape (n_rows,)
+    """
+
+    def __init__(
+        self,
+        positions: np.ndarray,
+        bin_hz: np.ndarray,
+        power: np.ndarray,
+        share: np.ndarray,
+        has_power: np.ndarray,
+    ):
         self.positions = positions
         self.bin_hz = bin_hz
         self.power = power
@@ -538,7 +698,17 @@ class SpectrumBatch:
             return np.log(self.power)
 
     def bins_below(self, hz: float) -> np.ndarray:
-        """Per row, the number of bins whose frequency ``bin_hz * k`` is below ``hz``."""
+        """Per row, the number of bins whose frequency ``bin_hz * k`` is below ``hz``.
+
+        Parameters
+        ----------
+        hz : float
+            May be inf.
+
+        Returns
+        -------
+        int ndarray of shape (n_rows,)
+        """
         n_bins = self.power.shape[1]
         if np.isinf(hz):
             return np.full(len(self.bin_hz), n_bins if hz > 0 else 0)

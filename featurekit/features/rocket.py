@@ -38,7 +38,7 @@ from typing import ClassVar
 import numpy as np
 
 from featurekit.features.registry import feature_name, register_block
-from featurekit.panel import describe_ids
+from featurekit.panel import Panel, describe_ids
 
 try:
     import numba
@@ -208,7 +208,22 @@ def fit_dilations(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Dilations and the number of features (biases) per dilation and kernel, as the paper:
     up to ``max_dilations_per_kernel`` exponentially spaced dilations with ``8 d <=
-    reference_length - 1``, the ``n_features // 84`` features per kernel spread over them."""
+    reference_length - 1``, the ``n_features // 84`` features per kernel spread over them.
+
+    Parameters
+    ----------
+    reference_length : int
+        At least 9.
+    n_features : int
+        At least 84.
+    max_dilations_per_kernel : int
+
+    Returns
+    -------
+    dilations : int64 ndarray
+    per_dilation : int64 ndarray
+        Features per kernel at each dilation (summing to ``n_features // 84``).
+    """
     per_kernel = n_features // N_KERNELS
     n_dilations = min(per_kernel, max_dilations_per_kernel)
     multiplier = per_kernel / n_dilations
@@ -239,6 +254,16 @@ class MiniRocketState:
     channels ``channel_indices[channel_ptr[c]:channel_ptr[c + 1]]`` (positions in
     ``channels``), its biases are ``biases[first_feature[c]:][:n_per_dilation[j]]`` and were
     taken from training series ``bias_series[c]`` (a position in the training panel).
+
+    Parameters
+    ----------
+    channels : tuple of str
+    reference_length : int
+    dilations, n_per_dilation, channel_ptr, channel_indices, bias_series, biases : ndarray
+        As described above.
+    digest : str, default ""
+        SHA-256 of the rest (set by :meth:`with_digest`): keys the hash and equality of the
+        MiniRocket holding it, and its cached plan.
     """
 
     channels: tuple
@@ -392,8 +417,25 @@ class MiniRocket:
             ref = getattr(np, ref)(lengths[lengths > 0])
         return max(9, int(ref))
 
-    def fit(self, panel) -> MiniRocket:
-        """A copy fitted on the training ``panel`` (its values choose the biases)."""
+    def fit(self, panel: Panel) -> MiniRocket:
+        """A copy fitted on the training ``panel`` (its values choose the biases).
+
+        Parameters
+        ----------
+        panel : Panel
+            Training series with finite values.
+
+        Returns
+        -------
+        MiniRocket
+
+        Raises
+        ------
+        ValueError
+            Invalid parameters, non-finite values or no channel.
+        ImportError
+            numba is not installed.
+        """
         _require_numba()
         values, offsets = _as_arrays(panel)
         lengths = np.diff(offsets)
@@ -462,6 +504,20 @@ class MiniRocket:
         The channel part is the combination's channel names joined with ``.`` (the channel
         itself for a univariate panel), or ``conv`` when that would exceed 40 characters;
         ``k`` is the kernel (0-83), ``d`` the dilation, ``b`` the bias index of that pair.
+
+        Parameters
+        ----------
+        channels : list of str
+            The panel's channels; those seen at :meth:`fit` must be among them.
+
+        Returns
+        -------
+        list of str
+
+        Raises
+        ------
+        ValueError
+            Not fitted, or channels seen at :meth:`fit` are missing.
         """
         state = self._fitted()
         _check_channels(state, channels)
@@ -478,11 +534,26 @@ class MiniRocket:
             )
         return names
 
-    def transform(self, panel) -> np.ndarray:
+    def transform(self, panel: Panel) -> np.ndarray:
         """(n_series, n_features) float64 PPVs; a row of NaN for an empty series.
 
         Values must be finite (``extract`` checks them): a NaN sample counts as not above
-        any bias."""
+        any bias.
+
+        Parameters
+        ----------
+        panel : Panel
+            Holding the channels seen at :meth:`fit` (others are ignored).
+
+        Returns
+        -------
+        ndarray of shape (n_series, n_features)
+
+        Raises
+        ------
+        ValueError
+            Not fitted, or channels seen at :meth:`fit` are missing.
+        """
         state = self._fitted()
         _require_numba()
         _check_channels(state, panel.channels)

@@ -589,6 +589,12 @@ class QuantIntervals:
         ]
 
     def n_columns_per_channel(self) -> int:
+        """Columns each channel gives at the fitted reference length.
+
+        Returns
+        -------
+        int
+        """
         return len(_plan(self.depth, self.div, self._reference())[-1])
 
     def transform(self, panel: Panel) -> np.ndarray:

@@ -32,7 +32,12 @@ SHAPE_SUMS = ("abs_change", "above", "crossings", "trend")
 
 
 def enabled() -> bool:
-    """True when numba is installed and not switched off with ``FEATUREKIT_NUMBA=0``."""
+    """True when numba is installed and not switched off with ``FEATUREKIT_NUMBA=0``.
+
+    Returns
+    -------
+    bool
+    """
     return numba is not None and os.environ.get("FEATUREKIT_NUMBA", "1") != "0"
 
 

@@ -282,6 +282,12 @@ class MiniRocketState:
         return np.concatenate([[0], np.cumsum(per_combo)[:-1]]).astype(np.int64)
 
     def arrays(self) -> tuple[np.ndarray, ...]:
+        """The fitted arrays, in the order :meth:`with_digest` hashes them.
+
+        Returns
+        -------
+        tuple of ndarray
+        """
         return (
             self.dilations,
             self.n_per_dilation,
@@ -292,6 +298,12 @@ class MiniRocketState:
         )
 
     def with_digest(self) -> MiniRocketState:
+        """A copy whose ``digest`` is the SHA-256 of its channels, length and arrays.
+
+        Returns
+        -------
+        MiniRocketState
+        """
         h = hashlib.sha256(repr((self.channels, self.reference_length)).encode())
         for a in self.arrays():
             h.update(str(a.dtype).encode())
@@ -300,7 +312,13 @@ class MiniRocketState:
 
     def plan(self) -> tuple[np.ndarray, ...]:
         """Distinct channel subsets (CSR), each combination's subset, and an order of the
-        combinations grouping them by subset, then dilation (to reuse sums in cache)."""
+        combinations grouping them by subset, then dilation (to reuse sums in cache).
+
+        Returns
+        -------
+        tuple of 4 int64 ndarrays
+            ``order, combo_subset, subset_ptr, subset_chans``.
+        """
         n_combos = len(self.channel_ptr) - 1
         keys = [
             tuple(self.channel_indices[self.channel_ptr[c] : self.channel_ptr[c + 1]])

@@ -13,6 +13,7 @@ import numpy as np
 
 from featurekit.conventions import (
     check_magnitude_groups,
+    magnitude_name,
     xyz_triples,  # noqa: F401  (the one x/y/z rule; re-exported)
 )
 from featurekit.features import kernels
@@ -31,7 +32,7 @@ def auto_magnitude_groups(channels: Sequence[str]) -> tuple:
     -------
     tuple of (str, (str, str, str))
     """
-    return tuple((f"{prefix}mag", triple) for prefix, triple in xyz_triples(channels))
+    return tuple((magnitude_name(prefix), triple) for prefix, triple in xyz_triples(channels))
 
 
 def resolve_magnitude_groups(groups: Mapping | Sequence | None, channels: Sequence[str]) -> tuple:

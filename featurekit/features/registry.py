@@ -18,17 +18,18 @@ from __future__ import annotations
 
 import inspect
 import math
-import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
+
+from featurekit.conventions import CHANNEL_NAME
 
 if TYPE_CHECKING:
     import numpy as np
 
     from featurekit.panel import Panel
 
-NAME_CHARS = re.compile(r"^[A-Za-z0-9_.=-]+$")
+NAME_CHARS = CHANNEL_NAME  # one rule for every part of a column name (conventions)
 SCOPES = ("channel", "pair", "group")
 
 
@@ -150,6 +151,14 @@ class Block(Protocol):
         ...
 
 
+def _check_new_feature_name(name: str) -> None:
+    """Refuse a feature name that is taken or cannot be part of a column name."""
+    if name in FEATURES or name in BLOCKS:
+        raise ValueError(f"feature {name!r} is already registered")
+    if not NAME_CHARS.match(name) or "__" in name:
+        raise ValueError(f"feature name {name!r} must use [A-Za-z0-9_.=-] and no '__'")
+
+
 def register_block(cls: Any) -> Any:
     """Class decorator recording a :class:`Block` under its ``feature`` name.
 
@@ -169,10 +178,7 @@ def register_block(cls: Any) -> Any:
         The name is taken or not a valid column-name part.
     """
     name = cls.feature
-    if name in FEATURES or name in BLOCKS:
-        raise ValueError(f"feature {name!r} is already registered")
-    if not NAME_CHARS.match(name) or "__" in name:
-        raise ValueError(f"feature name {name!r} must use [A-Za-z0-9_.=-] and no '__'")
+    _check_new_feature_name(name)
     BLOCKS[name] = cls
     return cls
 
@@ -237,10 +243,7 @@ def register_feature(
     ValueError
         The name is taken or invalid, or ``scope`` is unknown.
     """
-    if name in FEATURES or name in BLOCKS:
-        raise ValueError(f"feature {name!r} is already registered")
-    if not NAME_CHARS.match(name) or "__" in name:
-        raise ValueError(f"feature name {name!r} must use [A-Za-z0-9_.=-] and no '__'")
+    _check_new_feature_name(name)
     if scope not in SCOPES:
         raise ValueError(f"scope must be one of {SCOPES}, got {scope!r}")
 

@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from featurekit.conventions import CHANNEL_NAME_CHARS
+
 if TYPE_CHECKING:
     from featurekit.panel import Panel
 
@@ -26,7 +28,7 @@ PROFILES = {
     "efficient": "EfficientFCParameters",
     "comprehensive": "ComprehensiveFCParameters",
 }
-_UNSAFE = re.compile(r"[^A-Za-z0-9_.=-]+")
+_UNSAFE = re.compile(rf"[^{CHANNEL_NAME_CHARS}-]+")
 _PREFIX = "tsfresh."
 # a tuple of numbers, e.g. cwt_coefficients' widths "(2, 5, 10, 20)" renamed "2_5_10_20"
 _NUMBERS = re.compile(r"^-?[0-9.]+(?:_-?[0-9.]+)+$")

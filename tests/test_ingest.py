@@ -364,3 +364,37 @@ def test_non_utf8_units_and_unforeseen_errors(tmp_path, monkeypatch):
     panel = load_store(tmp_path / "store")
     assert list(panel.ids) == [1, 2] and len(calls) == 2
     np.testing.assert_array_equal(panel.loc([1]).values, panel.loc([2]).values)
+
+
+def test_report_repr_and_html_summarise_counts_by_outcome(broken):
+    """A notebook shows a few lines, not the table: totals, problems by outcome and kind."""
+    _, report, _ = broken
+    text = repr(report)
+    assert text.startswith("IngestReport(") and len(text.splitlines()) <= 4
+    assert "9 series" in text and "15 files read" in text  # 15 listed in the CSVs
+    outcomes = report.outcomes()
+    # CASES plus the NaN that file 7's repair leaves: 4 repairs (coerced cells, cut last
+    # line, rows of unknown type and malformed rows dropped), 10 skips (9 files and the
+    # duplicate's second row), 4 kept as flagged (NaN, NaN-only, length mismatch)
+    assert outcomes[["repaired", "skipped", "kept"]].sum().to_dict() == {
+        "repaired": 4,
+        "skipped": 10,
+        "kept": 4,
+    }
+    assert (outcomes["n"] == outcomes[["repaired", "skipped", "kept"]].sum(axis=1)).all()
+    assert outcomes.loc["empty", "skipped"] == 3 and outcomes.loc["truncated", "repaired"] == 1
+    assert "18 problems: 4 repaired, 10 skipped, 4 kept" in text
+    assert "by problem: empty 3," in text and "and 8 more" in text  # 14 kinds, 6 named
+    page = report._repr_html_()
+    assert page.count("<tr>") == 1 + len(report.counts)  # header + one row per problem
+    assert "<td>empty</td><td>3</td><td>0</td><td>3</td><td>0</td>" in page
+    assert "holds no samples" in page  # the problem's meaning
+
+
+def test_empty_report_repr():
+    report = IngestReport(n_series=2, n_files=2, n_samples=10, source="data")
+    assert repr(report) == (
+        "IngestReport(data: 2 files read, 2 series, 10 samples in 0.0 s)\n"
+        "  0 problems: 0 repaired, 0 skipped, 0 kept"
+    )
+    assert "<table>" not in report._repr_html_() and "0 problems" in report._repr_html_()

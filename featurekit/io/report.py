@@ -7,6 +7,7 @@ summary at the end and saved as ``report.csv`` beside the data.
 
 from __future__ import annotations
 
+import html
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,6 +40,39 @@ PROBLEMS = {
     "missing_key": "rows whose id/key columns are empty",
     "renamed_column": "a column renamed to a valid channel name",
 }
+
+#: What became of the input a report row is about, by how its action starts (first match):
+#: changed and kept ("repaired: ...", rows or columns dropped, a column renamed), left out
+#: ("skipped", "skipped this row, kept the first"), otherwise kept as it was and flagged.
+OUTCOMES = (
+    ("repaired", ("repaired", "skipped those rows", "dropped", "renamed")),
+    ("skipped", ("skipped",)),
+)
+_SHOWN_PROBLEMS = 6  # problems listed by name in the short repr
+
+
+def outcome(action: str) -> str:
+    """``"repaired"``, ``"skipped"`` or ``"kept"``: what a report row's action did.
+
+    Parameters
+    ----------
+    action : str
+        The ``action`` cell of a report row.
+
+    Returns
+    -------
+    str
+        See :data:`OUTCOMES`; ``"kept"`` when no prefix matches (kept unchanged, flagged).
+
+    Examples
+    --------
+    >>> outcome("repaired: coerced to NaN"), outcome("skipped"), outcome("kept (fill_nan)")
+    ('repaired', 'skipped', 'kept')
+    """
+    for name, prefixes in OUTCOMES:
+        if str(action).startswith(prefixes):
+            return name
+    return "kept"
 
 
 def new_table(rows: list[dict] | None = None) -> pd.DataFrame:
@@ -136,6 +170,68 @@ class IngestReport:
         DataFrame
         """
         return self.table[self.table["problem"] == problem]
+
+    def outcomes(self) -> pd.DataFrame:
+        """Report rows per problem and outcome (see :func:`outcome`).
+
+        Returns
+        -------
+        DataFrame
+            Indexed by problem (most frequent first), columns ``n``, ``repaired``,
+            ``skipped``, ``kept``.
+        """
+        outcomes = self.table["action"].map(outcome)
+        table = pd.crosstab(self.table["problem"], outcomes).reindex(
+            columns=["repaired", "skipped", "kept"], fill_value=0
+        )
+        table.insert(0, "n", table.sum(axis=1))
+        table = table.reindex(self.counts.index).astype(int)
+        table.index.name, table.columns.name = "problem", None
+        return table
+
+    def _headline(self) -> str:
+        return (
+            f"{self.source or '?'}: {self.n_files:,} file{'s' * (self.n_files != 1)} read, "
+            f"{self.n_series:,} series, {self.n_samples:,} samples in {self.seconds:.1f} s"
+        )
+
+    def _outcome_line(self) -> str:
+        totals = self.table["action"].map(outcome).value_counts()
+        parts = [f"{int(totals.get(k, 0)):,} {k}" for k in ("repaired", "skipped", "kept")]
+        return f"{len(self.table):,} problems: {', '.join(parts)}"
+
+    def __repr__(self) -> str:
+        """A few lines, not the table: totals, problems by outcome, then by kind."""
+        lines = [f"IngestReport({self._headline()})"]
+        if self.files_reused:
+            lines.append(f"  {self.files_reused:,} files reused from an earlier run")
+        lines.append(f"  {self._outcome_line()}")
+        counts = self.counts
+        if len(counts):
+            shown = ", ".join(f"{p} {n:,}" for p, n in counts.iloc[:_SHOWN_PROBLEMS].items())
+            more = len(counts) - _SHOWN_PROBLEMS
+            lines.append(f"  by problem: {shown}{f', and {more} more' if more > 0 else ''}")
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        """The totals and one table row per problem with its outcomes and meaning."""
+        esc = html.escape
+        head = f"<p><b>IngestReport</b> {esc(self._headline())}"
+        if self.files_reused:
+            head += f"; {self.files_reused:,} files reused from an earlier run"
+        head += f"<br>{esc(self._outcome_line())}</p>"
+        if self.table.empty:
+            return head
+        header = "".join(
+            f"<th>{c}</th>" for c in ("problem", "n", "repaired", "skipped", "kept", "meaning")
+        )
+        rows = "".join(
+            f"<tr><td>{esc(str(problem))}</td>"
+            + "".join(f"<td>{int(v):,}</td>" for v in counts)
+            + f"<td>{esc(PROBLEMS.get(str(problem), ''))}</td></tr>"
+            for problem, counts in self.outcomes().iterrows()
+        )
+        return f"{head}<table><tr>{header}</tr>{rows}</table>"
 
     def summary(self) -> str:
         """A few lines: totals, then one line per problem with its count and an example.

@@ -14,6 +14,10 @@ earlier column (``drop_duplicates``) are not tested either — the first in colu
 kept. After the tests, ``max_corr`` can drop a relevant column whose absolute Pearson
 correlation with a more relevant kept column exceeds it.
 
+Windows cut from one subject's recordings are not independent samples: given ``groups``,
+every (subject, class) cell is reduced to its per-column median before the tests, so the
+p-values count subjects, not windows.
+
 :class:`RelevanceSelector` is the scikit-learn transformer: fitted inside each training fold
 (never on the whole table: selecting on all rows before cross-validation leaks the labels
 into the score), DataFrame in, DataFrame out.
@@ -39,9 +43,9 @@ _BLOCK_ELEMENTS = 2_000_000
 
 
 # ------------------------------------------------------------------ input checks
-def _check_inputs(X, y, *, fdr, test, n_significant):
-    """X as a DataFrame, its values as a float64 array (a view where pandas allows) and y as
-    labels in X's row order; one ValueError lists every problem."""
+def _check_inputs(X, y, *, fdr, test, n_significant, groups=None):
+    """X as a DataFrame, its values as a float64 array (a view where pandas allows), y as
+    labels and groups (or None) in X's row order; one ValueError lists every problem."""
     problems = []
     values = None
     if not isinstance(X, pd.DataFrame):
@@ -60,15 +64,9 @@ def _check_inputs(X, y, *, fdr, test, n_significant):
             f"columns {non_numeric[:10]} are not numeric; drop them (the "
             "RelevanceSelector passes them through untested)"
         )
-    if isinstance(y, pd.Series) and len(y) == len(X) and not y.index.equals(X.index):
-        if set(y.index) == set(X.index) and not y.index.has_duplicates:
-            y = y.reindex(X.index)
-        else:
-            problems.append(
-                "y is a Series whose index differs from X's; pass matching "
-                "indexes or a plain array in X's row order"
-            )
-    y = np.asarray(y)
+    if groups is not None:
+        groups = _aligned(groups, X, "groups", problems)
+    y = _aligned(y, X, "y", problems) if isinstance(y, pd.Series) else np.asarray(y)
     if y.ndim != 1:
         problems.append(f"y must be 1-D, got shape {y.shape}")
     elif len(y) != len(X):
@@ -77,6 +75,13 @@ def _check_inputs(X, y, *, fdr, test, n_significant):
         problems.append(f"y is missing at rows {np.flatnonzero(pd.isna(y))[:10].tolist()}")
     elif len(np.unique(y)) < 2:
         problems.append("y holds fewer than two classes")
+    if groups is not None:
+        if groups.ndim != 1 or len(groups) != len(X):
+            problems.append(f"groups must hold one subject per row of X, got shape {groups.shape}")
+        elif pd.isna(pd.Series(groups, dtype=object)).any():
+            problems.append(
+                f"groups is missing at rows {np.flatnonzero(pd.isna(groups))[:10].tolist()}"
+            )
     if not 0 < fdr < 1:
         problems.append(f"fdr must lie in (0, 1), got {fdr}")
     if test not in TESTS:
@@ -101,7 +106,29 @@ def _check_inputs(X, y, *, fdr, test, n_significant):
             )
     if problems:
         raise ValueError("Invalid relevance-table input:\n  - " + "\n  - ".join(problems))
-    return X, values, y
+    return X, values, y, groups
+
+
+def _aligned(labels, X: pd.DataFrame, name: str, problems: list) -> np.ndarray:
+    """``labels`` as an array in X's row order: a Series whose index is a permutation of X's
+    is aligned on it; another index is a problem."""
+    if isinstance(labels, pd.Series) and len(labels) == len(X) and not labels.index.equals(X.index):
+        if set(labels.index) == set(X.index) and not labels.index.has_duplicates:
+            labels = labels.reindex(X.index)
+        else:
+            problems.append(
+                f"{name} is a Series whose index differs from X's; pass matching "
+                "indexes or a plain array in X's row order"
+            )
+    return np.asarray(labels)
+
+
+def _cell_medians(values: np.ndarray, y: ArrayLike, groups: ArrayLike):
+    """The median of every column within each (group, class) cell, and each cell's class:
+    one row per cell, so that the tests count subjects, not their windows."""
+    frame = pd.DataFrame(values, copy=False)
+    medians = frame.groupby([pd.Series(groups), pd.Series(y)], sort=True).median()
+    return medians.to_numpy(dtype=np.float64), medians.index.get_level_values(1).to_numpy()
 
 
 # ------------------------------------------------------------------ ranking
@@ -304,6 +331,7 @@ def relevance_table(
     X: pd.DataFrame,
     y: ArrayLike,
     *,
+    groups: ArrayLike | None = None,
     fdr: float = 0.05,
     test: str = "mann",
     multiclass: bool = False,
@@ -318,6 +346,13 @@ def relevance_table(
     X : DataFrame (or 2-D array) of numeric columns without NaN or inf.
     y : class labels, one per row (a Series is aligned on X's index). Only classification is
         implemented: tsfresh's regression tests (Kendall's tau, KS on a binary column) are not.
+    groups : optional subject of each row (a Series is aligned on X's index). Windows of one
+        subject are not independent samples: with ``groups``, every (group, class) cell is
+        first reduced to its per-column median, and the tests run on those cells, so the
+        p-values count subjects, not windows (repeating a subject's rows changes nothing).
+        Constant and binary columns are judged on the cells too; exact duplicates
+        (``drop_duplicates``) on the rows. None (default): every row is a sample, as in
+        tsfresh.
     fdr : false discovery rate controlled over all tested columns (tsfresh's ``fdr_level``).
     test : ``"mann"`` (Mann–Whitney U, tsfresh's default) or ``"smir"`` (Kolmogorov–Smirnov)
         for real-valued columns; two-valued columns always get Fisher's exact test.
@@ -355,7 +390,12 @@ def relevance_table(
     >>> table["type"].tolist(), table["relevant"].tolist()
     (['real', 'real', 'constant'], [True, False, False])
     """
-    X, values, y = _check_inputs(X, y, fdr=fdr, test=test, n_significant=n_significant)
+    X, rows, y, groups = _check_inputs(
+        X, y, fdr=fdr, test=test, n_significant=n_significant, groups=groups
+    )
+    values = rows
+    if groups is not None:  # one sample per (subject, class) cell
+        values, y = _cell_medians(rows, y, groups)
     labels, codes = np.unique(y, return_inverse=True)
     n_classes = len(labels)
     if multiclass and n_classes <= 2:
@@ -371,21 +411,22 @@ def relevance_table(
     p = np.full((m, n_classes), np.nan)
     ks = np.zeros((m, n_classes), dtype=np.int64) if test == "smir" else None
     hashes = np.zeros(m, dtype=np.uint64)
-    multipliers = np.random.default_rng(0).integers(1, 2**63, n, dtype=np.uint64)
+    multipliers = np.random.default_rng(0).integers(1, 2**63, len(rows), dtype=np.uint64)
     columns_by_block = max(1, _BLOCK_ELEMENTS // max(n, 1))
     transposed = values.T  # a DataFrame's float block is column-major: rows of this are columns
     for start in range(0, m, columns_by_block):
         cols = np.arange(start, min(m, start + columns_by_block))
         block = np.ascontiguousarray(transposed[cols])
-        if drop_duplicates:
-            hashes[cols] = _column_hashes(block, multipliers)
+        if drop_duplicates:  # exact duplicates are judged on the rows, not the cells
+            on_rows = block if rows is values else np.ascontiguousarray(rows.T[cols])
+            hashes[cols] = _column_hashes(on_rows, multipliers)
         unique, rank_sums, tie_term, block_ks = _rank_block(block, codes, n_classes, test == "smir")
         n_unique[cols] = unique
         if test == "mann":
             p[cols] = _mann_whitney(rank_sums, tie_term, counts, n)
         else:
             ks[cols] = block_ks
-    duplicate_of = _duplicates(values, hashes) if drop_duplicates else np.full(m, -1)
+    duplicate_of = _duplicates(rows, hashes) if drop_duplicates else np.full(m, -1)
     duplicate_of[n_unique <= 1] = -1  # a constant column is reported as constant
     kind = np.where(n_unique <= 1, "constant", np.where(n_unique == 2, "binary", "real")).astype(
         object
@@ -514,6 +555,7 @@ def select_features(
     X: pd.DataFrame,
     y: ArrayLike,
     *,
+    groups: ArrayLike | None = None,
     max_corr: float | None = None,
     fallback: int = 10,
     **kwargs: Any,
@@ -530,6 +572,9 @@ def select_features(
     X : DataFrame (or 2-D array)
     y : array-like
         Class labels, one per row.
+    groups : array-like, optional
+        Subject of each row: the tests count subjects, not windows (see
+        :func:`relevance_table`).
     max_corr, fallback
         As for :func:`choose_columns`.
     **kwargs
@@ -546,7 +591,7 @@ def select_features(
         As :func:`relevance_table`.
     """
     kwargs.setdefault("drop_duplicates", True)
-    table = relevance_table(X, y, **kwargs)
+    table = relevance_table(X, y, groups=groups, **kwargs)
     frame = X if isinstance(X, pd.DataFrame) else pd.DataFrame(np.asarray(X), columns=table.index)
     return frame[choose_columns(table, frame, max_corr=max_corr, fallback=fallback)]
 
@@ -558,7 +603,11 @@ class RelevanceSelector(TransformerMixin, BaseEstimator):
     ``Pipeline([("select", RelevanceSelector()), *make_model("rf").steps])``; inside
     :func:`featurekit.evaluate.cross_validate` it is refitted on each training fold.
     Numeric columns are tested with :func:`relevance_table`; non-numeric columns (categorical
-    metadata) pass through untested and are always kept.
+    metadata) pass through untested and are always kept. Given ``groups`` (the subject of each
+    row) at fit, the tests count subjects, not windows. It requests ``groups`` by default
+    under scikit-learn's metadata routing, as the calibrated models do
+    (``sklearn.set_config(enable_metadata_routing=True)``, then ``params={"groups": g}``);
+    ``set_fit_request(groups=False)`` refuses them.
 
     Parameters
     ----------
@@ -582,9 +631,14 @@ class RelevanceSelector(TransformerMixin, BaseEstimator):
 
     Notes
     -----
+    Without metadata routing a Pipeline passes no ``groups`` to its steps, so the selector
+    tests windows; :class:`SelectedClassifier` likewise forwards them only under routing.
     With ``nan="median"`` the tests of a column holding NaN are no longer tsfresh's (tsfresh
     refuses such a column); a column that is entirely NaN becomes constant and is dropped.
     """
+
+    # groups requested by default, as CalibratedModel's: metadata routing brings the subjects
+    __metadata_request__fit = {"groups": True}
 
     def __init__(
         self,
@@ -609,7 +663,7 @@ class RelevanceSelector(TransformerMixin, BaseEstimator):
         self.fallback = fallback
         self.nan = nan
 
-    def fit(self, X: Any, y: ArrayLike) -> RelevanceSelector:
+    def fit(self, X: Any, y: ArrayLike, groups: ArrayLike | None = None) -> RelevanceSelector:
         """Test the numeric columns of ``X`` against ``y`` and choose the columns to keep.
 
         Parameters
@@ -617,6 +671,8 @@ class RelevanceSelector(TransformerMixin, BaseEstimator):
         X : DataFrame or array of shape (n, n_features)
         y : array-like of shape (n,)
             Class labels.
+        groups : array-like of shape (n,), optional
+            Subject of each row: each (subject, class) cell is one sample of the tests.
 
         Returns
         -------
@@ -641,6 +697,7 @@ class RelevanceSelector(TransformerMixin, BaseEstimator):
         table = relevance_table(
             tested,
             y,
+            groups=groups,
             fdr=self.fdr,
             test=self.test,
             multiclass=self.multiclass,
@@ -778,7 +835,9 @@ class SelectedClassifier(ClassifierMixin, BaseEstimator):
         X : DataFrame or array of shape (n, n_features)
         y : array-like of shape (n,)
         groups : array-like of shape (n,), optional
-            Subject of each row, passed to the estimator's fit when it takes them.
+            Subject of each row, passed to the estimator's fit when it takes them, and to
+            the selector's under metadata routing when it requests them (as a Pipeline
+            would route them).
 
         Returns
         -------
@@ -787,7 +846,11 @@ class SelectedClassifier(ClassifierMixin, BaseEstimator):
         """
         from featurekit.validation import fit_grouped
 
-        self.selector_ = clone(self.selector).fit(X, y)
+        selector = clone(self.selector)
+        if groups is not None and _routes_groups_to(selector):
+            self.selector_ = selector.fit(X, y, groups=groups)
+        else:
+            self.selector_ = selector.fit(X, y)
         self.estimator_ = fit_grouped(clone(self.estimator), self.selector_.transform(X), y, groups)
         self.classes_ = self.estimator_.classes_
         self.n_features_in_ = self.selector_.n_features_in_
@@ -837,6 +900,18 @@ class SelectedClassifier(ClassifierMixin, BaseEstimator):
         """
         check_is_fitted(self, "estimator_")
         return self.estimator_.predict(self.selector_.transform(X))
+
+
+def _routes_groups_to(selector: Any) -> bool:
+    """Whether metadata routing is on and ``selector``'s fit requests ``groups``."""
+    from sklearn import get_config
+
+    if not get_config().get("enable_metadata_routing", False):
+        return False
+    try:
+        return selector.get_metadata_routing().fit.requests.get("groups") is True
+    except AttributeError:  # not a scikit-learn estimator
+        return False
 
 
 def with_selection(

@@ -127,6 +127,83 @@ def test_duplicates_keep_the_first_and_leave_the_fdr_count():
     )
 
 
+def _subjects(n_subjects=12, per_cell=15, n_classes=3, seed=0):
+    """Windows of subjects: each subject has ``per_cell`` windows of every class; a subject
+    effect shared by its windows, a class effect in ``signal``."""
+    rng = np.random.default_rng(seed)
+    groups = np.repeat(np.arange(n_subjects), per_cell * n_classes)
+    y = np.tile(np.repeat(np.arange(n_classes), per_cell), n_subjects)
+    subject = rng.normal(size=n_subjects)[groups]
+    X = pd.DataFrame(
+        {
+            "signal": 0.8 * (y == 1) + subject + rng.normal(0, 0.5, len(y)),
+            "subject_only": subject + rng.normal(0, 0.1, len(y)),
+            "noise": rng.normal(size=len(y)),
+            "flag": (rng.random(len(y)) < 0.3 + 0.4 * (y == 2)).astype(float),
+            "copy": 0.0,
+        }
+    )
+    X["copy"] = X["signal"]
+    return X, pd.Series(y), groups
+
+
+@pytest.mark.parametrize("test", ["mann", "smir"])
+def test_grouped_tests_count_subjects_not_windows(test):
+    """Repeating every window of a subject k times changes no grouped p-value (the cell
+    medians stay), while the ungrouped ones shrink as if there were k times more evidence."""
+    X, y, groups = _subjects()
+    grouped = relevance_table(X, y, groups=groups, test=test, drop_duplicates=True)
+    repeat = np.repeat(np.arange(len(X)), np.where(groups == 3, 4, 1))  # subject 3 four times
+    X4, y4, g4 = X.iloc[repeat].reset_index(drop=True), y.iloc[repeat], groups[repeat]
+    y4 = y4.reset_index(drop=True)
+    grouped4 = relevance_table(X4, y4, groups=g4, test=test, drop_duplicates=True)
+    pd.testing.assert_frame_equal(grouped4, grouped)
+    ungrouped = relevance_table(X, y, test=test)
+    ungrouped4 = relevance_table(X4, y4, test=test)
+    assert ungrouped4.loc["signal", "p_value"] < ungrouped.loc["signal", "p_value"]
+    # 12 subjects x 3 classes = 36 samples, not 540: weaker evidence than the windows claim
+    assert grouped.loc["signal", "p_value"] > ungrouped.loc["signal", "p_value"]
+    assert grouped.loc["copy", "duplicate_of"] == "signal"  # duplicates judged on the rows
+
+
+def test_grouped_table_is_the_table_of_the_cell_medians():
+    X, y, groups = _subjects(seed=1)
+    X = X.drop(columns="copy")
+    cells = X.groupby([groups, y.to_numpy()]).median()
+    expected = relevance_table(
+        cells.reset_index(drop=True), cells.index.get_level_values(1), multiclass=True
+    )
+    grouped = relevance_table(X, y, groups=groups, multiclass=True)
+    pd.testing.assert_frame_equal(grouped, expected)
+    assert grouped.loc["signal", "relevant"] and not grouped.loc["noise", "relevant"]
+    assert grouped.loc["flag", "type"] == "binary"  # 15 windows a cell: medians stay 0 or 1
+    kept = select_features(X, y, groups=groups)
+    assert list(kept.columns) == list(grouped.index[grouped["relevant"]])
+    with pytest.raises(ValueError, match="groups must hold one subject per row"):
+        relevance_table(X, y, groups=groups[:-1])
+
+
+def test_selector_requests_groups_under_metadata_routing():
+    import sklearn
+
+    X, y, groups = _subjects(seed=2)
+    pipe = Pipeline([("select", RelevanceSelector()), ("m", LogisticRegression())])
+    with sklearn.config_context(enable_metadata_routing=True):
+        pipe.fit(X, y, groups=groups)
+        wrapped = SelectedClassifier(RelevanceSelector(), LogisticRegression())
+        wrapped.fit(X, y, groups=groups)
+    expected = relevance_table(X, y, groups=groups, drop_duplicates=True)
+    pd.testing.assert_frame_equal(pipe.named_steps["select"].relevance_table_, expected)
+    pd.testing.assert_frame_equal(wrapped.selector_.relevance_table_, expected)
+    # without routing nothing reaches a Pipeline's steps, nor the wrapped selector: windows
+    alone = SelectedClassifier(RelevanceSelector(), LogisticRegression()).fit(X, y, groups=groups)
+    pd.testing.assert_frame_equal(
+        alone.selector_.relevance_table_, relevance_table(X, y, drop_duplicates=True)
+    )
+    direct = RelevanceSelector().fit(X, y, groups=groups)
+    pd.testing.assert_frame_equal(direct.relevance_table_, expected)
+
+
 def test_input_problems_are_listed_together():
     X, y = _table(50, 3)
     X.loc[3, "real2"] = np.nan
@@ -403,7 +480,8 @@ def test_selected_classifier_receives_groups_under_metadata_routing():
     X = pd.DataFrame(
         {"x__mean": (y == "b") * 2.0 + rng.normal(size=120), "x__std": rng.normal(size=120)}
     )
-    groups = np.tile(np.arange(6), 20)
+    # 12 subjects: under routing the selector tests subjects too, 8 per training fold
+    groups = np.tile(np.arange(12), 10)
     model = with_selection(
         CalibratedEnsemble([("lr", LogisticRegression())], cv=3), RelevanceSelector(fallback=1)
     )

@@ -326,9 +326,81 @@ def test_from_columns_refuses_unknown_names_and_channels(watch):
         from_columns(["ax__mean", "ax__nonsense", "not a column"])
     with pytest.raises(ValueError, match="needs channels"):
         fk.extract(watch, from_columns(["qx__mean"]), cache=False)
-    if BLOCKS:
-        with pytest.raises(NotImplementedError, match="block families"):
-            from_columns([f"ax__{next(iter(BLOCKS))}"])
+    assert {"quant", "ppv"} <= set(BLOCKS)
+    with pytest.raises(ValueError, match=r"block families \['quant'\].*holds only \['ppv'\]"):
+        from_columns(["ax__quant__i-0"], blocks=[BlockStub()])
+
+
+class BlockStub:
+    feature = "ppv"
+
+
+def _ragged_panel(n, seed):
+    """``n`` ragged 3-channel series, 60-110 samples at 50 Hz, two classes."""
+    rng = np.random.default_rng(seed)
+    arrays = []
+    for i in range(n):
+        t = np.arange(rng.integers(60, 111)) / 50
+        arrays.append(
+            np.column_stack(
+                [
+                    np.sin(2 * np.pi * (1 + i % 2) * t + k) + rng.normal(0, 0.3, len(t))
+                    for k in range(3)
+                ]
+            )
+        )
+    return fk.Panel.from_arrays(arrays, channels=["ax", "ay", "az"], sampling_rate=50.0)
+
+
+@pytest.fixture(scope="module")
+def fitted_full():
+    pytest.importorskip("numba")
+    train, test = _ragged_panel(16, 0), _ragged_panel(8, 1)
+    extractor = fk.FeatureExtractor("full", cache=False).fit(train)
+    return train, test, extractor, extractor.transform(test)
+
+
+def _pick(columns, rng):
+    """Columns of every family of the full set, shuffled together."""
+    columns = pd.Index(columns)
+    quant = columns[columns.str.contains("__quant__")]
+    ppv = columns[columns.str.contains("__ppv__")]
+    quant_ay = quant[quant.str.startswith("ay__")]  # one channel's intervals only
+    native = columns[~columns.isin(quant) & ~columns.isin(ppv)]
+    chosen = [*rng.choice(native, 25, replace=False), *rng.choice(quant_ay, 20, replace=False)]
+    chosen += list(rng.choice(ppv, 20, replace=False))
+    return list(rng.permutation(chosen))
+
+
+def test_from_columns_rebuilds_interval_and_convolution_columns(fitted_full, monkeypatch):
+    """Selected columns of the fitted families extract exactly, equal to the full table's:
+    with the fitted blocks carried over, or refitted on the same training series."""
+    from featurekit.features.interval import QuantIntervals
+
+    train, test, extractor, full = fitted_full
+    chosen = _pick(full.columns, np.random.default_rng(0))
+    read = []
+    transform = QuantIntervals.transform
+    monkeypatch.setattr(
+        QuantIntervals,
+        "transform",
+        lambda self, p: read.append(list(p.channels)) or transform(self, p),
+    )
+    kept = from_columns(chosen, blocks=extractor)
+    table = fk.extract(test, kept, cache=False)
+    assert list(table.columns) == chosen
+    pd.testing.assert_frame_equal(table, full[chosen], check_exact=True)
+    assert read == [["ay"]]  # the interval family ran on the one channel it was asked for
+    # without blocks=: the families' defaults, refitted on the same training series
+    refitted = fk.FeatureExtractor(from_columns(chosen), cache=False).fit(train)
+    assert list(refitted.get_feature_names_out()) == chosen
+    pd.testing.assert_frame_equal(refitted.transform(test), full[chosen], check_exact=True)
+    with pytest.raises(ValueError, match="fit it first"):
+        fk.extract(test, from_columns(chosen), cache=False)
+    # a block fitted on other series does not give those columns: named, with the fix
+    other = fk.FeatureExtractor(from_columns(chosen), cache=False)
+    with pytest.raises(ValueError, match="not among the .* columns of the fitted .*blocks="):
+        other.fit(_ragged_panel(5, 2).take(np.arange(5)[::2]))
 
 
 @pytest.mark.slow

@@ -2,19 +2,28 @@
 selection kept, so new data pays only for what was kept (tsfresh's ``from_columns``).
 
 Column names are parsed back with :func:`~featurekit.features.registry.parse_feature_name`:
-per-channel, per-magnitude-channel, pair and group features of the registry, and tsfresh's
-columns (``<channel>__tsfresh.<name>...``). The set holds one block,
-:class:`SelectedColumns`, which at extraction time restricts the panel to the channels the
-columns need, runs the smallest registered-feature set covering them there, and returns
-the columns in the order given. Block families (interval ``quant``, convolution ``ppv``) are
-not supported yet: their columns raise ``NotImplementedError``.
+per-channel, per-magnitude-channel, pair and group features of the registry, tsfresh's
+columns (``<channel>__tsfresh.<name>...``) and the columns of block families (interval
+``quant``, convolution ``ppv``). The set holds one block, :class:`SelectedColumns`, which at
+extraction time restricts the panel to the channels the columns need, runs the smallest
+registered-feature set covering them there, runs each block family the columns come from
+(on the channels they need when the family computes each channel alone, as the interval
+quantiles do; whole, then filtered, when it mixes channels, as MiniRocket does), and returns
+the columns in the order given.
+
+Block columns depend on a fitted state (the reference length of the intervals, MiniRocket's
+dilations and biases): ``from_columns(kept, blocks=extractor)`` carries the fitted blocks of
+the set that produced the columns, so new data extracts without refitting; without
+``blocks``, each family's default block is used, unfitted, and fitting the set on the same
+training series (with the defaults, as the ``interval``, ``rocket``, ``shape`` and ``full``
+sets have them) gives back the same columns.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
@@ -27,6 +36,7 @@ from featurekit.features.registry import (
 )
 
 if TYPE_CHECKING:
+    from featurekit.features.registry import Block
     from featurekit.panel import Panel
 
 _TSFRESH = "tsfresh."
@@ -64,7 +74,8 @@ def _classify(names: Sequence[str]) -> tuple[list, list, list]:
 
 @dataclass(frozen=True)
 class SelectedColumns:
-    """Block computing exactly ``names`` (in that order) of registered or tsfresh features.
+    """Block computing exactly ``names`` (in that order) of registered, tsfresh and block
+    features.
 
     Parameters
     ----------
@@ -73,33 +84,39 @@ class SelectedColumns:
     magnitude_groups : tuple or None
         ``None`` for automatic x/y/z triples, or ``((name, (channels, ...)), ...)`` as the set
         that produced the columns had it.
+    blocks : tuple of Block
+        One block per block family the names come from (interval ``quant``, convolution
+        ``ppv``), fitted or not; :meth:`fit` fits them.
     """
 
     names: tuple
     magnitude_groups: tuple | None = None
+    blocks: tuple = ()
     family: ClassVar[str] = "selection"
     feature: ClassVar[str] = "selected_columns"
 
     @property
     def is_fitted(self) -> bool:
-        return True
+        return all(block.is_fitted for block in self.blocks)
 
     def fit(self, panel: Panel) -> SelectedColumns:
-        """Nothing to fit: ``self``.
+        """A copy whose block families are fitted on ``panel`` (``self`` without any).
 
         Parameters
         ----------
         panel : Panel
-            Ignored.
+            Training series.
 
         Returns
         -------
         SelectedColumns
         """
-        return self
+        if not self.blocks:
+            return self
+        return replace(self, blocks=tuple(block.fit(panel) for block in self.blocks))
 
     def columns(self, channels: list[str]) -> list[str]:
-        """``names``, after checking that ``channels`` can give them.
+        """``names``, after checking that ``channels`` (and the fitted blocks) can give them.
 
         Parameters
         ----------
@@ -113,10 +130,22 @@ class SelectedColumns:
         Raises
         ------
         ValueError
-            Some columns need channels or magnitude groups the panel lacks.
+            Some columns need channels or magnitude groups the panel lacks, or are not
+            among the columns of their fitted block.
         """
         self.covering_set(channels)  # unknown channels raise here, before any work
+        for block, wanted in self._block_names():
+            _block_plan(block, list(channels), wanted)
         return list(self.names)
+
+    def _block_names(self) -> list[tuple[Any, list[str]]]:
+        """Each block with the names it gives, in ``names`` order."""
+        by_feature: dict[str, tuple[Any, list[str]]] = {
+            type(block).feature: (block, []) for block in self.blocks
+        }
+        for name in _classify(self.names)[2]:
+            by_feature[parse_feature_name(name)[1]][1].append(name)
+        return [(block, wanted) for block, wanted in by_feature.values() if wanted]
 
     def covering_set(self, channels: Sequence[str]) -> tuple[FeatureSet, list[str]]:
         """The registered-feature set covering ``names`` and the input channels it needs.
@@ -203,37 +232,93 @@ class SelectedColumns:
         """
         from featurekit.features.compute import compute_features
 
+        out = np.empty((len(panel), len(self.names)), dtype=np.float64)
+        position = {name: i for i, name in enumerate(self.names)}
         covering, channels = self.covering_set(list(panel.channels))
-        if channels != list(panel.channels):
-            panel = panel.select_channels(channels)
-        table = compute_features(panel, covering)
-        return table[list(self.names)].to_numpy(dtype=np.float64)
+        registered = [name for name, *_ in _classify(self.names)[0]]
+        if registered:
+            part = panel if channels == list(panel.channels) else panel.select_channels(channels)
+            table = compute_features(part, covering)
+            out[:, [position[n] for n in registered]] = table[registered].to_numpy(np.float64)
+        for block, wanted in self._block_names():
+            needed, take = _block_plan(block, list(panel.channels), wanted)
+            part = panel if needed == list(panel.channels) else panel.select_channels(needed)
+            out[:, [position[n] for n in wanted]] = block.transform(part)[:, take]
+        return out
+
+
+def _block_plan(block: Block, channels: list[str], wanted: list[str]) -> tuple[list[str], list]:
+    """The channels ``block`` must read to give ``wanted``, and their positions in its output.
+
+    A block whose columns for each channel alone add up to its columns for all (the interval
+    quantiles) reads only the channels the wanted columns name; one that mixes channels
+    (MiniRocket's combinations) reads them all.
+    """
+    everything = block.columns(channels)
+    needed, names = channels, everything
+    try:
+        alone = {c: block.columns([c]) for c in channels}
+    except ValueError:  # a block fitted on several channels needs them together
+        alone = None
+    if alone is not None and [n for c in channels for n in alone[c]] == everything:
+        wanted_set = set(wanted)
+        needed = [c for c in channels if not wanted_set.isdisjoint(alone[c])]
+        names = [n for c in needed for n in alone[c]]
+    index = {name: i for i, name in enumerate(names)}
+    missing = [name for name in wanted if name not in index]
+    if missing:
+        raise ValueError(
+            f"from_columns: {len(missing)} columns, e.g. {missing[:5]}, are not among the "
+            f"{len(everything)} columns of the fitted {type(block).__name__}: it was fitted "
+            "with other parameters or on other training series than the set that produced "
+            "them; pass that fitted set (or FeatureExtractor) as from_columns(..., blocks=)"
+        )
+    return needed, [index[name] for name in wanted]
+
+
+def _given_blocks(blocks: Any) -> tuple:
+    """The blocks of a FeatureSet, of a fitted FeatureExtractor (``feature_set_``), or an
+    iterable of blocks, nested :class:`SelectedColumns` unpacked."""
+    blocks = getattr(blocks, "feature_set_", blocks)
+    found: list = []
+    for block in getattr(blocks, "blocks", blocks):
+        found.extend(block.blocks if isinstance(block, SelectedColumns) else [block])
+    return tuple(found)
 
 
 def from_columns(
-    columns: Iterable[str], *, magnitude_groups: Mapping | Sequence | None = None
+    columns: Iterable[str],
+    *,
+    magnitude_groups: Mapping | Sequence | None = None,
+    blocks: Any = None,
 ) -> FeatureSet:
     """A FeatureSet whose extraction returns exactly ``columns``, in that order.
 
     Parameters
     ----------
     columns : names from a featurekit feature table (e.g. the columns a selection kept):
-        registered per-channel, magnitude-channel, pair and group features, and tsfresh's
-        columns (``<channel>__tsfresh.<name>...``).
+        registered per-channel, magnitude-channel, pair and group features, tsfresh's
+        columns (``<channel>__tsfresh.<name>...``) and block families' columns (interval
+        ``...__quant__...``, convolution ``...__ppv__...``).
     magnitude_groups : as given to the feature set that produced the columns (None: x/y/z
         triples found automatically).
+    blocks : where the block families' columns come from: the fitted FeatureSet or
+        FeatureExtractor that produced them (or its blocks), so that the set extracts
+        without refitting. None: each family's default block, unfitted; fit the set on the
+        same training series (``FeatureExtractor(from_columns(kept)).fit(train)``) to get
+        the same columns, which holds when they came from the defaults.
 
     Raises
     ------
     ValueError
-        Listing every name that is not a feature column of the registry or of tsfresh.
-    NotImplementedError
-        For columns of block families (interval ``quant``, convolution ``ppv``).
+        Listing every name that is not a feature column of the registry, of tsfresh or of a
+        block family, and block families that ``blocks`` lacks. A fitted block that does
+        not give the named columns raises at extraction.
 
     Returns
     -------
     FeatureSet
-        One :class:`SelectedColumns` block.
+        One :class:`SelectedColumns` block; unfitted when it holds unfitted block families.
 
     Examples
     --------
@@ -243,18 +328,21 @@ def from_columns(
     ['y__max', 'x__mean']
     """
     names = tuple(columns)
-    _, problems, blocks = _classify(names)
+    _, problems, block_names = _classify(names)
     duplicated = sorted({n for n in names if names.count(n) > 1})
     if duplicated:
         problems.append(f"columns {duplicated[:10]} are listed more than once")
     if problems:
         raise ValueError("from_columns: not feature columns:\n  - " + "\n  - ".join(problems))
-    if blocks:
-        raise NotImplementedError(
-            f"from_columns does not rebuild block families yet (interval, convolution): "
-            f"{blocks[:10]}{' and more' if len(blocks) > 10 else ''}; extract their family "
-            "and select the columns from its table"
+    families = list(dict.fromkeys(parse_feature_name(name)[1] for name in block_names))
+    given = {} if blocks is None else _block_by_feature(_given_blocks(blocks))
+    lacking = [f for f in families if blocks is not None and f not in given]
+    if lacking:
+        raise ValueError(
+            f"from_columns: columns of block families {lacking} ({block_names[:3]}...), "
+            f"but blocks= holds only {sorted(given)}"
         )
+    chosen = tuple(given[f] if blocks is not None else BLOCKS[f]() for f in families)
     if magnitude_groups is not None:
         items = (
             magnitude_groups.items()
@@ -262,4 +350,14 @@ def from_columns(
             else (magnitude_groups)
         )
         magnitude_groups = tuple((str(g), tuple(members)) for g, members in items)
-    return FeatureSet(blocks=(SelectedColumns(names, magnitude_groups),), name="from_columns")
+    return FeatureSet(
+        blocks=(SelectedColumns(names, magnitude_groups, chosen),), name="from_columns"
+    )
+
+
+def _block_by_feature(blocks: tuple) -> dict:
+    """The first block of each block feature (``quant``, ``ppv``)."""
+    found: dict = {}
+    for block in blocks:
+        found.setdefault(type(block).feature, block)
+    return found

@@ -335,7 +335,10 @@ def iter_tables(
     bar = tqdm(total=len(tasks), disable=not progress, desc="extract", unit="chunk")
     with bar:
         if backend == "joblib":
-            results = Parallel(n_jobs=n_jobs, return_as="generator")(
+            # One chunk per dispatch: a chunk is a long task already, and joblib's automatic
+            # batching (several chunks per dispatch once tasks look short) leaves one worker
+            # with a batch of chunks to finish alone at the end.
+            results = Parallel(n_jobs=n_jobs, return_as="generator", batch_size=1)(
                 delayed(_recording_warnings)(*task) for task in tasks
             )
             for result in results:

@@ -235,11 +235,39 @@ def _write_tables(tables, path: Path) -> bool:
 def _append_table(
     writer: pq.ParquetWriter | None, path: Path, table: pd.DataFrame
 ) -> pq.ParquetWriter:
-    """Append ``table`` with its index as column ``id``, opening the writer the first time."""
-    arrow = pa.Table.from_pandas(table.rename_axis("id").reset_index(), preserve_index=False)
-    writer = writer or pq.ParquetWriter(path, arrow.schema)
+    """Append ``table`` with its index as column ``id``, opening the writer the first time.
+
+    The first table fixes the schema (``from_pandas``'s, with its pandas metadata); later
+    ones of float64 columns only skip pandas' column-by-column conversion (~25 ms for a
+    1,000 x 172 chunk, against ~1.5 ms here), giving the same Arrow table. Columns are
+    written without dictionary encoding: features are distinct floats, so a dictionary
+    only costs time (half the write) and space.
+    """
+    arrow = _fast_arrow(table, writer.schema) if writer is not None else None
+    if arrow is None:
+        arrow = pa.Table.from_pandas(table.rename_axis("id").reset_index(), preserve_index=False)
+    writer = writer or pq.ParquetWriter(path, arrow.schema, use_dictionary=False)
     writer.write_table(arrow)
     return writer
+
+
+def _fast_arrow(table: pd.DataFrame, schema: pa.Schema) -> pa.Table | None:
+    """``table`` (index as column ``id``) as an Arrow table of ``schema`` built from its
+    float64 block directly; None unless its columns are ``schema``'s float64 fields."""
+    names = schema.names
+    if (
+        names[1:] != list(table.columns)
+        or names[0] != "id"
+        or not all(dtype == np.float64 for dtype in table.dtypes)
+        or not all(schema.field(name).type == pa.float64() for name in names[1:])
+    ):
+        return None
+    ids = pa.Table.from_pandas(pd.DataFrame({"id": table.index}), preserve_index=False)
+    if ids.schema.field(0).type != schema.field(0).type:
+        return None
+    rows = np.ascontiguousarray(table.to_numpy(dtype=np.float64).T)  # one row per column
+    columns = [ids.column(0), *(pa.array(row, from_pandas=True) for row in rows)]  # NaN -> null
+    return pa.Table.from_arrays(columns, schema=schema)
 
 
 def as_panel(X: Any, *, sampling_rate: float | None = None) -> Panel:

@@ -19,8 +19,6 @@ from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
-from scipy import signal
-from scipy.ndimage import correlate1d
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from featurekit.conventions import (
@@ -177,6 +175,9 @@ def _savgol_second_derivative(panel: Panel, window: int, order: int) -> np.ndarr
             f"smooth=(window, polyorder) needs an odd window > polyorder >= 2, "
             f"got {(window, order)}"
         )
+    from scipy import signal  # here, not at import: a second or so in every worker process
+    from scipy.ndimage import correlate1d
+
     half = window // 2
     # column j is the response to a unit impulse at j: the full linear map on one window
     full = signal.savgol_filter(np.eye(window), window, order, deriv=2, axis=0, mode="interp")
@@ -442,6 +443,8 @@ def _filter_into(out, panel: Panel, cols, cutoff_hz: float, order: int, step: st
     positions = np.flatnonzero(panel.lengths > 0)
     _refuse_nan(panel, positions, step, cols)
     cols = np.asarray(cols)
+    from scipy import signal  # here, not at import: a second or so in every worker process
+
     designs = {}
     for length, rate, group in _buckets(panel, positions):
         if rate not in designs:

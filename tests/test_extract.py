@@ -2,6 +2,8 @@
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from sklearn.base import clone
 
@@ -278,3 +280,21 @@ def test_extract_to_parquet_leaves_no_temp_file_when_it_fails(tmp_path):
             progress=False,
         )
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("ids", [np.arange(9), [f"s{i}" for i in range(9)]])
+def test_parquet_chunks_after_the_first_take_the_direct_arrow_path(tmp_path, ids):
+    """Chunks after the first are converted from their float64 block directly; the file
+    holds what pandas' own conversion of the whole table gives."""
+    from featurekit.extraction import _fast_arrow, _write_tables
+
+    rng = np.random.default_rng(0)
+    table = pd.DataFrame(
+        rng.normal(size=(9, 3)), index=pd.Index(ids), columns=["x__a", "x__b", "y__c"]
+    )
+    table.iloc[4, 1] = np.nan
+    reference = pa.Table.from_pandas(table.rename_axis("id").reset_index(), preserve_index=False)
+    assert _fast_arrow(table.iloc[3:], reference.schema).equals(reference.slice(3))
+    assert _fast_arrow(table.astype({"x__b": "float32"}), reference.schema) is None
+    _write_tables(iter([table.iloc[:3], table.iloc[3:6], table.iloc[6:]]), tmp_path / "t.parquet")
+    assert pq.read_table(tmp_path / "t.parquet").equals(reference)

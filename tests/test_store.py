@@ -145,3 +145,20 @@ def test_errors_name_the_problem(built, tmp_path):
     (tmp_path / "manifest.json").write_text(json.dumps({"format": st.FORMAT, "version": 99}))
     with pytest.raises(ValueError, match="upgrade featurekit"):
         load_store(tmp_path)
+
+
+def test_chunk_loads_follow_a_rewritten_series_table(built, tmp_path):
+    """load_store_chunk reads series.parquet once per process (a worker streams many
+    chunks); a store whose series table changes is read again."""
+    import shutil
+
+    _, store, _, _ = built
+    copy = tmp_path / "store"
+    shutil.copytree(store, copy)
+    for i in range(6):  # the cached table gives what a filtered read of the file gives
+        rows = pd.read_parquet(copy / "series.parquet", filters=[("chunk", "==", i)])
+        assert list(load_store_chunk(copy, i).ids) == rows["id"].tolist()
+    series = pd.read_parquet(copy / "series.parquet")
+    series["activity"] = "renamed"
+    series.to_parquet(copy / "series.parquet", index=False)
+    assert set(load_store_chunk(copy, 2).meta["activity"]) == {"renamed"}

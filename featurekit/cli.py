@@ -360,6 +360,7 @@ def _compare(args) -> None:
         calibrate=None if args.calibrate == "none" else args.calibrate,
         parent=parent,
         verbose=not args.quiet,
+        progress=not args.quiet,
     )
     print("mean ± sd over folds, sorted by log loss:")
     print(_summary_table(results).to_string(index=False))

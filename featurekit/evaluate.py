@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -368,6 +369,7 @@ def cross_validate(
     parent: ArrayLike | None = None,
     random_state: int = 0,
     name: str | None = None,
+    on_fold: Callable[[int, int], object] | None = None,
 ) -> CVResult:
     """Cross-validate a classifier on a feature table, grouped by subject.
 
@@ -397,6 +399,9 @@ def cross_validate(
         Seed of the split, the model (when named) and the calibration.
     name : str, optional
         Name in the result; by default the model name or class.
+    on_fold : callable, optional
+        Called as ``on_fold(k, n_folds)`` after fold ``k`` (0-based) is scored, e.g. to
+        advance a progress bar (:func:`featurekit.report.compare` does).
 
     Returns
     -------
@@ -477,6 +482,8 @@ def cross_validate(
         imp = _importances(fitted)
         if imp is not None:
             importances.append(imp)
+        if on_fold is not None:
+            on_fold(k, len(splits))
 
     pred = classes[np.argmax(oof, axis=1)]
     columns = [str(c) for c in classes]

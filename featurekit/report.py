@@ -1,7 +1,8 @@
 """Compare models on one feature table and write a report folder.
 
 ``compare`` cross-validates each model with :func:`featurekit.evaluate.cross_validate`
-(one log line per fold under the ``featurekit`` logger) and writes:
+(one log line per fold under the ``featurekit`` logger, and a tqdm bar advancing once per
+model and fold) and writes:
 
 - ``report.html``: one self-contained page (figures embedded as PNG, opens from disk): the
   data, the CV scheme (and the leak warning when it applies), a summary table whose metrics
@@ -517,6 +518,7 @@ def compare(
     random_state: int = 0,
     verbose: bool = True,
     importance: bool = True,
+    progress: bool = True,
 ) -> pd.DataFrame:
     """Cross-validate several models on one feature table; write and log the comparison.
 
@@ -538,6 +540,10 @@ def compare(
     importance : bool
         With ``out``: refit the model ranked first once more for the permutation importance
         of ``report.html`` (about one fold's fit).
+    progress : bool, default True
+        A tqdm bar on stderr advancing once per (model, fold), naming the model being
+        fitted; as tqdm decides, it is hidden when stderr is not a terminal (a log file, a
+        pipe), and shown in notebooks. Log lines are written above it. False hides it.
 
     Returns
     -------
@@ -546,7 +552,17 @@ def compare(
         folds) and, with ``parent``, ``series_<metric>`` after averaging windows back to
         their series (pooled).
     """
-    with console_logging(logging.INFO if verbose else logging.WARNING), collapse_warnings():
+    from tqdm.auto import tqdm
+
+    models = _models(models)
+    # total set by the first fold (leave-one-group-out has one fold per subject)
+    bar = tqdm(desc="compare", unit="fold", disable=None if progress else True)
+    with (
+        console_logging(logging.INFO if verbose else logging.WARNING),
+        collapse_warnings(),
+        bar,
+        _log_above(bar),
+    ):
         return _compare(
             features,
             y,
@@ -559,16 +575,55 @@ def compare(
             parent=parent,
             random_state=random_state,
             importance=importance,
+            bar=bar,
         )
 
 
+def _log_above(bar) -> Any:
+    """While ``bar`` shows, write the ``featurekit`` logger's console lines above it (tqdm's
+    ``logging_redirect_tqdm``) instead of through it; nothing when the bar is hidden or the
+    logger has no console handler (records then go where the application sends them)."""
+    import contextlib
+
+    from tqdm.contrib.logging import logging_redirect_tqdm
+
+    package = logging.getLogger("featurekit")
+    console = any(type(h) is logging.StreamHandler for h in package.handlers)
+    if bar.disable or not console:
+        return contextlib.nullcontext()
+    return logging_redirect_tqdm([package])
+
+
+def _fold_done(bar, n_models: int):
+    """``on_fold`` for cross_validate: advance ``bar``, sizing it at the first fold."""
+
+    def on_fold(k: int, n_folds: int) -> None:
+        if bar.total is None:
+            bar.total = n_folds * n_models
+        bar.update()
+
+    return on_fold
+
+
 def _compare(
-    features, y, groups, models, out, *, cv, n_splits, calibrate, parent, random_state, importance
+    features,
+    y,
+    groups,
+    models,
+    out,
+    *,
+    cv,
+    n_splits,
+    calibrate,
+    parent,
+    random_state,
+    importance,
+    bar,
 ):
     rows, results, estimators = [], {}, {}
-    models = _models(models)
     for i, (name, model) in enumerate(models, 1):
         logger.info("model %d/%d: %s, %d folds", i, len(models), name, n_splits)
+        bar.set_postfix_str(name)
         start = time.perf_counter()
         result = cross_validate(
             model,
@@ -581,6 +636,7 @@ def _compare(
             parent=parent,
             random_state=random_state,
             name=name,
+            on_fold=_fold_done(bar, len(models)),
         )
         row = result.summary()
         if parent is not None:

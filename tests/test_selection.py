@@ -329,6 +329,8 @@ def test_from_columns_refuses_unknown_names_and_channels(watch):
     assert {"quant", "ppv"} <= set(BLOCKS)
     with pytest.raises(ValueError, match=r"block families \['quant'\].*holds only \['ppv'\]"):
         from_columns(["ax__quant__i-0"], blocks=[BlockStub()])
+    with pytest.raises(TypeError, match="fitted FeatureExtractor"):
+        from_columns(["ax__quant__i-0"], blocks=fk.FeatureExtractor("interval"))  # unfitted
 
 
 class BlockStub:

@@ -279,9 +279,15 @@ def _block_plan(block: Block, channels: list[str], wanted: list[str]) -> tuple[l
 def _given_blocks(blocks: Any) -> tuple:
     """The blocks of a FeatureSet, of a fitted FeatureExtractor (``feature_set_``), or an
     iterable of blocks, nested :class:`SelectedColumns` unpacked."""
-    blocks = getattr(blocks, "feature_set_", blocks)
+    given = getattr(blocks, "feature_set_", blocks)
+    given = getattr(given, "blocks", given)
+    if not isinstance(given, Iterable) or isinstance(given, (str, Mapping)):
+        raise TypeError(
+            "from_columns: blocks= must be a FeatureSet, a fitted FeatureExtractor or blocks, "
+            f"got {type(blocks).__name__}"
+        )
     found: list = []
-    for block in getattr(blocks, "blocks", blocks):
+    for block in given:
         found.extend(block.blocks if isinstance(block, SelectedColumns) else [block])
     return tuple(found)
 

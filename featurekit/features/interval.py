@@ -34,12 +34,15 @@ unshifted then shifted intervals, quantiles); channels come one after another.
 Engine: numba is required (``pip install "featurekit[fast]"``); there is no NumPy path, since
 a per-interval NumPy version would loop over every length and interval in Python. The spectra
 are computed with ``scipy.fft`` per distinct series length (exact length, no padding, batched),
-everything else in one compiled pass over the panel's rows: each representation is sorted
-once (a three-digit radix sort of its order-preserving integer keys, then an exact insertion
-pass, see ``_sort_order``), and each group of intervals (a level, or its shifted copy) gets
-its samples in sorted order by one stable scatter of the sorted series; the quantiles are
-read off those runs. Where the series of one length are consecutive in the panel, their
-spectra are computed on slices of it (no gather).
+everything else in one compiled pass over the panel's rows. Each representation is sorted by
+a merge tree that follows the intervals: dyadic children partition their parent exactly
+(``floor(2j L / 2n) = floor(j L / n)``), so the finest pieces (at most 8 samples) are sorted
+once by a sorting network and every interval of every level is one branch-free linear merge of
+its two halves; a shifted interval is the merge of the two pieces of the level below that it
+covers, give or take one sample at each end. That is O(L) work per level and no sort per
+interval; the interval sums come from the same tree. The quantiles are read off the merged
+runs. Where the series of one length are consecutive in the panel, their spectra are computed
+on slices of it (no gather).
 """
 
 from __future__ import annotations
@@ -119,87 +122,115 @@ def _channel_columns(depth: int, div: int, reference_length: int, channel: str) 
 
 
 # ---------------------------------------------------------------------- compiled kernels
-_SIGN = np.uint64(1 << 63)
+# Samples are sorted as int64 keys: the float's bits, the magnitude bits flipped for negative
+# values, so integer order is numeric order (-0.0 before 0.0, NaN after inf) and the map is
+# its own inverse. Integer compares and selects compile to branch-free code (cmov); float
+# selects did not.
+_MAGNITUDE = np.int64(0x7FFFFFFFFFFFFFFF)
+_PAD = np.int64(0x7FFFFFFFFFFFFFFF)  # larger than every key
+_U1 = np.uint64(1)
+_LEAF = 8  # samples per leaf of the merge tree: the sorting network's width
 
 
-def _sort_order(z, length, keys, order, srt, spare, count):
-    """Positions of z[:length] in increasing order of value (ties in any order) into
-    ``order``, the sorted values into ``srt``.
-
-    The value's bits, flipped so unsigned order is numeric order, are the keys; an LSD radix
-    sort (three 8-bit digits, counts taken in one pass) orders the positions by the top 24
-    bits of ``key - min(key)``. Values closer than that resolution may come out of order; a
-    final insertion pass on the true values puts them back (one comparison per sample when
-    none are), or a plain merge sort if there are many (values agreeing in nearly all their
-    bits, e.g. a large offset with tiny jitter, or a few huge values among tiny ones).
-    """
-    raw = z.view(np.uint64)
-    smallest, largest = ~np.uint64(0), np.uint64(0)
-    for t in range(length):
-        b = raw[t]
-        flip = (np.uint64(0) - (b >> np.uint64(63))) | _SIGN
-        key = b ^ flip
-        keys[t] = key
-        smallest = min(smallest, key)
-        largest = max(largest, key)
-    span = largest - smallest
-    shift = 0
-    while (span >> np.uint64(shift)) >= np.uint64(1 << 24):
-        shift += 1
-    count[:] = 0
-    for t in range(length):
-        d = (keys[t] - smallest) >> np.uint64(shift)
-        keys[t] = d  # the 24-bit digit key from here on
-        count[0, d & np.uint64(255)] += 1
-        count[1, (d >> np.uint64(8)) & np.uint64(255)] += 1
-        count[2, d >> np.uint64(16)] += 1
-    for r in range(3):
-        total = 0
-        for v in range(256):
-            c = count[r, v]
-            count[r, v] = total
-            total += c
-    for t in range(length):  # digit 0: positions -> spare
-        v = keys[t] & np.uint64(255)
-        p = count[0, v]
-        spare[p] = t
-        count[0, v] = p + 1
-    for i in range(length):  # digit 1: spare -> order
-        t = spare[i]
-        v = (keys[t] >> np.uint64(8)) & np.uint64(255)
-        p = count[1, v]
-        order[p] = t
-        count[1, v] = p + 1
-    for i in range(length):  # digit 2: order -> spare
-        t = order[i]
-        v = keys[t] >> np.uint64(16)
-        p = count[2, v]
-        spare[p] = t
-        count[2, v] = p + 1
-    budget = 8 * length  # moves; more means long runs of near-ties: sort them exactly
-    for e in range(length):
-        t = spare[e]
-        v = z[t]
-        u = e - 1
-        while u >= 0 and srt[u] > v:
-            srt[u + 1] = srt[u]
-            order[u + 1] = order[u]
-            u -= 1
-        budget -= e - 1 - u
-        srt[u + 1] = v
-        order[u + 1] = t
-        if budget < 0:
-            order[:length] = np.argsort(z[:length], kind="mergesort")
-            for i in range(length):
-                srt[i] = z[order[i]]
-            return
+def _float_bits(v):
+    return np.float64(v).view(np.int64)  # a bit cast in compiled code (see below)
 
 
-def _sum(z, a, b):
-    total = 0.0
-    for t in range(a, b):
-        total += z[t]
-    return total
+def _bits_float(b):
+    return np.int64(b).view(np.float64)
+
+
+def _key(b):
+    return b ^ ((b >> np.int64(63)) & _MAGNITUDE)
+
+
+def _value(key):
+    return _bits_float(_key(key))
+
+
+def _cx(a, b):
+    return min(a, b), max(a, b)
+
+
+def _sort_leaf(src, a, b, dst):
+    """dst[a:b] = src[a:b] sorted, for b - a <= 8: an optimal 19-comparator network over the
+    keys padded with the largest key (no branch on the data)."""
+    m = b - a
+    v0 = src[a] if m > 0 else _PAD
+    v1 = src[a + 1] if m > 1 else _PAD
+    v2 = src[a + 2] if m > 2 else _PAD
+    v3 = src[a + 3] if m > 3 else _PAD
+    v4 = src[a + 4] if m > 4 else _PAD
+    v5 = src[a + 5] if m > 5 else _PAD
+    v6 = src[a + 6] if m > 6 else _PAD
+    v7 = src[a + 7] if m > 7 else _PAD
+    v0, v2 = _cx(v0, v2)
+    v1, v3 = _cx(v1, v3)
+    v4, v6 = _cx(v4, v6)
+    v5, v7 = _cx(v5, v7)
+    v0, v4 = _cx(v0, v4)
+    v1, v5 = _cx(v1, v5)
+    v2, v6 = _cx(v2, v6)
+    v3, v7 = _cx(v3, v7)
+    v0, v1 = _cx(v0, v1)
+    v2, v3 = _cx(v2, v3)
+    v4, v5 = _cx(v4, v5)
+    v6, v7 = _cx(v6, v7)
+    v2, v4 = _cx(v2, v4)
+    v3, v5 = _cx(v3, v5)
+    v1, v4 = _cx(v1, v4)
+    v3, v6 = _cx(v3, v6)
+    v1, v2 = _cx(v1, v2)
+    v3, v4 = _cx(v3, v4)
+    v5, v6 = _cx(v5, v6)
+    sorted_keys = (v0, v1, v2, v3, v4, v5, v6, v7)
+    for t in range(m):
+        dst[a + t] = sorted_keys[t]
+
+
+def _merge(src, a, mid, b, dst, o):
+    """dst[o:o + b - a] = the sorted runs src[a:mid] and src[mid:b] merged, branch-free.
+
+    The run whose last key is smaller runs out first, so only its index is checked; indices
+    are unsigned, which spares the negative-index wraparound test on every access."""
+    if a == mid or mid == b:
+        for t in range(b - a):
+            dst[o + t] = src[a + t]
+        return
+    if src[b - 1] < src[mid - 1]:
+        i, stop, j, rest = np.uint64(mid), np.uint64(b), np.uint64(a), np.uint64(mid)
+    else:
+        i, stop, j, rest = np.uint64(a), np.uint64(mid), np.uint64(mid), np.uint64(b)
+    k = np.uint64(o)
+    while i < stop:
+        x, y = src[i], src[j]
+        take = np.uint64(y < x)
+        dst[k] = y if take else x
+        k += _U1
+        i += _U1 - take
+        j += take
+    while j < rest:
+        dst[k] = src[j]
+        j += _U1
+        k += _U1
+
+
+def _insert(run, a, b, key):
+    """run[a:b + 1] = sorted run[a:b] with ``key`` added."""
+    u = b
+    while u > a and run[u - 1] > key:
+        run[u] = run[u - 1]
+        u -= 1
+    run[u] = key
+
+
+def _remove(run, a, b, key):
+    """run[a:b - 1] = sorted run[a:b] with one ``key`` taken out (the last, if absent)."""
+    u = a
+    while u < b - 1 and run[u] != key:
+        u += 1
+    for t in range(u, b - 1):
+        run[t] = run[t + 1]
 
 
 def _positions(length, levels, shifted, counts, columns, low, high, base, coef):
@@ -229,14 +260,14 @@ def _positions(length, levels, shifted, counts, columns, low, high, base, coef):
                     coef[col + q] = w if w < 0.5 else w - 1.0
 
 
-def _emit(srt, z, length, n, count, shift, counts, columns, low, high, base, coef, row, offset):
-    """Quantiles of ``count`` intervals of level ``n`` whose sorted samples are
-    srt[floor(j * length / n):floor((j + 1) * length / n)]; their samples in ``z`` start
-    ``shift`` later. Odd-numbered quantiles have the interval mean subtracted."""
+def _emit(srt, length, n, count, sums, counts, columns, low, high, base, coef, row, offset):
+    """Quantiles of ``count`` intervals of level ``n`` whose sorted keys are
+    srt[floor(j * length / n):floor((j + 1) * length / n)] and whose sums are ``sums[j]``.
+    Odd-numbered quantiles have the interval mean subtracted."""
     first, stop = columns[0], columns[count - 1] + counts[count - 1]
     for c in range(first, stop):
-        x0 = srt[low[c]]
-        row[offset + c] = srt[base[c]] + coef[c] * (srt[high[c]] - x0)
+        x0 = _value(srt[low[c]])
+        row[offset + c] = _value(srt[base[c]]) + coef[c] * (_value(srt[high[c]]) - x0)
     for j in range(count):
         a = (j * length) // n
         m = ((j + 1) * length) // n - a
@@ -246,15 +277,23 @@ def _emit(srt, z, length, n, count, shift, counts, columns, low, high, base, coe
             for q in range(k):
                 row[col + q] = np.nan
         elif k > 1:
-            mean = _sum(z, a + shift, a + shift + m) / m
+            mean = sums[j] / m
             for q in range(1, k, 2):
                 row[col + q] -= mean
 
 
 def _representation(z, length, levels, shifted, counts, columns, row, offset, work, tables):
     """All columns of one representation ``z[:length]`` of one series and channel; the
-    position tables (see ``_positions``) are those of this length."""
-    keys, order, srt, leaf, scatter, spare, count, cursor = work
+    position tables (see ``_positions``) are those of this length.
+
+    A merge tree: the finest pieces (level ``2**depth``, at most 8 samples, depth >= the
+    number of levels) are sorted by a network, and each level's interval ``j`` is the merge
+    of its two halves, pieces ``2j`` and ``2j + 1`` of the level below (``floor(2j L / 2n) =
+    floor(j L / n)``: the halves are exact). A shifted interval of level ``n`` is the merge of
+    pieces ``2j + 1`` and ``2j + 2`` of level ``2n``, give or take one sample at each end
+    (``floor(j L / n) + ceil(L / 2n)`` is within one of ``floor((2j + 1) L / 2n)``). Interval
+    sums are built the same way, from the leaves' sums."""
+    keys, tree, other, shifted_run, sums, shifted_sums = work
     low, high, base, coef = tables
     if length <= 0:
         for e in range(levels):
@@ -263,72 +302,96 @@ def _representation(z, length, levels, shifted, counts, columns, row, offset, wo
                     for q in range(counts[e, s, j]):
                         row[offset + columns[e, s, j] + q] = np.nan
         return
-    _sort_order(z, length, keys, order, srt, spare, count)
-    _emit(srt, z, length, 1, 1, 0, counts[0, 0], columns[0, 0], low, high, base, coef, row, offset)
-    finest = 1 << (levels - 1)
-    for j in range(finest):
-        for t in range((j * length) // finest, ((j + 1) * length) // finest):
-            leaf[t] = j
-    # Every other interval group: a stable scatter of the sorted samples into its intervals
-    # (leaf j lies in interval j >> drop of level 2**e), then its quantiles.
-    sorted_leaf = keys.view(np.int64)  # the keys are spent: reuse their buffer
-    for i in range(length):
-        sorted_leaf[i] = leaf[order[i]]
-    for e in range(1, levels):
+    depth = _tree_depth(length, levels)
+    leaves = 1 << depth
+    for t in range(length):
+        keys[t] = _key(_float_bits(z[t]))
+    for j in range(leaves):  # sums[n + j]: the sum of interval j of level n
+        a, b = (j * length) // leaves, ((j + 1) * length) // leaves
+        total = 0.0
+        for t in range(a, b):
+            total += z[t]
+        sums[leaves + j] = total
+        _sort_leaf(keys, a, b, tree)
+    child, parent = tree, other
+    for e in range(depth - 1, -1, -1):
         n = 1 << e
-        drop = levels - 1 - e
         for j in range(n):
-            cursor[j] = (j * length) // n
-        for i in range(length):
-            j = sorted_leaf[i] >> drop
-            p = cursor[j]
-            scatter[p] = srt[i]
-            cursor[j] = p + 1
-        _emit(
-            scatter,
-            z,
-            length,
-            n,
-            n,
-            0,
-            counts[e, 0],
-            columns[e, 0],
-            low,
-            high,
-            base,
-            coef,
-            row,
-            offset,
-        )
-        if not shifted[e]:
-            continue
-        shift = (length + 2 * n - 1) // (2 * n)
-        stop = ((n - 1) * length) // n
-        for j in range(n - 1):
-            cursor[j] = (j * length) // n
-        for i in range(length):
-            u = order[i] - shift
-            if 0 <= u < stop:
-                j = leaf[u] >> drop
-                p = cursor[j]
-                scatter[p] = srt[i]
-                cursor[j] = p + 1
-        _emit(
-            scatter,
-            z,
-            length,
-            n,
-            n - 1,
-            shift,
-            counts[e, 1],
-            columns[e, 1],
-            low,
-            high,
-            base,
-            coef,
-            row,
-            offset,
-        )
+            a, b = (j * length) // n, ((j + 1) * length) // n
+            _merge(child, a, ((2 * j + 1) * length) // (2 * n), b, parent, a)
+            sums[n + j] = sums[2 * n + 2 * j] + sums[2 * n + 2 * j + 1]
+        if e < levels:
+            _emit(
+                parent,
+                length,
+                n,
+                n,
+                sums[n:],
+                counts[e, 0],
+                columns[e, 0],
+                low,
+                high,
+                base,
+                coef,
+                row,
+                offset,
+            )
+        if e < levels and shifted[e]:
+            shift = (length + 2 * n - 1) // (2 * n)
+            for j in range(n - 1):
+                o = (j * length) // n
+                a, b = o + shift, ((j + 1) * length) // n + shift  # the interval's samples
+                # pieces 2j + 1 and 2j + 2 of the level below: [lo, mid) and [mid, hi)
+                lo = ((2 * j + 1) * length) // (2 * n)
+                mid = ((j + 1) * length) // n
+                hi = ((2 * j + 3) * length) // (2 * n)
+                if hi - lo < 2:  # at most 3 samples: insert them one by one
+                    total = 0.0
+                    for t in range(a, b):
+                        total += z[t]
+                        _insert(shifted_run, o, o + t - a, keys[t])
+                    shifted_sums[j] = total
+                    continue
+                _merge(child, lo, mid, hi, shifted_run, o)
+                total = sums[2 * n + 2 * j + 1] + sums[2 * n + 2 * j + 2]
+                end = o + hi - lo
+                if a < lo:
+                    _insert(shifted_run, o, end, keys[a])
+                    end, total = end + 1, total + z[a]
+                elif a > lo:
+                    _remove(shifted_run, o, end, keys[lo])
+                    end, total = end - 1, total - z[lo]
+                if b > hi:
+                    _insert(shifted_run, o, end, keys[hi])
+                    total += z[hi]
+                elif b < hi:
+                    _remove(shifted_run, o, end, keys[hi - 1])
+                    total -= z[hi - 1]
+                shifted_sums[j] = total
+            _emit(
+                shifted_run,
+                length,
+                n,
+                n - 1,
+                shifted_sums,
+                counts[e, 1],
+                columns[e, 1],
+                low,
+                high,
+                base,
+                coef,
+                row,
+                offset,
+            )
+        child, parent = parent, child
+
+
+def _tree_depth(length, levels):
+    """Depth of the merge tree of a representation of ``length`` samples (leaves <= 8)."""
+    depth = levels
+    while (length + (1 << depth) - 1) >> depth > _LEAF:
+        depth += 1
+    return depth
 
 
 def _quant(
@@ -339,12 +402,15 @@ def _quant(
     for i in range(n_series):
         longest = max(longest, offsets[i + 1] - offsets[i])
     x, d, z = np.empty(longest), np.empty(longest), np.empty(longest)
-    srt, scatter = np.empty(longest), np.empty(longest)
-    keys = np.empty(longest, dtype=np.uint64)
-    order, leaf = np.empty(longest, dtype=np.int64), np.empty(longest, dtype=np.int64)
-    spare, count = np.empty(longest, dtype=np.int64), np.empty((3, 256), dtype=np.int64)
-    cursor = np.empty(counts.shape[-1], dtype=np.int64)
-    work = (keys, order, srt, leaf, scatter, spare, count, cursor)
+    keys, tree, other = (
+        np.empty(longest, dtype=np.int64),
+        np.empty(longest, dtype=np.int64),
+        np.empty(longest, dtype=np.int64),
+    )
+    shifted_run = np.empty(longest + 2, dtype=np.int64)  # a merge overshoots by up to 2
+    depth = _tree_depth(longest, levels.max())
+    sums, shifted_sums = np.empty(2 << depth), np.empty(1 << levels.max())
+    work = (keys, tree, other, shifted_run, sums, shifted_sums)
     # quantile positions per column (all representations side by side), and the
     # representation length they were computed for
     low, high, base = (
@@ -417,6 +483,8 @@ def _quant(
 
 
 if numba is not None:
+    from numba import types
+    from numba.extending import intrinsic
 
     def _jit(func, **options):
         try:
@@ -424,10 +492,31 @@ if numba is not None:
         except RuntimeError:  # no writable cache directory: compile in each process instead
             return numba.njit(func, nogil=True, **options)
 
-    _sort_order = _jit(_sort_order)
-    _sum = _jit(_sum, fastmath={"reassoc"})  # lets the sum run over SIMD lanes
+    @intrinsic
+    def _float_bits_intrinsic(typingctx, v):
+        """The bits of a float64 as an int64, in a register (no memory round trip)."""
+
+        def codegen(context, builder, signature, args):
+            return builder.bitcast(args[0], context.get_value_type(types.int64))
+
+        return types.int64(types.float64), codegen
+
+    @intrinsic
+    def _bits_float_intrinsic(typingctx, b):
+        """The float64 whose bits are the int64 ``b``."""
+
+        def codegen(context, builder, signature, args):
+            return builder.bitcast(args[0], context.get_value_type(types.float64))
+
+        return types.float64(types.int64), codegen
+
+    _float_bits = _float_bits_intrinsic
+    _bits_float = _bits_float_intrinsic
+    for _name in ("_key", "_value", "_cx", "_sort_leaf", "_merge", "_insert", "_remove"):
+        globals()[_name] = _jit(globals()[_name], inline="always")
     _positions = _jit(_positions)
     _emit = _jit(_emit)
+    _tree_depth = _jit(_tree_depth)
     _representation = _jit(_representation)
     _quant = _jit(_quant)
 

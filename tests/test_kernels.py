@@ -126,3 +126,31 @@ def test_constant_series_mean_is_exact(value, engine, monkeypatch):
     assert (table["x__count_above_mean"] == 0).all()
     assert (table["x__mean_crossing_rate"] == 0).all()
     assert (table["x__std"] == 0).all()
+
+
+def test_band_shares_of_edges_the_plan_did_not_name():
+    """The compiled spectral pass keeps the shares below the plan's band edges only; a band
+    asked for afterwards is computed again with its edges, and matches the plain one."""
+    from featurekit.features.segments import ChannelBlock, Layout, Segments
+    from tests import reference
+
+    panel = ragged_panel(seed=8, n=12, channels=("x", "y"))
+    rates = np.linspace(20.0, 100.0, len(panel))
+    layout = Layout(panel.offsets, rates)
+    block = ChannelBlock(panel.values, layout)
+    block.band_edges = (0.0, 2.0)
+    segments = [Segments(panel.values[:, ch], layout, block, ch) for ch in range(2)]
+    # edges off every bin: a bin exactly on an edge falls on either side with the rounding
+    # of its frequency, here and in the reference alike
+    for lo, hi in [(0.0, 2.0), (1.3, 6.9), (2.9, np.inf), (0.0, np.inf)]:
+        for ch, seg in enumerate(segments):
+            got = seg.band_share(lo, hi)
+            for i in range(len(panel)):
+                x = panel.values[panel.offsets[i] : panel.offsets[i + 1], ch]
+                expected = (
+                    reference.SPECTRAL["band_power"](x, rates[i], lo=lo, hi=hi)
+                    if len(x) > 1
+                    else np.nan
+                )
+                np.testing.assert_allclose(got[i], expected, rtol=1e-9, atol=1e-12)
+    assert block.spectra[2] == (0.0, 1.3, 2.0, 2.9, 6.9, np.inf)

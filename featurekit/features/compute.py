@@ -119,6 +119,7 @@ def _plan_columns(
         members = [[names.index(m) for m in groups[g]] for g in groups]
         values = kernels.with_norms(panel.values, members) if members else panel.values
         block, names = ChannelBlock(values, layout), names + list(groups)
+        block.band_edges = _band_edges(plan)  # the spectral pass keeps only these shares
 
     def segments(name: str) -> Segments:
         if name not in live:
@@ -157,6 +158,20 @@ def _plan_columns(
                 ):
                     extremes[name] = (seg.minimum, seg.maximum)
     return block
+
+
+def _band_edges(plan) -> tuple:
+    """Every edge (Hz) of the plan's ``band_power`` columns, ascending."""
+    return tuple(
+        sorted(
+            {
+                float(params[edge])
+                for _, (_, feature, params, _) in plan
+                if feature == "band_power"
+                for edge in ("lo", "hi")
+            }
+        )
+    )
 
 
 # A series channel whose largest |sample| lies outside [2**-200, 2**200] is computed scaled:

@@ -280,6 +280,9 @@ def _centred_sums(values, offsets, means, max_lag, shapes, lags, pairs):
         longest = max(longest, offsets[i + 1] - offsets[i])
     c = np.empty((n_channels, longest))
     x = np.empty(longest)
+    # t as a float: AVX2 has no int64 -> float64 conversion, so t * c[t] with an integer t
+    # kept the trend loop out of SIMD lanes
+    ramp = np.arange(longest).astype(np.float64)
     for i in range(n_series):
         start, stop = offsets[i], offsets[i + 1]
         n = stop - start
@@ -297,10 +300,12 @@ def _centred_sums(values, offsets, means, max_lag, shapes, lags, pairs):
             above = crossings = 0
             for t in range(n - 1):
                 change += abs(x[t + 1] - x[t])
+            for t in range(n - 1):
                 crossings += (centred[t + 1] > 0) != (centred[t] > 0)
             for t in range(n):
                 above += centred[t] > 0
-                trend += t * centred[t]
+            for t in range(n):
+                trend += ramp[t] * centred[t]
             row = shapes[i, ch]
             row[0], row[1], row[2], row[3] = change, above, crossings, trend
             for lag in range(1, min(max_lag, n - 1) + 1):
@@ -448,32 +453,38 @@ def _spectral_rows(
     bin_hz,
     silent,
     out,
-    cumulative,
-    cum_start,
+    edges,
+    at_edges,
     power,
     power_bits,
     mantissa,
     mantissa_bits,
     exponent,
     log_power,
+    cumulative,
 ):
     # Row r is channel r % channels of series positions[r // channels]; out is
-    # (series, channels, SPECTRAL), cumulative (channels, slots), silent (series, channels).
-    """Every SPECTRAL feature of each row of an rfft batch, and its cumulative power shares.
+    # (series, channels, SPECTRAL), at_edges (series, channels, edges), silent (series,
+    # channels).
+    """Every SPECTRAL feature of each row of an rfft batch, and its cumulative power share
+    below each band edge.
 
     Row r is series ``positions[r]``; its power is ``|spectrum[r, 1:]|**2`` in bins of
-    ``bin_hz[r]`` Hz. ``cumulative[cum_start[i] + k]`` receives the share of bins 1..k
-    (k = 0..n_bins), which band powers read. The features follow ``SpectrumBatch``'s
+    ``bin_hz[r]`` Hz. ``at_edges[i, ch, e]`` receives the share of the bins below
+    ``edges[e]`` Hz (the cumulative share of bins 1..k, k = ``_bins_below(edges[e])``), so
+    a band's power is the difference of two edges'. The features follow ``SpectrumBatch``'s
     definitions; sums run in SIMD lanes, so they agree with NumPy's to rounding.
-    ``power`` ... ``log_power`` are scratch buffers of n_bins.
+    ``power`` ... ``log_power`` are scratch buffers of n_bins, ``cumulative`` of n_bins + 1:
+    one row's shares stay in cache instead of going out to a chunk-wide array.
     """
     n_bins = spectrum.shape[1] // 2 - 1
     n_channels = out.shape[1]
     log_bins = np.log(n_bins)
+    # k + 1 as floats: with an integer k (AVX2 has no int64 -> float64 conversion) the
+    # frequency-weighted sums ran one bin at a time instead of in SIMD lanes
+    bin_index = np.arange(1, n_bins + 1).astype(np.float64)
     for r in range(spectrum.shape[0]):
         i, ch = positions[r // n_channels], r % n_channels
-        base = cum_start[i]
-        cumulative_ch = cumulative[ch]
         total = 0.0
         subnormal = 0
         parts = spectrum[r]  # re, im of bin 0, re, im of bin 1, ... (a float64 view)
@@ -485,7 +496,7 @@ def _spectral_rows(
             subnormal += (v > 0) & (v < _SMALLEST_NORMAL)
         if not total > 0 or silent[i, ch]:
             out[i, ch, :] = 0.0
-            cumulative_ch[base : base + n_bins + 1] = 0.0
+            at_edges[i, ch, :] = 0.0
             continue
         if subnormal:
             for k in range(n_bins):
@@ -506,19 +517,24 @@ def _spectral_rows(
         weighted = log_sum = entropy = 0.0
         for k in range(n_bins):
             p, log_p = power[k], log_power[k]
-            weighted += p * (hz * (k + 1))
+            weighted += p * (hz * bin_index[k])
             log_sum += log_p
             entropy += p * (log_p - log_total) if p > 0 else 0.0
         centroid = weighted / total
         spread = 0.0
         for k in range(n_bins):
-            d = hz * (k + 1) - centroid
+            d = hz * bin_index[k] - centroid
             spread += power[k] * (d * d)
+        shares = mantissa  # free again: the divisions in SIMD lanes, out of the running sum
+        for k in range(n_bins):
+            shares[k] = power[k] / total
         running = 0.0
-        cumulative_ch[base] = 0.0
+        cumulative[0] = 0.0
         for k in range(n_bins):  # in order, as NumPy's cumsum of the shares
-            running += power[k] / total
-            cumulative_ch[base + k + 1] = running
+            running += shares[k]
+            cumulative[k + 1] = running
+        for e in range(len(edges)):
+            at_edges[i, ch, e] = cumulative[_bins_below(edges[e], hz, n_bins)]
         best, best_at = power[0], 0
         for k in range(1, n_bins):
             if power[k] > best:
@@ -527,7 +543,7 @@ def _spectral_rows(
         lo, hi = 0, n_bins
         while lo < hi:
             mid = (lo + hi) // 2
-            if cumulative_ch[base + mid + 1] >= ROLLOFF - 1e-12:
+            if cumulative[mid + 1] >= ROLLOFF - 1e-12:
                 hi = mid
             else:
                 lo = mid + 1
@@ -552,18 +568,6 @@ def _bins_below(hz, bin_hz, n_bins):
     if count > 0 and bin_hz * count >= hz:
         count -= 1
     return count
-
-
-def _band_shares(cumulative, cum_start, n_bins, bin_hz, lo, hi, out):
-    for i in range(len(cum_start)):
-        if n_bins[i] <= 0:
-            continue
-        base = cum_start[i]
-        out[i] = (
-            cumulative[base + _bins_below(hi, bin_hz[i], n_bins[i])]
-            - cumulative[base + _bins_below(lo, bin_hz[i], n_bins[i])]
-        )
-    return out
 
 
 if numba is not None:
@@ -595,7 +599,6 @@ if numba is not None:
     _with_norms = _jit(_with_norms, exact=True)
     _spectral_rows = _jit(_spectral_rows)
     _bins_below = _jit(_bins_below, exact=True)
-    _band_shares = _jit(_band_shares, exact=True)
 
 
 def _prepared(values: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -796,13 +799,13 @@ def spectral_rows(
     bin_hz: np.ndarray,
     silent: np.ndarray,
     out: np.ndarray,
-    cumulative: np.ndarray,
-    cum_start: np.ndarray,
+    edges: np.ndarray,
+    at_edges: np.ndarray,
 ) -> None:
-    """Fill ``out[positions]`` (series, channels, SPECTRAL) and the flat ``cumulative`` power
-    shares (channels, slots) from an rfft batch whose row r * channels + ch is channel ch of
-    series ``positions[r]`` (bins of ``bin_hz[r]`` Hz); ``silent`` (series, channels) ones
-    (constant) get 0 everywhere.
+    """Fill ``out[positions]`` (series, channels, SPECTRAL) and ``at_edges[positions]``
+    (series, channels, edges: the share of the power below each of ``edges`` Hz) from an
+    rfft batch whose row r * channels + ch is channel ch of series ``positions[r]`` (bins of
+    ``bin_hz[r]`` Hz); ``silent`` (series, channels) ones (constant) get 0 everywhere.
 
     Parameters
     ----------
@@ -812,10 +815,10 @@ def spectral_rows(
     silent : bool array of shape (n_series, n_channels)
     out : array of shape (n_series, n_channels, len(SPECTRAL))
         Filled in place.
-    cumulative : array of shape (n_channels, n_slots)
+    edges : float array
+        Band edges in Hz (inf allowed).
+    at_edges : array of shape (n_series, n_channels, len(edges))
         Filled in place.
-    cum_start : int array
-        Where each series' slots start in ``cumulative``.
     """
     n_bins = max(spectrum.shape[1] - 1, 1)
     power = np.empty(n_bins)
@@ -826,14 +829,15 @@ def spectral_rows(
         bin_hz,
         silent,
         out,
-        cumulative,
-        cum_start,
+        np.asarray(edges, dtype=np.float64),
+        at_edges,
         power,
         power.view(np.uint64),
         mantissa,
         mantissa.view(np.uint64),
         np.empty(n_bins),
         np.empty(n_bins),
+        np.empty(n_bins + 1),
     )
 
 
@@ -873,33 +877,6 @@ def fill_centered(
         values, starts, lengths, _per_channel(means, (len(starts), values.shape[1])), positions, out
     )
     return out
-
-
-def band_shares(
-    cumulative: np.ndarray,
-    cum_start: np.ndarray,
-    n_bins: np.ndarray,
-    bin_hz: np.ndarray,
-    lo: float,
-    hi: float,
-) -> np.ndarray:
-    """Per series, cumulative share at ``hi`` minus at ``lo`` Hz (NaN without a spectrum).
-
-    Parameters
-    ----------
-    cumulative : 1-D array
-        One channel's flat cumulative shares (as :func:`spectral_rows` fills them).
-    cum_start, n_bins, bin_hz : arrays of shape (n_series,)
-        Where each series' shares start, how many bins it has and their width in Hz.
-    lo, hi : float
-        Band edges in Hz.
-
-    Returns
-    -------
-    ndarray of shape (n_series,)
-    """
-    out = np.full(len(cum_start), np.nan)
-    return _band_shares(cumulative, cum_start, n_bins, bin_hz, float(lo), float(hi), out)
 
 
 def pair_sums(

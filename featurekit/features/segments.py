@@ -95,17 +95,12 @@ class Layout:
         ]
 
     @cached_property
-    def spectrum_slots(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Per series: bins of its spectrum (n_fft // 2, 0 without one), bin width in Hz,
-        and where its cumulative shares start in a flat array (``n_bins + 1`` slots each)."""
-        n_bins = np.zeros(self.n, dtype=np.int64)
+    def bin_hz(self) -> np.ndarray:
+        """Per series: the width in Hz of its spectrum's bins (1.0 without a spectrum)."""
         bin_hz = np.ones(self.n)
         for positions, size in self.fft_sizes:
-            n_bins[positions] = size // 2
             bin_hz[positions] = self.sampling_rate[positions] / size
-        slots = np.where(n_bins > 0, n_bins + 1, 0)
-        cum_start = np.concatenate([[0], np.cumsum(slots)])
-        return n_bins, bin_hz, cum_start
+        return bin_hz
 
 
 class ChannelBlock:
@@ -131,6 +126,8 @@ class ChannelBlock:
             self.__dict__["moments"] = moment_sums
         self._centred: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         self._quantiles: dict = {}
+        #: Band edges (Hz) whose power shares :attr:`spectra` computes.
+        self.band_edges: tuple = ()
 
     @cached_property
     def moments(self) -> np.ndarray:
@@ -217,18 +214,20 @@ class ChannelBlock:
         return self._quantiles[q]
 
     @cached_property
-    def spectra(self) -> tuple[np.ndarray, np.ndarray]:
-        """(series, channels, SPECTRAL) features (NaN without a spectrum) and the
-        (channels, slots) cumulative power shares band powers read.
+    def spectra(self) -> tuple[np.ndarray, np.ndarray, tuple]:
+        """(series, channels, SPECTRAL) features (NaN without a spectrum), the (series,
+        channels, edges) shares of the power below each of :attr:`band_edges` (NaN without
+        a spectrum) and those edges.
 
         Per FFT size, a few series at a time (their padded rows about a megabyte): fill the
         demeaned, zero-padded rows of all channels, rfft them, and one compiled pass
-        computes every spectral feature of each row.
+        computes every spectral feature of each row and its shares below the band edges.
         """
         layout = self.layout
-        n_bins, bin_hz, cum_start = layout.spectrum_slots
+        bin_hz = layout.bin_hz
+        edges = tuple(self.band_edges)
         table = np.full((layout.n, self.n_channels, len(kernels.SPECTRAL)), np.nan)
-        cumulative = np.empty((self.n_channels, cum_start[-1]))
+        at_edges = np.full((layout.n, self.n_channels, len(edges)), np.nan)
         means, silent = self.mean, self.is_constant
         for positions, size in layout.fft_sizes:
             step = max(1, _SPECTRUM_CELLS // (size * self.n_channels))
@@ -239,9 +238,32 @@ class ChannelBlock:
                 )
                 spectrum = scipy.fft.rfft(padded, axis=1, overwrite_x=True)
                 kernels.spectral_rows(
-                    spectrum, batch, bin_hz[batch], silent, table, cumulative, cum_start
+                    spectrum, batch, bin_hz[batch], silent, table, np.array(edges), at_edges
                 )
-        return table, cumulative
+        return table, at_edges, edges
+
+    def band_share(self, lo: float, hi: float) -> np.ndarray:
+        """(series, channels) share of the power in ``lo <= f < hi`` Hz.
+
+        Edges not among :attr:`band_edges` when :attr:`spectra` ran (the extractor sets them
+        from the plan's bands) are added, and the spectra computed again.
+
+        Parameters
+        ----------
+        lo, hi : float
+            Band edges in Hz.
+
+        Returns
+        -------
+        ndarray of shape (n_series, n_channels)
+        """
+        edges = self.spectra[2]
+        if lo not in edges or hi not in edges:
+            self.band_edges = tuple(sorted(set(edges) | {lo, hi}))
+            del self.__dict__["spectra"]
+            edges = self.spectra[2]
+        at_edges = self.spectra[1]
+        return at_edges[:, :, edges.index(hi)] - at_edges[:, :, edges.index(lo)]
 
 
 class Segments:
@@ -604,17 +626,17 @@ class Segments:
 
     @cached_property
     def spectral_table(self) -> dict | None:
-        """With numba: every ``kernels.SPECTRAL`` feature per series (NaN without a spectrum)
-        and the flat cumulative shares band powers read, from the block's compiled spectral
-        pass; None on the NumPy path (features then use ``power_shares``)."""
+        """With numba: every ``kernels.SPECTRAL`` feature per series (NaN without a spectrum),
+        from the block's compiled spectral pass; None on the NumPy path (features then use
+        ``power_shares``)."""
         if self.block is None:
             return None
-        table, cumulative = self.block.spectra
-        columns = dict(zip(kernels.SPECTRAL, table[:, self.index].T, strict=True))
-        return {"columns": columns, "cumulative": cumulative[self.index]}
+        table = self.block.spectra[0]
+        return {"columns": dict(zip(kernels.SPECTRAL, table[:, self.index].T, strict=True))}
 
     def band_share(self, lo: float, hi: float) -> np.ndarray:
-        """Numba path: per series, the share of the power in ``lo <= f < hi`` Hz.
+        """Numba path: per series, the share of the power in ``lo <= f < hi`` Hz (NaN
+        without a spectrum).
 
         Parameters
         ----------
@@ -625,16 +647,7 @@ class Segments:
         -------
         ndarray of shape (n_series,)
         """
-        n_bins, bin_hz, cum_start = self.layout.spectrum_slots
-        cumulative = self.spectral_table["cumulative"]  # type: ignore[index]  # numba path
-        return kernels.band_shares(
-            cumulative,
-            cum_start[:-1],
-            n_bins,
-            bin_hz,
-            lo,
-            hi,
-        )
+        return self.block.band_share(lo, hi)[:, self.index]  # type: ignore[union-attr]
 
     @cached_property
     def power_shares(self) -> list[SpectrumBatch]:

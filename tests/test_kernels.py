@@ -154,3 +154,44 @@ def test_band_shares_of_edges_the_plan_did_not_name():
                 )
                 np.testing.assert_allclose(got[i], expected, rtol=1e-9, atol=1e-12)
     assert block.spectra[2] == (0.0, 1.3, 2.0, 2.9, 6.9, np.inf)
+
+
+@pytest.mark.parametrize("n_channels", [1, 3, 4, 5])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_row_gathering_kernels_match_per_series_numpy(n_channels, dtype):
+    """centred_sums, quantiles and fill_centered read each series' rows once for all its
+    channels (4 channels, 3 axes and a magnitude, take a path of their own)."""
+    rng = np.random.default_rng(n_channels)
+    lengths = rng.integers(0, 40, 50)
+    lengths[:3] = [0, 1, 2]
+    offsets = np.concatenate([[0], np.cumsum(lengths)])
+    values = rng.normal(1, 3, (offsets[-1], n_channels)).astype(dtype)
+    means = kernels.moment_sums(values, offsets)[:, :, 0] / np.maximum(lengths, 1)[:, None]
+    shapes, lags, pairs = kernels.centred_sums(values, offsets, means, 3)
+    qs = [0.05, 0.5, 0.9]
+    stats = [values.min(initial=0.0), values.max(initial=0.0), 1.0, 3.0]
+    found = kernels.quantiles(
+        values, offsets, qs, *(np.full((len(lengths), n_channels), v) for v in stats)
+    )
+    positions = np.arange(len(lengths))[::-1]
+    padded = kernels.fill_centered(values, offsets[:-1], lengths, means, positions, 45)
+    for i in range(len(lengths)):
+        x = values[offsets[i] : offsets[i + 1]].astype(np.float64)
+        c = x - means[i]
+        r = len(lengths) - 1 - i  # fill_centered's row block of series i
+        for ch in range(n_channels):
+            expected = per_series_sums(x[:, ch])
+            got = dict(zip(kernels.SHAPE_SUMS, shapes[i, ch], strict=True))
+            for name in ("abs_change", "trend"):
+                np.testing.assert_allclose(got[name], expected[name], rtol=1e-9, atol=1e-9)
+            for lag in range(1, 4):
+                product = (c[lag:, ch] * c[: len(c) - lag, ch]).sum() if len(c) > lag else 0.0
+                np.testing.assert_allclose(lags[i, ch, lag - 1], product, atol=1e-9)
+            if len(x):
+                np.testing.assert_allclose(found[i, ch], np.quantile(x[:, ch], qs), rtol=1e-12)
+            row = padded[r * n_channels + ch]
+            np.testing.assert_array_equal(row[: len(x)], c[:, ch])
+            assert not row[len(x) :].any()
+        combos = [(a, b) for a in range(n_channels) for b in range(a + 1, n_channels)]
+        for at, (a, b) in enumerate(combos):
+            np.testing.assert_allclose(pairs[i, at], (c[:, a] * c[:, b]).sum(), atol=1e-9)

@@ -139,6 +139,25 @@ def _lag_sums(values, offsets, means, max_lag):
     return out
 
 
+def _columns_of(values, start, n, out):
+    """``out[ch, :n]`` = column ch of rows ``start .. start + n`` of ``values``, as float64:
+    one pass reading each row once, instead of one strided pass per channel."""
+    n_channels = values.shape[1]
+    if n_channels == 4:  # 3 axes and their magnitude, the common case
+        row0, row1, row2, row3 = out[0], out[1], out[2], out[3]
+        for t in range(n):
+            sample = values[start + t]
+            row0[t] = np.float64(sample[0])
+            row1[t] = np.float64(sample[1])
+            row2[t] = np.float64(sample[2])
+            row3[t] = np.float64(sample[3])
+    else:
+        for t in range(n):
+            sample = values[start + t]
+            for ch in range(n_channels):
+                out[ch, t] = np.float64(sample[ch])
+
+
 def _insertion_sort(a, lo, hi):
     """Sort ``a[lo:hi]`` in place (small runs)."""
     for k in range(lo + 1, hi):
@@ -219,7 +238,7 @@ def _quantiles(values, offsets, qs, minima, maxima, means, stds, out):
     longest = 0
     for i in range(n_series):
         longest = max(longest, offsets[i + 1] - offsets[i])
-    x = np.empty(longest)
+    columns = np.empty((n_channels, longest))
     picked = np.empty(longest)
     bins = np.empty(longest, dtype=np.int32)
     n_bins = max(longest // 2, 8)
@@ -249,9 +268,9 @@ def _quantiles(values, offsets, qs, minima, maxima, means, stds, out):
                     ranks[k] = ranks[k - 1]
                 ranks[at] = r
                 n_ranks += 1
-        for ch in range(n_channels):  # the series' rows stay in cache across its channels
-            for k in range(n):
-                x[k] = np.float64(values[start + k, ch])
+        _columns_of(values, start, n, columns)
+        for ch in range(n_channels):
+            x = columns[ch]
             low = max(minima[i, ch], means[i, ch] - 5.0 * stds[i, ch])
             high = min(maxima[i, ch], means[i, ch] + 5.0 * stds[i, ch])
             _order_statistics(
@@ -279,7 +298,7 @@ def _centred_sums(values, offsets, means, max_lag, shapes, lags, pairs):
     for i in range(n_series):
         longest = max(longest, offsets[i + 1] - offsets[i])
     c = np.empty((n_channels, longest))
-    x = np.empty(longest)
+    columns = np.empty((n_channels, longest))
     # t as a float: AVX2 has no int64 -> float64 conversion, so t * c[t] with an integer t
     # kept the trend loop out of SIMD lanes
     ramp = np.arange(longest).astype(np.float64)
@@ -288,13 +307,12 @@ def _centred_sums(values, offsets, means, max_lag, shapes, lags, pairs):
         n = stop - start
         if n == 0:
             continue
+        _columns_of(values, start, n, columns)
         for ch in range(n_channels):
             mean = means[i, ch]
-            centred = c[ch]
+            centred, x = c[ch], columns[ch]
             for t in range(n):
-                v = np.float64(values[start + t, ch])
-                x[t] = v
-                centred[t] = v - mean
+                centred[t] = x[t] - mean
             # each sum in a loop of its own, without a carried scalar: SIMD lanes
             change = trend = 0.0
             above = crossings = 0
@@ -384,17 +402,28 @@ ROLLOFF = 0.85
 def _fill_centered(values, starts, lengths, means, positions, out):
     """Row r * channels + ch of ``out`` = channel ch of series ``positions[r]`` minus its
     mean, then zeros (FFT input)."""
-    width, n_channels = out.shape[1], values.shape[1]
+    n_channels = values.shape[1]
     for r in range(len(positions)):
         i = positions[r]
         start, n = starts[i], lengths[i]
-        for ch in range(n_channels):
-            row = out[r * n_channels + ch]
-            mean = means[i, ch]
+        first = r * n_channels
+        if n_channels == 4:  # 3 axes and their magnitude, the common case: rows read once
+            m0, m1, m2, m3 = means[i, 0], means[i, 1], means[i, 2], means[i, 3]
+            row0, row1, row2, row3 = out[first], out[first + 1], out[first + 2], out[first + 3]
             for t in range(n):
-                row[t] = np.float64(values[start + t, ch]) - mean
-            for t in range(n, width):
-                row[t] = 0.0
+                sample = values[start + t]
+                row0[t] = np.float64(sample[0]) - m0
+                row1[t] = np.float64(sample[1]) - m1
+                row2[t] = np.float64(sample[2]) - m2
+                row3[t] = np.float64(sample[3]) - m3
+        else:
+            for ch in range(n_channels):
+                row = out[first + ch]
+                mean = means[i, ch]
+                for t in range(n):
+                    row[t] = np.float64(values[start + t, ch]) - mean
+        for ch in range(n_channels):
+            out[first + ch, n:] = 0.0
 
 
 _LN2_HI, _LN2_LO = 6.93147180369123816490e-01, 1.90821492927058770002e-10  # fdlibm's split
@@ -588,6 +617,7 @@ if numba is not None:
     _moment_sums = _jit(_moment_sums)
     _shape_sums = _jit(_shape_sums)
     _lag_sums = _jit(_lag_sums)
+    _columns_of = _jit(_columns_of, exact=True)
     _insertion_sort = _jit(_insertion_sort, exact=True)
     _order_statistics = _jit(_order_statistics, exact=True)
     _quantiles = _jit(_quantiles, exact=True)

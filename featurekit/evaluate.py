@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,7 +32,10 @@ from sklearn.model_selection import (
 )
 
 from featurekit.calibration import CalibratedModel, align_proba, independent_rows
+from featurekit.features.registry import FeatureSet
+from featurekit.fold_features import FoldFeatures
 from featurekit.models import feature_importances
+from featurekit.panel import Panel
 from featurekit.proba import clip_proba
 from featurekit.validation import fit_grouped, raise_problems
 
@@ -357,12 +360,41 @@ def _importances(model):
     return feature_importances(base) if hasattr(base, "steps") else None
 
 
+def _named_models(models: Any) -> list[tuple[str, Any]]:
+    """``[(name, model)]`` from names, ``(name, estimator)`` pairs or a dict."""
+    if isinstance(models, Mapping):
+        return list(models.items())
+    return [(m, m) if isinstance(m, str) else tuple(m) for m in models]
+
+
+def _fold_source(X: Any, features: Any) -> FoldFeatures | pd.DataFrame:
+    """What the folds read their tables from: ``X`` itself (a feature table), or a
+    :class:`FoldFeatures` (series, with ``features`` or the ``default`` set)."""
+    if isinstance(X, FoldFeatures):
+        if features is not None:
+            raise ValueError(
+                "features= is given twice: X is a FoldFeatures, which holds its feature set"
+            )
+        return X
+    if features is not None or isinstance(X, Panel):
+        if isinstance(features, pd.DataFrame):
+            raise TypeError(
+                "features= takes a feature set (a name such as 'full', or a FeatureSet); "
+                "pass a feature table as X"
+            )
+        return FoldFeatures(X, "default" if features is None else features)
+    if not isinstance(X, pd.DataFrame):
+        X = pd.DataFrame(np.asarray(X), columns=[f"f{i}" for i in range(np.shape(X)[1])])
+    return X
+
+
 def cross_validate(
     model: BaseEstimator | str,
-    X: pd.DataFrame,
+    X: pd.DataFrame | FoldFeatures | Panel,
     y: ArrayLike,
     groups: ArrayLike | None = None,
     *,
+    features: str | FeatureSet | list[str] | None = None,
     cv: str = "stratified-group",
     n_splits: int = 5,
     calibrate: str | None = None,
@@ -371,18 +403,25 @@ def cross_validate(
     name: str | None = None,
     on_fold: Callable[[int, int], object] | None = None,
 ) -> CVResult:
-    """Cross-validate a classifier on a feature table, grouped by subject.
+    """Cross-validate a classifier on a feature table, or on series, grouped by subject.
 
     Parameters
     ----------
     model : classifier or model name for :func:`featurekit.models.make_model`
-    X : DataFrame
-        Features (plus optional categorical metadata columns), one row per series or window.
+    X : DataFrame, FoldFeatures or series
+        Features (plus optional categorical metadata columns), one row per series or
+        window; or series (a Panel, or anything
+        :func:`~featurekit.extraction.as_panel` reads, with ``features``), or a
+        :class:`~featurekit.fold_features.FoldFeatures`: then each fold's table has the
+        set's fitted families (interval, convolution) fitted on its training series only.
     y : array-like
         Class of each row. Log loss always uses the full label set, so a fold missing a class
         still scores right.
     groups : array-like
         Subject of each row; required for the grouped splits.
+    features : str, list of str or FeatureSet, optional
+        With series ``X``: the feature set (``"default"`` when ``X`` is a Panel and this is
+        None); see :class:`~featurekit.fold_features.FoldFeatures`.
     cv : {"stratified-group", "group", "logo", "stratified", "kfold", "sequential"}
         See :func:`make_splitter`. ``stratified`` suits rows without subjects; with
         ``groups`` it ignores them. ``kfold``, ``sequential`` and ``stratified`` with groups
@@ -401,7 +440,7 @@ def cross_validate(
         Name in the result; by default the model name or class.
     on_fold : callable, optional
         Called as ``on_fold(k, n_folds)`` after fold ``k`` (0-based) is scored, e.g. to
-        advance a progress bar (:func:`featurekit.report.compare` does).
+        advance a progress bar.
 
     Returns
     -------
@@ -411,25 +450,95 @@ def cross_validate(
     ------
     ValueError
         Invalid inputs (see :func:`check_inputs`), or a series straddling folds.
-    """
-    if isinstance(model, str):
-        from featurekit.models import make_model
 
-        name = name or model
-        model = make_model(model, random_state=random_state)
-    name = name or type(model).__name__
-    if not isinstance(X, pd.DataFrame):
-        X = pd.DataFrame(np.asarray(X), columns=[f"f{i}" for i in range(np.shape(X)[1])])
-    check_inputs(X, y, groups, parent, cv=cv, n_splits=n_splits)
+    Examples
+    --------
+    >>> result = cross_validate("family-ensemble", panel, y, groups,
+    ...                         features="full")  # doctest: +SKIP
+    """
+    if name is None:
+        name = model if isinstance(model, str) else type(model).__name__
+    results = cross_validate_models(
+        [(name, model)],
+        X,
+        y,
+        groups,
+        features=features,
+        cv=cv,
+        n_splits=n_splits,
+        calibrate=calibrate,
+        parent=parent,
+        random_state=random_state,
+        on_fold=None if on_fold is None else (lambda _, k, n: on_fold(k, n)),
+    )
+    return results[name]
+
+
+def cross_validate_models(
+    models: Sequence[str | tuple[str, Any]] | Mapping[str, Any],
+    X: pd.DataFrame | FoldFeatures | Panel,
+    y: ArrayLike,
+    groups: ArrayLike | None = None,
+    *,
+    features: str | FeatureSet | list[str] | None = None,
+    cv: str = "stratified-group",
+    n_splits: int = 5,
+    calibrate: str | None = None,
+    parent: ArrayLike | None = None,
+    random_state: int = 0,
+    on_fit: Callable[[str, int, int], object] | None = None,
+    on_fold: Callable[[str, int, int], object] | None = None,
+) -> dict[str, CVResult]:
+    """Cross-validate several classifiers on the same folds, fold by fold.
+
+    Each fold's table is built once and given to every model: for series with fitted
+    families that is one fit of the families on the fold's training series and one
+    transform per fold, and memory holds one fold's table at a time.
+
+    Parameters
+    ----------
+    models : list of names, (name, estimator) pairs, or dict
+        Names go to :func:`featurekit.models.make_model`.
+    X, y, groups, features, cv, n_splits, calibrate, parent, random_state
+        As for :func:`cross_validate`.
+    on_fit, on_fold : callable, optional
+        Called as ``f(name, k, n_folds)`` before model ``name`` is fitted on fold ``k``
+        (0-based) and after it is scored.
+
+    Returns
+    -------
+    dict of str to CVResult
+        In the order of ``models``.
+
+    Raises
+    ------
+    ValueError
+        Invalid inputs (see :func:`check_inputs`), a series straddling folds, or two
+        models of one name.
+    """
+    from featurekit.models import make_model
+
+    named = _named_models(models)
+    names = [n for n, _ in named]
+    if len(set(names)) != len(names):
+        raise ValueError(f"model names must be unique, got {names}")
+    estimators = {}
+    for model_name, model in named:
+        if isinstance(model, str):
+            model = make_model(model, random_state=random_state)
+        if calibrate is not None:
+            model = CalibratedModel(model, method=calibrate, random_state=random_state)
+        estimators[model_name] = model
+    source = _fold_source(X, features)
+    static = source.static if isinstance(source, FoldFeatures) else source
+    check_inputs(static, y, groups, parent, cv=cv, n_splits=n_splits)
     y = np.asarray(y)
     groups = None if groups is None else np.asarray(groups)
     classes = np.unique(y)
-    if calibrate is not None:
-        model = CalibratedModel(model, method=calibrate, random_state=random_state)
     splitter = make_splitter(cv, n_splits, random_state)
 
-    splits = list(splitter.split(X, y, groups if cv in GROUPED else None))
-    fold = np.full(len(X), -1)
+    splits = list(splitter.split(static, y, groups if cv in GROUPED else None))
+    fold = np.full(len(static), -1)
     for k, (_, test) in enumerate(splits):
         fold[test] = k
     if parent is not None and not is_leaky(cv, groups is not None):
@@ -441,72 +550,107 @@ def cross_validate(
                 "when there are no subjects) with a grouped cv so one series "
                 "never straddles train and test"
             )
-    oof = np.zeros((len(X), len(classes)))
-    oof_raw = np.zeros_like(oof) if calibrate else None
-    rows, confusions, importances = [], [], []
+    runs = {n: _Run(len(static), len(classes), calibrate is not None) for n in names}
     for k, (train, test) in enumerate(splits):
+        table = source.table(train) if isinstance(source, FoldFeatures) else source
+        X_train, X_test = table.iloc[train], table.iloc[test]
+        for model_name in names:
+            if on_fit is not None:
+                on_fit(model_name, k, len(splits))
+            runs[model_name].fold(
+                model_name,
+                estimators[model_name],
+                k,
+                len(splits),
+                (train, test),
+                (X_train, X_test),
+                y,
+                groups,
+                classes,
+            )
+            if on_fold is not None:
+                on_fold(model_name, k, len(splits))
+    return {n: runs[n].result(n, cv, classes, y, groups, fold, static.index, parent) for n in names}
+
+
+class _Run:
+    """One model's out-of-fold predictions and per-fold records, filled fold by fold."""
+
+    def __init__(self, n_rows: int, n_classes: int, calibrated: bool):
+        self.oof = np.zeros((n_rows, n_classes))
+        self.oof_raw = np.zeros_like(self.oof) if calibrated else None
+        self.rows: list[dict] = []
+        self.confusions: list[np.ndarray] = []
+        self.importances: list[pd.Series] = []
+
+    def fold(self, name, model, k, n_folds, split, tables, y, groups, classes) -> None:
+        (train, test), (X_train, X_test) = split, tables
         g_train = None if groups is None else groups[train]
         start = time.perf_counter()
         # no groups: the caller declared rows without subjects, ungrouped calibration is right
         with independent_rows() if groups is None else contextlib.nullcontext():
-            fitted = fit_grouped(clone(model), X.iloc[train], y[train], g_train)
+            fitted = fit_grouped(clone(model), X_train, y[train], g_train)
         fit_seconds = time.perf_counter() - start
         start = time.perf_counter()
-        oof[test] = clip_proba(
-            align_proba(fitted.predict_proba(X.iloc[test]), fitted.classes_, classes)
+        self.oof[test] = clip_proba(
+            align_proba(fitted.predict_proba(X_test), fitted.classes_, classes)
         )
         predict_seconds = time.perf_counter() - start
         row = {
             "fold": k,
             "n_train": len(train),
             "n_test": len(test),
-            **scores(y[test], oof[test], classes),
+            **scores(y[test], self.oof[test], classes),
         }
-        if calibrate:
-            raw = align_proba(fitted.predict_proba_raw(X.iloc[test]), fitted.classes_, classes)
-            oof_raw[test] = clip_proba(raw)
-            row["log_loss_raw"] = log_loss(y[test], oof_raw[test], labels=classes)
+        if self.oof_raw is not None:
+            raw = align_proba(fitted.predict_proba_raw(X_test), fitted.classes_, classes)
+            self.oof_raw[test] = clip_proba(raw)
+            row["log_loss_raw"] = log_loss(y[test], self.oof_raw[test], labels=classes)
         row.update(fit_seconds=fit_seconds, predict_seconds=predict_seconds)
-        rows.append(row)
+        self.rows.append(row)
         logger.info(
             "%s fold %d/%d: log loss %.3f, accuracy %.3f (fit %.1f s)",
             name,
             k + 1,
-            len(splits),
+            n_folds,
             row["log_loss"],
             row["accuracy"],
             fit_seconds,
         )
-        pred = classes[np.argmax(oof[test], axis=1)]
-        confusions.append(confusion_matrix(y[test], pred, labels=classes))
+        pred = classes[np.argmax(self.oof[test], axis=1)]
+        self.confusions.append(confusion_matrix(y[test], pred, labels=classes))
         imp = _importances(fitted)
         if imp is not None:
-            importances.append(imp)
-        if on_fold is not None:
-            on_fold(k, len(splits))
+            self.importances.append(imp)
 
-    pred = classes[np.argmax(oof, axis=1)]
-    columns = [str(c) for c in classes]
-    return CVResult(
-        name=name,
-        cv=cv,
-        classes=classes,
-        y=y,
-        groups=groups,
-        fold=fold,
-        oof=pd.DataFrame(oof, index=X.index, columns=columns),
-        oof_raw=None if oof_raw is None else pd.DataFrame(oof_raw, index=X.index, columns=columns),
-        folds=pd.DataFrame(rows),
-        overall=scores(y, oof, classes),
-        per_class_f1=pd.Series(
-            f1_score(y, pred, labels=classes, average=None, zero_division=0),
-            index=columns,
-            name="f1",
-        ),
-        confusion=pd.DataFrame(
-            confusion_matrix(y, pred, labels=classes), index=columns, columns=columns
-        ),
-        importances=pd.concat(importances, axis=1).fillna(0).mean(axis=1) if importances else None,
-        parent=None if parent is None else np.asarray(parent),
-        fold_confusions=confusions,
-    )
+    def result(self, name, cv, classes, y, groups, fold, index, parent) -> CVResult:
+        oof, oof_raw, importances = self.oof, self.oof_raw, self.importances
+        pred = classes[np.argmax(oof, axis=1)]
+        columns = [str(c) for c in classes]
+        return CVResult(
+            name=name,
+            cv=cv,
+            classes=classes,
+            y=y,
+            groups=groups,
+            fold=fold,
+            oof=pd.DataFrame(oof, index=index, columns=columns),
+            oof_raw=None
+            if oof_raw is None
+            else pd.DataFrame(oof_raw, index=index, columns=columns),
+            folds=pd.DataFrame(self.rows),
+            overall=scores(y, oof, classes),
+            per_class_f1=pd.Series(
+                f1_score(y, pred, labels=classes, average=None, zero_division=0),
+                index=columns,
+                name="f1",
+            ),
+            confusion=pd.DataFrame(
+                confusion_matrix(y, pred, labels=classes), index=columns, columns=columns
+            ),
+            importances=(
+                pd.concat(importances, axis=1).fillna(0).mean(axis=1) if importances else None
+            ),
+            parent=None if parent is None else np.asarray(parent),
+            fold_confusions=self.confusions,
+        )

@@ -1,6 +1,7 @@
 """Compare models on one feature table and write a report folder.
 
-``compare`` cross-validates each model with :func:`featurekit.evaluate.cross_validate`
+``compare`` cross-validates each model with :func:`featurekit.evaluate.cross_validate_models`
+(fold by fold; on series, the fitted families are fitted on each training fold only)
 (one log line per fold under the ``featurekit`` logger, and a tqdm bar advancing once per
 model and fold) and writes:
 
@@ -13,7 +14,7 @@ model and fold) and writes:
 - ``report.md`` (the summary table), ``results.csv``, ``oof_<model>.parquet``,
   ``confusion_<model>.png`` and ``importance.png``.
 
-It takes any DataFrame, so embeddings joined to handcrafted features compare the same way.
+It takes any DataFrame (or series and a feature set), so embeddings joined to handcrafted features compare the same way.
 """
 
 from __future__ import annotations
@@ -33,7 +34,16 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
-from featurekit.evaluate import LEAK_WARNING, CVResult, cross_validate, is_leaky
+from featurekit.evaluate import (
+    LEAK_WARNING,
+    CVResult,
+    _fold_source,
+    _named_models,
+    cross_validate_models,
+    is_leaky,
+)
+from featurekit.features.registry import FeatureSet
+from featurekit.fold_features import FoldFeatures
 from featurekit.logs import collapse_warnings, console_logging
 from featurekit.proba import clip_proba
 
@@ -392,9 +402,10 @@ def permutation_importances(
     max_columns: int = 60,
     prior: pd.Series | None = None,
     random_state: int = 0,
+    held_out: int = 0,
 ) -> dict:
-    """Permutation importance of ``model`` refitted on all folds but fold 0 and scored on
-    fold 0 (held out), as the increase in log loss.
+    """Permutation importance of ``model`` refitted on all folds but ``held_out`` and scored
+    on that fold, as the increase in log loss.
 
     Returns ``{"column": Series, "channel": Series, "family": Series}``. Per column it is
     ``sklearn.inspection.permutation_importance`` on at most ``max_columns`` columns (the
@@ -410,7 +421,9 @@ def permutation_importances(
     y, groups : array-like
         Classes and subjects (groups may be None) of the rows of ``X``.
     fold : int array
-        Test fold of each row (``CVResult.fold``); fold 0 is held out.
+        Test fold of each row (``CVResult.fold``).
+    held_out : int, default 0
+        The fold held out.
     n_repeats : int, default 3
     max_rows, max_columns : int
         Caps on held-out rows and on columns scored one by one.
@@ -431,7 +444,7 @@ def permutation_importances(
 
     rng = np.random.default_rng(random_state)
     y = np.asarray(y).astype(str)
-    train, test = np.flatnonzero(fold != 0), np.flatnonzero(fold == 0)
+    train, test = np.flatnonzero(fold != held_out), np.flatnonzero(fold == held_out)
     if len(test) > max_rows:
         test = np.sort(rng.choice(test, max_rows, replace=False))
     fitted = fit_grouped(
@@ -474,12 +487,6 @@ def permutation_importances(
 
 
 # ---------------------------------------------------------------------- compare
-def _models(models) -> list[tuple[str, object]]:
-    if isinstance(models, dict):
-        return list(models.items())
-    return [(m, m) if isinstance(m, str) else tuple(m) for m in models]
-
-
 def _markdown(table: pd.DataFrame) -> str:
     lines = ["| " + " | ".join(table.columns) + " |", "|" + "---|" * len(table.columns)]
     lines += ["| " + " | ".join(str(v) for v in row) + " |" for row in table.to_numpy()]
@@ -497,20 +504,19 @@ def _summary_table(results: pd.DataFrame) -> pd.DataFrame:
     return shown
 
 
+# Fast enough for ~20,000 columns (the ``full`` set) and the best of issue 10 first; every
+# model of featurekit.models.MODELS runs when asked for by name.
+DEFAULT_MODELS = ("family-ensemble", "extratrees", "logreg")
+
+
 def compare(
-    features: pd.DataFrame,
+    X: pd.DataFrame | FoldFeatures | Any,
     y: ArrayLike,
     groups: ArrayLike | None = None,
-    models: Sequence[str | tuple[str, Any]] | Mapping[str, Any] = (
-        "seed-rf",
-        "rf",
-        "extratrees",
-        "xgboost",
-        "lightgbm",
-        "logreg",
-    ),
+    models: Sequence[str | tuple[str, Any]] | Mapping[str, Any] = DEFAULT_MODELS,
     out: str | os.PathLike | None = None,
     *,
+    features: str | FeatureSet | list[str] | None = None,
     cv: str = "stratified-group",
     n_splits: int = 5,
     calibrate: str | None = "temperature",
@@ -520,18 +526,27 @@ def compare(
     importance: bool = True,
     progress: bool = True,
 ) -> pd.DataFrame:
-    """Cross-validate several models on one feature table; write and log the comparison.
+    """Cross-validate several models on one feature table, or on series; write and log the
+    comparison.
 
     Parameters
     ----------
-    features : DataFrame
-        One row per series or window; numeric features plus optional categorical columns.
+    X : DataFrame, FoldFeatures or series
+        A feature table (one row per series or window; numeric features plus optional
+        categorical columns), or series with ``features`` (a Panel, or anything
+        :func:`~featurekit.extraction.as_panel` reads), or a
+        :class:`~featurekit.fold_features.FoldFeatures`. With series, the set's fitted
+        families (``interval``, ``rocket``, ``shape``, ``full``) are fitted on each training
+        fold only, once per fold for all models; the other columns are extracted once.
     y, groups : array-like
         Class and subject of each row.
     models : list of names, (name, estimator) pairs, or dict
-        Names go to :func:`featurekit.models.make_model`.
+        Names go to :func:`featurekit.models.make_model`. By default ``DEFAULT_MODELS``:
+        the family ensemble, extratrees and logreg.
     out : str or Path, optional
         Report folder (created); nothing is written when None.
+    features : str, list of str or FeatureSet, optional
+        With series ``X``: the feature set (``"default"`` for a Panel when None).
     cv, n_splits, calibrate, parent, random_state
         As in :func:`featurekit.evaluate.cross_validate`.
     verbose : bool
@@ -539,7 +554,7 @@ def compare(
         ``featurekit`` logger when the application has not configured logging.
     importance : bool
         With ``out``: refit the model ranked first once more for the permutation importance
-        of ``report.html`` (about one fold's fit).
+        of ``report.html`` (about one fold's fit), on the last fold held out.
     progress : bool, default True
         A tqdm bar on stderr advancing once per (model, fold), naming the model being
         fitted; as tqdm decides, it is hidden when stderr is not a terminal (a log file, a
@@ -551,10 +566,15 @@ def compare(
         One row per model, sorted by mean log loss: ``<metric>_mean``/``_std`` columns (over
         folds) and, with ``parent``, ``series_<metric>`` after averaging windows back to
         their series (pooled).
+
+    Examples
+    --------
+    >>> compare(panel, panel.meta["label"], panel.meta["group"],
+    ...         features="full", out="reports/full")  # doctest: +SKIP
     """
     from tqdm.auto import tqdm
 
-    models = _models(models)
+    models = _named_models(models)
     # total set by the first fold (leave-one-group-out has one fold per subject)
     bar = tqdm(desc="compare", unit="fold", disable=None if progress else True)
     with (
@@ -564,11 +584,12 @@ def compare(
         _log_above(bar),
     ):
         return _compare(
-            features,
+            X,
             y,
             groups,
             models,
             out,
+            features=features,
             cv=cv,
             n_splits=n_splits,
             calibrate=calibrate,
@@ -594,24 +615,29 @@ def _log_above(bar) -> Any:
     return logging_redirect_tqdm([package])
 
 
-def _fold_done(bar, n_models: int):
-    """``on_fold`` for cross_validate: advance ``bar``, sizing it at the first fold."""
+def _bar_hooks(bar, n_models: int):
+    """``on_fit`` and ``on_fold`` for cross_validate_models: name the model being fitted,
+    advance ``bar`` once it is scored (sizing the bar at the first fold)."""
 
-    def on_fold(k: int, n_folds: int) -> None:
+    def on_fit(name: str, k: int, n_folds: int) -> None:
         if bar.total is None:
             bar.total = n_folds * n_models
+        bar.set_postfix_str(name)
+
+    def on_fold(name: str, k: int, n_folds: int) -> None:
         bar.update()
 
-    return on_fold
+    return on_fit, on_fold
 
 
 def _compare(
-    features,
+    X,
     y,
     groups,
     models,
     out,
     *,
+    features,
     cv,
     n_splits,
     calibrate,
@@ -620,36 +646,45 @@ def _compare(
     importance,
     bar,
 ):
-    rows, results, estimators = [], {}, {}
-    for i, (name, model) in enumerate(models, 1):
-        logger.info("model %d/%d: %s, %d folds", i, len(models), name, n_splits)
-        bar.set_postfix_str(name)
-        start = time.perf_counter()
-        result = cross_validate(
-            model,
-            features,
-            y,
-            groups,
-            cv=cv,
-            n_splits=n_splits,
-            calibrate=calibrate,
-            parent=parent,
-            random_state=random_state,
-            name=name,
-            on_fold=_fold_done(bar, len(models)),
-        )
+    source = _fold_source(X, features)
+    if isinstance(source, FoldFeatures):
+        logger.info("%r", source)
+    logger.info(
+        "%d models (%s), %d folds, fold by fold",
+        len(models),
+        ", ".join(name for name, _ in models),
+        n_splits,
+    )
+    start = time.perf_counter()
+    on_fit, on_fold = _bar_hooks(bar, len(models))
+    results = cross_validate_models(
+        models,
+        source,
+        y,
+        groups,
+        cv=cv,
+        n_splits=n_splits,
+        calibrate=calibrate,
+        parent=parent,
+        random_state=random_state,
+        on_fit=on_fit,
+        on_fold=on_fold,
+    )
+    estimators = dict(models)
+    rows = []
+    for name, result in results.items():
         row = result.summary()
         if parent is not None:
             row.update({f"series_{k}": v for k, v in result.series_scores().items()})
         rows.append(row)
-        results[name], estimators[name] = result, model
         logger.info(
-            "%s: log loss %.3f, accuracy %.3f (fold means) in %.0f s",
+            "%s: log loss %.3f, accuracy %.3f (fold means), fit %.0f s over all folds",
             name,
             row["log_loss_mean"],
             row["accuracy_mean"],
-            time.perf_counter() - start,
+            row.get("fit_seconds_mean", 0.0) * len(result.folds),
         )
+    logger.info("compared in %.0f s", time.perf_counter() - start)
     table = pd.DataFrame(rows).sort_values("log_loss_mean", kind="stable").reset_index(drop=True)
     shown = _summary_table(table)
     if is_leaky(cv, groups is not None):
@@ -657,14 +692,19 @@ def _compare(
     # the returned table is the product (the CLI prints it); the log has it for the record
     logger.debug("mean ± sd over folds, sorted by log loss:\n%s", shown.to_string(index=False))
     if out is not None:
+        held_out = int(next(iter(results.values())).fold.max())
+        # the held-out fold's table: the one just built for the last fold (kept, not rebuilt)
+        train = np.flatnonzero(next(iter(results.values())).fold != held_out)
         context = dict(
-            features=features,
+            features=source.table(train) if isinstance(source, FoldFeatures) else source,
+            feature_set=source.feature_set.name if isinstance(source, FoldFeatures) else None,
             y=y,
             groups=groups,
             cv=cv,
             n_splits=n_splits,
             calibrate=calibrate,
             random_state=random_state,
+            held_out=held_out,
         )
         _write(Path(out), table, shown, results, estimators, importance, **context)
     return table
@@ -692,12 +732,14 @@ def _write(
     importance,
     *,
     features,
+    feature_set,
     y,
     groups,
     cv,
     n_splits,
     calibrate,
     random_state,
+    held_out,
 ):
     out.mkdir(parents=True, exist_ok=True)
     table.to_csv(out / "results.csv", index=False)
@@ -720,7 +762,7 @@ def _write(
     }
     permutation = None
     if importance:
-        logger.info("permutation importance of %s on held-out fold 0", best.name)
+        logger.info("permutation importance of %s on held-out fold %d", best.name, held_out)
         try:
             permutation = permutation_importances(
                 _estimator(estimators[best.name], calibrate, random_state),
@@ -730,6 +772,7 @@ def _write(
                 best.fold,
                 prior=best.importances,
                 random_state=random_state,
+                held_out=held_out,
             )
         except Exception as error:  # a report without this section beats no report
             logger.warning("permutation importance skipped: %s", error)
@@ -743,14 +786,14 @@ def _write(
             column,
             out / "importance.png",
             xlabel="increase in log loss when permuted",
-            title=f"{best.name} (ranked first): permutation importance on held-out fold 0"
-            + (", MDI scaled to it" if best.importances is not None else ""),
+            title=f"{best.name} (ranked first): permutation importance on held-out fold "
+            f"{held_out}" + (", MDI scaled to it" if best.importances is not None else ""),
         )
         for kind in ("channel", "family"):
             figures[f"importance_{kind}"] = plot_importance(
                 permutation[kind],
                 xlabel="increase in log loss when permuted together",
-                title=f"{best.name}: permutation importance per {kind} (held-out fold 0)",
+                title=f"{best.name}: permutation importance per {kind} (held-out fold {held_out})",
             )
     elif best.importances is not None:
         figures["importance"] = plot_importance(
@@ -761,33 +804,59 @@ def _write(
         )
     (out / "report.md").write_text(
         _markdown_report(
-            table, shown, features, y, groups, cv, n_splits, calibrate, "importance" in figures
+            table,
+            shown,
+            features,
+            y,
+            groups,
+            cv,
+            n_splits,
+            calibrate,
+            "importance" in figures,
+            feature_set=feature_set,
         )
     )
     (out / "report.html").write_text(
         _html_report(
-            table, results, figures, confusions, features, y, groups, cv, n_splits, calibrate
+            table,
+            results,
+            figures,
+            confusions,
+            features,
+            y,
+            groups,
+            cv,
+            n_splits,
+            calibrate,
+            feature_set=feature_set,
         ),
         encoding="utf-8",
     )
     logger.info("wrote %s (report.html, report.md, results.csv, oof_*.parquet)", out)
 
 
-def _data_line(features, y, groups) -> str:
-    return (
+def _data_line(features, y, groups, feature_set=None) -> str:
+    line = (
         f"{len(features)} rows, {features.shape[1]} feature columns, "
         f"{len(np.unique(y))} classes"
         + (f", {len(np.unique(groups))} groups" if groups is not None else "")
     )
+    if feature_set is not None:
+        line += (
+            f"; features: set {feature_set!r} extracted from the series, its fitted "
+            "families (if any) fitted on each training fold only (columns counted on the "
+            "last fold)"
+        )
+    return line
 
 
 def _markdown_report(
-    table, shown, features, y, groups, cv, n_splits, calibrate, has_importance
+    table, shown, features, y, groups, cv, n_splits, calibrate, has_importance, feature_set=None
 ) -> str:
     lines = [
         "# Model comparison",
         "",
-        _data_line(features, y, groups)
+        _data_line(features, y, groups, feature_set)
         + f". Split: `{cv}`, {n_splits} folds. Calibration: {calibrate or 'none'}"
         + (" (log_loss after, log_loss_raw before)." if calibrate else "."),
         "",
@@ -855,7 +924,17 @@ def _feature_summary(features) -> str:
 
 
 def _html_report(
-    table, results, figures, confusions, features, y, groups, cv, n_splits, calibrate
+    table,
+    results,
+    figures,
+    confusions,
+    features,
+    y,
+    groups,
+    cv,
+    n_splits,
+    calibrate,
+    feature_set=None,
 ) -> str:
     esc = html.escape
     order = list(table["model"])
@@ -934,7 +1013,7 @@ def _html_report(
 <html lang="en"><head><meta charset="utf-8"><title>featurekit model comparison</title>
 <style>{_CSS}</style></head><body>
 <h1>Model comparison</h1>
-<p><b>Data:</b> {esc(_data_line(features, y, groups))}.<br>
+<p><b>Data:</b> {esc(_data_line(features, y, groups, feature_set))}.<br>
 <b>Features:</b> {esc(_feature_summary(features))}.<br>
 <b>Cross-validation:</b> {esc(cv)} = {esc(splitter)}, {n_splits} folds{
         ", grouped by subject" if cv in ("stratified-group", "group", "logo") else ""

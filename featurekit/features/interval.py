@@ -129,7 +129,7 @@ def _channel_columns(depth: int, div: int, reference_length: int, channel: str) 
 _MAGNITUDE = np.int64(0x7FFFFFFFFFFFFFFF)
 _PAD = np.int64(0x7FFFFFFFFFFFFFFF)  # larger than every key
 _U1 = np.uint64(1)
-_LEAF = 8  # samples per leaf of the merge tree: the sorting network's width
+_LEAF = 9  # most samples per leaf of the merge tree: the sorting network's 8, plus one
 
 
 def _float_bits(v):
@@ -153,9 +153,10 @@ def _cx(a, b):
 
 
 def _sort_leaf(src, a, b, dst):
-    """dst[a:b] = src[a:b] sorted, for b - a <= 8: an optimal 19-comparator network over the
-    keys padded with the largest key (no branch on the data)."""
-    m = b - a
+    """dst[a:b] = src[a:b] sorted, for b - a <= 9: an optimal 19-comparator network over the
+    first 8 keys padded with the largest key (no branch on the data), then the ninth inserted
+    (|rfft| of a power-of-two length has 2**k + 1 bins)."""
+    m = b - a  # unsigned, as a and b
     v0 = src[a] if m > 0 else _PAD
     v1 = src[a + 1] if m > 1 else _PAD
     v2 = src[a + 2] if m > 2 else _PAD
@@ -184,8 +185,10 @@ def _sort_leaf(src, a, b, dst):
     v3, v4 = _cx(v3, v4)
     v5, v6 = _cx(v5, v6)
     sorted_keys = (v0, v1, v2, v3, v4, v5, v6, v7)
-    for t in range(m):
+    for t in range(min(m, 8)):
         dst[a + t] = sorted_keys[t]
+    if m > 8:
+        _insert(dst, np.int64(a), np.int64(a) + 8, src[a + 8])
 
 
 def _merge(src, a, mid, b, dst, o):
@@ -215,29 +218,39 @@ def _merge(src, a, mid, b, dst, o):
         k += _U1
 
 
+def _search(run, a, b, key):
+    """First position in the sorted run[a:b] whose key is not below ``key`` (b if none)."""
+    while a < b:
+        h = (a + b) >> 1
+        if run[h] < key:
+            a = h + 1
+        else:
+            b = h
+    return a
+
+
 def _insert(run, a, b, key):
-    """run[a:b + 1] = sorted run[a:b] with ``key`` added."""
-    u = b
-    while u > a and run[u - 1] > key:
-        run[u] = run[u - 1]
-        u -= 1
-    run[u] = key
+    """run[a:b + 1] = sorted run[a:b] with ``key`` added: a binary search and a move of the
+    larger keys one place up (a memmove, not a comparison per key)."""
+    p = _search(run, a, b, key)
+    for t in range(b, p, -1):
+        run[t] = run[t - 1]
+    run[p] = key
 
 
 def _remove(run, a, b, key):
-    """run[a:b - 1] = sorted run[a:b] with one ``key`` taken out (the last, if absent)."""
-    u = a
-    while u < b - 1 and run[u] != key:
-        u += 1
-    for t in range(u, b - 1):
+    """run[a:b - 1] = sorted run[a:b] with one ``key`` taken out (``key`` is in it)."""
+    p = min(_search(run, a, b, key), b - 1)
+    for t in range(p, b - 1):
         run[t] = run[t + 1]
 
 
-def _positions(length, levels, shifted, counts, columns, low, high, base, coef):
+def _positions(length, levels, shifted, counts, columns, low, high, coef):
     """Where each quantile of a representation of ``length`` samples reads its group's sorted
-    buffer: ``buffer[base] + coef * (buffer[high] - buffer[low])`` is numpy's and torch's
-    linear interpolation, ``x0 + w (x1 - x0)`` below w = 0.5 and ``x1 - (1 - w)(x1 - x0)``
-    from it (exact at both ends), without a branch. Depends on the length only."""
+    buffer: with ``x0, x1 = buffer[low], buffer[high]``, ``x0 + coef (x1 - x0)`` if
+    ``coef >= 0`` else ``x1 + coef (x1 - x0)`` is numpy's and torch's linear interpolation,
+    ``x0 + w (x1 - x0)`` below w = 0.5 and ``x1 - (1 - w)(x1 - x0)`` from it (exact at both
+    ends). Depends on the length only; the positions are unsigned (no wraparound checks)."""
     for e in range(levels):
         n = 1 << e
         for s in range(1 + shifted[e]):
@@ -253,21 +266,22 @@ def _positions(length, levels, shifted, counts, columns, low, high, base, coef):
                     pos = level * last
                     lo = int(pos)
                     w = pos - lo
-                    hi = min(lo + 1, last)
                     low[col + q] = a + lo
-                    high[col + q] = a + hi
-                    base[col + q] = a + (lo if w < 0.5 else hi)
+                    high[col + q] = a + min(lo + 1, last)
                     coef[col + q] = w if w < 0.5 else w - 1.0
 
 
-def _emit(srt, length, n, count, sums, counts, columns, low, high, base, coef, row, offset):
+def _emit(srt, length, n, count, sums, counts, columns, low, high, coef, row, offset):
     """Quantiles of ``count`` intervals of level ``n`` whose sorted keys are
     srt[floor(j * length / n):floor((j + 1) * length / n)] and whose sums are ``sums[j]``.
     Odd-numbered quantiles have the interval mean subtracted."""
-    first, stop = columns[0], columns[count - 1] + counts[count - 1]
-    for c in range(first, stop):
-        x0 = _value(srt[low[c]])
-        row[offset + c] = _value(srt[base[c]]) + coef[c] * (_value(srt[high[c]]) - x0)
+    first = np.uint64(columns[0])
+    stop = np.uint64(columns[count - 1] + counts[count - 1])
+    shift = np.uint64(offset)
+    for c in range(first, stop):  # unsigned: no wraparound test on the four indices
+        w = coef[c]
+        x0, x1 = _value(srt[low[c]]), _value(srt[high[c]])
+        row[shift + c] = (x1 if w < 0.0 else x0) + w * (x1 - x0)
     for j in range(count):
         a = (j * length) // n
         m = ((j + 1) * length) // n - a
@@ -294,7 +308,7 @@ def _representation(z, length, levels, shifted, counts, columns, row, offset, wo
     (``floor(j L / n) + ceil(L / 2n)`` is within one of ``floor((2j + 1) L / 2n)``). Interval
     sums are built the same way, from the leaves' sums."""
     keys, tree, other, shifted_run, sums, shifted_sums = work
-    low, high, base, coef = tables
+    low, high, coef = tables
     if length <= 0:
         for e in range(levels):
             for s in range(2):
@@ -307,7 +321,8 @@ def _representation(z, length, levels, shifted, counts, columns, row, offset, wo
     for t in range(length):
         keys[t] = _key(_float_bits(z[t]))
     for j in range(leaves):  # sums[n + j]: the sum of interval j of level n
-        a, b = (j * length) // leaves, ((j + 1) * length) // leaves
+        a = np.uint64((j * length) // leaves)  # unsigned: no wraparound tests
+        b = np.uint64(((j + 1) * length) // leaves)
         total = 0.0
         for t in range(a, b):
             total += z[t]
@@ -331,7 +346,6 @@ def _representation(z, length, levels, shifted, counts, columns, row, offset, wo
                 columns[e, 0],
                 low,
                 high,
-                base,
                 coef,
                 row,
                 offset,
@@ -378,7 +392,6 @@ def _representation(z, length, levels, shifted, counts, columns, row, offset, wo
                 columns[e, 1],
                 low,
                 high,
-                base,
                 coef,
                 row,
                 offset,
@@ -413,13 +426,9 @@ def _quant(
     work = (keys, tree, other, shifted_run, sums, shifted_sums)
     # quantile positions per column (all representations side by side), and the
     # representation length they were computed for
-    low, high, base = (
-        np.empty(n_columns, dtype=np.int64),
-        np.empty(n_columns, dtype=np.int64),
-        np.empty(n_columns, dtype=np.int64),
-    )
+    low, high = np.empty(n_columns, dtype=np.uint64), np.empty(n_columns, dtype=np.uint64)
     coef = np.empty(n_columns)
-    tables = (low, high, base, coef)
+    tables = (low, high, coef)
     table_length = np.full(4, -1, dtype=np.int64)
     for i in range(n_series):
         start, length = offsets[i], offsets[i + 1] - offsets[i]
@@ -428,7 +437,7 @@ def _quant(
         for r in range(4):
             if lengths[r] > 0 and lengths[r] != table_length[r]:
                 _positions(
-                    lengths[r], levels[r], shifted[r], counts[r], columns[r], low, high, base, coef
+                    lengths[r], levels[r], shifted[r], counts[r], columns[r], low, high, coef
                 )
                 table_length[r] = lengths[r]
         row = out[i]
@@ -512,7 +521,7 @@ if numba is not None:
 
     _float_bits = _float_bits_intrinsic
     _bits_float = _bits_float_intrinsic
-    for _name in ("_key", "_value", "_cx", "_sort_leaf", "_merge", "_insert", "_remove"):
+    for _name in ("_key", "_value", "_cx", "_sort_leaf", "_merge", "_search", "_insert", "_remove"):
         globals()[_name] = _jit(globals()[_name], inline="always")
     _positions = _jit(_positions)
     _emit = _jit(_emit)

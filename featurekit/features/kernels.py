@@ -169,10 +169,13 @@ def _insertion_sort(a, lo, hi):
         a[j + 1] = v
 
 
-def _order_statistics(x, n, ranks, n_ranks, low, high, found, bins, starts, slot, fill, picked):
+def _order_statistics(
+    x, n, ranks, n_ranks, low, high, found, bins, starts, slot, fill, picked, rank_bin
+):
     """``found[r] = the ranks[r]-th smallest of x[:n]`` (ranks ascending), exactly, without
     sorting x: one pass counts the samples per value bin (bins are monotone in the value),
     a second copies out only the bins holding a wanted rank, which are then sorted.
+    ``slot`` must hold -1 everywhere, and is left so.
 
     The bins split ``[low, high]`` (the caller's robust range, e.g. mean +- 5 std clipped to
     min..max); samples outside fall in the first or last bin, so the bins stay ordered.
@@ -195,25 +198,27 @@ def _order_statistics(x, n, ranks, n_ranks, low, high, found, bins, starts, slot
         starts[bins[k] + 1] += 1
     for b in range(n_bins):
         starts[b + 1] += starts[b]  # bin b holds sorted positions starts[b]..starts[b+1]-1
-    slot[:n_bins] = -1
     size = 0
-    b = 0
-    for r in range(n_ranks):
-        while starts[b + 1] <= ranks[r]:
-            b += 1
-        if slot[b] < 0:
-            slot[b] = size
-            fill[b] = size
-            size += starts[b + 1] - starts[b]
+    for r in range(n_ranks):  # the bin of each wanted rank: binary search of the counts
+        lo, hi = 0, n_bins - 1
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if starts[mid + 1] <= ranks[r]:
+                lo = mid + 1
+            else:
+                hi = mid
+        rank_bin[r] = lo
+        if slot[lo] < 0:
+            slot[lo] = size
+            fill[lo] = size
+            size += starts[lo + 1] - starts[lo]
     for k in range(n):
         b = bins[k]
         if slot[b] >= 0:
             picked[fill[b]] = x[k]
             fill[b] += 1
-    b = 0
     for r in range(n_ranks):
-        while starts[b + 1] <= ranks[r]:
-            b += 1
+        b = rank_bin[r]
         lo = slot[b]
         hi = lo + starts[b + 1] - starts[b]
         if fill[b] >= 0:  # sort each copied bin once
@@ -229,6 +234,8 @@ def _order_statistics(x, n, ranks, n_ranks, low, high, found, bins, starts, slot
                     picked[lo:hi].sort()
             fill[b] = -1
         found[r] = picked[lo + ranks[r] - starts[b]]
+    for r in range(n_ranks):
+        slot[rank_bin[r]] = -1  # as the caller gave it: -1 everywhere
 
 
 def _quantiles(values, offsets, qs, minima, maxima, means, stds, out):
@@ -243,9 +250,10 @@ def _quantiles(values, offsets, qs, minima, maxima, means, stds, out):
     bins = np.empty(longest, dtype=np.int32)
     n_bins = max(longest // 2, 8)
     starts = np.empty(n_bins + 1, dtype=np.int64)
-    slot = np.empty(n_bins, dtype=np.int64)
+    slot = np.full(n_bins, -1, dtype=np.int64)
     fill = np.empty(n_bins, dtype=np.int64)
     ranks = np.empty(2 * n_q, dtype=np.int64)
+    rank_bin = np.empty(2 * n_q, dtype=np.int64)
     found = np.empty(2 * n_q)
     for i in range(n_series):
         start, stop = offsets[i], offsets[i + 1]
@@ -274,7 +282,7 @@ def _quantiles(values, offsets, qs, minima, maxima, means, stds, out):
             low = max(minima[i, ch], means[i, ch] - 5.0 * stds[i, ch])
             high = min(maxima[i, ch], means[i, ch] + 5.0 * stds[i, ch])
             _order_statistics(
-                x, n, ranks, n_ranks, low, high, found, bins, starts, slot, fill, picked
+                x, n, ranks, n_ranks, low, high, found, bins, starts, slot, fill, picked, rank_bin
             )
             for j in range(n_q):
                 pos = qs[j] * (n - 1)

@@ -430,8 +430,12 @@ class CalibratedEnsemble(ClassifierMixin, BaseEstimator):
     average of their calibrated probabilities beats each of them on log loss. Each member
     gets its own calibration map, fitted on inner out-of-fold probabilities (one set of
     inner folds, grouped by subject when ``groups`` is given), so that an underconfident
-    forest and an overconfident linear model enter the vote on the same footing. The members
-    are then refitted on all the training data.
+    forest and an overconfident linear model enter the vote on the same footing. The vote
+    itself is then calibrated once more on the same out-of-fold rows: members that err on
+    different rows make a mean of probabilities less confident than the evidence allows
+    (with every member right, the mean is still pulled toward the least sure one), and one
+    more map, fitted at no extra training cost, restores it. The members are then refitted
+    on all the training data.
 
     Parameters
     ----------
@@ -508,14 +512,19 @@ class CalibratedEnsemble(ClassifierMixin, BaseEstimator):
         self.classes_, codes = np.unique(y, return_inverse=True)
         self.n_features_in_ = n_features(X)
         splitter = _inner_splitter(codes, groups, self.cv, self.random_state)
-        self.estimators_, self.calibrators_ = [], []
+        self.estimators_, self.calibrators_, calibrated_oof = [], [], []
         for _, estimator in self.estimators:
             calibrator = None
             if splitter is not None:
                 oof = _out_of_fold_proba(estimator, X, y, groups, splitter)
                 calibrator = _scaler(self.method).fit(oof, codes)
+                calibrated_oof.append(calibrator.transform(oof))
             self.calibrators_.append(calibrator)
             self.estimators_.append(fit_grouped(clone(estimator), X, y, groups))
+        self.vote_calibrator_ = None
+        if len(calibrated_oof) > 1:
+            vote = np.average(calibrated_oof, axis=0, weights=self.weights_)
+            self.vote_calibrator_ = _scaler(self.method).fit(vote, codes)
         return self
 
     def __sklearn_tags__(self):
@@ -543,7 +552,7 @@ class CalibratedEnsemble(ClassifierMixin, BaseEstimator):
         return np.average(self._members(X, calibrated=False), axis=0, weights=self.weights_)
 
     def predict_proba(self, X: Any) -> np.ndarray:
-        """Weighted mean of the members' calibrated probabilities.
+        """Weighted mean of the members' calibrated probabilities, the vote calibrated too.
 
         Parameters
         ----------
@@ -553,7 +562,8 @@ class CalibratedEnsemble(ClassifierMixin, BaseEstimator):
         -------
         ndarray of shape (n, n_classes)
         """
-        return np.average(self._members(X, calibrated=True), axis=0, weights=self.weights_)
+        vote = np.average(self._members(X, calibrated=True), axis=0, weights=self.weights_)
+        return vote if self.vote_calibrator_ is None else self.vote_calibrator_.transform(vote)
 
     def predict(self, X: Any) -> np.ndarray:
         """The most probable class of each row.

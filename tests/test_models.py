@@ -10,7 +10,9 @@ import pytest
 from sklearn.datasets import make_classification
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
-from sklearn.preprocessing import StandardScaler
+from sklearn.metrics import log_loss
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import FunctionTransformer, StandardScaler
 from sklearn.tree import DecisionTreeClassifier
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
@@ -142,13 +144,29 @@ def test_ensemble_is_the_mean_of_separately_calibrated_members(table):
         [CalibratedModel(m).fit(X, y, groups=groups).predict_proba(X) for _, m in _members()],
         axis=0,
     )
-    np.testing.assert_allclose(vote.predict_proba(X), reference)
+    np.testing.assert_allclose(vote.predict_proba(X), vote.vote_calibrator_.transform(reference))
     raw = np.mean([m.fit(X, y).predict_proba(X) for _, m in _members()], axis=0)
     np.testing.assert_allclose(vote.predict_proba_raw(X), raw)
     assert list(vote.classes_) == sorted(set(y))
     np.testing.assert_array_equal(vote.predict(X), vote.classes_[reference.argmax(axis=1)])
     clone = pickle.loads(pickle.dumps(vote))
-    np.testing.assert_allclose(clone.predict_proba(X), reference)
+    np.testing.assert_allclose(clone.predict_proba(X), vote.predict_proba(X))
+
+
+def test_vote_calibration_restores_the_confidence_of_independent_evidence():
+    """Two members that each see half of the evidence: the mean of their calibrated
+    probabilities is underconfident, and the calibration of the vote sharpens it."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(3000, 2))
+    y = np.where(X[:, 0] + X[:, 1] + 0.3 * rng.normal(size=3000) > 0, "up", "down")
+    halves = [
+        (name, make_pipeline(FunctionTransformer(lambda a, i=i: a[:, [i]]), LogisticRegression()))
+        for i, name in enumerate(["first", "second"])
+    ]
+    vote = CalibratedEnsemble(halves).fit(X[:1000], y[:1000])
+    members = np.mean(vote._members(X[1000:], calibrated=True), axis=0)
+    assert vote.vote_calibrator_.temperature_ < 0.9
+    assert log_loss(y[1000:], vote.predict_proba(X[1000:])) < log_loss(y[1000:], members) - 0.02
 
 
 @pytest.mark.slow
@@ -160,7 +178,8 @@ def test_ensemble_default_members_and_weights(table):
     X.iloc[::7, 1] = np.nan  # NaN reaches both members: trees route it, logreg imputes
     vote.set_params(estimators=_members()).fit(X, y)
     members = [CalibratedModel(m).fit(X, y).predict_proba(X) for _, m in _members()]
-    np.testing.assert_allclose(vote.predict_proba(X), 0.75 * members[0] + 0.25 * members[1])
+    weighted = 0.75 * members[0] + 0.25 * members[1]
+    np.testing.assert_allclose(vote.predict_proba(X), vote.vote_calibrator_.transform(weighted))
 
 
 @pytest.mark.slow

@@ -218,6 +218,60 @@ def _merge(src, a, mid, b, dst, o):
         k += _U1
 
 
+def _merge2(src, a, mid, b, dst, o, a2, mid2, b2, dst2, o2):
+    """Two independent merges (as :func:`_merge`) stepped together: each step of one merge
+    waits on its own previous step (load, compare, index), so two chains in one loop keep
+    the core busy while a single one would stall."""
+    if a == mid or mid == b or a2 == mid2 or mid2 == b2:
+        _merge(src, a, mid, b, dst, o)
+        _merge(src, a2, mid2, b2, dst2, o2)
+        return
+    if src[b - 1] < src[mid - 1]:
+        i, stop, j, rest = np.uint64(mid), np.uint64(b), np.uint64(a), np.uint64(mid)
+    else:
+        i, stop, j, rest = np.uint64(a), np.uint64(mid), np.uint64(mid), np.uint64(b)
+    if src[b2 - 1] < src[mid2 - 1]:
+        i2, stop2, j2, rest2 = np.uint64(mid2), np.uint64(b2), np.uint64(a2), np.uint64(mid2)
+    else:
+        i2, stop2, j2, rest2 = np.uint64(a2), np.uint64(mid2), np.uint64(mid2), np.uint64(b2)
+    k, k2 = np.uint64(o), np.uint64(o2)
+    while i < stop and i2 < stop2:
+        x, y = src[i], src[j]
+        x2, y2 = src[i2], src[j2]
+        take = np.uint64(y < x)
+        take2 = np.uint64(y2 < x2)
+        dst[k] = y if take else x
+        dst2[k2] = y2 if take2 else x2
+        k += _U1
+        k2 += _U1
+        i += _U1 - take
+        i2 += _U1 - take2
+        j += take
+        j2 += take2
+    while i < stop:
+        x, y = src[i], src[j]
+        take = np.uint64(y < x)
+        dst[k] = y if take else x
+        k += _U1
+        i += _U1 - take
+        j += take
+    while j < rest:
+        dst[k] = src[j]
+        j += _U1
+        k += _U1
+    while i2 < stop2:
+        x2, y2 = src[i2], src[j2]
+        take2 = np.uint64(y2 < x2)
+        dst2[k2] = y2 if take2 else x2
+        k2 += _U1
+        i2 += _U1 - take2
+        j2 += take2
+    while j2 < rest2:
+        dst2[k2] = src[j2]
+        j2 += _U1
+        k2 += _U1
+
+
 def _search(run, a, b, key):
     """First position in the sorted run[a:b] whose key is not below ``key`` (b if none)."""
     while a < b:
@@ -271,10 +325,11 @@ def _positions(length, levels, shifted, counts, columns, low, high, coef):
                     coef[col + q] = w if w < 0.5 else w - 1.0
 
 
-def _emit(srt, length, n, count, sums, counts, columns, low, high, coef, row, offset):
-    """Quantiles of ``count`` intervals of level ``n`` whose sorted keys are
+def _emit(srt, length, e, count, sums, counts, columns, low, high, coef, row, offset):
+    """Quantiles of ``count`` intervals of level ``n = 2**e`` whose sorted keys are
     srt[floor(j * length / n):floor((j + 1) * length / n)] and whose sums are ``sums[j]``.
-    Odd-numbered quantiles have the interval mean subtracted."""
+    Odd-numbered quantiles have the interval mean subtracted. (Boundaries are shifts, not
+    divisions: ``x // n`` is a 40-cycle idiv when n is not a constant.)"""
     first = np.uint64(columns[0])
     stop = np.uint64(columns[count - 1] + counts[count - 1])
     shift = np.uint64(offset)
@@ -283,8 +338,8 @@ def _emit(srt, length, n, count, sums, counts, columns, low, high, coef, row, of
         x0, x1 = _value(srt[low[c]]), _value(srt[high[c]])
         row[shift + c] = (x1 if w < 0.0 else x0) + w * (x1 - x0)
     for j in range(count):
-        a = (j * length) // n
-        m = ((j + 1) * length) // n - a
+        a = (j * length) >> e
+        m = (((j + 1) * length) >> e) - a
         k = counts[j]
         col = offset + columns[j]
         if m == 0:
@@ -321,8 +376,8 @@ def _representation(z, length, levels, shifted, counts, columns, row, offset, wo
     for t in range(length):
         keys[t] = _key(_float_bits(z[t]))
     for j in range(leaves):  # sums[n + j]: the sum of interval j of level n
-        a = np.uint64((j * length) // leaves)  # unsigned: no wraparound tests
-        b = np.uint64(((j + 1) * length) // leaves)
+        a = np.uint64((j * length) >> depth)  # unsigned: no wraparound tests
+        b = np.uint64(((j + 1) * length) >> depth)
         total = 0.0
         for t in range(a, b):
             total += z[t]
@@ -331,15 +386,60 @@ def _representation(z, length, levels, shifted, counts, columns, row, offset, wo
     child, parent = tree, other
     for e in range(depth - 1, -1, -1):
         n = 1 << e
+        two = e < levels and shifted[e]  # this level has shifted intervals
+        shift = (length + 2 * n - 1) >> (e + 1)
+        half = 0 if two else n >> 1  # unshifted merges paired with each other, else with shifted
+        for j in range(half):  # interval j of this level with interval j + n / 2
+            a, b = (j * length) >> e, ((j + 1) * length) >> e
+            a2, b2 = ((j + half) * length) >> e, ((j + half + 1) * length) >> e
+            mid = ((2 * j + 1) * length) >> (e + 1)
+            mid2 = ((2 * (j + half) + 1) * length) >> (e + 1)
+            _merge2(child, a, mid, b, parent, a, a2, mid2, b2, parent, a2)
         for j in range(n):
-            a, b = (j * length) // n, ((j + 1) * length) // n
-            _merge(child, a, ((2 * j + 1) * length) // (2 * n), b, parent, a)
             sums[n + j] = sums[2 * n + 2 * j] + sums[2 * n + 2 * j + 1]
+            a, b = (j * length) >> e, ((j + 1) * length) >> e
+            mid = ((2 * j + 1) * length) >> (e + 1)
+            if not two:
+                if j >= 2 * half:  # n = 1
+                    _merge(child, a, mid, b, parent, a)
+                continue
+            if j == n - 1:  # the last interval has no shifted copy
+                _merge(child, a, mid, b, parent, a)
+                continue
+            # shifted interval j: samples [sa, sb), stored at [a, b) of shifted_run; it is
+            # pieces 2j + 1 and 2j + 2 of the level below, [lo, b) and [b, hi), give or take
+            # one sample at each end
+            sa, sb = a + shift, b + shift
+            lo, hi = mid, ((2 * j + 3) * length) >> (e + 1)
+            if hi - lo < 2:  # at most 3 samples: insert them one by one
+                _merge(child, a, mid, b, parent, a)
+                total = 0.0
+                for t in range(sa, sb):
+                    total += z[t]
+                    _insert(shifted_run, a, a + t - sa, keys[t])
+                shifted_sums[j] = total
+                continue
+            _merge2(child, a, mid, b, parent, a, lo, b, hi, shifted_run, a)
+            total = sums[2 * n + 2 * j + 1] + sums[2 * n + 2 * j + 2]
+            end = a + hi - lo
+            if sa < lo:
+                _insert(shifted_run, a, end, keys[sa])
+                end, total = end + 1, total + z[sa]
+            elif sa > lo:
+                _remove(shifted_run, a, end, keys[lo])
+                end, total = end - 1, total - z[lo]
+            if sb > hi:
+                _insert(shifted_run, a, end, keys[hi])
+                total += z[hi]
+            elif sb < hi:
+                _remove(shifted_run, a, end, keys[hi - 1])
+                total -= z[hi - 1]
+            shifted_sums[j] = total
         if e < levels:
             _emit(
                 parent,
                 length,
-                n,
+                e,
                 n,
                 sums[n:],
                 counts[e, 0],
@@ -350,42 +450,11 @@ def _representation(z, length, levels, shifted, counts, columns, row, offset, wo
                 row,
                 offset,
             )
-        if e < levels and shifted[e]:
-            shift = (length + 2 * n - 1) // (2 * n)
-            for j in range(n - 1):
-                o = (j * length) // n
-                a, b = o + shift, ((j + 1) * length) // n + shift  # the interval's samples
-                # pieces 2j + 1 and 2j + 2 of the level below: [lo, mid) and [mid, hi)
-                lo = ((2 * j + 1) * length) // (2 * n)
-                mid = ((j + 1) * length) // n
-                hi = ((2 * j + 3) * length) // (2 * n)
-                if hi - lo < 2:  # at most 3 samples: insert them one by one
-                    total = 0.0
-                    for t in range(a, b):
-                        total += z[t]
-                        _insert(shifted_run, o, o + t - a, keys[t])
-                    shifted_sums[j] = total
-                    continue
-                _merge(child, lo, mid, hi, shifted_run, o)
-                total = sums[2 * n + 2 * j + 1] + sums[2 * n + 2 * j + 2]
-                end = o + hi - lo
-                if a < lo:
-                    _insert(shifted_run, o, end, keys[a])
-                    end, total = end + 1, total + z[a]
-                elif a > lo:
-                    _remove(shifted_run, o, end, keys[lo])
-                    end, total = end - 1, total - z[lo]
-                if b > hi:
-                    _insert(shifted_run, o, end, keys[hi])
-                    total += z[hi]
-                elif b < hi:
-                    _remove(shifted_run, o, end, keys[hi - 1])
-                    total -= z[hi - 1]
-                shifted_sums[j] = total
+        if two:
             _emit(
                 shifted_run,
                 length,
-                n,
+                e,
                 n - 1,
                 shifted_sums,
                 counts[e, 1],
@@ -521,7 +590,17 @@ if numba is not None:
 
     _float_bits = _float_bits_intrinsic
     _bits_float = _bits_float_intrinsic
-    for _name in ("_key", "_value", "_cx", "_sort_leaf", "_merge", "_search", "_insert", "_remove"):
+    for _name in (
+        "_key",
+        "_value",
+        "_cx",
+        "_sort_leaf",
+        "_merge",
+        "_merge2",
+        "_search",
+        "_insert",
+        "_remove",
+    ):
         globals()[_name] = _jit(globals()[_name], inline="always")
     _positions = _jit(_positions)
     _emit = _jit(_emit)

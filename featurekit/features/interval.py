@@ -285,18 +285,22 @@ def _search(run, a, b, key):
 
 def _insert(run, a, b, key):
     """run[a:b + 1] = sorted run[a:b] with ``key`` added: a binary search and a move of the
-    larger keys one place up (a memmove, not a comparison per key)."""
-    p = _search(run, a, b, key)
-    for t in range(b, p, -1):
-        run[t] = run[t - 1]
+    larger keys one place up (unsigned indices: a plain memmove, no per-key test)."""
+    p = np.uint64(_search(run, a, b, key))
+    t = np.uint64(b)
+    while t > p:
+        run[t] = run[t - _U1]
+        t -= _U1
     run[p] = key
 
 
 def _remove(run, a, b, key):
     """run[a:b - 1] = sorted run[a:b] with one ``key`` taken out (``key`` is in it)."""
-    p = min(_search(run, a, b, key), b - 1)
-    for t in range(p, b - 1):
-        run[t] = run[t + 1]
+    last = np.uint64(b - 1)
+    t = min(np.uint64(_search(run, a, b, key)), last)
+    while t < last:
+        run[t] = run[t + _U1]
+        t += _U1
 
 
 def _positions(length, levels, shifted, counts, columns, low, high, coef):

@@ -5,8 +5,10 @@ few hundred summary and interval columns when one forest sees them all, while a 
 model on the convolution columns is what MiniRocket itself uses. :class:`FamilyEnsemble`
 therefore trains one member per group of families, each on its own columns (read from
 the column names with :func:`featurekit.features.registry.feature_family`), calibrates each
-on inner out-of-fold predictions (grouped by subject when ``groups`` is given) and averages
-them, as :class:`~featurekit.calibration.CalibratedEnsemble` does. A member whose families
+on inner out-of-fold predictions (grouped by subject when ``groups`` is given) and pools
+them with :class:`~featurekit.calibration.CalibratedEnsemble`: as a product of experts
+(mean log-probability), since each member sees different evidence, and the pooled vote is
+calibrated once more. A member whose families
 have no column in ``X`` is left out, so the same model fits a ``default`` table or a
 ``full`` one.
 """
@@ -249,7 +251,7 @@ def default_members(
 
 
 class FamilyEnsemble(ClassifierMixin, BaseEstimator):
-    """One calibrated member per family group, averaged (see the module docstring).
+    """One calibrated member per family group, pooled (see the module docstring).
 
     Parameters
     ----------
@@ -260,6 +262,8 @@ class FamilyEnsemble(ClassifierMixin, BaseEstimator):
     method, cv, random_state
         Calibration, as in :class:`~featurekit.calibration.CalibratedEnsemble`;
         ``random_state`` also seeds the default members.
+    pool : {"geometric", "mean"}, default "geometric"
+        How the calibrated members are combined (see ``CalibratedEnsemble``).
     class_weight : "balanced", dict or None
         Passed to the default members' learners.
     """
@@ -275,6 +279,7 @@ class FamilyEnsemble(ClassifierMixin, BaseEstimator):
         cv: int | None = None,
         random_state: int | None = 0,
         class_weight: str | dict | None = None,
+        pool: str = "geometric",
     ):
         self.members = members
         self.class_weight = class_weight
@@ -282,6 +287,7 @@ class FamilyEnsemble(ClassifierMixin, BaseEstimator):
         self.method = method
         self.cv = cv
         self.random_state = random_state
+        self.pool = pool
 
     def fit(self, X: pd.DataFrame, y: ArrayLike, groups: ArrayLike | None = None) -> FamilyEnsemble:
         """Fit one calibrated member per family group present in ``X``.
@@ -331,6 +337,7 @@ class FamilyEnsemble(ClassifierMixin, BaseEstimator):
             method=self.method,
             cv=self.cv,
             random_state=self.random_state,
+            pool=self.pool,
         )
         self.ensemble_.fit(X, y, groups=groups)
         self.classes_ = self.ensemble_.classes_
@@ -338,7 +345,7 @@ class FamilyEnsemble(ClassifierMixin, BaseEstimator):
         return self
 
     def predict_proba_raw(self, X: pd.DataFrame) -> np.ndarray:
-        """Weighted mean of the members' probabilities before calibration.
+        """The members' probabilities before calibration, pooled.
 
         Parameters
         ----------
@@ -353,7 +360,7 @@ class FamilyEnsemble(ClassifierMixin, BaseEstimator):
         return self.ensemble_.predict_proba_raw(X)
 
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
-        """Weighted mean of the members' calibrated probabilities.
+        """The members' calibrated probabilities, pooled, the vote calibrated too.
 
         Parameters
         ----------

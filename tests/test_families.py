@@ -72,6 +72,25 @@ def test_members_without_columns_are_left_out():
         FamilyEnsemble([members[1]]).fit(numeric, y)
 
 
+def test_members_are_pooled_as_a_product_of_experts_then_calibrated():
+    X, y = _table()
+    numeric = X.drop(columns="sensor")
+    members = [
+        ("stats", ("stats",), LogisticRegression()),
+        ("spec", ("spectral",), LogisticRegression()),
+    ]
+    model = FamilyEnsemble(members).fit(numeric, y)
+    calibrated = model.ensemble_._members(numeric, calibrated=True)
+    product = np.exp(np.mean(np.log(calibrated), axis=0))
+    product /= product.sum(axis=1, keepdims=True)
+    expected = model.ensemble_.vote_calibrator_.transform(product)
+    np.testing.assert_allclose(model.predict_proba(numeric), expected)
+    mean = FamilyEnsemble(members, pool="mean").fit(numeric, y)
+    assert not np.allclose(mean.predict_proba(numeric), model.predict_proba(numeric))
+    with pytest.raises(ValueError, match="pool 'median' is not one of"):
+        FamilyEnsemble(members, pool="median").fit(numeric, y)
+
+
 @pytest.mark.slow
 def test_grouped_fit_and_a_plain_array_is_refused():
     X, y = _table()

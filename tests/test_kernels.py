@@ -128,18 +128,20 @@ def test_constant_series_mean_is_exact(value, engine, monkeypatch):
     assert (table["x__std"] == 0).all()
 
 
-def test_band_shares_of_edges_the_plan_did_not_name():
+@pytest.mark.parametrize("channels", [("x", "y"), ("x", "y", "z", "w")])
+def test_band_shares_of_edges_the_plan_did_not_name(channels):
     """The compiled spectral pass keeps the shares below the plan's band edges only; a band
-    asked for afterwards is computed again with its edges, and matches the plain one."""
+    asked for afterwards is computed again with its edges, and matches the plain one (with
+    4 channels the running sums of a series' rows run side by side)."""
     from featurekit.features.segments import ChannelBlock, Layout, Segments
     from tests import reference
 
-    panel = ragged_panel(seed=8, n=12, channels=("x", "y"))
+    panel = ragged_panel(seed=8, n=12, channels=channels)
     rates = np.linspace(20.0, 100.0, len(panel))
     layout = Layout(panel.offsets, rates)
     block = ChannelBlock(panel.values, layout)
     block.band_edges = (0.0, 2.0)
-    segments = [Segments(panel.values[:, ch], layout, block, ch) for ch in range(2)]
+    segments = [Segments(panel.values[:, ch], layout, block, ch) for ch in range(len(channels))]
     # edges off every bin: a bin exactly on an edge falls on either side with the rounding
     # of its frequency, here and in the reference alike
     for lo, hi in [(0.0, 2.0), (1.3, 6.9), (2.9, np.inf), (0.0, np.inf)]:

@@ -498,21 +498,22 @@ def _spectral_rows(
     mantissa_bits,
     exponent,
     log_power,
+    shares,
     cumulative,
 ):
-    # Row r is channel r % channels of series positions[r // channels]; out is
-    # (series, channels, SPECTRAL), at_edges (series, channels, edges), silent (series,
-    # channels).
+    # out is (series, channels, SPECTRAL), at_edges (series, channels, edges), silent
+    # (series, channels).
     """Every SPECTRAL feature of each row of an rfft batch, and its cumulative power share
     below each band edge.
 
-    Row r is series ``positions[r]``; its power is ``|spectrum[r, 1:]|**2`` in bins of
-    ``bin_hz[r]`` Hz. ``at_edges[i, ch, e]`` receives the share of the bins below
+    Row g * channels + ch is channel ch of series ``positions[g]``; its power is
+    ``|spectrum[row, 1:]|**2`` in bins of ``bin_hz[g]`` Hz. ``at_edges[i, ch, e]`` receives the share of the bins below
     ``edges[e]`` Hz (the cumulative share of bins 1..k, k = ``_bins_below(edges[e])``), so
     a band's power is the difference of two edges'. The features follow ``SpectrumBatch``'s
     definitions; sums run in SIMD lanes, so they agree with NumPy's to rounding.
-    ``power`` ... ``log_power`` are scratch buffers of n_bins, ``cumulative`` of n_bins + 1:
-    one row's shares stay in cache instead of going out to a chunk-wide array.
+    ``power`` ... ``log_power`` are scratch buffers of n_bins, ``shares`` and ``cumulative``
+    of (channels, n_bins) and (channels, n_bins + 1): one series' shares stay in cache
+    instead of going out to a chunk-wide array.
     """
     n_bins = spectrum.shape[1] // 2 - 1
     n_channels = out.shape[1]
@@ -520,79 +521,110 @@ def _spectral_rows(
     # k + 1 as floats: with an integer k (AVX2 has no int64 -> float64 conversion) the
     # frequency-weighted sums ran one bin at a time instead of in SIMD lanes
     bin_index = np.arange(1, n_bins + 1).astype(np.float64)
-    for r in range(spectrum.shape[0]):
-        i, ch = positions[r // n_channels], r % n_channels
-        total = 0.0
-        subnormal = 0
-        parts = spectrum[r]  # re, im of bin 0, re, im of bin 1, ... (a float64 view)
-        for k in range(n_bins):
-            re, im = parts[2 * k + 2], parts[2 * k + 3]
-            v = re * re + im * im
-            power[k] = v
-            total += v
-            subnormal += (v > 0) & (v < _SMALLEST_NORMAL)
-        if not total > 0 or silent[i, ch]:
-            out[i, ch, :] = 0.0
-            at_edges[i, ch, :] = 0.0
-            continue
-        if subnormal:
+    live = np.zeros(n_channels, dtype=np.bool_)
+    for g in range(spectrum.shape[0] // n_channels):  # the rows of one series
+        i = positions[g]
+        hz = bin_hz[g]
+        for ch in range(n_channels):
+            total = 0.0
+            subnormal = 0
+            parts = spectrum[g * n_channels + ch]  # re, im of bin 0, re, im of bin 1, ...
             for k in range(n_bins):
-                log_power[k] = np.log(power[k])
-        else:
-            _log_normal(
-                power,
-                power_bits,
-                mantissa,
-                mantissa_bits,
-                exponent,
-                exponent.view(np.uint64),
-                log_power,
-                n_bins,
-            )
-        hz = bin_hz[r // n_channels]
-        log_total = np.log(total)
-        weighted = log_sum = entropy = 0.0
-        for k in range(n_bins):
-            p, log_p = power[k], log_power[k]
-            weighted += p * (hz * bin_index[k])
-            log_sum += log_p
-            entropy += p * (log_p - log_total) if p > 0 else 0.0
-        centroid = weighted / total
-        spread = 0.0
-        for k in range(n_bins):
-            d = hz * bin_index[k] - centroid
-            spread += power[k] * (d * d)
-        shares = mantissa  # free again: the divisions in SIMD lanes, out of the running sum
-        for k in range(n_bins):
-            shares[k] = power[k] / total
-        running = 0.0
-        cumulative[0] = 0.0
-        for k in range(n_bins):  # in order, as NumPy's cumsum of the shares
-            running += shares[k]
-            cumulative[k + 1] = running
-        for e in range(len(edges)):
-            at_edges[i, ch, e] = cumulative[_bins_below(edges[e], hz, n_bins)]
-        best, best_at = power[0], 0
-        for k in range(1, n_bins):
-            if power[k] > best:
-                best, best_at = power[k], k
-        # first bin whose cumulative share reaches the rolloff (the shares only grow)
-        lo, hi = 0, n_bins
-        while lo < hi:
-            mid = (lo + hi) // 2
-            if cumulative[mid + 1] >= ROLLOFF - 1e-12:
-                hi = mid
+                re, im = parts[2 * k + 2], parts[2 * k + 3]
+                v = re * re + im * im
+                power[k] = v
+                total += v
+                subnormal += (v > 0) & (v < _SMALLEST_NORMAL)
+            live[ch] = total > 0 and not silent[i, ch]
+            if not live[ch]:
+                out[i, ch, :] = 0.0
+                at_edges[i, ch, :] = 0.0
+                continue
+            if subnormal:
+                for k in range(n_bins):
+                    log_power[k] = np.log(power[k])
             else:
-                lo = mid + 1
-        rolloff_at = lo if lo < n_bins else 0
-        row = out[i, ch]
-        row[0] = hz * (best_at + 1)
-        row[1] = best / total
-        row[2] = centroid
-        row[3] = np.sqrt(spread / total)
-        row[4] = -(entropy / total) / log_bins
-        row[5] = hz * rolloff_at + hz
-        row[6] = np.exp(log_sum / n_bins) / (total / n_bins)
+                _log_normal(
+                    power,
+                    power_bits,
+                    mantissa,
+                    mantissa_bits,
+                    exponent,
+                    exponent.view(np.uint64),
+                    log_power,
+                    n_bins,
+                )
+            log_total = np.log(total)
+            weighted = log_sum = entropy = 0.0
+            for k in range(n_bins):
+                p, log_p = power[k], log_power[k]
+                weighted += p * (hz * bin_index[k])
+                log_sum += log_p
+                entropy += p * (log_p - log_total) if p > 0 else 0.0
+            centroid = weighted / total
+            spread = 0.0
+            for k in range(n_bins):
+                d = hz * bin_index[k] - centroid
+                spread += power[k] * (d * d)
+            row_shares = shares[ch]  # the divisions in SIMD lanes, out of the running sum
+            for k in range(n_bins):
+                row_shares[k] = power[k] / total
+            best, best_at = power[0], 0
+            for k in range(1, n_bins):
+                if power[k] > best:
+                    best, best_at = power[k], k
+            row = out[i, ch]
+            row[0] = hz * (best_at + 1)
+            row[1] = best / total
+            row[2] = centroid
+            row[3] = np.sqrt(spread / total)
+            row[4] = -(entropy / total) / log_bins
+            row[6] = np.exp(log_sum / n_bins) / (total / n_bins)
+        _running_sums(shares, cumulative, n_bins)
+        for ch in range(n_channels):
+            if not live[ch]:
+                continue
+            row_cumulative = cumulative[ch]
+            for e in range(len(edges)):
+                at_edges[i, ch, e] = row_cumulative[_bins_below(edges[e], hz, n_bins)]
+            # first bin whose cumulative share reaches the rolloff (the shares only grow)
+            lo, hi = 0, n_bins
+            while lo < hi:
+                mid = (lo + hi) // 2
+                if row_cumulative[mid + 1] >= ROLLOFF - 1e-12:
+                    hi = mid
+                else:
+                    lo = mid + 1
+            rolloff_at = lo if lo < n_bins else 0
+            out[i, ch, 5] = hz * rolloff_at + hz
+
+
+def _running_sums(shares, cumulative, n_bins):
+    """``cumulative[ch, k + 1]`` = the shares of row ch summed in order up to k (as NumPy's
+    cumsum). Each row is a chain of dependent additions; with 3 axes and their magnitude the
+    4 chains run side by side and hide each other's latency."""
+    if shares.shape[0] == 4:
+        a, b, c, d = shares[0], shares[1], shares[2], shares[3]
+        ca, cb, cc, cd = cumulative[0], cumulative[1], cumulative[2], cumulative[3]
+        ra = rb = rc = rd = 0.0
+        ca[0] = cb[0] = cc[0] = cd[0] = 0.0
+        for k in range(n_bins):
+            ra += a[k]
+            rb += b[k]
+            rc += c[k]
+            rd += d[k]
+            ca[k + 1] = ra
+            cb[k + 1] = rb
+            cc[k + 1] = rc
+            cd[k + 1] = rd
+        return
+    for ch in range(shares.shape[0]):
+        row, cum = shares[ch], cumulative[ch]
+        running = 0.0
+        cum[0] = 0.0
+        for k in range(n_bins):
+            running += row[k]
+            cum[k + 1] = running
 
 
 def _bins_below(hz, bin_hz, n_bins):
@@ -637,6 +669,7 @@ if numba is not None:
     _with_norms = _jit(_with_norms, exact=True)
     _spectral_rows = _jit(_spectral_rows)
     _bins_below = _jit(_bins_below, exact=True)
+    _running_sums = _jit(_running_sums, exact=True)  # in order: no reassociation
 
 
 def _prepared(values: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -875,7 +908,8 @@ def spectral_rows(
         mantissa.view(np.uint64),
         np.empty(n_bins),
         np.empty(n_bins),
-        np.empty(n_bins + 1),
+        np.zeros((out.shape[1], n_bins)),
+        np.empty((out.shape[1], n_bins + 1)),
     )
 
 

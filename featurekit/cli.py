@@ -32,6 +32,9 @@ MODEL_NAMES = (
     "ensemble",
     "family-ensemble",
 )
+# compare's default models (featurekit.report.DEFAULT_MODELS): the best pipeline of the
+# README first, then two fast references
+COMPARE_MODELS = ("family-ensemble", "extratrees", "logreg")
 CALIBRATIONS = ("temperature", "logistic", "none")
 CV_NAMES = ("stratified-group", "group", "logo", "stratified", "kfold", "sequential")
 TABLE_SUFFIXES = (".csv", ".tsv", ".txt", ".parquet", ".pq", ".gz", ".bz2", ".zip", ".xz")
@@ -327,38 +330,97 @@ def _is_feature_file(args) -> bool:
     )
 
 
+def _series_group(args, columns) -> str | None:
+    """The subject column of series read for compare: ``group`` when the series have one
+    (a store, the demo, a table read with ``--group``), else none (a .ts file: rows are
+    independent, so use ``--cv stratified``)."""
+    if args.group and "group" in columns:
+        return "group"
+    if args.group:
+        log.info("the series have no subject (group) column: rows are taken as independent")
+    return None
+
+
+def _fitted_set(args) -> bool:
+    """Whether ``--features`` holds families fitted on training series (interval, rocket,
+    shape, full): compare must then fit them inside each training fold."""
+    from featurekit.features import get_feature_set
+
+    return bool(get_feature_set(args.features).blocks)
+
+
+def _fold_features(args):
+    """compare's input series as a FoldFeatures (windows first with ``--window``): the
+    set's fitted families are fitted on each training fold; returns it with the series'
+    metadata table. The series are held in memory (a store's chunks are joined)."""
+    import numpy as np
+
+    from featurekit.fold_features import FoldFeatures
+    from featurekit.panel import Panel
+    from featurekit.preprocess import windows
+
+    if args.step is not None and args.window is None:
+        raise UserError("--step needs --window")
+    panels, what = _panels(args)
+    log.info("reading %s", what)
+    panels = list(panels)
+    panel = panels[0] if len(panels) == 1 else Panel.concat(panels)
+    if args.window:
+        panel = windows(panel, args.window, args.step or args.window)
+    if args.label not in panel.meta.columns:
+        raise UserError(
+            f"{args.source or 'the series'}: no label column {args.label!r} in the series' "
+            f"metadata {list(panel.meta.columns)}"
+        )
+    args.group = _series_group(args, panel.meta.columns)
+    labeled = panel.meta[args.label].notna().to_numpy()
+    panel = panel.take(np.flatnonzero(labeled)) if not labeled.all() else panel
+    _, meta = _model_inputs(list(panel.meta.columns), args.label, args.group, args.keep)
+    missing = [c for c in args.keep if c not in panel.meta.columns]
+    if missing:
+        raise UserError(f"{args.source}: no column(s) {missing} in {list(panel.meta.columns)}")
+    folds = FoldFeatures(panel, args.features, meta=meta, n_jobs=args.n_jobs)
+    print(
+        f"{args.source or 'the series'}: {len(panel)} labeled series; set {args.features!r} "
+        f"fitted on each training fold + {meta}"
+    )
+    return folds, panel.meta
+
+
 def _compare(args) -> None:
-    from featurekit.report import compare
+    from featurekit.report import _summary_table, compare
 
     if _is_feature_file(args):
         table, X = _split_table(args.source, args.label, args.group, args.keep)
     else:
-        extracted = _feature_table(args)  # the table's label/group columns are now meta
-        args.label, args.group = "label", args.group and "group"
+        args.label = "label"  # the series' meta columns
         if args.window and not args.parent:
             args.parent = "parent_id"  # score series too, from their windows
-        table, X = _split_table(
-            args.source or "the series", args.label, args.group, args.keep, table=extracted
-        )
+        if _fitted_set(args):
+            X, table = _fold_features(args)  # labeled series only
+        else:
+            extracted = _feature_table(args)
+            args.group = _series_group(args, extracted.columns)
+            table, X = _split_table(
+                args.source or "the series", args.label, args.group, args.keep, table=extracted
+            )
     labeled = table[args.label].notna().to_numpy()
+    if not labeled.all():
+        table, X = table[labeled], X[labeled]
     if args.parent and args.parent not in table.columns:
         raise UserError(f"{args.source}: no --parent column {args.parent!r}")
-    parent = table.loc[labeled, args.parent].to_numpy() if args.parent else None
-    models = (
-        {f"{m}+select": _model(m, True) for m in args.models} if args.select else list(args.models)
-    )
-    from featurekit.report import _summary_table
-
+    names = list(MODEL_NAMES) if "all" in args.models else list(dict.fromkeys(args.models))
+    models = {f"{m}+select": _model(m, True) for m in names} if args.select else names
     results = compare(
-        X[labeled],
-        table.loc[labeled, args.label].astype(str).to_numpy(),
-        table.loc[labeled, args.group].to_numpy() if args.group else None,
+        X,
+        table[args.label].astype(str).to_numpy(),
+        table[args.group].to_numpy() if args.group else None,
         models=models,
         out=args.out,
         cv=args.cv,
         n_splits=args.n_splits,
         calibrate=None if args.calibrate == "none" else args.calibrate,
-        parent=parent,
+        parent=table[args.parent].to_numpy() if args.parent else None,
         verbose=not args.quiet,
         progress=not args.quiet,
     )
@@ -522,12 +584,12 @@ def _source_options(p, *, labels: bool = True, feature_file: bool = False) -> No
     )
 
 
-def _extraction_options(p) -> None:
+def _extraction_options(p, default_features: str = "default", fitted: str = "") -> None:
     p.add_argument(
         "--features",
-        default="default",
+        default=default_features,
         help="feature set: seed, stats, spectral, cross, default, interval, "
-        "rocket, shape, full, tsfresh-minimal... (featurekit.list_feature_sets())",
+        "rocket, shape, full, tsfresh-minimal... (featurekit.list_feature_sets())" + fitted,
     )
     p.add_argument(
         "--window",
@@ -638,14 +700,20 @@ def _parser() -> argparse.ArgumentParser:
         "--keep.",
     )
     _source_options(p, labels=False, feature_file=True)
-    _extraction_options(p)
+    _extraction_options(
+        p,
+        "full",
+        "; with series, the fitted families of interval, rocket, shape and full are "
+        "fitted on each training fold only (not used with a feature file)",
+    )
     p.add_argument(
         "--models",
         nargs="+",
-        default=list(MODEL_NAMES),
-        choices=MODEL_NAMES,
+        default=list(COMPARE_MODELS),
+        choices=(*MODEL_NAMES, "all"),
         metavar="MODEL",
-        help=f"models to compare, from {', '.join(MODEL_NAMES)}",
+        help=f"models to compare, from {', '.join(MODEL_NAMES)}, or all of them: all "
+        "(xgboost, lightgbm and rf on the ~20,000 columns of full are slow)",
     )
     p.add_argument(
         "--cv",

@@ -20,6 +20,7 @@ It takes any DataFrame (or series and a feature set), so embeddings joined to ha
 from __future__ import annotations
 
 import base64
+import contextlib
 import html
 import io
 import logging
@@ -439,6 +440,7 @@ def permutation_importances(
     from sklearn.base import clone
     from sklearn.inspection import permutation_importance
 
+    from featurekit.calibration import independent_rows
     from featurekit.features.registry import feature_family
     from featurekit.validation import fit_grouped
 
@@ -447,9 +449,14 @@ def permutation_importances(
     train, test = np.flatnonzero(fold != held_out), np.flatnonzero(fold == held_out)
     if len(test) > max_rows:
         test = np.sort(rng.choice(test, max_rows, replace=False))
-    fitted = fit_grouped(
-        clone(model), X.iloc[train], y[train], None if groups is None else np.asarray(groups)[train]
-    )
+    # no groups: rows without subjects, ungrouped calibration is right (as in cross_validate)
+    with independent_rows() if groups is None else contextlib.nullcontext():
+        fitted = fit_grouped(
+            clone(model),
+            X.iloc[train],
+            y[train],
+            None if groups is None else np.asarray(groups)[train],
+        )
     held, classes = X.iloc[test], np.unique(y)
     numeric = [c for c in X.columns if pd.api.types.is_numeric_dtype(X[c])]
     columns = numeric

@@ -307,3 +307,57 @@ def test_extract_store_streams_chunks(store_features, tmp_path):
     finally:
         tracemalloc.stop()
     assert peak < 4 * store_bytes
+
+
+def _ts_file(path, n=16, seed=0):
+    """A small ragged univariate .ts file, two classes told apart by where a bump sits."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for i in range(n):
+        label = "ab"[i % 2]
+        t = np.linspace(0, 1, int(rng.integers(30, 60)))
+        x = np.exp(-(((t - (0.25 if label == "a" else 0.75)) / 0.1) ** 2))
+        x = x + rng.normal(0, 0.2, len(t))
+        rows.append(",".join(f"{v:.4f}" for v in x) + f":{label}")
+    path.write_text(
+        "@problemName Bumps\n@univariate true\n@equalLength false\n@classLabel true a b\n"
+        "@data\n" + "\n".join(rows) + "\n"
+    )
+    return path
+
+
+@pytest.mark.slow
+def test_compare_full_on_a_ts_file_fits_the_families_per_fold(tmp_path, capsys, monkeypatch):
+    """`featurekit compare FILE.ts --features full` (full is compare's default): the
+    interval and convolution families are fitted on each training fold's series only, and
+    the report says so."""
+    from featurekit.features.interval import QuantIntervals
+    from featurekit.features.rocket import MiniRocket
+
+    fitted_on = []
+    for cls in (MiniRocket, QuantIntervals):
+        fit = cls.fit
+
+        def spy(self, panel, _fit=fit):
+            fitted_on.append(len(panel))
+            return _fit(self, panel)
+
+        monkeypatch.setattr(cls, "fit", spy)
+    path = _ts_file(tmp_path / "bumps.ts")
+    out = tmp_path / "report"
+    args = ["compare", str(path), "--rate", "50", "--models", "logreg", "--calibrate", "none"]
+    args += ["--cv", "stratified", "--n-splits", "2", "--out", str(out)]
+    assert main(args) == 0
+    assert fitted_on == [8] * 4  # 2 folds x 2 families, each on its 8 training series
+    results = pd.read_csv(out / "results.csv")
+    assert results["model"].tolist() == ["logreg"]
+    assert np.isfinite(results[["log_loss_mean", "accuracy_mean"]].to_numpy()).all()
+    assert "'full'" in capsys.readouterr().out
+    assert "fitted on each training fold only" in (out / "report.md").read_text()
+
+
+def test_compare_default_models_match_the_library():
+    from featurekit.cli import COMPARE_MODELS, MODEL_NAMES
+    from featurekit.report import DEFAULT_MODELS
+
+    assert COMPARE_MODELS == DEFAULT_MODELS and set(COMPARE_MODELS) <= set(MODEL_NAMES)

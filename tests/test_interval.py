@@ -260,3 +260,90 @@ def test_near_ties_in_reverse_order_are_sorted_exactly_and_quickly():
     np.testing.assert_allclose(
         got[0], reference_features(panel.values, n, depth=3), rtol=1e-12, atol=1e-7
     )  # rounding at the 1e6 scale
+
+
+# ---------------------------------------------------------------------- the merge tree
+@pytest.mark.parametrize("reference", [100, 1024])
+def test_merge_tree_on_odd_and_short_lengths_equals_plain_reference(reference):
+    """Every length from 1 to 70, lengths around powers of two, leaves of 17 samples
+    (1,040 samples: ceil(1040 / 64) = 17), trees deeper than the levels (5,001 samples) and
+    the shifted intervals' one-sample fixes (lengths not divisible by 2**depth), against the
+    plain per-series reference."""
+    lengths = [*range(1, 71), 127, 128, 129, 255, 257, 513, 1023, 1025, 1040, 1089, 5001]
+    rng = np.random.default_rng(reference)
+    panel = ragged_panel(rng, lengths, n_channels=1)
+    block = QuantIntervals(fixed_length=reference).fit(panel)
+    got = block.transform(panel)
+    for i, length in enumerate(lengths):
+        x = panel.values[panel.offsets[i] : panel.offsets[i + 1]]
+        expected = reference_features(x, reference)
+        np.testing.assert_array_equal(np.isnan(got[i]), np.isnan(expected), err_msg=f"{length}")
+        np.testing.assert_allclose(got[i], expected, rtol=1e-9, atol=1e-9, err_msg=f"{length}")
+
+
+def test_merge_tree_with_ties_equals_plain_reference():
+    """Many equal values (a few distinct levels): merges and end fixes meet ties everywhere."""
+    rng = np.random.default_rng(5)
+    lengths = [9, 33, 100, 513, 1000]
+    arrays = [rng.integers(-2, 3, size=(n, 2)).astype(float) for n in lengths]
+    panel = Panel.from_arrays(arrays, channels=["a", "b"])
+    block = QuantIntervals().fit(panel)
+    got = block.transform(panel)
+    for i, x in enumerate(arrays):
+        np.testing.assert_allclose(
+            got[i], reference_features(x, block.reference_length), rtol=1e-9, atol=1e-9
+        )
+
+
+def test_nan_runs_leave_the_other_intervals_unchanged():
+    """Values should be finite (the extractor refuses NaN); a NaN run must still not disturb
+    the intervals around it, and the intervals holding it get NaN (their mean)."""
+    rng = np.random.default_rng(11)
+    x = rng.normal(size=(600, 1)).cumsum(axis=0)
+    x[200:207] = np.nan
+    panel = Panel.from_arrays([x], channels=["a"])
+    block = QuantIntervals(fixed_length=600).fit(panel)
+    got = block.transform(panel)[0]
+    expected = reference_features(x, 600)  # np.quantile: NaN for an interval with a NaN
+    finite = np.isfinite(expected)
+    assert finite.sum() > len(expected) // 4  # the x, d1 and d2 intervals away from the run
+    np.testing.assert_allclose(got[finite], expected[finite], rtol=1e-9, atol=1e-9)
+    names = block.columns(panel.channels)
+    odd = np.array([parse_feature_name(name)[2]["q"] % 2 == 1 for name in names])
+    assert np.isnan(got[~finite & odd]).all()
+
+
+def test_sorting_network_sorts_every_leaf():
+    from featurekit.features.interval import _sort_leaf
+
+    rng = np.random.default_rng(3)
+    for m in range(18):
+        for _ in range(50):
+            src = rng.integers(-3, 4, size=17).astype(np.int64)
+            dst = np.full(17, 99, dtype=np.int64)
+            _sort_leaf(src, np.uint64(0), np.uint64(m), dst)
+            np.testing.assert_array_equal(dst[:m], np.sort(src[:m]))
+            assert (dst[m:] == 99).all()
+    # 0-1 principle: a comparator network that sorts every 0/1 input sorts every input
+    bits = (np.arange(1 << 16)[:, None] >> np.arange(16)) & 1
+    for row in bits[rng.permutation(len(bits))[:3000]]:
+        dst = np.empty(17, dtype=np.int64)
+        _sort_leaf(row.astype(np.int64), np.uint64(0), np.uint64(16), dst)
+        np.testing.assert_array_equal(dst[:16], np.sort(row))
+
+
+def test_large_result_in_plain_pages_is_an_ordinary_array(monkeypatch):
+    from featurekit.features import interval
+
+    rng = np.random.default_rng(4)
+    panel = ragged_panel(rng, [50, 80, 120])
+    block = QuantIntervals().fit(panel)
+    expected = block.transform(panel)
+    monkeypatch.setattr(interval, "_PLAIN_PAGES_BYTES", 0)  # every result mapped
+    got = block.transform(panel)
+    assert got.dtype == np.float64 and got.flags.c_contiguous and got.flags.writeable
+    np.testing.assert_array_equal(got, expected)
+    got[0, 0] = 1.5  # writable, and a copy survives the mapping
+    kept = got[:1].copy()
+    del got
+    assert kept[0, 0] == 1.5

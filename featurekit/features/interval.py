@@ -254,19 +254,26 @@ def _sort_leaf(src, a, b, dst):
         _insert(dst, np.int64(a), np.int64(a) + 16, src[a + 16])
 
 
-def _merge(src, a, mid, b, dst, o):
-    """dst[o:o + b - a] = the sorted runs src[a:mid] and src[mid:b] merged, branch-free.
+def _runs(src, a, a_end, c, c_end):
+    """The runs src[a:a_end] and src[c:c_end] (both non-empty) as unsigned (index, stop) of
+    the one whose last key is smaller, which runs out first in a merge, then (index, stop)
+    of the other."""
+    if src[c_end - 1] < src[a_end - 1]:
+        return np.uint64(c), np.uint64(c_end), np.uint64(a), np.uint64(a_end)
+    return np.uint64(a), np.uint64(a_end), np.uint64(c), np.uint64(c_end)
 
-    The run whose last key is smaller runs out first, so only its index is checked; indices
-    are unsigned, which spares the negative-index wraparound test on every access."""
-    if a == mid or mid == b:
-        for t in range(b - a):
+
+def _merge_runs(src, a, a_end, c, c_end, dst, o):
+    """dst[o:o + (a_end - a) + (c_end - c)] = the sorted runs src[a:a_end] and src[c:c_end]
+    merged, branch-free. The run that runs out first is the only one whose index is
+    checked; indices are unsigned, which spares numba's wraparound test on every access."""
+    if a == a_end or c == c_end:
+        for t in range(a_end - a):
             dst[o + t] = src[a + t]
+        for t in range(c_end - c):
+            dst[o + a_end - a + t] = src[c + t]
         return
-    if src[b - 1] < src[mid - 1]:
-        i, stop, j, rest = np.uint64(mid), np.uint64(b), np.uint64(a), np.uint64(mid)
-    else:
-        i, stop, j, rest = np.uint64(a), np.uint64(mid), np.uint64(mid), np.uint64(b)
+    i, stop, j, rest = _runs(src, a, a_end, c, c_end)
     k = np.uint64(o)
     while i < stop:
         x, y = src[i], src[j]
@@ -281,22 +288,16 @@ def _merge(src, a, mid, b, dst, o):
         k += _U1
 
 
-def _merge2(src, a, mid, b, dst, o, a2, mid2, b2, dst2, o2):
-    """Two independent merges (as :func:`_merge`) stepped together: each step of one merge
-    waits on its own previous step (load, compare, index), so two chains in one loop keep
-    the core busy while a single one would stall."""
-    if a == mid or mid == b or a2 == mid2 or mid2 == b2:
-        _merge(src, a, mid, b, dst, o)
-        _merge(src, a2, mid2, b2, dst2, o2)
+def _merge2(src, a, a_end, c, c_end, dst, o, a2, a2_end, c2, c2_end, dst2, o2):
+    """Two independent merges (as :func:`_merge_runs`) stepped together: each step of one
+    merge waits on its own previous step (load, compare, index), so two chains in one loop
+    keep the core busy while a single one would stall."""
+    if a == a_end or c == c_end or a2 == a2_end or c2 == c2_end:
+        _merge_runs(src, a, a_end, c, c_end, dst, o)
+        _merge_runs(src, a2, a2_end, c2, c2_end, dst2, o2)
         return
-    if src[b - 1] < src[mid - 1]:
-        i, stop, j, rest = np.uint64(mid), np.uint64(b), np.uint64(a), np.uint64(mid)
-    else:
-        i, stop, j, rest = np.uint64(a), np.uint64(mid), np.uint64(mid), np.uint64(b)
-    if src[b2 - 1] < src[mid2 - 1]:
-        i2, stop2, j2, rest2 = np.uint64(mid2), np.uint64(b2), np.uint64(a2), np.uint64(mid2)
-    else:
-        i2, stop2, j2, rest2 = np.uint64(a2), np.uint64(mid2), np.uint64(mid2), np.uint64(b2)
+    i, stop, j, rest = _runs(src, a, a_end, c, c_end)
+    i2, stop2, j2, rest2 = _runs(src, a2, a2_end, c2, c2_end)
     k, k2 = np.uint64(o), np.uint64(o2)
     while i < stop and i2 < stop2:
         x, y = src[i], src[j]
@@ -333,6 +334,25 @@ def _merge2(src, a, mid, b, dst, o, a2, mid2, b2, dst2, o2):
         dst2[k2] = src[j2]
         j2 += _U1
         k2 += _U1
+
+
+def _merge(src, a, mid, b, dst, o):
+    """dst[o:o + b - a] = the sorted runs src[a:mid] and src[mid:b] merged. A long merge is
+    cut in two at its middle output (a binary search for how many of the first half come
+    before it) and both halves are merged together by :func:`_merge2`."""
+    h = (b - a) >> 1
+    if h < 32 or a == mid or mid == b:
+        _merge_runs(src, a, mid, mid, b, dst, o)
+        return
+    lo, hi = max(a, a + h - (b - mid)), min(mid, a + h)
+    while lo < hi:  # the first i with src[i] >= the last of the h - (i - a) taken from B
+        i = (lo + hi) >> 1
+        if src[i] < src[mid + h - (i - a) - 1]:
+            lo = i + 1
+        else:
+            hi = i
+    j = mid + h - (lo - a)
+    _merge2(src, a, lo, mid, j, dst, o, lo, mid, j, b, dst, o + h)
 
 
 def _search(run, a, b, key):
@@ -461,7 +481,7 @@ def _representation(z, length, levels, shifted, counts, columns, row, offset, wo
             a2, b2 = ((j + half) * length) >> e, ((j + half + 1) * length) >> e
             mid = ((2 * j + 1) * length) >> (e + 1)
             mid2 = ((2 * (j + half) + 1) * length) >> (e + 1)
-            _merge2(child, a, mid, b, parent, a, a2, mid2, b2, parent, a2)
+            _merge2(child, a, mid, mid, b, parent, a, a2, mid2, mid2, b2, parent, a2)
         for j in range(n):
             sums[n + j] = sums[2 * n + 2 * j] + sums[2 * n + 2 * j + 1]
             a, b = (j * length) >> e, ((j + 1) * length) >> e
@@ -486,7 +506,7 @@ def _representation(z, length, levels, shifted, counts, columns, row, offset, wo
                     _insert(shifted_run, a, a + t - sa, keys[t])
                 shifted_sums[j] = total
                 continue
-            _merge2(child, a, mid, b, parent, a, lo, b, hi, shifted_run, a)
+            _merge2(child, a, mid, mid, b, parent, a, lo, b, b, hi, shifted_run, a)
             total = sums[2 * n + 2 * j + 1] + sums[2 * n + 2 * j + 2]
             end = a + hi - lo
             if sa < lo:
@@ -657,18 +677,10 @@ if numba is not None:
 
     _float_bits = _float_bits_intrinsic
     _bits_float = _bits_float_intrinsic
-    for _name in (
-        "_key",
-        "_value",
-        "_cx",
-        "_sort_leaf",
-        "_merge",
-        "_merge2",
-        "_search",
-        "_insert",
-        "_remove",
-    ):
+    for _name in ("_key", "_value", "_cx", "_runs", "_search", "_insert", "_remove"):
         globals()[_name] = _jit(globals()[_name], inline="always")
+    for _name in ("_sort_leaf", "_merge_runs", "_merge2", "_merge"):
+        globals()[_name] = _jit(globals()[_name])
     _positions = _jit(_positions)
     _emit = _jit(_emit)
     _tree_depth = _jit(_tree_depth)

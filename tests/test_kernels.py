@@ -197,3 +197,36 @@ def test_row_gathering_kernels_match_per_series_numpy(n_channels, dtype):
         combos = [(a, b) for a in range(n_channels) for b in range(a + 1, n_channels)]
         for at, (a, b) in enumerate(combos):
             np.testing.assert_allclose(pairs[i, at], (c[:, a] * c[:, b]).sum(), atol=1e-9)
+
+
+def test_magnitude_buffer_is_kept_per_thread_and_never_shared_by_nested_calls(monkeypatch):
+    """Chunks reuse one buffer for their input and magnitude channels (fresh pages per chunk
+    cost as much as the pass filling them); a pass that starts while another holds it (the
+    rescaled rows of extreme series) gets its own, and tables do not depend on the reuse."""
+    from featurekit.features import compute, get_feature_set
+
+    panel = ragged_panel(seed=9, n=40, channels=("x", "y", "z"))
+    feature_set = get_feature_set("default")
+    plan, columns, last_use, groups = compute._cached_plan(feature_set, tuple(panel.channels))
+    out = np.empty((len(panel), len(columns)))
+    block = compute._plan_columns(panel, plan, last_use, groups, out)
+    assert np.shares_memory(block.values, compute._NORMS.buffer)
+    monkeypatch.setattr(compute._NORMS, "busy", True)
+    nested = compute._plan_columns(panel.take(np.arange(5)), plan, last_use, groups, out[:5])
+    assert not np.shares_memory(nested.values, compute._NORMS.buffer)
+    monkeypatch.setattr(compute._NORMS, "busy", False)
+
+    chunked = fk.extract(panel, "default", chunk_size=7)
+    whole = fk.extract(panel, "default", chunk_size=1000)
+    huge = panel.replace(values=panel.values * 1e250)  # rescaled rows: a nested pass
+    np.testing.assert_array_equal(chunked.to_numpy(), whole.to_numpy())
+    monkeypatch.setenv("FEATUREKIT_NUMBA", "0")
+    plain = fk.extract(panel, "default")
+    plain_huge = fk.extract(huge, "default")
+    monkeypatch.delenv("FEATUREKIT_NUMBA")
+    np.testing.assert_allclose(whole.to_numpy(), plain.to_numpy(), rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(
+        fk.extract(huge, "default").to_numpy(), plain_huge.to_numpy(), rtol=1e-9, atol=1e-9
+    )
+    with pytest.raises(ValueError, match="C-contiguous float64"):
+        kernels.with_norms(panel.values, [[0, 1, 2]], out=np.empty((3, 4)))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import warnings
 from functools import lru_cache
 from itertools import combinations
@@ -109,7 +110,18 @@ def _plan_columns(
     """Fill ``out[:, :len(plan)]`` with the registered features; return the numba block.
 
     On the NumPy path, ``extremes`` (if given) collects each input channel's per-series
-    (minimum, maximum) where a feature computed them anyway."""
+    (minimum, maximum) where a feature computed them anyway. The block's values live in
+    this thread's kept buffer (see :func:`_norms_buffer`) unless a call in progress of this
+    thread holds it: they are valid until the next call."""
+    held = getattr(_NORMS, "busy", False)
+    _NORMS.busy = True
+    try:
+        return _fill_plan(panel, plan, last_use, groups, out, extremes, reuse=not held)
+    finally:
+        _NORMS.busy = held
+
+
+def _fill_plan(panel, plan, last_use, groups, out, extremes, reuse) -> ChannelBlock | None:
     layout = Layout(panel.offsets, panel.sampling_rate)
     live: dict[str, Segments] = {}
     block, names = None, list(panel.channels)
@@ -117,7 +129,15 @@ def _plan_columns(
         # Input and magnitude channels side by side: each compiled pass reads a series' rows
         # once for every channel (see ChannelBlock).
         members = [[names.index(m) for m in groups[g]] for g in groups]
-        values = kernels.with_norms(panel.values, members) if members else panel.values
+        values = (
+            kernels.with_norms(
+                panel.values,
+                members,
+                _norms_buffer(len(panel.values), names, len(members)) if reuse else None,
+            )
+            if members
+            else panel.values
+        )
         block, names = ChannelBlock(values, layout), names + list(groups)
         block.band_edges = _band_edges(plan)  # the spectral pass keeps only these shares
 
@@ -158,6 +178,26 @@ def _plan_columns(
                 ):
                     extremes[name] = (seg.minimum, seg.maximum)
     return block
+
+
+# Per thread, the buffer of the last chunk's input and magnitude channels (with_norms), kept
+# for the next chunk: fresh pages for each chunk's ~30 MB cost the kernel as much time as
+# the pass that fills them. At most this many bytes are kept.
+_NORMS = threading.local()
+_NORMS_KEPT_BYTES = 256 * 2**20
+
+
+def _norms_buffer(n_rows: int, channels: list, n_groups: int) -> np.ndarray | None:
+    """A (rows, channels + groups) float64 view of this thread's kept buffer for
+    ``kernels.with_norms``; None (a new array) above the size kept."""
+    shape = (n_rows, len(channels) + n_groups)
+    size = shape[0] * shape[1]
+    if size * 8 > _NORMS_KEPT_BYTES:
+        return None
+    buffer = getattr(_NORMS, "buffer", None)
+    if buffer is None or buffer.size < size:
+        buffer = _NORMS.buffer = np.empty(size)
+    return buffer[:size].reshape(shape)
 
 
 def _band_edges(plan) -> tuple:

@@ -835,7 +835,9 @@ def centred_sums(
     return shapes, lags, pairs
 
 
-def with_norms(values: np.ndarray, groups: Sequence[Sequence[int]]) -> np.ndarray:
+def with_norms(
+    values: np.ndarray, groups: Sequence[Sequence[int]], out: np.ndarray | None = None
+) -> np.ndarray:
     """(samples, channels + groups) float64: the values, then the norm of each group's
     member columns (a sequence of column-index sequences).
 
@@ -844,6 +846,8 @@ def with_norms(values: np.ndarray, groups: Sequence[Sequence[int]]) -> np.ndarra
     values : array of shape (n_samples, n_channels)
     groups : sequence of sequences of int
         Column positions of each group's members.
+    out : float64 array of shape (n_samples, n_channels + len(groups)), optional
+        Filled and returned instead of a new array.
 
     Returns
     -------
@@ -859,7 +863,11 @@ def with_norms(values: np.ndarray, groups: Sequence[Sequence[int]]) -> np.ndarra
     members = np.zeros((len(groups), max(counts, default=0)), dtype=np.int64)
     for g, columns in enumerate(groups):
         members[g, : len(columns)] = columns
-    out = np.empty((len(values), values.shape[1] + len(groups)))
+    shape = (len(values), values.shape[1] + len(groups))
+    if out is None:
+        out = np.empty(shape)
+    elif out.shape != shape or out.dtype != np.float64 or not out.flags.c_contiguous:
+        raise ValueError(f"out must be a C-contiguous float64 array of shape {shape}")
     _with_norms(values, members, counts, out)
     return out
 

@@ -40,9 +40,14 @@ a merge tree that follows the intervals: dyadic children partition their parent 
 once by a sorting network and every interval of every level is one branch-free linear merge of
 its two halves; a shifted interval is the merge of the two pieces of the level below that it
 covers, give or take one sample at each end. That is O(L) work per level and no sort per
-interval; the interval sums come from the same tree. The quantiles are read off the merged
-runs. Where the series of one length are consecutive in the panel, their spectra are computed
-on slices of it (no gather).
+interval; the interval sums come from the same tree. Merges run two at a time in one loop
+(a merge step waits on the previous one; two independent chains keep the core busy), and the
+quantiles are read off the merged runs. Samples are compared as order-preserving int64 keys:
+NaN sorts after inf, so an interval holding NaN gets NaN in its mean-subtracted quantiles and
+the intervals around it are unaffected (values are meant to be finite: ``extract`` refuses
+NaN and inf). Where the series of one length are consecutive in the panel, their spectra are
+computed on slices of it (no gather). A large result is allocated in plain pages (see
+``_result``).
 """
 
 from __future__ import annotations

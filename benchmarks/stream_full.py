@@ -127,12 +127,12 @@ def main() -> None:
         if phase == "make" and (root / "data" / "train.csv").exists():
             continue
         load = os.getloadavg()
-        rows.append(run_phase(phase, **paths) | {"load": load})
+        rows.append(run_phase(phase, **paths) | {"load": load, "load_after": os.getloadavg()})
         row = rows[-1]
         print(
             f"{phase:8s} {row['seconds']:9.1f} s  CPU {row['cpu']:8.1f} s  peak RSS "
             f"{row['peak_rss_mib']:6.0f} MiB (tree {row['tree_mib']:6.0f} MiB)  "
-            f"load before {load[0]:.1f}",
+            f"load before {load[0]:.1f}, after {row['load_after'][0]:.1f}",
             flush=True,
         )
     import pyarrow.parquet as pq
@@ -144,14 +144,14 @@ def main() -> None:
         machine_info(),
         "",
         "| phase | wall s | CPU s | peak RSS, largest process MiB | peak RSS, process "
-        "tree MiB | series/s | load average before (1 min) |",
+        "tree MiB | series/s | load average (1 min) before, after |",
         "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for row in rows:
         lines.append(
             f"| {row['phase']} | {row['seconds']:.1f} | {row['cpu']:.1f} | "
             f"{row['peak_rss_mib']:.0f} | {row['tree_mib']:.0f} | "
-            f"{n / row['seconds']:,.0f} | {row['load'][0]:.1f} |"
+            f"{n / row['seconds']:,.0f} | {row['load'][0]:.1f}, {row['load_after'][0]:.1f} |"
         )
     extract = next((r for r in rows if r["phase"] == "extract"), None)
     lines += [

@@ -6,6 +6,7 @@ general modules in a fresh interpreter and looking at what got loaded.
 """
 
 import ast
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -13,6 +14,7 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "featurekit"
+README = PACKAGE.parent / "README.md"
 
 # The application: the competition, the recipes and the command line, plus the shims left at
 # the old import paths of moved competition modules. Everything else is the general library.
@@ -37,6 +39,37 @@ COMPAT = {
     "featurekit.io": ("featurekit.competition.ingest",),
     "featurekit.datasets": ("featurekit.competition.schema", "featurekit.competition.synthetic"),
 }
+# The rows of the README's diagram, bottom first: a module may import its own row and the
+# rows below it. A new module must be given a row here and in the README.
+LAYERS = {
+    "foundation": (*FOUNDATION, "featurekit.logs"),
+    "panel": ("featurekit.panel",),
+    "data": (
+        "featurekit.io",
+        "featurekit.datasets",
+        "featurekit.preprocess",
+        "featurekit.features",
+    ),
+    "extraction": (
+        "featurekit.fold_features",
+        "featurekit.extraction",
+        "featurekit.chunking",
+        "featurekit.cache",
+    ),
+    "models": (
+        "featurekit.report",
+        "featurekit.evaluate",
+        "featurekit.models",
+        "featurekit.calibration",
+        "featurekit.families",
+        "featurekit.selection",
+        "featurekit.embeddings",
+        "featurekit.encoder",
+    ),
+    "application": APPLICATION,
+}
+# Old import paths kept as shims; not drawn in the diagram.
+SHIMS = ("featurekit.synthetic", "featurekit.submission", "featurekit.io.competition")
 
 
 def _module_name(path: Path) -> str:
@@ -62,6 +95,24 @@ def _within(name: str, prefixes) -> bool:
 
 MODULES = {_module_name(p): p for p in sorted(PACKAGE.rglob("*.py"))}
 GENERAL = [m for m in MODULES if not _within(m, APPLICATION) and m != "featurekit"]
+
+
+def _layer(module: str) -> int | None:
+    """The row of ``module`` (0 = foundation), by its longest listed prefix."""
+    best = None
+    for rank, prefixes in enumerate(LAYERS.values()):
+        for prefix in prefixes:
+            if _within(module, (prefix,)) and (best is None or len(prefix) > best[1]):
+                best = (rank, len(prefix))
+    return None if best is None else best[0]
+
+
+def _resolve(name: str) -> str:
+    """The module an imported name lives in (``featurekit.features.compute_features`` ->
+    ``featurekit.features``)."""
+    while name not in MODULES and "." in name:
+        name = name.rsplit(".", 1)[0]
+    return name
 
 
 @pytest.mark.parametrize("module", GENERAL)
@@ -116,3 +167,54 @@ def test_old_import_paths_still_work():
     assert datasets.ACTIVITIES is schema.ACTIVITIES is submission.ACTIVITIES
     assert submission.write_submission is competition_submission.write_submission
     assert recipes.baseline_competition is competition_recipes.baseline_competition
+
+
+def test_every_module_has_a_row():
+    missing = [m for m in MODULES if m != "featurekit" and _layer(m) is None]
+    assert not missing, f"give {missing} a row in LAYERS and in the README's diagram"
+
+
+@pytest.mark.parametrize("module", [m for m in MODULES if m != "featurekit"])
+def test_imports_run_down_the_rows(module):
+    rank = _layer(module)
+    names = list(LAYERS)
+    wrong = sorted(
+        f"{target} ({names[_layer(target)]})"
+        for target in {_resolve(n) for n in _imports(MODULES[module])}
+        if target != "featurekit"  # the package root: __version__ and lazy exports
+        and not _within(target, COMPAT.get(module, ()))
+        and _layer(target) is not None
+        and _layer(target) > rank
+    )
+    assert not wrong, f"{module} ({names[rank]}) imports from a row above it: {wrong}"
+
+
+def _readme_rows() -> dict[str, str]:
+    """The README's layering diagram: {row label: the text of its lines}."""
+    text = README.read_text(encoding="utf-8")
+    block = text[text.index("Imports run downwards only") :].split("```")[1]
+    rows: dict[str, str] = {}
+    label = None
+    for line in block.splitlines():
+        if not line.strip() or line.lstrip().startswith("─"):
+            continue
+        if not line[0].isspace():
+            label, _, line = line.partition(" ")
+        rows[label] = rows.get(label, "") + " " + line
+    return rows
+
+
+def test_readme_diagram_has_the_rows_of_the_code():
+    rows = _readme_rows()
+    assert list(rows) == list(reversed(LAYERS)), list(rows)
+    missing = []
+    for label, modules in LAYERS.items():
+        for module in modules:
+            if module in SHIMS:
+                continue
+            short = module.removeprefix("featurekit.")
+            if (PACKAGE / short.replace(".", "/")).is_dir():
+                short += "/"
+            if not re.search(rf"(?<![\w/]){re.escape(short)}(?!\w)", rows[label]):
+                missing.append(f"{short} in the {label} row")
+    assert not missing, f"the README's diagram lacks {missing}"

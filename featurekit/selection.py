@@ -37,6 +37,8 @@ from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin, clone
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_array, check_is_fitted
 
+from featurekit.validation import raise_problems
+
 TESTS = ("mann", "smir")
 # Elements (rows x columns) ranked at once: 2 million float64 values, 16 MB per array.
 _BLOCK_ELEMENTS = 2_000_000
@@ -104,8 +106,7 @@ def _check_inputs(X, y, *, fdr, test, n_significant, groups=None):
                 "hold NaN or inf; impute them first (tsfresh's tests refuse them "
                 "too), e.g. tsfresh.utilities.dataframe_functions.impute"
             )
-    if problems:
-        raise ValueError("Invalid relevance-table input:\n  - " + "\n  - ".join(problems))
+    raise_problems("Invalid relevance-table input", problems)
     return X, values, y, groups
 
 

@@ -215,9 +215,7 @@ def competition_metadata(n_series: int = 2000, *, seed: int = 0, n_users: int = 
     DataFrame
         One row per series.
     """
-    return _plan(n_series, seed, n_users)[0][
-        ["userid", "activity", "sensor", "body_part", "side", "id", "sequence_length", "split"]
-    ]
+    return _plan(n_series, seed, n_users)[0][[*PUBLIC_COLUMNS, "split"]]
 
 
 def _plan(n_series: int, seed: int, n_users: int):

@@ -7,7 +7,13 @@ import featurekit as fk
 from featurekit.features import parse_feature_name
 from featurekit.features import rocket as rocket_module
 from featurekit.features.registry import feature_family
-from featurekit.features.rocket import KERNEL_TAPS, MiniRocket, MiniRocketState, _quantiles
+from featurekit.features.rocket import (
+    KERNEL_TAPS,
+    POOLING,
+    MiniRocket,
+    MiniRocketState,
+    _quantiles,
+)
 
 pytestmark = pytest.mark.skipif(
     rocket_module.numba is None, reason="numba (the fast extra) missing"
@@ -48,11 +54,33 @@ def combination_output(series: np.ndarray, state: MiniRocketState, c: int) -> np
     )
 
 
-def features_reference(panel, state: MiniRocketState, slack: float = 0.0) -> np.ndarray:
-    """PPVs of every series; with ``slack``, the PPVs for biases moved up by ``slack`` times
-    their size (a lower bound when rounding may put an output on either side)."""
+def pooled_reference(output: np.ndarray, bias: float, operator: str) -> float:
+    """One pooling operator of the outputs ``output`` (one half: padded or unpadded)."""
+    m = len(output)
+    positive = output > bias
+    where = np.flatnonzero(positive)
+    if operator == "ppv":
+        return np.mean(positive)
+    if len(where) == 0:
+        return {"mpv": 0.0, "mipv": -1.0, "lspv": 0.0}[operator]
+    if operator == "mpv":
+        return np.mean(output[where] - bias)
+    if operator == "mipv":
+        return where.mean() / m
+    assert operator == "lspv"
+    edges = np.diff(np.concatenate([[0], positive.astype(np.int8), [0]]))
+    return np.max(np.flatnonzero(edges == -1) - np.flatnonzero(edges == 1)) / m
+
+
+def features_reference(
+    panel, state: MiniRocketState, slack: float = 0.0, pooling=("ppv",)
+) -> np.ndarray:
+    """PPVs (or the ``pooling`` operators, operator-major) of every series; with ``slack``,
+    those for biases moved up by ``slack`` times their size (for PPV, a lower bound when
+    rounding may put an output on either side)."""
     first = state.first_feature
-    out = np.full((len(panel), len(state.biases)), np.nan)
+    n_biases = len(state.biases)
+    out = np.full((len(panel), len(pooling) * n_biases), np.nan)
     for i in range(len(panel)):
         series = panel.series(i)
         n = len(series)
@@ -66,8 +94,9 @@ def features_reference(panel, state: MiniRocketState, slack: float = 0.0) -> np.
             if not padded and n > 8 * d:
                 output = output[4 * d : n - 4 * d]
             for f in range(first[c], first[c] + state.n_per_dilation[j]):
-                bias = state.biases[f]
-                out[i, f] = np.mean(output > bias + slack * max(abs(bias), 1.0))
+                bias = state.biases[f] + slack * max(abs(state.biases[f]), 1.0)
+                for o, operator in enumerate(pooling):
+                    out[i, o * n_biases + f] = pooled_reference(output, bias, operator)
     return out
 
 
@@ -112,6 +141,86 @@ def test_features_equal_per_series_numpy_reference(n_channels, integer):
             inside = (low <= got) & (got <= high)
             assert inside[panel.lengths > 0].all()
             assert np.mean(got[panel.lengths > 0] != want[panel.lengths > 0]) < 1e-3
+
+
+@pytest.mark.parametrize("n_channels", [1, 3])
+@pytest.mark.parametrize("integer", [True, False])
+def test_pooling_operators_equal_per_series_numpy_reference(n_channels, integer):
+    """MPV, MIPV and LSPV (MultiRocket) over the same padded/unpadded outputs as PPV, in one
+    pass: equal to the plain per-series reference, the PPV block equal to PPV alone."""
+    train = random_panel(21, n=14, n_channels=n_channels, integer=integer)
+    test = random_panel(22, n=12, n_channels=n_channels, integer=integer)
+    rocket = MiniRocket(n_features=700, pooling=POOLING, random_state=n_channels).fit(train)
+    alone = MiniRocket(n_features=168, random_state=n_channels).fit(train)
+    assert rocket.state.digest == alone.state.digest  # 700 // 4 -> 168 triples, same fit
+    n = len(rocket.state.biases)
+    assert n == 168 and rocket != alone
+    for panel in (train, test):
+        got = rocket.transform(panel)
+        assert got.shape == (len(panel), 4 * n) and got.dtype == np.float64
+        np.testing.assert_array_equal(got[:, :n], alone.transform(panel))
+        want = features_reference(panel, rocket.state, pooling=POOLING)
+        assert np.array_equal(np.isnan(got), np.isnan(want))
+        assert np.isnan(got[panel.lengths == 0]).all()
+        full = panel.lengths > 0
+        ppv, mpv, mipv, lspv = (got[full, o * n : (o + 1) * n] for o in range(4))
+        assert (mpv >= 0).all() and (lspv <= ppv).all() and (lspv >= 0).all()
+        assert ((mipv >= 0) & (mipv < 1) | (mipv == -1)).all()
+        none = ppv == 0
+        assert (mpv[none] == 0).all() and (mipv[none] == -1).all() and (lspv[none] == 0).all()
+        assert (mipv[~none] >= 0).all() and (lspv[~none] > 0).all() and (mpv[~none] > 0).all()
+        if integer:  # exact outputs: the same positive outputs; MPV sums in another order
+            np.testing.assert_array_equal(
+                np.delete(got, np.s_[n : 2 * n], 1)[full],
+                np.delete(want, np.s_[n : 2 * n], 1)[full],
+            )
+            np.testing.assert_allclose(got[full, n : 2 * n], want[full, n : 2 * n], rtol=1e-12)
+        else:  # where an output lies within rounding of the bias, every operator may differ
+            low = features_reference(panel, rocket.state, slack=1e-12)
+            high = features_reference(panel, rocket.state, slack=-1e-12)
+            clear = np.tile(low == high, 4)[full]  # bias series shorter than 9 tie often
+            assert clear.mean() > 0.98
+            inside = (low <= got[:, :n]) & (got[:, :n] <= high)
+            assert inside[full].all()
+            np.testing.assert_allclose(got[full][clear], want[full][clear], rtol=1e-9, atol=1e-12)
+    # any subset, in the order given: the same columns, the same fitted state
+    two = MiniRocket(n_features=336, pooling=("lspv", "ppv"), random_state=n_channels).fit(train)
+    assert two.state.digest == rocket.state.digest
+    got = rocket.transform(test)
+    np.testing.assert_array_equal(two.transform(test), np.hstack([got[:, 3 * n :], got[:, :n]]))
+    names = rocket.columns(train.channels)
+    assert two.columns(train.channels) == names[3 * n :] + names[:n]
+
+
+def test_pooling_columns_parse_back_and_rebuild_from_columns():
+    train, test = random_panel(23, n=10, n_channels=2), random_panel(24, n=6, n_channels=2)
+    assert fk.get_feature_set("rocket").blocks[0] == MiniRocket()  # PPV alone by default
+    extractor = fk.FeatureExtractor("rocket", options={"pooling": POOLING}, cache=False).fit(train)
+    rocket = extractor.feature_set_.blocks[0]
+    assert rocket.pooling == POOLING and "pooling=" in repr(rocket)
+    assert "pooling" not in repr(MiniRocket())
+    table = extractor.transform(test)
+    columns = list(table.columns)
+    assert len(columns) == len(set(columns)) == 4 * 2436
+    for o, operator in enumerate(POOLING):
+        for name in columns[o * 2436 : (o + 1) * 2436]:
+            channel, feature, params = parse_feature_name(name)
+            assert feature == operator and sorted(params) == ["b", "d", "k"]
+            assert feature_family(name) == "convolution"
+        assert columns[o * 2436].endswith(f"__{operator}__b-0__d-1__k-0")
+    chosen = list(np.random.default_rng(0).permutation(columns)[:40])
+    kept = fk.features.from_columns(chosen, blocks=extractor)
+    pd_equal = np.testing.assert_array_equal
+    pd_equal(fk.extract(test, kept, cache=False)[chosen].to_numpy(), table[chosen].to_numpy())
+    refitted = fk.FeatureExtractor(fk.features.from_columns(chosen), cache=False).fit(train)
+    assert list(refitted.get_feature_names_out()) == chosen
+    pd_equal(refitted.transform(test).to_numpy(), table[chosen].to_numpy())
+    ppv_only = fk.FeatureExtractor("rocket", cache=False).fit(train)
+    with pytest.raises(ValueError, match=r"block families \['mpv'\]"):
+        fk.features.from_columns(["ch0__mpv__b-0__d-1__k-0"], blocks=ppv_only)
+    for bad in [(), ("ppv", "ppv"), ("max",), "ppv"]:
+        with pytest.raises(ValueError, match="pooling must be"):
+            MiniRocket(n_features=84, pooling=bad).fit(train)
 
 
 def test_no_cross_series_leakage_and_state_is_untouched_by_transform():

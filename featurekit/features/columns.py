@@ -140,12 +140,14 @@ class SelectedColumns:
 
     def _block_names(self) -> list[tuple[Any, list[str]]]:
         """Each block with the names it gives, in ``names`` order."""
-        by_feature: dict[str, tuple[Any, list[str]]] = {
-            type(block).feature: (block, []) for block in self.blocks
-        }
+        groups: list[tuple[Any, list[str]]] = [(block, []) for block in self.blocks]
+        by_feature: dict[str, int] = {}
+        for i, block in enumerate(self.blocks):
+            for feature in _column_features(block):
+                by_feature.setdefault(feature, i)
         for name in _classify(self.names)[2]:
-            by_feature[parse_feature_name(name)[1]][1].append(name)
-        return [(block, wanted) for block, wanted in by_feature.values() if wanted]
+            groups[by_feature[parse_feature_name(name)[1]]][1].append(name)
+        return [(block, wanted) for block, wanted in groups if wanted]
 
     def covering_set(self, channels: Sequence[str]) -> tuple[FeatureSet, list[str]]:
         """The registered-feature set covering ``names`` and the input channels it needs.
@@ -348,7 +350,16 @@ def from_columns(
             f"from_columns: columns of block families {lacking} ({block_names[:3]}...), "
             f"but blocks= holds only {sorted(given)}"
         )
-    chosen = tuple(given[f] if blocks is not None else BLOCKS[f]() for f in families)
+    if blocks is not None:
+        chosen = tuple(dict.fromkeys(given[f] for f in families))
+    else:  # each block class once, its default for the feature names asked of it
+        by_class: dict[Any, list[str]] = {}
+        for f in families:
+            by_class.setdefault(BLOCKS[f], []).append(f)
+        chosen = tuple(
+            cls.default_for(names) if hasattr(cls, "default_for") else cls()
+            for cls, names in by_class.items()
+        )
     if magnitude_groups is not None:
         items = (
             magnitude_groups.items()
@@ -361,9 +372,16 @@ def from_columns(
     )
 
 
+def _column_features(block: Any) -> tuple:
+    """The feature names of a block's columns: its ``column_features`` (MiniRocket's pooling
+    operators) where it has them, else its class's ``feature``."""
+    return tuple(getattr(block, "column_features", None) or (type(block).feature,))
+
+
 def _block_by_feature(blocks: tuple) -> dict:
-    """The first block of each block feature (``quant``, ``ppv``)."""
+    """The first block giving each block feature (``quant``, ``ppv``, ``mpv``...)."""
     found: dict = {}
     for block in blocks:
-        found.setdefault(type(block).feature, block)
+        for feature in _column_features(block):
+            found.setdefault(feature, block)
     return found

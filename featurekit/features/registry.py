@@ -160,7 +160,9 @@ def _check_new_feature_name(name: str) -> None:
 
 
 def register_block(cls: Any) -> Any:
-    """Class decorator recording a :class:`Block` under its ``feature`` name.
+    """Class decorator recording a :class:`Block` under its ``feature`` name, and under the
+    names of its class attribute ``features`` when it has one (every feature name its columns
+    may carry, e.g. MiniRocket's pooling operators).
 
     Parameters
     ----------
@@ -177,9 +179,11 @@ def register_block(cls: Any) -> Any:
     ValueError
         The name is taken or not a valid column-name part.
     """
-    name = cls.feature
-    _check_new_feature_name(name)
-    BLOCKS[name] = cls
+    names = list(dict.fromkeys([cls.feature, *getattr(cls, "features", ())]))
+    for name in names:
+        _check_new_feature_name(name)
+    for name in names:
+        BLOCKS[name] = cls
     return cls
 
 

@@ -26,6 +26,24 @@ numba raises an ``ImportError`` asking for ``pip install "featurekit[fast]"``
 (``FEATUREKIT_NUMBA=0`` does not apply here). Convolution outputs and biases are float64
 (float32 inputs are read as they are): exact enough that float32 cancellation on series far
 from zero never blurs a PPV count.
+
+Pooling (MultiRocket: Tan, Dau, Herrmann, Webb & Petitjean, DMKD 2022): ``pooling`` chooses
+the operators applied to each (kernel, dilation, bias), over the same outputs as PPV (the
+padded or unpadded ones above), in the same pass. With the ``m`` outputs ``z_t`` of that
+half, ``t = 0..m-1``, and ``P = {t : z_t > bias}``:
+
+- ``ppv``: share of positive outputs, ``|P| / m`` (the default, MiniRocket's only feature);
+- ``mpv``: mean of ``z_t - bias`` over ``P``, 0 where ``P`` is empty (as the paper's code);
+- ``mipv``: mean of ``t`` over ``P`` divided by ``m`` (a fraction in ``[0, 1)``, comparable
+  across ragged lengths), -1 where ``P`` is empty (the paper's rule);
+- ``lspv``: longest run of consecutive positive outputs divided by ``m`` (0 where none).
+
+The paper's MIPV and LSPV are in samples, on equal-length series; its code also adds the
+bias in MPV and measures LSPV between outputs *below* the bias: the definitions of its text
+are used here. ``n_features`` counts every column: each operator gets
+``n_features // len(pooling)`` (kernel, dilation, bias) triples, rounded down to a multiple of
+84, and the columns are operator-major (all ``ppv``, then all ``mpv``...), each operator's
+block in the order of the PPV-only columns.
 """
 
 from __future__ import annotations
@@ -49,6 +67,8 @@ N_KERNELS = 84
 # Taps with weight 2 of each kernel, in the paper's order (combinations of 3 out of 9).
 KERNEL_TAPS = np.array(list(combinations(range(9), 3)), dtype=np.int64)
 _REFERENCE_MODES = ("max", "mean", "median", "min")
+# Pooling operators, in the order of their codes in the compiled pass.
+POOLING = ("ppv", "mpv", "mipv", "lspv")
 _MAX_CHANNEL_PART = 40  # longer joined channel names become "conv"
 
 
@@ -101,6 +121,39 @@ def _ppv(out, lo, hi, biases, f0, f1, row):
         row[f] = count / n
 
 
+def _pool(out, lo, hi, biases, f0, f1, ops, n_biases, row):
+    """row[o * n_biases + f] = operator ops[o] (a position in ``POOLING``) of out[lo:hi] and
+    biases[f], for f in [f0, f1)."""
+    segment = out[lo:hi]
+    n = len(segment)
+    for f in range(f0, f1):
+        b = biases[f]
+        count = 0
+        total = 0.0
+        index_sum = 0
+        run = 0
+        longest = 0
+        for t in range(n):
+            if segment[t] > b:
+                count += 1
+                total += segment[t] - b
+                index_sum += t
+                run += 1
+                longest = max(longest, run)
+            else:
+                run = 0
+        for o in range(len(ops)):
+            column = o * n_biases + f
+            if ops[o] == 0:
+                row[column] = count / n
+            elif ops[o] == 1:
+                row[column] = total / count if count > 0 else 0.0
+            elif ops[o] == 2:
+                row[column] = index_sum / count / n if count > 0 else -1.0
+            else:
+                row[column] = longest / n
+
+
 def _transform(
     values,
     offsets,
@@ -113,9 +166,12 @@ def _transform(
     n_per_dilation,
     biases,
     taps,
+    ops,
 ):
     n_series = len(offsets) - 1
-    features = np.full((n_series, len(biases)), np.nan)
+    n_biases = len(biases)
+    features = np.full((n_series, len(ops) * n_biases), np.nan)
+    ppv_only = len(ops) == 1 and ops[0] == 0
     if n_series == 0:
         return features
     max_length = 0
@@ -148,7 +204,11 @@ def _transform(
             if (j + k) % 2 == 1 and length > 8 * d:  # unpadded, where the kernel fits
                 lo, hi = 4 * d, length - 4 * d
             f0 = first_feature[c]
-            _ppv(out, lo, hi, biases, f0, f0 + n_per_dilation[j], features[i])
+            f1 = f0 + n_per_dilation[j]
+            if ppv_only:
+                _ppv(out, lo, hi, biases, f0, f1, features[i])
+            else:
+                _pool(out, lo, hi, biases, f0, f1, ops, n_biases, features[i])
     return features
 
 
@@ -198,6 +258,7 @@ if numba is not None:
     _sum9 = _jit(_sum9)
     _convolve = _jit(_convolve)
     _ppv = _jit(_ppv)
+    _pool = _jit(_pool)
     _transform = _jit(_transform)
     _fit_biases = _jit(_fit_biases)
 
@@ -350,6 +411,8 @@ class MiniRocket:
     ----------
     n_features : int
         Number of features, rounded down to a multiple of 84 (at least 84); 9,996 by default.
+        With several pooling operators, each gets ``n_features // len(pooling)`` of them,
+        rounded down to a multiple of 84 (at least 84).
     max_dilations_per_kernel : int
         At most this many dilations per kernel (32 as the paper).
     reference_length : int or {"max", "mean", "median", "min"}
@@ -357,6 +420,9 @@ class MiniRocket:
         or how to take it from the non-empty training series; at least 9.
     random_state : int
         Seed of the channel combinations and of the series the biases are taken from.
+    pooling : tuple of str
+        Pooling operators among ``("ppv", "mpv", "mipv", "lspv")`` (MultiRocket's, see the
+        module docstring), each giving its columns in this order; ``("ppv",)`` by default.
     state : MiniRocketState or None
         The fitted state; set by :meth:`fit`.
 
@@ -375,13 +441,49 @@ class MiniRocket:
     reference_length: int | str = "max"
     random_state: int = 0
     state: MiniRocketState | None = None
+    pooling: tuple = ("ppv",)
     family: ClassVar[str] = "convolution"
     feature: ClassVar[str] = "ppv"
+    features: ClassVar[tuple] = POOLING  # every column feature name the class may give
 
     # ------------------------------------------------------------------ protocol
     @property
     def is_fitted(self) -> bool:
         return self.state is not None
+
+    @property
+    def column_features(self) -> tuple:
+        """The feature names of this block's columns: its pooling operators."""
+        return tuple(self.pooling)
+
+    @classmethod
+    def default_for(cls, features) -> MiniRocket:
+        """The default block giving columns of these feature names: PPV only for ``ppv``
+        alone, else every pooling operator (``from_columns`` without fitted blocks).
+
+        Parameters
+        ----------
+        features : iterable of str
+
+        Returns
+        -------
+        MiniRocket
+        """
+        return cls() if set(features) <= {"ppv"} else cls(pooling=POOLING)
+
+    def _ops(self) -> np.ndarray:
+        pooling = self.pooling
+        if (
+            not isinstance(pooling, (tuple, list))
+            or not pooling
+            or not all(isinstance(p, str) and p in POOLING for p in pooling)
+            or len(set(pooling)) != len(pooling)
+        ):
+            raise ValueError(
+                f"pooling must be a non-empty tuple of distinct operators among {POOLING}, "
+                f"got {pooling!r}"
+            )
+        return np.array([POOLING.index(p) for p in pooling], dtype=np.int64)
 
     def _key(self) -> tuple:
         return (
@@ -391,6 +493,7 @@ class MiniRocket:
             self.reference_length,
             self.random_state,
             None if self.state is None else self.state.digest,
+            tuple(self.pooling) if isinstance(self.pooling, (tuple, list)) else self.pooling,
         )
 
     def __hash__(self) -> int:
@@ -401,10 +504,11 @@ class MiniRocket:
 
     def __repr__(self) -> str:
         fitted = "" if self.state is None else f", state=<fitted {self.state.digest[:12]}>"
+        pooling = "" if tuple(self.pooling) == ("ppv",) else f", pooling={tuple(self.pooling)!r}"
         return (
             f"MiniRocket(n_features={self.n_features}, max_dilations_per_kernel="
             f"{self.max_dilations_per_kernel}, reference_length={self.reference_length!r}, "
-            f"random_state={self.random_state}{fitted})"
+            f"random_state={self.random_state}{pooling}{fitted})"
         )
 
     def _check_params(self, lengths: np.ndarray) -> int:
@@ -427,6 +531,10 @@ class MiniRocket:
                 )
         elif not isinstance(ref, (int, np.integer)) or ref < 1:
             problems.append(f"reference_length must be a positive int, got {ref!r}")
+        try:
+            self._ops()
+        except ValueError as error:
+            problems.append(str(error))
         if not (lengths > 0).any():
             problems.append("MiniRocket is fitted on training series and every one is empty")
         if problems:
@@ -467,7 +575,8 @@ class MiniRocket:
             )
         if values.shape[1] == 0:
             raise ValueError("MiniRocket needs at least one channel")
-        n_features = max(N_KERNELS, int(self.n_features) // N_KERNELS * N_KERNELS)
+        per_operator = int(self.n_features) // len(self.pooling)
+        n_features = max(N_KERNELS, per_operator // N_KERNELS * N_KERNELS)
         dilations, n_per_dilation = fit_dilations(
             reference, n_features, int(self.max_dilations_per_kernel)
         )
@@ -522,6 +631,8 @@ class MiniRocket:
         The channel part is the combination's channel names joined with ``.`` (the channel
         itself for a univariate panel), or ``conv`` when that would exceed 40 characters;
         ``k`` is the kernel (0-83), ``d`` the dilation, ``b`` the bias index of that pair.
+        Other pooling operators give the same names with ``mpv``, ``mipv`` or ``lspv`` in
+        place of ``ppv``, one block of columns per operator, in ``pooling`` order.
 
         Parameters
         ----------
@@ -538,22 +649,25 @@ class MiniRocket:
             Not fitted, or channels seen at :meth:`fit` are missing.
         """
         state = self._fitted()
+        self._ops()
         _check_channels(state, channels)
         names: list[str] = []
-        for c in range(len(state.channel_ptr) - 1):
-            j, k = divmod(c, N_KERNELS)
-            members = state.channel_indices[state.channel_ptr[c] : state.channel_ptr[c + 1]]
-            part = ".".join(state.channels[m] for m in members)
-            part = part if len(part) <= _MAX_CHANNEL_PART else "conv"
-            d = int(state.dilations[j])
-            names.extend(
-                feature_name(part, self.feature, {"k": k, "d": d, "b": b})
-                for b in range(int(state.n_per_dilation[j]))
-            )
+        for operator in self.pooling:
+            for c in range(len(state.channel_ptr) - 1):
+                j, k = divmod(c, N_KERNELS)
+                members = state.channel_indices[state.channel_ptr[c] : state.channel_ptr[c + 1]]
+                part = ".".join(state.channels[m] for m in members)
+                part = part if len(part) <= _MAX_CHANNEL_PART else "conv"
+                d = int(state.dilations[j])
+                names.extend(
+                    feature_name(part, operator, {"k": k, "d": d, "b": b})
+                    for b in range(int(state.n_per_dilation[j]))
+                )
         return names
 
     def transform(self, panel: Panel) -> np.ndarray:
-        """(n_series, n_features) float64 PPVs; a row of NaN for an empty series.
+        """(n_series, n_features) float64 PPVs (and the other pooling operators' values, in
+        the order of :meth:`columns`); a row of NaN for an empty series.
 
         Values must be finite (``extract`` checks them): a NaN sample counts as not above
         any bias.
@@ -573,6 +687,7 @@ class MiniRocket:
             Not fitted, or channels seen at :meth:`fit` are missing.
         """
         state = self._fitted()
+        ops = self._ops()
         _require_numba()
         _check_channels(state, panel.channels)
         if list(panel.channels) != list(state.channels):
@@ -591,6 +706,7 @@ class MiniRocket:
             state.n_per_dilation,
             state.biases,
             KERNEL_TAPS,
+            ops,
         )
 
 

@@ -165,22 +165,31 @@ def interval_set(
 
 
 @register_feature_set("rocket")
-def rocket_set(*, n_features: int = 10_000, random_state: int = 0) -> FeatureSet:
+def rocket_set(
+    *, n_features: int = 10_000, random_state: int = 0, pooling: Sequence[str] = ("ppv",)
+) -> FeatureSet:
     """MiniRocket's PPV features (multivariate, ragged), fitted on training series.
 
     Parameters
     ----------
     n_features : int, default 10_000
-        Number of PPV columns, rounded down to a multiple of 84 (at least 84).
+        Number of PPV columns, rounded down to a multiple of 84 (at least 84); with several
+        pooling operators, the number of columns of all of them together.
     random_state : int, default 0
         Seed of the channel combinations and bias quantiles.
+    pooling : sequence of str, default ("ppv",)
+        Pooling operators among ``("ppv", "mpv", "mipv", "lspv")`` (MultiRocket's).
 
     Returns
     -------
     FeatureSet
         Unfitted: fit it on training series before extracting.
     """
-    return FeatureSet(blocks=(MiniRocket(n_features=n_features, random_state=random_state),))
+    return FeatureSet(
+        blocks=(
+            MiniRocket(n_features=n_features, random_state=random_state, pooling=tuple(pooling)),
+        )
+    )
 
 
 @register_feature_set("shape")
@@ -191,6 +200,7 @@ def shape_set(
     reference_length: int | None = None,
     n_features: int = 10_000,
     random_state: int = 0,
+    pooling: Sequence[str] = ("ppv",),
 ) -> FeatureSet:
     """Local shape: the ``interval`` and ``rocket`` families.
 
@@ -198,7 +208,7 @@ def shape_set(
     ----------
     depth, div, reference_length
         As for :func:`interval_set`.
-    n_features, random_state
+    n_features, random_state, pooling
         As for :func:`rocket_set`.
 
     Returns
@@ -207,7 +217,7 @@ def shape_set(
         Unfitted.
     """
     return interval_set(depth=depth, div=div, reference_length=reference_length) + rocket_set(
-        n_features=n_features, random_state=random_state
+        n_features=n_features, random_state=random_state, pooling=pooling
     )
 
 
@@ -221,6 +231,7 @@ def full_set(
     reference_length: int | None = None,
     n_features: int = 10_000,
     random_state: int = 0,
+    pooling: Sequence[str] = ("ppv",),
 ) -> FeatureSet:
     """``default`` plus ``shape``: summaries, spectra, cross-channel, intervals, convolutions.
 
@@ -228,7 +239,7 @@ def full_set(
     ----------
     bands, magnitude_groups
         As for :func:`default_set`.
-    depth, div, reference_length, n_features, random_state
+    depth, div, reference_length, n_features, random_state, pooling
         As for :func:`shape_set`.
 
     Returns
@@ -242,6 +253,7 @@ def full_set(
         reference_length=reference_length,
         n_features=n_features,
         random_state=random_state,
+        pooling=pooling,
     )
 
 

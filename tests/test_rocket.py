@@ -223,6 +223,43 @@ def test_pooling_columns_parse_back_and_rebuild_from_columns():
             MiniRocket(n_features=84, pooling=bad).fit(train)
 
 
+def differenced(panel):
+    """The first difference of every series, one panel (plain NumPy)."""
+    arrays = [panel.series(i)[1:] - panel.series(i)[:-1] for i in range(len(panel))]
+    return fk.Panel.from_arrays(arrays, channels=panel.channels)
+
+
+def test_difference_representation_is_minirocket_on_the_differenced_series():
+    train, test = random_panel(25, n=14, n_channels=2), random_panel(26, n=10, n_channels=2)
+    pooling = ("ppv", "lspv")
+    rocket = MiniRocket(n_features=1344, pooling=pooling, diff=True, random_state=3).fit(train)
+    series = MiniRocket(n_features=672, pooling=pooling, random_state=3).fit(train)
+    diff = MiniRocket(n_features=672, pooling=pooling, random_state=4).fit(differenced(train))
+    assert rocket.state.digest == series.state.digest
+    assert rocket.diff_state.digest == diff.state.digest
+    assert rocket.diff_state.reference_length == train.lengths.max() - 1
+    got = rocket.transform(test)
+    want = np.hstack([series.transform(test), diff.transform(differenced(test))])
+    np.testing.assert_array_equal(got, want)
+    assert got.shape == (len(test), 4 * 336)
+    one = test.lengths == 1  # no difference: NaN there only
+    assert one.any() and np.isnan(got[one, 672:]).all() and not np.isnan(got[one, :672]).any()
+    names = rocket.columns(test.channels)
+    assert names == series.columns(test.channels) + [
+        f"{name}__r-diff" for name in diff.columns(test.channels)
+    ]
+    assert parse_feature_name(names[-1])[2]["r"] == "diff"
+    assert {feature_family(name) for name in names} == {"convolution"}
+    chosen = [names[5], names[700], names[-1]]
+    kept = fk.features.from_columns(chosen, blocks=[rocket])
+    table = fk.extract(test, kept, cache=False)
+    np.testing.assert_array_equal(table.to_numpy(), got[:, [5, 700, len(names) - 1]])
+    assert "diff=True" in repr(rocket) and rocket != MiniRocket(n_features=1344).fit(train)
+    assert not MiniRocket(diff=True).is_fitted
+    with pytest.raises(ValueError, match="2 samples"):
+        MiniRocket(diff=True).fit(random_panel(1, n_channels=1, lengths=[1, 1, 0]))
+
+
 def test_no_cross_series_leakage_and_state_is_untouched_by_transform():
     train = random_panel(3, n=20, n_channels=3)
     rocket = MiniRocket(n_features=504).fit(train)

@@ -44,6 +44,13 @@ are used here. ``n_features`` counts every column: each operator gets
 ``n_features // len(pooling)`` (kernel, dilation, bias) triples, rounded down to a multiple of
 84, and the columns are operator-major (all ``ppv``, then all ``mpv``...), each operator's
 block in the order of the PPV-only columns.
+
+``diff=True`` adds MultiRocket's second representation, the first difference of each series
+(``n - 1`` samples, computed in float64): half of ``n_features`` goes to each representation,
+the difference with its own dilations, channel combinations (seed ``random_state + 1``) and
+biases, fitted on the differenced training series exactly as on the series. Its columns
+follow those of the series, named alike with a parameter ``r-diff``; a series of one sample
+has no difference and gets NaN there.
 """
 
 from __future__ import annotations
@@ -402,6 +409,15 @@ def _as_arrays(panel) -> tuple[np.ndarray, np.ndarray]:
     return values, np.ascontiguousarray(panel.offsets, dtype=np.int64)
 
 
+def _difference(values: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """First difference of every series (float64), ``max(n - 1, 0)`` samples each."""
+    lengths = np.maximum(np.diff(offsets) - 1, 0)
+    new_offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+    rows = np.arange(new_offsets[-1]) + np.repeat(offsets[:-1] - new_offsets[:-1], lengths)
+    diff = values[rows + 1].astype(np.float64) - values[rows]
+    return np.ascontiguousarray(diff), new_offsets
+
+
 @register_block
 @dataclass(frozen=True, eq=False)
 class MiniRocket:
@@ -423,8 +439,13 @@ class MiniRocket:
     pooling : tuple of str
         Pooling operators among ``("ppv", "mpv", "mipv", "lspv")`` (MultiRocket's, see the
         module docstring), each giving its columns in this order; ``("ppv",)`` by default.
+    diff : bool
+        Also convolve the first difference of each series (MultiRocket's second
+        representation; see the module docstring), with half of ``n_features``.
     state : MiniRocketState or None
         The fitted state; set by :meth:`fit`.
+    diff_state : MiniRocketState or None
+        The fitted state of the difference (with ``diff``); set by :meth:`fit`.
 
     Examples
     --------
@@ -442,6 +463,8 @@ class MiniRocket:
     random_state: int = 0
     state: MiniRocketState | None = None
     pooling: tuple = ("ppv",)
+    diff: bool = False
+    diff_state: MiniRocketState | None = None
     family: ClassVar[str] = "convolution"
     feature: ClassVar[str] = "ppv"
     features: ClassVar[tuple] = POOLING  # every column feature name the class may give
@@ -449,7 +472,7 @@ class MiniRocket:
     # ------------------------------------------------------------------ protocol
     @property
     def is_fitted(self) -> bool:
-        return self.state is not None
+        return self.state is not None and (not self.diff or self.diff_state is not None)
 
     @property
     def column_features(self) -> tuple:
@@ -494,6 +517,8 @@ class MiniRocket:
             self.random_state,
             None if self.state is None else self.state.digest,
             tuple(self.pooling) if isinstance(self.pooling, (tuple, list)) else self.pooling,
+            self.diff,
+            None if self.diff_state is None else self.diff_state.digest,
         )
 
     def __hash__(self) -> int:
@@ -505,6 +530,7 @@ class MiniRocket:
     def __repr__(self) -> str:
         fitted = "" if self.state is None else f", state=<fitted {self.state.digest[:12]}>"
         pooling = "" if tuple(self.pooling) == ("ppv",) else f", pooling={tuple(self.pooling)!r}"
+        pooling += ", diff=True" if self.diff else ""
         return (
             f"MiniRocket(n_features={self.n_features}, max_dilations_per_kernel="
             f"{self.max_dilations_per_kernel}, reference_length={self.reference_length!r}, "
@@ -537,8 +563,16 @@ class MiniRocket:
             problems.append(str(error))
         if not (lengths > 0).any():
             problems.append("MiniRocket is fitted on training series and every one is empty")
+        if not isinstance(self.diff, (bool, np.bool_)):
+            problems.append(f"diff must be True or False, got {self.diff!r}")
+        elif self.diff and not (lengths > 1).any():
+            problems.append("MiniRocket with diff needs a training series of 2 samples or more")
         if problems:
             raise ValueError("; ".join(problems))
+        return self._reference(lengths)
+
+    def _reference(self, lengths: np.ndarray) -> int:
+        ref = self.reference_length
         if isinstance(ref, str):
             ref = getattr(np, ref)(lengths[lengths > 0])
         return max(9, int(ref))
@@ -575,13 +609,24 @@ class MiniRocket:
             )
         if values.shape[1] == 0:
             raise ValueError("MiniRocket needs at least one channel")
-        per_operator = int(self.n_features) // len(self.pooling)
+        per_operator = int(self.n_features) // (len(self.pooling) * (2 if self.diff else 1))
         n_features = max(N_KERNELS, per_operator // N_KERNELS * N_KERNELS)
+        channels = tuple(panel.channels)
+        state = self._fit_state(values, offsets, reference, channels, n_features, 0)
+        diff_state = None
+        if self.diff:
+            values, offsets = _difference(values, offsets)
+            reference = self._reference(np.diff(offsets))
+            diff_state = self._fit_state(values, offsets, reference, channels, n_features, 1)
+        return replace(self, state=state, diff_state=diff_state)
+
+    def _fit_state(self, values, offsets, reference, channels, n_features, seed_shift):
+        lengths = np.diff(offsets)
         dilations, n_per_dilation = fit_dilations(
             reference, n_features, int(self.max_dilations_per_kernel)
         )
         n_combos = N_KERNELS * len(dilations)
-        rng = np.random.default_rng(self.random_state)
+        rng = np.random.default_rng(self.random_state + seed_shift)
         n_channels = values.shape[1]
         most = min(n_channels, 9)
         sizes = (2 ** rng.uniform(0, np.log2(most + 1), n_combos)).astype(np.int64)
@@ -593,7 +638,7 @@ class MiniRocket:
         nonempty = np.flatnonzero(lengths > 0)
         bias_series = nonempty[rng.integers(0, len(nonempty), n_combos)].astype(np.int64)
         state = MiniRocketState(
-            channels=tuple(panel.channels),
+            channels=channels,
             reference_length=reference,
             dilations=dilations,
             n_per_dilation=n_per_dilation,
@@ -615,10 +660,10 @@ class MiniRocket:
             quantiles,
             KERNEL_TAPS,
         )
-        return replace(self, state=replace(state, biases=biases).with_digest())
+        return replace(state, biases=biases).with_digest()
 
     def _fitted(self) -> MiniRocketState:
-        if self.state is None:
+        if not self.is_fitted:
             raise ValueError(
                 "MiniRocket is not fitted: call .fit(training_panel) first "
                 "(or fit the FeatureExtractor holding it)"
@@ -651,6 +696,12 @@ class MiniRocket:
         state = self._fitted()
         self._ops()
         _check_channels(state, channels)
+        names = self._names(state, {})
+        if self.diff:
+            names += self._names(self.diff_state, {"r": "diff"})
+        return names
+
+    def _names(self, state: MiniRocketState, extra: dict) -> list[str]:
         names: list[str] = []
         for operator in self.pooling:
             for c in range(len(state.channel_ptr) - 1):
@@ -660,7 +711,7 @@ class MiniRocket:
                 part = part if len(part) <= _MAX_CHANNEL_PART else "conv"
                 d = int(state.dilations[j])
                 names.extend(
-                    feature_name(part, operator, {"k": k, "d": d, "b": b})
+                    feature_name(part, operator, {"k": k, "d": d, "b": b, **extra})
                     for b in range(int(state.n_per_dilation[j]))
                 )
         return names
@@ -693,21 +744,29 @@ class MiniRocket:
         if list(panel.channels) != list(state.channels):
             panel = panel.select_channels(list(state.channels))
         values, offsets = _as_arrays(panel)
-        order, combo_subset, subset_ptr, subset_chans = _plan(state)
-        return _transform(
-            values,
-            offsets,
-            order,
-            combo_subset,
-            subset_ptr,
-            subset_chans,
-            state.dilations,
-            state.first_feature,
-            state.n_per_dilation,
-            state.biases,
-            KERNEL_TAPS,
-            ops,
-        )
+        features = _transform_state(state, values, offsets, ops)
+        if not self.diff:
+            return features
+        values, offsets = _difference(values, offsets)
+        return np.hstack([features, _transform_state(self.diff_state, values, offsets, ops)])
+
+
+def _transform_state(state: MiniRocketState, values, offsets, ops) -> np.ndarray:
+    order, combo_subset, subset_ptr, subset_chans = _plan(state)
+    return _transform(
+        values,
+        offsets,
+        order,
+        combo_subset,
+        subset_ptr,
+        subset_chans,
+        state.dilations,
+        state.first_feature,
+        state.n_per_dilation,
+        state.biases,
+        KERNEL_TAPS,
+        ops,
+    )
 
 
 _PLANS: dict[str, tuple] = {}

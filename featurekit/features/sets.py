@@ -166,7 +166,11 @@ def interval_set(
 
 @register_feature_set("rocket")
 def rocket_set(
-    *, n_features: int = 10_000, random_state: int = 0, pooling: Sequence[str] = ("ppv",)
+    *,
+    n_features: int = 10_000,
+    random_state: int = 0,
+    pooling: Sequence[str] = ("ppv",),
+    diff: bool = False,
 ) -> FeatureSet:
     """MiniRocket's PPV features (multivariate, ragged), fitted on training series.
 
@@ -179,6 +183,9 @@ def rocket_set(
         Seed of the channel combinations and bias quantiles.
     pooling : sequence of str, default ("ppv",)
         Pooling operators among ``("ppv", "mpv", "mipv", "lspv")`` (MultiRocket's).
+    diff : bool, default False
+        Also convolve the first difference of each series (MultiRocket's), with half of
+        ``n_features``.
 
     Returns
     -------
@@ -187,7 +194,12 @@ def rocket_set(
     """
     return FeatureSet(
         blocks=(
-            MiniRocket(n_features=n_features, random_state=random_state, pooling=tuple(pooling)),
+            MiniRocket(
+                n_features=n_features,
+                random_state=random_state,
+                pooling=tuple(pooling),
+                diff=diff,
+            ),
         )
     )
 
@@ -201,6 +213,7 @@ def shape_set(
     n_features: int = 10_000,
     random_state: int = 0,
     pooling: Sequence[str] = ("ppv",),
+    diff: bool = False,
 ) -> FeatureSet:
     """Local shape: the ``interval`` and ``rocket`` families.
 
@@ -208,7 +221,7 @@ def shape_set(
     ----------
     depth, div, reference_length
         As for :func:`interval_set`.
-    n_features, random_state, pooling
+    n_features, random_state, pooling, diff
         As for :func:`rocket_set`.
 
     Returns
@@ -217,7 +230,7 @@ def shape_set(
         Unfitted.
     """
     return interval_set(depth=depth, div=div, reference_length=reference_length) + rocket_set(
-        n_features=n_features, random_state=random_state, pooling=pooling
+        n_features=n_features, random_state=random_state, pooling=pooling, diff=diff
     )
 
 
@@ -232,6 +245,7 @@ def full_set(
     n_features: int = 10_000,
     random_state: int = 0,
     pooling: Sequence[str] = ("ppv",),
+    diff: bool = False,
 ) -> FeatureSet:
     """``default`` plus ``shape``: summaries, spectra, cross-channel, intervals, convolutions.
 
@@ -239,7 +253,7 @@ def full_set(
     ----------
     bands, magnitude_groups
         As for :func:`default_set`.
-    depth, div, reference_length, n_features, random_state, pooling
+    depth, div, reference_length, n_features, random_state, pooling, diff
         As for :func:`shape_set`.
 
     Returns
@@ -254,6 +268,7 @@ def full_set(
         n_features=n_features,
         random_state=random_state,
         pooling=pooling,
+        diff=diff,
     )
 
 

@@ -1,0 +1,71 @@
+"""``ucr.py`` with MultiRocket's pooling operators in the convolution family (a measurement).
+
+Registers two feature sets, then runs ``benchmarks/ucr.py`` with the arguments given:
+
+- ``full-pool4``: ``full`` with ``pooling=("ppv", "mpv", "mipv", "lspv")`` at the same
+  ~10,000 convolution columns (2,436 kernel x dilation x bias triples per operator, 9,744
+  columns, against 9,996 PPVs);
+- ``full-pool4x``: the same operators at 40,000 columns (9,996 triples each, 39,984 columns);
+- ``full-pool4-diff``: the four operators on the series and on its first difference
+  (MultiRocket's two representations) at ~10,000 columns (1,176 triples per operator and
+  representation, 9,408 columns);
+- ``full-pool4x-diff``: the same at 40,000 columns (4,956 triples each, 39,648 columns).
+
+The anchors' JSON is read from ``results/ucr_anchors.json`` but written to a copy in the
+system's temporary folder, so these runs never change the results folder (``--no-write``
+keeps ``ucr.md`` too).
+
+    .venv/bin/python benchmarks/ucr_pooling.py --features full-pool4 --methods featurekit \\
+        --no-write --featurekit-json /tmp/pool4.json \\
+        --datasets GunPoint ArrowHead ItalyPowerDemand OSULeaf ACSF1 BasicMotions \\
+        JapaneseVowels PickupGestureWiimoteZ
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+import ucr
+
+from featurekit.features.registry import register_feature_set
+from featurekit.features.rocket import POOLING
+from featurekit.features.sets import full_set
+
+
+@register_feature_set("full-pool4")
+def full_pool4_set():
+    """``full`` with MultiRocket's four pooling operators at ~10,000 convolution columns."""
+    return full_set(pooling=POOLING, n_features=10_000)
+
+
+@register_feature_set("full-pool4x")
+def full_pool4x_set():
+    """``full`` with MultiRocket's four pooling operators at ~40,000 convolution columns."""
+    return full_set(pooling=POOLING, n_features=40_000)
+
+
+@register_feature_set("full-pool4-diff")
+def full_pool4_diff_set():
+    """``full-pool4`` on the series and its first difference, ~10,000 columns."""
+    return full_set(pooling=POOLING, n_features=10_000, diff=True)
+
+
+@register_feature_set("full-pool4x-diff")
+def full_pool4x_diff_set():
+    """``full-pool4x`` on the series and its first difference, ~40,000 columns."""
+    return full_set(pooling=POOLING, n_features=40_000, diff=True)
+
+
+def main(argv=None) -> None:
+    copy = Path(tempfile.gettempdir()) / "ucr_pooling_anchors.json"
+    if ucr.ANCHOR_JSON.exists():
+        shutil.copyfile(ucr.ANCHOR_JSON, copy)
+    ucr.ANCHOR_JSON = copy
+    ucr.main(argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -7,6 +7,11 @@ error or repair it must get. Scan the tables; the tests below them only run them
   ingest of a folder holding one bad file per case.
 - Then the cases that need state: re-ingesting after a fix, the ingest lock, the cache,
   and extreme magnitudes.
+
+The CLI's bad inputs (a missing path to ``extract --store``, ``compare``, ``submit
+--validate`` or ``submit --train``: exit 1 and one line; ``--window 0``, ``--step 0``,
+``--n-jobs 0``: usage errors, exit 2) are the tables of ``tests/test_cli_conventions.py``;
+the ``--rates`` typo is here.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ import pandas as pd
 import pytest
 
 import featurekit as fk
+from featurekit.cli import main
 from featurekit.competition import ingest
 from featurekit.competition.ingest import ingest_competition
 from featurekit.competition.schema import ACTIVITIES
@@ -309,6 +315,12 @@ REFUSED = [
         r"2 rows do not sum to 1 .*id 236 sums to 0.5",
     ),
     (
+        "write_submission with ids 236.5",
+        lambda f: write_submission([236.5, 237.0], f.uniform, ACTIVITIES, f.root / "w3.csv"),
+        ValueError,
+        r"ids must be whole numbers \(or strings\), got \[236.5\]",
+    ),
+    (
         "validate_submission of a header-only file",
         lambda f: validate_submission(f.header_sub),
         ValueError,
@@ -335,6 +347,30 @@ def test_refused(f, case, call, error, message):
         warnings.simplefilter("error")  # refused before any warning
         with pytest.raises(error, match=message):
             call(f)
+
+
+def test_cli_rates_typo_is_one_line_and_exit_1(f, tmp_path, capsys):
+    """``featurekit ingest DATA STORE --rates smartwach=50``: the typo was ingested with the
+    rate left unknown (1.0 at load) without a word; now one line, exit 1, nothing written."""
+    store = tmp_path / "store"
+    code = main(["ingest", str(f.data), str(store), "--rates", "smartwach=50"])
+    err = capsys.readouterr().err
+    assert code == 1 and err.count("\n") == 1, err
+    assert re.match(
+        r"featurekit ingest: error: .*"
+        r"unknown keys \['smartwach'\]; known: \['smartwatch', 'vicon'\]",
+        err,
+    ), err
+    assert not store.exists()
+
+
+def test_write_submission_writes_float_ids_as_integers(f, tmp_path):
+    """ids from a float column (236.0) were written 236.000000000000000, which the template
+    and validate_submission refuse; they are written 236."""
+    path = tmp_path / "s.csv"
+    write_submission(np.array([236.0, 237.0]), f.uniform, ACTIVITIES, path, template=f.template)
+    assert path.read_text().splitlines()[1].startswith("236,")
+    validate_submission(path, f.template)
 
 
 # ---------------------------------------------------------------------- ingest repairs

@@ -122,6 +122,14 @@ def write_submission(
     ids = pd.Index(np.asarray(ids))
     if len(ids) == 0:
         raise ValueError("ids is empty: a submission needs at least one row")
+    if ids.dtype.kind == "f":  # a float column (e.g. after a merge met NaN): 236.0 -> 236,
+        values = ids.to_numpy()  # not written as 236.000000000000000
+        whole = np.isfinite(values) & (values == np.round(values))
+        if not whole.all():
+            raise ValueError(
+                f"ids must be whole numbers (or strings), got {ids[~whole][:5].tolist()}"
+            )
+        ids = pd.Index(values.astype(np.int64))
     problems = []
     if proba.ndim != 2 or proba.shape != (len(ids), len(classes)):
         problems.append(

@@ -13,6 +13,10 @@ training panel. What must hold (README, "Features"):
 - block families (interval, rocket) are never inf;
 - no warning leaks out (the panels use 50 Hz, so no band lies above Nyquist);
 - the numba path equals the NumPy path (``FEATUREKIT_NUMBA=0``, read at call time).
+
+The tsfresh bridge (``tsfresh-minimal``; the other tsfresh sets share its code) gives
+tsfresh's own values: NaN for an empty series, finite for the others unless squares overflow
+(samples beyond about 1e150), and no warning leaks out.
 """
 
 from __future__ import annotations
@@ -170,3 +174,16 @@ def test_fitted_sets(fitted, name, panel):
     blocks = [c for c in fast.columns if parse_feature_name(c)[1] not in FEATURES]
     assert blocks and not np.isinf(fast[blocks].to_numpy()).any()
     check_same(fast, slow)
+
+
+@PROPERTY_SETTINGS
+@given(panel=panels())
+def test_tsfresh_bridge(panel):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        table = fk.extract(panel, "tsfresh-minimal", cache=False)
+    assert list(table.index) == list(panel.ids)
+    values, empty = table.to_numpy(), panel.lengths == 0
+    assert np.isnan(values[empty]).all()
+    representable = ~empty & (_largest(panel) <= 1e150)
+    assert np.isfinite(values[representable]).all(), table[representable]

@@ -152,7 +152,14 @@ class LabelEncodedClassifier(ClassifierMixin, BaseEstimator):
 
 @functools.lru_cache(maxsize=1)
 def cuda_available() -> bool:
-    """True when XGBoost can train on a CUDA device here (checked once with a tiny fit)."""
+    """True when XGBoost can train on a CUDA device here (checked once with a tiny fit).
+
+    Returns
+    -------
+    bool
+        False when XGBoost was built without CUDA or the tiny fit on ``device="cuda"``
+        fails or falls back to the CPU.
+    """
     import xgboost
 
     if str(xgboost.build_info().get("USE_CUDA", False)).lower() not in ("true", "1", "on"):

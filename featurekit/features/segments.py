@@ -160,6 +160,7 @@ class ChannelBlock:
 
     @cached_property
     def variance(self) -> np.ndarray:
+        """(series, channels) variances (ddof=0), NaN for empty series."""
         with np.errstate(invalid="ignore", divide="ignore"):
             return self.moment("c2") / self.layout.lengths[:, None]
 
@@ -317,6 +318,7 @@ class Segments:
 
     @property
     def values(self) -> np.ndarray:
+        """The samples as float64, all series one after another."""
         return self._values[:-1]
 
     @property
@@ -420,6 +422,7 @@ class Segments:
 
     @property
     def local_time(self) -> np.ndarray:
+        """Index of each sample within its series (the layout's)."""
         return self.layout.local_time
 
     @cached_property
@@ -478,12 +481,14 @@ class Segments:
 
     @cached_property
     def minimum(self) -> np.ndarray:
+        """Per-series minimum, NaN for empty series."""
         if self._kernel_moments is not None:
             return self._kernel_moments["min"]
         return self.reduce(np.minimum, self.values)
 
     @cached_property
     def maximum(self) -> np.ndarray:
+        """Per-series maximum, NaN for empty series."""
         if self._kernel_moments is not None:
             return self._kernel_moments["max"]
         return self.reduce(np.maximum, self.values)
@@ -497,6 +502,7 @@ class Segments:
 
     @cached_property
     def sum_of_squares(self) -> np.ndarray:
+        """Per-series sum of x**2 (0 for empty series)."""
         if self._kernel_moments is not None:
             return self._kernel_moments["sum_sq"]
         return self.sum(self.values * self.values)
@@ -707,6 +713,7 @@ class SpectrumBatch:
 
     @cached_property
     def log_power(self) -> np.ndarray:
+        """Natural log of :attr:`power` (-inf where a bin has no power)."""
         with np.errstate(divide="ignore"):
             return np.log(self.power)
 

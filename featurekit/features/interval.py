@@ -62,6 +62,7 @@ import numpy as np
 import scipy.fft
 
 from featurekit.features.registry import feature_name, register_block
+from featurekit.validation import raise_problems
 
 if TYPE_CHECKING:
     from featurekit.panel import Panel
@@ -802,8 +803,7 @@ class QuantIntervals:
             isinstance(self.fixed_length, (int, np.integer)) and self.fixed_length >= 1
         ):
             problems.append(f"fixed_length must be None or an int >= 1, got {self.fixed_length!r}")
-        if problems:
-            raise ValueError("QuantIntervals:\n  - " + "\n  - ".join(problems))
+        raise_problems("QuantIntervals", problems)
 
     def fit(self, panel: Panel) -> QuantIntervals:
         """A copy whose reference length is the median length of ``panel``'s non-empty series

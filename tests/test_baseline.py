@@ -14,7 +14,6 @@ from featurekit.datasets import (
     ACTIVITIES,
     SMARTWATCH_HZ,
     VICON_HZ,
-    load_watch,
     make_competition,
 )
 from featurekit.models import make_model
@@ -25,9 +24,9 @@ pytestmark = pytest.mark.slow  # end-to-end recipes and their scripts
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def test_watch_baseline_three_settings(capsys):
+def test_watch_baseline_three_settings(capsys, watch_panel):
     table = baseline_watch(model=make_model("seed-rf", n_estimators=40))
-    lengths = load_watch().lengths
+    lengths = watch_panel.lengths
     n_windows = int(np.where(lengths >= 200, (lengths - 200) // 100 + 1, 0).sum())
     assert table["rows"].tolist() == [140, n_windows, n_windows]
     a, b, c = table.to_dict("records")

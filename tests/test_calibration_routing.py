@@ -26,10 +26,8 @@ from featurekit.families import OTHER, SUMMARY, FamilyEnsemble
 
 
 @pytest.fixture(scope="module")
-def watch():
-    from featurekit.datasets import load_watch
-
-    panel = load_watch()
+def watch(watch_panel):
+    panel = watch_panel
     return (
         panel,
         extract(panel, "seed"),

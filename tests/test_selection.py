@@ -299,8 +299,8 @@ def test_selector_inside_cross_validate_sees_only_training_rows():
 
 
 @pytest.fixture(scope="module")
-def watch():
-    return fk.datasets.load_watch()
+def watch(watch_panel):
+    return watch_panel
 
 
 def test_from_columns_extracts_exactly_the_selected_columns(watch):

@@ -115,10 +115,8 @@ def test_extractor_sampling_rate_for_arrays():
 
 # ---------------------------------------------------------------- inside scikit-learn's CV
 @pytest.fixture(scope="module")
-def watch():
-    from featurekit.datasets import load_watch
-
-    panel = load_watch()
+def watch(watch_panel):
+    panel = watch_panel
     return panel, panel.meta["label"].to_numpy(), panel.meta["group"].to_numpy()
 
 

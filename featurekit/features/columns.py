@@ -34,6 +34,7 @@ from featurekit.features.registry import (
     feature_name,
     parse_feature_name,
 )
+from featurekit.validation import raise_problems
 
 if TYPE_CHECKING:
     from featurekit.features.registry import Block
@@ -203,10 +204,7 @@ class SelectedColumns:
                 call = _call(feature, params)
                 if call not in calls[scope]:
                     calls[scope].append(call)
-        if problems:
-            raise ValueError(
-                "from_columns: cannot extract these columns:\n  - " + "\n  - ".join(problems)
-            )
+        raise_problems("from_columns: cannot extract these columns", problems)
         for group in needed_groups:
             needed_channels.update(groups[group])
         settings = tsfresh_settings(tsfresh_columns, merge_kinds=True) if tsfresh_columns else None
@@ -340,8 +338,7 @@ def from_columns(
     duplicated = sorted({n for n in names if names.count(n) > 1})
     if duplicated:
         problems.append(f"columns {duplicated[:10]} are listed more than once")
-    if problems:
-        raise ValueError("from_columns: not feature columns:\n  - " + "\n  - ".join(problems))
+    raise_problems("from_columns: not feature columns", problems)
     families = list(dict.fromkeys(parse_feature_name(name)[1] for name in block_names))
     given = {} if blocks is None else _block_by_feature(_given_blocks(blocks))
     lacking = [f for f in families if blocks is not None and f not in given]

@@ -2,7 +2,8 @@
 
 ``interval`` (QUANT's interval quantiles) and ``rocket`` (MiniRocket's convolution PPVs) are
 block families fitted on training series (see ``FeatureSet.fit``); ``shape`` is both, and
-``full`` adds them to ``default``.
+``full`` adds them to ``default``. ``hydra`` (Hydra's competing-kernel counts, also fitted)
+is not in ``full``; ``full-hydra`` is ``full`` plus ``hydra``.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from featurekit.conventions import check_magnitude_groups
+from featurekit.features.hydra import Hydra
 from featurekit.features.interval import QuantIntervals
 from featurekit.features.registry import (
     FeatureSet,
@@ -270,6 +272,69 @@ def full_set(
         pooling=pooling,
         diff=diff,
     )
+
+
+@register_feature_set("hydra")
+def hydra_set(*, n_groups: int = 64, n_kernels: int = 8, random_state: int = 0) -> FeatureSet:
+    """Hydra's competing-kernel counts (multivariate, ragged), fitted on training lengths.
+
+    Parameters
+    ----------
+    n_groups : int, default 64
+        Groups of kernels per dilation, half on the series and half on its difference.
+    n_kernels : int, default 8
+        Kernels per group.
+    random_state : int, default 0
+        Seed of the kernels and channel combinations.
+
+    Returns
+    -------
+    FeatureSet
+        Unfitted: fit it on training series before extracting.
+    """
+    return FeatureSet(
+        blocks=(Hydra(n_groups=n_groups, n_kernels=n_kernels, random_state=random_state),)
+    )
+
+
+@register_feature_set("full-hydra")
+def full_hydra_set(
+    *,
+    bands: Sequence[tuple[float, float]] = DEFAULT_BANDS,
+    magnitude_groups: Mapping | Sequence | None = None,
+    depth: int = 6,
+    div: int = 4,
+    reference_length: int | None = None,
+    n_features: int = 10_000,
+    random_state: int = 0,
+    n_groups: int = 64,
+    n_kernels: int = 8,
+) -> FeatureSet:
+    """``full`` plus ``hydra``.
+
+    Parameters
+    ----------
+    bands, magnitude_groups, depth, div, reference_length, n_features
+        As for :func:`full_set`.
+    random_state : int, default 0
+        Seed of both convolution families.
+    n_groups, n_kernels
+        As for :func:`hydra_set`.
+
+    Returns
+    -------
+    FeatureSet
+        Unfitted.
+    """
+    return full_set(
+        bands=bands,
+        magnitude_groups=magnitude_groups,
+        depth=depth,
+        div=div,
+        reference_length=reference_length,
+        n_features=n_features,
+        random_state=random_state,
+    ) + hydra_set(n_groups=n_groups, n_kernels=n_kernels, random_state=random_state)
 
 
 def tsfresh_set(settings: str | dict) -> FeatureSet:

@@ -9,7 +9,10 @@ Registers two feature sets, then runs ``benchmarks/ucr.py`` with the arguments g
 - ``full-pool4-diff``: the four operators on the series and on its first difference
   (MultiRocket's two representations) at ~10,000 columns (1,176 triples per operator and
   representation, 9,408 columns);
-- ``full-pool4x-diff``: the same at 40,000 columns (4,956 triples each, 39,648 columns).
+- ``full-pool4x-diff``: the same at 40,000 columns (4,956 triples each, 39,648 columns);
+- any other ``full-<token>-...`` given as ``--features``, tokens ``pool4`` (the four
+  operators; PPV alone without it), ``diff``, ``n<columns>`` and ``seed<random_state>``
+  (e.g. ``full-n10000-seed1``: the default set with another seed).
 
 The anchors' JSON is read from ``results/ucr_anchors.json`` but written to a copy in the
 system's temporary folder, so these runs never change the results folder (``--no-write``
@@ -30,7 +33,7 @@ from pathlib import Path
 
 import ucr
 
-from featurekit.features.registry import register_feature_set
+from featurekit.features.registry import FEATURE_SETS, register_feature_set
 from featurekit.features.rocket import POOLING
 from featurekit.features.sets import full_set
 
@@ -59,7 +62,30 @@ def full_pool4x_diff_set():
     return full_set(pooling=POOLING, n_features=40_000, diff=True)
 
 
+def _register_spec(name: str) -> None:
+    """Register ``full-<token>-...`` on the fly: ``pool4`` (the four operators), ``diff``,
+    ``n<columns>``, ``seed<random_state>``; e.g. ``full-diff-n40000-seed1`` (PPV alone)."""
+    options: dict = {}
+    for token in name.split("-")[1:]:
+        if token == "pool4":
+            options["pooling"] = POOLING
+        elif token == "diff":
+            options["diff"] = True
+        elif token[:1] == "n" and token[1:].isdigit():
+            options["n_features"] = int(token[1:])
+        elif token.startswith("seed") and token[4:].isdigit():
+            options["random_state"] = int(token[4:])
+        else:
+            raise ValueError(f"unknown token {token!r} in feature set {name!r}")
+    register_feature_set(name)(lambda: full_set(**options))
+
+
 def main(argv=None) -> None:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if "--features" in argv:
+        name = argv[argv.index("--features") + 1]
+        if name.startswith("full-") and name not in FEATURE_SETS:
+            _register_spec(name)
     copy = Path(tempfile.gettempdir()) / "ucr_pooling_anchors.json"
     if ucr.ANCHOR_JSON.exists():
         shutil.copyfile(ucr.ANCHOR_JSON, copy)

@@ -205,10 +205,13 @@ def test_missing_numba_asks_for_the_fast_extra(monkeypatch):
         fitted.transform(train)
 
 
-def test_full_hydra_is_full_plus_hydra():
-    full, both = fk.get_feature_set("full"), fk.get_feature_set("full-hydra")
-    assert both.blocks == (*full.blocks, Hydra())
-    assert both.channel == full.channel and both.pair == full.pair
+def test_shape_and_full_carry_hydra_after_the_other_families():
+    shape, full = fk.get_feature_set("shape"), fk.get_feature_set("full")
+    assert [type(b).__name__ for b in shape.blocks] == ["QuantIntervals", "MiniRocket", "Hydra"]
+    assert full.blocks == shape.blocks and shape.blocks[-1] == Hydra()
+    small = fk.get_feature_set("full", n_groups=4, n_kernels=2, random_state=3)
+    assert small.blocks[-1] == Hydra(n_groups=4, n_kernels=2, random_state=3)
+    assert full.channel == fk.get_feature_set("default").channel
 
 
 @pytest.mark.parametrize("n_channels", [1, 4])

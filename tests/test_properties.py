@@ -4,13 +4,13 @@ Panels hold 1-5 series of 3 channels (x, y, z: the cross sets get a magnitude ch
 lengths 0-3 or 4-40, random, constant or piecewise-constant values, each channel at its own
 magnitude between 1e-300 and 1e300, as float64, float32 (magnitudes within its range) or
 integers. Every registered set that needs no fitting runs through ``fk.extract``; the
-fitted ones (interval, rocket, shape, full) through ``FeatureExtractor`` fitted on a fixed
+fitted ones (interval, rocket, hydra, shape, full) through ``FeatureExtractor`` fitted on a fixed
 training panel. What must hold (README, "Features"):
 
 - registered features are NaN exactly where the series is shorter than the feature needs,
   finite elsewhere, except energy (sum of squares), which is inf where float64 cannot hold
   it (samples beyond about 1e150);
-- block families (interval, rocket) are never inf;
+- block families (interval, rocket, hydra) are never inf;
 - no warning leaks out (the panels use 50 Hz, so no band lies above Nyquist);
 - the numba path equals the NumPy path (``FEATUREKIT_NUMBA=0``, read at call time).
 
@@ -38,8 +38,9 @@ NATIVE_SETS = ["seed", "stats", "spectral", "cross", "default"]
 FITTED_SETS = {
     "interval": dict(reference_length=32),
     "rocket": dict(n_features=84 * 3),
-    "shape": dict(reference_length=32, n_features=84 * 3),
-    "full": dict(reference_length=32, n_features=84 * 3),
+    "hydra": dict(n_groups=4, n_kernels=4),
+    "shape": dict(reference_length=32, n_features=84 * 3, n_groups=4, n_kernels=4),
+    "full": dict(reference_length=32, n_features=84 * 3, n_groups=4, n_kernels=4),
 }
 SCALES = [1e-300, 1e-150, 1e-60, 1e-3, 1.0, 1e3, 1e60, 1e150, 1e300]
 FLOAT32_SCALES = [1e-30, 1e-3, 1.0, 1e3, 1e30]

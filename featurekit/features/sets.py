@@ -1,9 +1,9 @@
 """The named feature sets: builders that query the registered features by family.
 
 ``interval`` (QUANT's interval quantiles) and ``rocket`` (MiniRocket's convolution PPVs) are
-block families fitted on training series (see ``FeatureSet.fit``); ``shape`` is both, and
-``full`` adds them to ``default``. ``hydra`` (Hydra's competing-kernel counts, also fitted)
-is not in ``full``; ``full-hydra`` is ``full`` plus ``hydra``.
+block families fitted on training series (see ``FeatureSet.fit``); ``shape`` is all three, and
+``full`` adds them to ``default``; ``hydra`` (Hydra's competing-kernel counts, also fitted
+and of the convolution family) is in ``shape`` and ``full`` too.
 """
 
 from __future__ import annotations
@@ -206,74 +206,6 @@ def rocket_set(
     )
 
 
-@register_feature_set("shape")
-def shape_set(
-    *,
-    depth: int = 6,
-    div: int = 4,
-    reference_length: int | None = None,
-    n_features: int = 10_000,
-    random_state: int = 0,
-    pooling: Sequence[str] = ("ppv",),
-    diff: bool = False,
-) -> FeatureSet:
-    """Local shape: the ``interval`` and ``rocket`` families.
-
-    Parameters
-    ----------
-    depth, div, reference_length
-        As for :func:`interval_set`.
-    n_features, random_state, pooling, diff
-        As for :func:`rocket_set`.
-
-    Returns
-    -------
-    FeatureSet
-        Unfitted.
-    """
-    return interval_set(depth=depth, div=div, reference_length=reference_length) + rocket_set(
-        n_features=n_features, random_state=random_state, pooling=pooling, diff=diff
-    )
-
-
-@register_feature_set("full")
-def full_set(
-    *,
-    bands: Sequence[tuple[float, float]] = DEFAULT_BANDS,
-    magnitude_groups: Mapping | Sequence | None = None,
-    depth: int = 6,
-    div: int = 4,
-    reference_length: int | None = None,
-    n_features: int = 10_000,
-    random_state: int = 0,
-    pooling: Sequence[str] = ("ppv",),
-    diff: bool = False,
-) -> FeatureSet:
-    """``default`` plus ``shape``: summaries, spectra, cross-channel, intervals, convolutions.
-
-    Parameters
-    ----------
-    bands, magnitude_groups
-        As for :func:`default_set`.
-    depth, div, reference_length, n_features, random_state, pooling, diff
-        As for :func:`shape_set`.
-
-    Returns
-    -------
-    FeatureSet
-        Unfitted.
-    """
-    return default_set(bands=bands, magnitude_groups=magnitude_groups) + shape_set(
-        depth=depth,
-        div=div,
-        reference_length=reference_length,
-        n_features=n_features,
-        random_state=random_state,
-        pooling=pooling,
-        diff=diff,
-    )
-
-
 @register_feature_set("hydra")
 def hydra_set(*, n_groups: int = 64, n_kernels: int = 8, random_state: int = 0) -> FeatureSet:
     """Hydra's competing-kernel counts (multivariate, ragged), fitted on training lengths.
@@ -297,27 +229,27 @@ def hydra_set(*, n_groups: int = 64, n_kernels: int = 8, random_state: int = 0) 
     )
 
 
-@register_feature_set("full-hydra")
-def full_hydra_set(
+@register_feature_set("shape")
+def shape_set(
     *,
-    bands: Sequence[tuple[float, float]] = DEFAULT_BANDS,
-    magnitude_groups: Mapping | Sequence | None = None,
     depth: int = 6,
     div: int = 4,
     reference_length: int | None = None,
     n_features: int = 10_000,
     random_state: int = 0,
+    pooling: Sequence[str] = ("ppv",),
+    diff: bool = False,
     n_groups: int = 64,
     n_kernels: int = 8,
 ) -> FeatureSet:
-    """``full`` plus ``hydra``.
+    """Local shape: the ``interval``, ``rocket`` and ``hydra`` families.
 
     Parameters
     ----------
-    bands, magnitude_groups, depth, div, reference_length, n_features
-        As for :func:`full_set`.
-    random_state : int, default 0
-        Seed of both convolution families.
+    depth, div, reference_length
+        As for :func:`interval_set`.
+    n_features, random_state, pooling, diff
+        As for :func:`rocket_set` (``random_state`` seeds Hydra too).
     n_groups, n_kernels
         As for :func:`hydra_set`.
 
@@ -326,15 +258,53 @@ def full_hydra_set(
     FeatureSet
         Unfitted.
     """
-    return full_set(
-        bands=bands,
-        magnitude_groups=magnitude_groups,
+    return (
+        interval_set(depth=depth, div=div, reference_length=reference_length)
+        + rocket_set(n_features=n_features, random_state=random_state, pooling=pooling, diff=diff)
+        + hydra_set(n_groups=n_groups, n_kernels=n_kernels, random_state=random_state)
+    )
+
+
+@register_feature_set("full")
+def full_set(
+    *,
+    bands: Sequence[tuple[float, float]] = DEFAULT_BANDS,
+    magnitude_groups: Mapping | Sequence | None = None,
+    depth: int = 6,
+    div: int = 4,
+    reference_length: int | None = None,
+    n_features: int = 10_000,
+    random_state: int = 0,
+    pooling: Sequence[str] = ("ppv",),
+    diff: bool = False,
+    n_groups: int = 64,
+    n_kernels: int = 8,
+) -> FeatureSet:
+    """``default`` plus ``shape``: summaries, spectra, cross-channel, intervals, convolutions.
+
+    Parameters
+    ----------
+    bands, magnitude_groups
+        As for :func:`default_set`.
+    depth, div, reference_length, n_features, random_state, pooling, diff, n_groups, n_kernels
+        As for :func:`shape_set`.
+
+    Returns
+    -------
+    FeatureSet
+        Unfitted.
+    """
+    return default_set(bands=bands, magnitude_groups=magnitude_groups) + shape_set(
         depth=depth,
         div=div,
         reference_length=reference_length,
         n_features=n_features,
         random_state=random_state,
-    ) + hydra_set(n_groups=n_groups, n_kernels=n_kernels, random_state=random_state)
+        pooling=pooling,
+        diff=diff,
+        n_groups=n_groups,
+        n_kernels=n_kernels,
+    )
 
 
 def tsfresh_set(settings: str | dict) -> FeatureSet:

@@ -133,22 +133,32 @@ def _pool(out, lo, hi, biases, f0, f1, ops, n_biases, row):
     biases[f], for f in [f0, f1)."""
     segment = out[lo:hi]
     n = len(segment)
+    need_total, need_index, need_run = False, False, False
+    for o in range(len(ops)):
+        need_total |= ops[o] == 1
+        need_index |= ops[o] == 2
+        need_run |= ops[o] == 3
     for f in range(f0, f1):
         b = biases[f]
+        # Branch-free passes (outputs near a bias quantile make branches unpredictable); the
+        # sum of the MPV may be reassociated (vectorized), so it is exact to rounding only.
         count = 0
-        total = 0.0
-        index_sum = 0
-        run = 0
-        longest = 0
         for t in range(n):
-            if segment[t] > b:
-                count += 1
-                total += segment[t] - b
-                index_sum += t
-                run += 1
+            count += segment[t] > b
+        total = 0.0
+        if need_total:
+            for t in range(n):
+                total += max(segment[t] - b, 0.0)
+        index_sum = 0
+        if need_index:
+            for t in range(n):
+                index_sum += t * (segment[t] > b)
+        longest = 0
+        if need_run:
+            run = 0
+            for t in range(n):
+                run = run + 1 if segment[t] > b else 0
                 longest = max(longest, run)
-            else:
-                run = 0
         for o in range(len(ops)):
             column = o * n_biases + f
             if ops[o] == 0:
@@ -265,7 +275,10 @@ if numba is not None:
     _sum9 = _jit(_sum9)
     _convolve = _jit(_convolve)
     _ppv = _jit(_ppv)
-    _pool = _jit(_pool)
+    try:  # the MPV sum vectorized: reassociation only (NaN and inf keep their meaning)
+        _pool = numba.njit(_pool, cache=True, nogil=True, fastmath={"reassoc"})
+    except RuntimeError:
+        _pool = numba.njit(_pool, nogil=True, fastmath={"reassoc"})
     _transform = _jit(_transform)
     _fit_biases = _jit(_fit_biases)
 

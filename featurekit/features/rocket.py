@@ -681,6 +681,7 @@ class MiniRocket:
                 "MiniRocket is not fitted: call .fit(training_panel) first "
                 "(or fit the FeatureExtractor holding it)"
             )
+        assert self.state is not None and (self.diff_state is not None or not self.diff)
         return self.state
 
     def columns(self, channels: list[str]) -> list[str]:
@@ -710,7 +711,7 @@ class MiniRocket:
         self._ops()
         _check_channels(state, channels)
         names = self._names(state, {})
-        if self.diff:
+        if self.diff and self.diff_state is not None:
             names += self._names(self.diff_state, {"r": "diff"})
         return names
 
@@ -758,7 +759,7 @@ class MiniRocket:
             panel = panel.select_channels(list(state.channels))
         values, offsets = _as_arrays(panel)
         features = _transform_state(state, values, offsets, ops)
-        if not self.diff:
+        if not self.diff or self.diff_state is None:
             return features
         values, offsets = _difference(values, offsets)
         return np.hstack([features, _transform_state(self.diff_state, values, offsets, ops)])

@@ -71,6 +71,7 @@ def test_run_all_finds_the_scripts_and_rejects_unknown_names():
     names = run_all.discover()
     assert names[:2] == ["extract_speed", "scaling"]
     assert "_common" not in names and "run_all" not in names
+    assert "ucr_pooling" not in names and "ucr" in names  # ablations are run by hand
     done = subprocess.run(
         [sys.executable, str(BENCH / "run_all.py"), "--only", "nope"],
         capture_output=True,

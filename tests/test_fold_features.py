@@ -22,7 +22,7 @@ from featurekit.report import compare
 pytestmark = pytest.mark.skipif(rocket_module.numba is None, reason="numba (the fast extra)")
 
 # small: 168 convolution columns, intervals to depth 3
-SMALL_FULL = {"n_features": 168, "depth": 3}
+SMALL_FULL = {"n_features": 168, "depth": 3, "n_groups": 4, "n_kernels": 2}
 
 
 def ragged_panel(n=24, seed=0) -> fk.Panel:
@@ -129,7 +129,7 @@ def test_stateless_columns_are_extracted_once(monkeypatch):
     for k in range(3):
         folds.table(np.flatnonzero(np.arange(len(panel)) % 3 != k))
     assert seen.count((0, True)) == 1  # the stateless part, once
-    assert seen.count((2, False)) == 3  # the blocks alone, once per fold
+    assert seen.count((3, False)) == 3  # the blocks alone, once per fold
 
 
 def test_set_without_blocks_is_one_extraction():

@@ -263,7 +263,7 @@ class Hydra:
     >>> train = fk.Panel.from_arrays([rng.normal(size=(n, 2)) for n in (40, 60, 5)])
     >>> hydra = Hydra(n_groups=4, n_kernels=2).fit(train)
     >>> hydra.transform(train).shape, hydra.columns(train.channels)[0]
-    ((3, 48), 'c0.c1__hydra__count-max__d-1__g-0__k-0')
+    ((3, 48), 'c0.c0__hydra__count-max__d-1__g-0__k-0')
     """
 
     n_groups: int = 64

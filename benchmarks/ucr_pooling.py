@@ -14,15 +14,16 @@ Registers two feature sets, then runs ``benchmarks/ucr.py`` with the arguments g
   operators; PPV alone without it), ``diff``, ``n<columns>`` and ``seed<random_state>``
   (e.g. ``full-n10000-seed1``: the default set with another seed).
 
-Measured 2026-12-03 17:25-18:37 UTC (8 aeon sets, official splits; acc mean / log loss mean,
-seeds 0, 1, 2 of the convolution family): ``full`` 0.950, 0.948, 0.945 / 0.174, 0.170, 0.173
-(OSULeaf 0.942, 0.946, 0.938); ``full-diff-n10000`` (PPV on series and difference, same
-budget) 0.948, 0.952, 0.950 / 0.160, 0.158, 0.160 (OSULeaf 0.983, 0.983, 0.988; watch
-windows, seed 0: 0.927 / 0.228 against 0.917 / 0.244); ``full-pool4x-diff`` 0.950, 0.948,
-0.951 / 0.175, 0.174, 0.175 (OSULeaf 0.959, 0.963, 0.963; watch 0.905 / 0.278). Seed 0
-only: ``full-pool4`` 0.947 / 0.178, ``full-pool4x`` 0.948 / 0.172, ``full-pool4-diff``
-0.944 / 0.180, ``full-n40000`` 0.951 / 0.164, ``full-diff-n40000`` 0.950 / 0.166: at equal
-column counts the extra operators lose to PPV alone; the difference is what helps.
+Measured 2026-12-03 (8 aeon sets, official splits; mean acc / mean log loss). Before Hydra
+joined ``full`` (18:05 UTC), seeds 0, 1, 2 of the convolution family: ``full`` 0.950, 0.948,
+0.945 / 0.174, 0.170, 0.173 (OSULeaf 0.942, 0.946, 0.938); ``full-pool4x-diff`` 0.950,
+0.948, 0.951 / 0.175, 0.174, 0.175 (OSULeaf 0.959, 0.963, 0.963; watch windows, seed 0:
+0.905 / 0.278 against 0.917 / 0.244); seed 0 only: ``full-pool4`` 0.947 / 0.178,
+``full-pool4x`` 0.948 / 0.172, ``full-pool4-diff`` 0.944 / 0.180. With Hydra in ``full``
+(after 18:05): ``full-diff-n10000`` seeds 0, 1, 2: 0.948, 0.952, 0.950 / 0.160, 0.158, 0.160
+(OSULeaf 0.983, 0.983, 0.988; watch 0.927 / 0.228), against ``full`` 0.951, 0.950, 0.948 /
+0.160, 0.158, 0.162 (OSULeaf 0.979 each; watch 0.925 / 0.229); ``full-n40000`` 0.951 /
+0.164, ``full-diff-n40000`` 0.950 / 0.166.
 
 The anchors' JSON is read from ``results/ucr_anchors.json`` but written to a copy in the
 system's temporary folder, so these runs never change the results folder (``--no-write``

@@ -47,6 +47,13 @@ from typing import ClassVar
 import numpy as np
 
 from featurekit.features.registry import feature_name, register_block
+from featurekit.features.rocket import (
+    _MAX_CHANNEL_PART,
+    _REFERENCE_MODES,
+    _as_arrays,
+    _check_channels,
+    _difference,
+)
 from featurekit.panel import Panel
 
 try:
@@ -56,8 +63,6 @@ except ImportError:  # the ``fast`` extra is not installed
 
 KERNEL_LENGTH = 9
 COUNTS = ("max", "min")
-_REFERENCE_MODES = ("max", "mean", "median", "min")
-_MAX_CHANNEL_PART = 40  # longer joined channel names become "conv"
 
 
 def _require_numba() -> None:
@@ -215,23 +220,6 @@ class HydraState:
             h.update(str(a.dtype).encode() + str(a.shape).encode())
             h.update(np.ascontiguousarray(a).tobytes())
         return replace(self, digest=h.hexdigest())
-
-
-def _as_arrays(panel: Panel) -> tuple[np.ndarray, np.ndarray]:
-    """float32 or float64 values as they are (sums are float64 either way), others float64."""
-    values = panel.values
-    dtype = values.dtype if values.dtype in (np.float32, np.float64) else np.float64
-    values = np.ascontiguousarray(values, dtype=dtype)
-    return values, np.ascontiguousarray(panel.offsets, dtype=np.int64)
-
-
-def _difference(values: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """First difference of every series (float64), ``max(n - 1, 0)`` samples each."""
-    lengths = np.maximum(np.diff(offsets) - 1, 0)
-    new_offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
-    rows = np.arange(new_offsets[-1]) + np.repeat(offsets[:-1] - new_offsets[:-1], lengths)
-    diff = values[rows + 1].astype(np.float64) - values[rows]
-    return np.ascontiguousarray(diff.reshape(-1, values.shape[1])), new_offsets
 
 
 @register_block
@@ -396,7 +384,7 @@ class Hydra:
             Not fitted, or channels seen at :meth:`fit` are missing.
         """
         state = self._fitted()
-        _check_channels(state, channels)
+        _check_channels(state, channels, "Hydra")
         n_dil, n_rep, h, _ = state.channel_indices.shape
         k = state.weights.shape[2] // h
         names: list[str] = []
@@ -442,7 +430,7 @@ class Hydra:
         """
         state = self._fitted()
         _require_numba()
-        _check_channels(state, panel.channels)
+        _check_channels(state, panel.channels, "Hydra")
         if list(panel.channels) != list(state.channels):
             panel = panel.select_channels(list(state.channels))
         values, offsets = _as_arrays(panel)
@@ -458,13 +446,4 @@ class Hydra:
             state.dilations,
             state.weights.shape[2] // h,
             h,
-        )
-
-
-def _check_channels(state: HydraState, channels) -> None:
-    missing = [c for c in state.channels if c not in list(channels)]
-    if missing:
-        raise ValueError(
-            f"Hydra was fitted on channels {list(state.channels)}; "
-            f"{missing} are missing from {list(channels)}"
         )

@@ -428,7 +428,7 @@ def _difference(values: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray, np
     new_offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
     rows = np.arange(new_offsets[-1]) + np.repeat(offsets[:-1] - new_offsets[:-1], lengths)
     diff = values[rows + 1].astype(np.float64) - values[rows]
-    return np.ascontiguousarray(diff), new_offsets
+    return np.ascontiguousarray(diff.reshape(-1, values.shape[1])), new_offsets
 
 
 @register_block
@@ -794,10 +794,11 @@ def _plan(state: MiniRocketState) -> tuple:
     return _PLANS[state.digest]
 
 
-def _check_channels(state: MiniRocketState, channels) -> None:
+def _check_channels(state, channels, family: str = "MiniRocket") -> None:
+    """Refuse a panel lacking channels a fitted convolution block (MiniRocket, Hydra) saw."""
     missing = [c for c in state.channels if c not in list(channels)]
     if missing:
         raise ValueError(
-            f"MiniRocket was fitted on channels {list(state.channels)}; "
+            f"{family} was fitted on channels {list(state.channels)}; "
             f"{missing} are missing from {list(channels)}"
         )

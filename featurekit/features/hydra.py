@@ -49,12 +49,14 @@ import numpy as np
 from featurekit.features.registry import feature_name, register_block
 from featurekit.features.rocket import (
     _MAX_CHANNEL_PART,
-    _REFERENCE_MODES,
     _as_arrays,
     _check_channels,
     _difference,
+    _reference,
+    _reference_problems,
 )
 from featurekit.panel import Panel
+from featurekit.validation import raise_problems
 
 try:
     import numba
@@ -71,15 +73,18 @@ def _require_numba() -> None:
 
 
 # --------------------------------------------------------------------------- compiled part
-def _hydra_series(values, start, length, chans, weights, d, pad, n_kernels, xp, z, row, f0, h):
+def _hydra_series(
+    values, start, length, chans, weights, d, pad, n_kernels, xp, z, counts, row, f0, h
+):
     """Counts of the ``h`` groups of one (dilation, representation) of one series.
 
     ``chans[g]`` are the channels summed for group ``g``, ``weights[g * n_kernels + kk]``
-    the kernels; soft counts go to ``row[f0 + g * n_kernels + kk]``, hard counts ``h *
+    the kernels, ``xp``, ``z`` and ``counts`` scratch buffers; soft counts go to ``row[f0 + g * n_kernels + kk]``, hard counts ``h *
     n_kernels`` columns further, both divided by ``length``.
     """
     n_per = chans.shape[1]
     hk = h * n_kernels
+    soft, hard = counts[0], counts[1]  # scratch, reset per group
     for g in range(h):
         for t in range(length):
             total = 0.0
@@ -98,8 +103,8 @@ def _hydra_series(values, start, length, chans, weights, d, pad, n_kernels, xp, 
                 x = xp[pad + (tap - 4) * d :]
                 for t in range(length):
                     zk[t] += wt * x[t]
-        soft = np.zeros(n_kernels)
-        hard = np.zeros(n_kernels)
+        soft[:] = 0.0
+        hard[:] = 0.0
         for t in range(length):
             best, worst = 0, 0
             hi, lo = z[0, t], z[0, t]
@@ -131,6 +136,7 @@ def _transform(values, offsets, dvalues, doffsets, chans, weights, dilations, n_
     pad = 4 * dilations.max()
     xp = np.zeros(max_length + 2 * pad)
     z = np.empty((n_kernels, max_length))
+    counts = np.empty((2, n_kernels))
     for i in range(n_series):
         for j in range(n_dil):
             d = dilations[j]
@@ -141,25 +147,20 @@ def _transform(values, offsets, dvalues, doffsets, chans, weights, dilations, n_
                     if length > 0:
                         _hydra_series(
                             values, start, length, chans[j, r], weights[j, r], d, pad,
-                            n_kernels, xp, z, features[i], f0, h,
+                            n_kernels, xp, z, counts, features[i], f0, h,
                         )  # fmt: skip
                 else:
                     start, length = doffsets[i], doffsets[i + 1] - doffsets[i]
                     if length > 0:
                         _hydra_series(
                             dvalues, start, length, chans[j, r], weights[j, r], d, pad,
-                            n_kernels, xp, z, features[i], f0, h,
+                            n_kernels, xp, z, counts, features[i], f0, h,
                         )  # fmt: skip
     return features
 
 
 if numba is not None:
-
-    def _jit(func):
-        try:
-            return numba.njit(func, cache=True, nogil=True)  # compiled once per machine
-        except RuntimeError:  # no writable cache directory: compile in each process instead
-            return numba.njit(func, nogil=True)
+    from featurekit.features.rocket import _jit
 
     _hydra_series = _jit(_hydra_series)
     _transform = _jit(_transform)
@@ -299,21 +300,11 @@ class Hydra:
             value = getattr(self, name)
             if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < least:
                 problems.append(f"{name} must be an int >= {least}, got {value!r}")
-        ref = self.reference_length
-        if isinstance(ref, str):
-            if ref not in _REFERENCE_MODES:
-                problems.append(
-                    f"reference_length must be an int or one of {_REFERENCE_MODES}, got {ref!r}"
-                )
-        elif not isinstance(ref, (int, np.integer)) or ref < 1:
-            problems.append(f"reference_length must be a positive int, got {ref!r}")
+        problems += _reference_problems(self.reference_length)
         if not (lengths > 0).any():
             problems.append("Hydra is fitted on training series and every one is empty")
-        if problems:
-            raise ValueError("; ".join(problems))
-        if isinstance(ref, str):
-            ref = getattr(np, ref)(lengths[lengths > 0])
-        return max(KERNEL_LENGTH, int(ref))
+        raise_problems("Hydra", problems)
+        return _reference(self.reference_length, lengths)
 
     def fit(self, panel: Panel) -> Hydra:
         """A copy fitted on the training ``panel``: only its lengths and channels are read.

@@ -64,6 +64,7 @@ import numpy as np
 
 from featurekit.features.registry import feature_name, register_block
 from featurekit.panel import Panel, describe_ids
+from featurekit.validation import raise_problems
 
 try:
     import numba
@@ -422,6 +423,27 @@ def _as_arrays(panel) -> tuple[np.ndarray, np.ndarray]:
     return values, np.ascontiguousarray(panel.offsets, dtype=np.int64)
 
 
+def _reference_problems(reference_length) -> list[str]:
+    """What is wrong with a convolution block's ``reference_length`` (MiniRocket, Hydra)."""
+    if isinstance(reference_length, str):
+        if reference_length not in _REFERENCE_MODES:
+            return [
+                f"reference_length must be an int or one of {_REFERENCE_MODES}, "
+                f"got {reference_length!r}"
+            ]
+    elif not isinstance(reference_length, (int, np.integer)) or reference_length < 1:
+        return [f"reference_length must be a positive int, got {reference_length!r}"]
+    return []
+
+
+def _reference(reference_length, lengths: np.ndarray) -> int:
+    """The length dilations are fitted from: the given int, or that statistic of the
+    non-empty ``lengths``; at least 9 (one kernel)."""
+    if isinstance(reference_length, str):
+        reference_length = getattr(np, reference_length)(lengths[lengths > 0])
+    return max(9, int(reference_length))
+
+
 def _difference(values: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """First difference of every series (float64), ``max(n - 1, 0)`` samples each."""
     lengths = np.maximum(np.diff(offsets) - 1, 0)
@@ -562,14 +584,7 @@ class MiniRocket:
                 "max_dilations_per_kernel must be a positive int, got "
                 f"{self.max_dilations_per_kernel!r}"
             )
-        ref = self.reference_length
-        if isinstance(ref, str):
-            if ref not in _REFERENCE_MODES:
-                problems.append(
-                    f"reference_length must be an int or one of {_REFERENCE_MODES}, got {ref!r}"
-                )
-        elif not isinstance(ref, (int, np.integer)) or ref < 1:
-            problems.append(f"reference_length must be a positive int, got {ref!r}")
+        problems += _reference_problems(self.reference_length)
         try:
             self._ops()
         except ValueError as error:
@@ -580,15 +595,8 @@ class MiniRocket:
             problems.append(f"diff must be True or False, got {self.diff!r}")
         elif self.diff and not (lengths > 1).any():
             problems.append("MiniRocket with diff needs a training series of 2 samples or more")
-        if problems:
-            raise ValueError("; ".join(problems))
-        return self._reference(lengths)
-
-    def _reference(self, lengths: np.ndarray) -> int:
-        ref = self.reference_length
-        if isinstance(ref, str):
-            ref = getattr(np, ref)(lengths[lengths > 0])
-        return max(9, int(ref))
+        raise_problems("MiniRocket", problems)
+        return _reference(self.reference_length, lengths)
 
     def fit(self, panel: Panel) -> MiniRocket:
         """A copy fitted on the training ``panel`` (its values choose the biases).
@@ -629,7 +637,7 @@ class MiniRocket:
         diff_state = None
         if self.diff:
             values, offsets = _difference(values, offsets)
-            reference = self._reference(np.diff(offsets))
+            reference = _reference(self.reference_length, np.diff(offsets))
             diff_state = self._fit_state(values, offsets, reference, channels, n_features, 1)
         return replace(self, state=state, diff_state=diff_state)
 
